@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Preflight filters: they run on the controller, so roles can refuse bad input before touching a host."""
+
+from __future__ import annotations
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
+
+
+def ip_address_errors(values, var_name='value'):
+    return address_errors(values, var_name)
+
+
+def interface_name_errors(values, var_name='value'):
+    return interface_errors(values, var_name)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'ip_address_errors': ip_address_errors,
+            'interface_name_errors': interface_name_errors,
+        }

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""LVS direct-routing model: what each mode expects, and the comparison with live state."""
+
+from __future__ import annotations
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import host_cidr
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
+
+# BRIEF §1: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
+# source of their own ARP requests; the director keeps the kernel defaults.
+MODE_ARP = {
+    'realserver': {'arp_ignore': 1, 'arp_announce': 2},
+    'director': {'arp_ignore': 0, 'arp_announce': 0},
+}
+MAX_RULE_KEYS = ('arp_ignore', 'arp_announce', 'rp_filter')
+
+
+def resolve_interfaces(extra, default_iface, include_default=True):
+    """``lo`` first, then the default-route NIC, then the extra NICs, without duplicates."""
+    names = ['lo']
+    if include_default and default_iface:
+        names.append(default_iface)
+    for name in extra:
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def expected_sysctls(mode, interfaces, rp_filter=None, ip_forward=None):
+    """Ordered {key: value} for ``all`` and every interface (``lo`` included by the caller)."""
+    values = {}
+    for iface in ['all'] + [i for i in interfaces if i != 'all']:
+        for name, value in MODE_ARP[mode].items():
+            values[conf_key('ipv4', iface, name)] = str(value)
+    if rp_filter is not None:
+        for iface in ['all'] + [i for i in interfaces if i not in ('all', 'lo')]:
+            values[conf_key('ipv4', iface, 'rp_filter')] = str(rp_filter)
+    if ip_forward is not None:
+        values['net.ipv4.ip_forward'] = '1' if ip_forward else '0'
+    return values
+
+
+def compare_sysctls(expected, live, persisted):
+    """Per key: expected, live, persisted (None when no file is compared), ok; plus drift messages."""
+    rows, drift = [], []
+    for key, want in expected.items():
+        have = live.get(key)
+        saved = None if persisted is None else persisted.get(key)
+        ok = have == want and (persisted is None or saved == want)
+        rows.append(dict(key=key, expected=want, live=have, persisted=saved, ok=ok))
+        if have != want:
+            drift.append('%s is %s live, expected %s' % (key, 'absent' if have is None else have, want))
+        if persisted is not None and saved != want:
+            drift.append('%s is %s in the persisted file, expected %s' % (key, 'absent' if saved is None else saved, want))
+    return rows, drift
+
+
+def compare_effective(mode, interfaces, live, rp_filter=None):
+    """Apply the kernel's max(conf/all, conf/IFACE) rule for every interface."""
+    want = dict(MODE_ARP[mode])
+    if rp_filter is not None:
+        want['rp_filter'] = rp_filter
+    rows, drift = [], []
+    for iface in interfaces:
+        row = dict(interface=iface, ok=True)
+        for name, value in want.items():
+            if name == 'rp_filter' and iface == 'lo':
+                continue
+            eff = effective(live.get(conf_key('ipv4', 'all', name)), live.get(conf_key('ipv4', iface, name)))
+            row[name] = eff
+            row['expected_' + name] = value
+            if eff != value:
+                row['ok'] = False
+                drift.append('effective %s on %s is %s (max of all and %s), expected %s' % (name, iface, eff, iface, value))
+        rows.append(row)
+    return rows, drift
+
+
+def compare_vips(mode, vips, vip_interface, addresses, persisted_entries):
+    """Per VIP: present on vip_interface as a host route, persisted, and where else it is held.
+
+    ``addresses`` is the parsed ``ip -json address`` output; ``persisted_entries`` the parsed
+    batch file (or None when not compared).
+    """
+    rows, drift = [], []
+    persisted = None if persisted_entries is None else {(a, p, d) for a, p, d in persisted_entries}
+    for vip in vips:
+        cidr = host_cidr(vip)
+        addr, plen = cidr.split('/')
+        plen = int(plen)
+        held = [p for a, p in addresses.get(vip_interface, []) if a == addr]
+        elsewhere = sorted(dev for dev, addrs in addresses.items()
+                           if dev != vip_interface and any(a == addr for a, _p in addrs))
+        row = dict(address=addr, cidr=cidr, interface=vip_interface, present=bool(held),
+                   host_route=plen in held, persisted=None if persisted is None else (addr, plen, vip_interface) in persisted,
+                   also_on=elsewhere)
+        problems = []
+        if not held:
+            problems.append('VIP %s is not on %s' % (addr, vip_interface))
+        elif plen not in held:
+            problems.append('VIP %s is on %s as /%s, expected the host route %s' % (addr, vip_interface, held[0], cidr))
+        if row['persisted'] is False:
+            problems.append('VIP %s is not in the persisted VIP file' % addr)
+        if mode == 'realserver' and elsewhere:
+            problems.append('VIP %s is also on %s: this real server would answer ARP for it' % (addr, ', '.join(elsewhere)))
+        row['ok'] = not problems
+        drift.extend(problems)
+        rows.append(row)
+    return rows, drift

@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sysctl_batch
+short_description: Set many sysctl keys at runtime and persist them in one file, in one call
+version_added: 0.1.0
+author: opsnotes.edge contributors
+description:
+  - Sets every key of O(values) in the running kernel through C(/proc/sys) and writes exactly those keys to one
+    C(sysctl.d) file, in a single module call (instead of one M(ansible.posix.sysctl) call per key).
+  - Every key is checked to exist before anything is written. If a runtime write fails, the keys already written in
+    this call are restored to their previous values. The file is replaced atomically.
+  - Keys are given in dotted form (V(net.ipv4.conf.all.arp_ignore)), or in slash form when a component contains a
+    dot, such as a VLAN interface (V(net/ipv4/conf/eth0.100/arp_ignore)), as in C(sysctl.d(5)).
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  values:
+    description:
+      - The keys and their values. Values are compared as whitespace-collapsed strings; booleans become V(1)/V(0).
+    type: dict
+    required: true
+  path:
+    description:
+      - The C(sysctl.d) file that persists O(values). It is written with exactly these keys.
+      - Omit it to change runtime values only.
+    type: path
+  runtime:
+    description:
+      - Apply the values to the running kernel. With V(false) only the file is written.
+    type: bool
+    default: true
+  header:
+    description:
+      - Comment written at the top of O(path).
+    type: str
+    default: Managed by Ansible (opsnotes.edge.sysctl_batch). Local edits are overwritten.
+notes:
+  - Inside a container C(/proc/sys) is read-only unless it was remounted read-write.
+  - Only network-namespaced keys (C(net.*)) are private to a container; other keys change the host kernel.
+seealso:
+  - module: ansible.posix.sysctl
+"""
+
+EXAMPLES = r"""
+- name: LVS-DR real server ARP settings, one call for all keys
+  opsnotes.edge.sysctl_batch:
+    path: /etc/sysctl.d/90-lvs-dr.conf
+    values:
+      net.ipv4.conf.all.arp_ignore: 1
+      net.ipv4.conf.all.arp_announce: 2
+      net.ipv4.conf.lo.arp_ignore: 1
+      net.ipv4.conf.lo.arp_announce: 2
+      net/ipv4/conf/eth0.100/arp_ignore: 1
+"""
+
+RETURN = r"""
+changed_keys:
+  description: Keys whose runtime value was (or, in check mode, would be) changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.conf.all.arp_ignore]
+file_changed:
+  description: Whether O(path) was (or would be) rewritten.
+  returned: always
+  type: bool
+values:
+  description: Per key, the runtime value before and the desired value.
+  returned: always
+  type: dict
+  sample: {"net.ipv4.conf.all.arp_ignore": {"before": "0", "after": "1"}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
+    SysctlError,
+    canonical_key,
+    normalize_value,
+    read_sysctl,
+    render_sysctl_conf,
+    write_sysctl,
+)
+
+
+def _lines(values):
+    return ''.join('%s = %s\n' % (k, v) for k, v in values.items() if v is not None)
+
+
+def run(module, root='/'):
+    params = module.params
+    desired = {}
+    for key, value in params['values'].items():
+        try:
+            key = canonical_key(key)
+        except SysctlError as exc:
+            module.fail_json(msg='values: %s' % exc)
+        raw = normalize_value(value) if isinstance(value, bool) else str(value).strip()
+        if not raw or '\n' in raw or '\r' in raw:
+            module.fail_json(msg='values: %s has an empty or multi-line value %r' % (key, value))
+        desired[key] = normalize_value(raw)
+
+    live = {}
+    if params['runtime']:
+        live = {key: read_sysctl(key, root) for key in desired}
+        missing = [key for key, value in live.items() if value is None]
+        if missing:
+            module.fail_json(msg='these sysctl keys do not exist on this host (missing interface or kernel module?): '
+                             '%s; nothing was changed' % ', '.join(missing), missing=missing)
+    to_set = [key for key in desired if params['runtime'] and live[key] != desired[key]]
+
+    path = params['path']
+    old_text = read_text(path) if path else None
+    new_text = render_sysctl_conf(desired, params['header']) if path else None
+    file_changed = bool(path) and old_text != new_text
+
+    result = dict(
+        changed=bool(to_set) or file_changed,
+        changed_keys=to_set,
+        file_changed=file_changed,
+        values={key: {'before': live.get(key), 'after': value} for key, value in desired.items()},
+        diff=[
+            dict(before_header='runtime', after_header='runtime',
+                 before=_lines({k: live[k] for k in to_set}), after=_lines({k: desired[k] for k in to_set})),
+        ],
+    )
+    if path:
+        result['diff'].append(dict(before_header=path, after_header=path, before=old_text or '', after=new_text))
+
+    if module.check_mode or not result['changed']:
+        module.exit_json(**result)
+
+    done = []
+    try:
+        for key in to_set:
+            write_sysctl(key, desired[key], root)
+            done.append(key)
+    except SysctlError as exc:
+        restore_errors = []
+        for key in reversed(done):
+            try:
+                write_sysctl(key, live[key], root)
+            except SysctlError as restore_exc:
+                restore_errors.append(str(restore_exc))
+        module.fail_json(msg='%s; restored the %d key(s) already written%s; the file was not changed'
+                         % (exc, len(done), (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''),
+                         **result)
+    if file_changed:
+        write_atomic(module, path, new_text, 0o644)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            values=dict(type='dict', required=True),
+            path=dict(type='path'),
+            runtime=dict(type='bool', default=True),
+            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.sysctl_batch). Local edits are overwritten.'),
+        ),
+        required_if=[('runtime', False, ('path',))],
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures: a fake procfs/sysfs tree and a runner for the collection's modules."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result.get('msg', ''))
+        self.result = result
+        self.failed = failed
+
+
+class FakeRoot(object):
+    """A directory laid out like / with proc/sys, proc/net and sys/class/net."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def write(self, relpath, text):
+        full = os.path.join(self.path, relpath)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, 'w') as handle:
+            handle.write(text)
+        return full
+
+    def read(self, relpath):
+        with open(os.path.join(self.path, relpath)) as handle:
+            return handle.read()
+
+    def sysctl(self, key_parts, value):
+        return self.write(os.path.join('proc', 'sys', *key_parts), '%s\n' % value)
+
+    def get(self, *key_parts):
+        return self.read(os.path.join('proc', 'sys', *key_parts)).strip()
+
+    def add_interface(self, name, arp_ignore=0, arp_announce=0, rp_filter=0, mac='02:42:ac:11:00:02'):
+        for key, value in (('arp_ignore', arp_ignore), ('arp_announce', arp_announce), ('rp_filter', rp_filter)):
+            self.sysctl(('net', 'ipv4', 'conf', name, key), value)
+        if name not in ('all', 'default'):
+            self.write(os.path.join('sys', 'class', 'net', name, 'address'), mac + '\n')
+
+    def default_route(self, iface, metric=0):
+        header = 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n'
+        self.write('proc/net/route', header + '%s\t00000000\t010011AC\t0003\t0\t0\t%d\t00000000\t0\t0\t0\n'
+                   % (iface, metric) + '%s\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n' % iface)
+
+
+@pytest.fixture
+def fake_root(tmp_path):
+    root = FakeRoot(tmp_path / 'root')
+    for iface in ('all', 'default', 'lo', 'eth0'):
+        root.add_interface(iface, mac='00:00:00:00:00:00' if iface == 'lo' else '02:42:ac:11:00:02')
+    root.sysctl(('net', 'ipv4', 'ip_forward'), 0)
+    root.default_route('eth0')
+    return root
+
+
+def ip_json(addresses):
+    """``ip -json address show`` output for {ifname: [(addr, prefixlen), ...]}."""
+    links = []
+    for index, (name, addrs) in enumerate(addresses.items(), 1):
+        links.append({'ifindex': index, 'ifname': name, 'addr_info': [
+            {'family': 'inet6' if ':' in a else 'inet', 'local': a, 'prefixlen': p} for a, p in addrs]})
+    return json.dumps(links)
+
+
+class FakeIp(object):
+    """Stands in for module.run_command with ``ip``: keeps a live address table and records calls."""
+
+    def __init__(self, addresses, fail_on=None):
+        self.addresses = {k: list(v) for k, v in addresses.items()}
+        self.calls = []
+        self.fail_on = fail_on
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv[1:])
+        if argv[1:] == ['-json', 'address', 'show']:
+            return 0, ip_json(self.addresses), ''
+        if argv[1] == 'address' and argv[2] in ('add', 'del'):
+            if self.fail_on and self.fail_on == argv[2:]:
+                return 2, '', 'RTNETLINK answers: Operation not permitted'
+            addr, plen = argv[3].split('/')
+            table = self.addresses[argv[5]]
+            if argv[2] == 'add':
+                table.append((addr, int(plen)))
+            else:
+                table.remove((addr, int(plen)))
+            return 0, '', ''
+        raise AssertionError('unexpected command %r' % (argv,))
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """run_module(mod, args, root=None, ip=None, check_mode=False) -> (result, failed)."""
+
+    def _exit(self, **kwargs):
+        raise ModuleExit(kwargs, False)
+
+    def _fail(self, msg, **kwargs):
+        kwargs['msg'] = msg
+        raise ModuleExit(kwargs, True)
+
+    from ansible.module_utils import basic
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail)
+
+    def _run(mod, args, root=None, ip=None, check_mode=False):
+        args = dict(args)
+        if check_mode:
+            args['_ansible_check_mode'] = True
+        try:
+            with patch_module_args(args):
+                module = mod.build_module()
+            if ip is not None:
+                module.run_command = ip
+                module.get_bin_path = lambda *a, **k: '/usr/sbin/ip'
+            if root is None:
+                mod.run(module)
+            else:
+                mod.run(module, root=root.path)
+        except ModuleExit as exc:
+            return exc.result, exc.failed
+        raise AssertionError('module returned without exit_json/fail_json')
+
+    return _run
