@@ -27,7 +27,7 @@ def parse_host_address(value):
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise AddressError('%r is not a valid IPv4 or IPv6 address' % (value,))
+        raise AddressError('%r is not a valid IPv4 or IPv6 address' % (value,)) from None
 
 
 def host_cidr(address):
@@ -92,7 +92,7 @@ def parse_batch(text):
         try:
             iface = ipaddress.ip_interface(match.group('cidr'))
         except ValueError:
-            raise AddressError('line %d: bad address %r' % (lineno, match.group('cidr')))
+            raise AddressError('line %d: bad address %r' % (lineno, match.group('cidr'))) from None
         entries.append((str(iface.ip), iface.network.prefixlen, match.group('dev')))
     return entries
 

@@ -55,7 +55,8 @@ def compare_sysctls(expected, live, persisted):
         if have != want:
             drift.append('%s is %s live, expected %s' % (key, 'absent' if have is None else have, want))
         if persisted is not None and saved != want:
-            drift.append('%s is %s in the persisted file, expected %s' % (key, 'absent' if saved is None else saved, want))
+            drift.append('%s is %s in the persisted file, expected %s'
+                         % (key, 'absent' if saved is None else saved, want))
     return rows, drift
 
 
@@ -75,7 +76,8 @@ def compare_effective(mode, interfaces, live, rp_filter=None):
             row['expected_' + name] = value
             if eff != value:
                 row['ok'] = False
-                drift.append('effective %s on %s is %s (max of all and %s), expected %s' % (name, iface, eff, iface, value))
+                drift.append('effective %s on %s is %s (max of all and %s), expected %s'
+                             % (name, iface, eff, iface, value))
         rows.append(row)
     return rows, drift
 
@@ -87,7 +89,7 @@ def compare_vips(mode, vips, vip_interface, addresses, persisted_entries):
     batch file (or None when not compared).
     """
     rows, drift = [], []
-    persisted = None if persisted_entries is None else {(a, p, d) for a, p, d in persisted_entries}
+    persisted = None if persisted_entries is None else set(persisted_entries)
     for vip in vips:
         cidr = host_cidr(vip)
         addr, plen = cidr.split('/')
@@ -95,8 +97,8 @@ def compare_vips(mode, vips, vip_interface, addresses, persisted_entries):
         held = [p for a, p in addresses.get(vip_interface, []) if a == addr]
         elsewhere = sorted(dev for dev, addrs in addresses.items()
                            if dev != vip_interface and any(a == addr for a, _p in addrs))
-        row = dict(address=addr, cidr=cidr, interface=vip_interface, present=bool(held),
-                   host_route=plen in held, persisted=None if persisted is None else (addr, plen, vip_interface) in persisted,
+        row = dict(address=addr, cidr=cidr, interface=vip_interface, present=bool(held), host_route=plen in held,
+                   persisted=None if persisted is None else (addr, plen, vip_interface) in persisted,
                    also_on=elsewhere)
         problems = []
         if not held:
@@ -106,7 +108,8 @@ def compare_vips(mode, vips, vip_interface, addresses, persisted_entries):
         if row['persisted'] is False:
             problems.append('VIP %s is not in the persisted VIP file' % addr)
         if mode == 'realserver' and elsewhere:
-            problems.append('VIP %s is also on %s: this real server would answer ARP for it' % (addr, ', '.join(elsewhere)))
+            problems.append('VIP %s is also on %s: this real server would answer ARP for it'
+                            % (addr, ', '.join(elsewhere)))
         row['ok'] = not problems
         drift.extend(problems)
         rows.append(row)

@@ -90,7 +90,8 @@ def write_sysctl(key, value, root='/'):
         with open(path, 'w') as handle:
             handle.write(normalize_value(value) + '\n')
     except OSError as exc:
-        raise SysctlError('cannot write %s = %s (%s): %s' % (canonical_key(key), normalize_value(value), path, exc))
+        raise SysctlError('cannot write %s = %s (%s): %s'
+                          % (canonical_key(key), normalize_value(value), path, exc)) from exc
 
 
 def parse_sysctl_conf(text):

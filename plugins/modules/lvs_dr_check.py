@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: lvs_dr_check
 short_description: Report LVS direct-routing ARP sysctls and VIPs as live state against the expected state
 version_added: 0.1.0
-author: opsnotes.edge contributors
+author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Reads the live C(arp_ignore), C(arp_announce) and optionally C(rp_filter) and C(ip_forward) values from
     C(/proc/sys) for V(all), V(lo), the default-route NIC and the listed NICs, applies the kernel's
@@ -59,7 +59,8 @@ options:
     description: Persisted sysctl file to compare with the expected values. Not compared when omitted.
     type: path
   vip_file:
-    description: Persisted VIP file (C(ip -batch) format, see M(opsnotes.edge.vip_addresses)). Not compared when omitted.
+    description:
+      - Persisted VIP file (C(ip -batch) format, see M(opsnotes.edge.vip_addresses)). Not compared when omitted.
     type: path
   fail_on_drift:
     description: Fail when any drift is found (the full result is still returned).
@@ -108,7 +109,9 @@ missing_interfaces:
   type: list
   elements: str
 expected_sysctls:
-  description: The sysctl keys and values the mode requires for the existing interfaces (input for M(opsnotes.edge.sysctl_batch)).
+  description:
+    - The sysctl keys and values the mode requires for the existing interfaces.
+    - The input for M(opsnotes.edge.sysctl_batch).
   returned: always
   type: dict
   sample: {"net.ipv4.conf.all.arp_ignore": "1", "net.ipv4.conf.all.arp_announce": "2"}

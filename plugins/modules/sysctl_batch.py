@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: sysctl_batch
 short_description: Set many sysctl keys at runtime and persist them in one file, in one call
 version_added: 0.1.0
-author: opsnotes.edge contributors
+author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Sets every key of O(values) in the running kernel through C(/proc/sys) and writes exactly those keys to one
     C(sysctl.d) file, in a single module call (instead of one M(ansible.posix.sysctl) call per key).
@@ -91,6 +91,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
     write_sysctl,
 )
 
+DEFAULT_HEADER = 'Managed by Ansible (opsnotes.edge.sysctl_batch). Local edits are overwritten.'
+
 
 def _lines(values):
     return ''.join('%s = %s\n' % (k, v) for k, v in values.items() if v is not None)
@@ -151,9 +153,9 @@ def run(module, root='/'):
                 write_sysctl(key, live[key], root)
             except SysctlError as restore_exc:
                 restore_errors.append(str(restore_exc))
+        restore_note = (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''
         module.fail_json(msg='%s; restored the %d key(s) already written%s; the file was not changed'
-                         % (exc, len(done), (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''),
-                         **result)
+                         % (exc, len(done), restore_note), **result)
     if file_changed:
         write_atomic(module, path, new_text, 0o644)
     module.exit_json(**result)
@@ -165,7 +167,7 @@ def build_module():
             values=dict(type='dict', required=True),
             path=dict(type='path'),
             runtime=dict(type='bool', default=True),
-            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.sysctl_batch). Local edits are overwritten.'),
+            header=dict(type='str', default=DEFAULT_HEADER),
         ),
         required_if=[('runtime', False, ('path',))],
         supports_check_mode=True,

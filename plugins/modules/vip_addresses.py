@@ -10,13 +10,14 @@ DOCUMENTATION = r"""
 module: vip_addresses
 short_description: Hold a set of virtual IPs as host routes on an interface, persisted for boot
 version_added: 0.1.0
-author: opsnotes.edge contributors
+author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Makes the live addresses of O(interface) include exactly the managed set O(addresses), each as a host
     route (V(/32) for IPv4, V(/128) for IPv6), in one module call whatever the number of addresses.
-  - The managed set is persisted in O(path) as an C(ip -batch) file (C(address replace ADDR/LEN dev IFACE) lines), which a
-    boot-time unit can replay with C(ip -force -batch). The same file records what this module manages, so an address
-    dropped from O(addresses) is removed from the host, and addresses it never managed are left alone.
+  - The managed set is persisted in O(path) as an C(ip -batch) file (C(address replace ADDR/LEN dev IFACE) lines),
+    which a boot-time unit can replay with C(ip -force -batch). The same file records what this module
+    manages, so an address dropped from O(addresses) is removed from the host, and addresses it never
+    managed are left alone.
   - All input is validated before anything is changed.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -100,6 +101,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
 
+DEFAULT_HEADER = 'Managed by Ansible (opsnotes.edge.vip_addresses). Replayed at boot with ip -force -batch.'
+
 
 def _entry_text(entry):
     return '%s/%d dev %s' % entry
@@ -170,7 +173,8 @@ def run(module):
         for addr, plen, dev in entries:
             rc, _out, err = module.run_command([ip, 'address', verb, '%s/%d' % (addr, plen), 'dev', dev])
             if rc != 0:
-                module.fail_json(msg='ip address %s %s/%d dev %s failed: %s' % (verb, addr, plen, dev, err.strip()), **result)
+                module.fail_json(msg='ip address %s %s/%d dev %s failed: %s'
+                                 % (verb, addr, plen, dev, err.strip()), **result)
     if file_changed:
         write_atomic(module, path, new_text, 0o644)
     module.exit_json(**result)
@@ -182,7 +186,7 @@ def build_module():
             addresses=dict(type='list', elements='str', required=True),
             interface=dict(type='str', default='lo'),
             path=dict(type='path', required=True),
-            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.vip_addresses). Replayed at boot with ip -force -batch.'),
+            header=dict(type='str', default=DEFAULT_HEADER),
         ),
         supports_check_mode=True,
     )

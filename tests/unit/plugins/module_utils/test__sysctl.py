@@ -17,7 +17,8 @@ def test_split_key(key, parts):
     assert s.split_key(key) == parts
 
 
-@pytest.mark.parametrize('key', ['', 'net..ipv4', 'net/ipv4/../../etc/passwd', 'net.ipv4.conf.a b.x', None, 'net/ipv4/$(x)'])
+@pytest.mark.parametrize('key', ['', 'net..ipv4', 'net/ipv4/../../etc/passwd', 'net.ipv4.conf.a b.x', None,
+                                 'net/ipv4/$(x)'])
 def test_split_key_refuses(key):
     with pytest.raises(s.SysctlError):
         s.split_key(key)
@@ -59,7 +60,8 @@ def test_write_sysctl_error_names_key(tmp_path):
 
 
 def test_sysctl_conf_round_trip():
-    text = s.render_sysctl_conf({'net/ipv4/conf/eth0.100/arp_ignore': 1, 'net.ipv4.conf.all.arp_ignore': '1'}, 'hdr\n\nx')
+    values = {'net/ipv4/conf/eth0.100/arp_ignore': 1, 'net.ipv4.conf.all.arp_ignore': '1'}
+    text = s.render_sysctl_conf(values, 'hdr\n\nx')
     assert text.startswith('# hdr\n#\n# x\n')
     assert 'net/ipv4/conf/eth0.100/arp_ignore = 1\n' in text
     assert s.parse_sysctl_conf(text) == {'net/ipv4/conf/eth0.100/arp_ignore': '1', 'net.ipv4.conf.all.arp_ignore': '1'}

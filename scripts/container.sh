@@ -1,0 +1,27 @@
+# Start one lab container with systemd as PID 1 (sourced by lab.sh). Options measured in LAB-FACTS:
+# no --privileged; explicit caps; /proc/sys remounted read-write so namespaced net.* sysctls can be set.
+# shellcheck shell=bash
+start_container() {  # name network [extra docker args...]
+  local name=$1 network=$2; shift 2
+  if docker container inspect "$name" >/dev/null 2>&1; then
+    docker start "$name" >/dev/null
+    return
+  fi
+  docker run -d --name "$name" --hostname "${name#"$PREFIX"-lab-}" --network "$network" \
+    --label "$PREFIX.lab=1" \
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --security-opt apparmor=unconfined \
+    --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    "$@" "$IMAGE" bash -c 'mount -o remount,rw /proc/sys && exec /lib/systemd/systemd' >/dev/null
+}
+
+wait_systemd() {  # name...
+  local name state
+  for name in "$@"; do
+    for _ in $(seq 60); do
+      state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running|degraded) break ;; esac
+      sleep 1
+    done
+    case "$state" in running|degraded) ;; *) log "$name: systemd is '$state'"; return 1 ;; esac
+  done
+}

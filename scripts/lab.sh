@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The container lab: `lab.sh up` starts it and runs site.yml; `lab.sh down` removes all it created.
+source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/container.sh"
+
+NETWORK=$PREFIX-lab
+SUBNET=${LAB_SUBNET:-172.29.213.0/24}
+RANGE=${LAB_RANGE:-172.29.213.0/25}   # dynamic addresses stay below .128; the VIP lives above
+HOSTS=(director rs1 rs2 client)
+
+up() {
+  docker network inspect "$NETWORK" >/dev/null 2>&1 \
+    || docker network create --subnet "$SUBNET" --ip-range "$RANGE" --label "$PREFIX.lab=1" "$NETWORK" >/dev/null
+  local names=()
+  for h in "${HOSTS[@]}"; do
+    start_container "$PREFIX-lab-$h" "$NETWORK"
+    names+=("$PREFIX-lab-$h")
+  done
+  wait_systemd "${names[@]}"
+  log "lab up: ${names[*]} on $NETWORK ($SUBNET)"
+  cd "$ROOT"
+  ansible-playbook site.yml -i inventories/lab "$@"
+}
+
+down() {
+  local ids
+  ids=$(docker ps -aq --filter "label=$PREFIX.lab=1")
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  docker network rm "$NETWORK" >/dev/null 2>&1 || true
+  log "lab removed"
+}
+
+cmd=${1:-up}; shift || true
+"$cmd" "$@"

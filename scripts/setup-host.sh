@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install and start what the lab and the tests need on a fresh Debian 12 machine (root):
+# docker.io and debootstrap from Debian's archive, then dockerd when no daemon answers.
+source "$(dirname "$0")/lib.sh"
+
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v git >/dev/null || missing+=(git)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd (log: /var/log/dockerd.log)"
+  # No systemd as PID 1 on these machines: start the daemon directly, detached from this shell.
+  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log; log "dockerd did not start"; exit 1; }
+fi
+log "docker $(docker info --format '{{.ServerVersion}}') ready"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Every test stage; each runs even when an earlier one failed, and the run ends with a count.
+#   scripts/test.sh all | lint | sanity | unit | molecule [scenario...]
+source "$(dirname "$0")/lib.sh"
+set +e
+cd "$ROOT"
+export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$VENV/bin:$PATH
+
+passed=0 failed=0 results=()
+stage() {  # name command...
+  local name=$1 start rc; shift
+  start=$(date +%s)
+  log "stage $name"
+  "$@"; rc=$?
+  if [ $rc -eq 0 ]; then passed=$((passed + 1)); results+=("PASS $name ($(( $(date +%s) - start ))s)")
+  else failed=$((failed + 1)); results+=("FAIL $name (rc=$rc, $(( $(date +%s) - start ))s)"); fi
+}
+
+lint() {
+  yamllint -s . && ansible-lint && ruff check plugins tests molecule scripts \
+    && python scripts/role_docs.py --check && antsibull-changelog lint
+}
+sanity() { "$ROOT/scripts/sanity.sh"; }
+unit() {
+  # Unit tests import the collection through the collections path (.collections symlink).
+  PYTHONPATH=$ROOT/.collections python -m pytest -q -p no:cacheprovider tests/unit
+}
+molecule_scenario() {
+  molecule test -s "$1"
+}
+
+what=${1:-all}; shift || true
+case "$what" in
+  all)
+    stage lint lint
+    stage sanity sanity
+    stage unit unit
+    for s in molecule/*/; do s=$(basename "$s"); stage "molecule:$s" molecule_scenario "$s"; done ;;
+  lint|sanity|unit) stage "$what" "$what" ;;
+  molecule)
+    scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
+    for s in "${scenarios[@]}"; do stage "molecule:$s" molecule_scenario "$s"; done ;;
+  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]" >&2; exit 2 ;;
+esac
+
+echo
+printf '%s\n' "${results[@]}"
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared helpers for the molecule testinfra verifiers (on PYTHONPATH via .config/molecule/config.yml)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+import testinfra
+
+PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
+MAC_RE = re.compile(r'\[([0-9A-Fa-f:]{17})\]')
+
+
+def host(container):
+    """A testinfra host talking to a container through docker exec (fast, no ansible round trip)."""
+    return testinfra.get_host('docker://' + container)
+
+
+def mac(h, iface='eth0'):
+    return h.file('/sys/class/net/%s/address' % iface).content_string.strip().lower()
+
+
+def arp_responders(client, address, iface='eth0', count=3):
+    """MAC addresses that answer an ARP request for ``address``, seen from ``client`` (cache flushed first)."""
+    client.run('ip neigh flush dev %s', iface)
+    out = client.run('arping -c %s -w %s -I %s %s', str(count), str(count + 2), iface, address)
+    return {m.lower() for m in MAC_RE.findall(out.stdout)}
+
+
+def sysctl(h, *parts):
+    return h.file('/proc/sys/' + '/'.join(parts)).content_string.strip()
+
+
+def addresses(h, iface):
+    """{address/prefixlen} held by ``iface``."""
+    out = h.check_output('ip -o address show dev %s', iface)
+    return set(re.findall(r'inet6? (\S+)', out))
+
+
+def ansible_playbook(playbook, *args):
+    """Run a playbook against the scenario's inventory; returns the CompletedProcess."""
+    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook] + list(args)
+    return subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def restart(container, timeout=60):
+    """Restart a container (a reboot for the systemd inside) and wait for systemd to settle."""
+    subprocess.run(['docker', 'restart', container], check=True, capture_output=True)
+    deadline = time.time() + timeout
+    state = ''
+    while time.time() < deadline:
+        state = subprocess.run(['docker', 'exec', container, 'systemctl', 'is-system-running'],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        if state in ('running', 'degraded'):
+            return state
+        time.sleep(1)
+    raise AssertionError('%s: systemd is %r after restart' % (container, state))
+
+
+def journal(h, lines=60):
+    """The tail of the journal, for failure messages."""
+    return h.run('journalctl --no-pager -n %s', str(lines)).stdout
+
+
+def ansible_host(name):
+    """A testinfra host over the scenario's ansible inventory, for host.ansible(module, args)."""
+    return testinfra.get_host('ansible://' + name, ansible_inventory=os.environ['MOLECULE_INVENTORY_FILE'])
+
+
+# Pytest plumbing, imported by each scenario's tests/conftest.py: when a test fails, print the journal
+# of the hosts the test module lists in JOURNAL_HOSTS.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == 'call' and report.failed:
+        for container in getattr(item.module, 'JOURNAL_HOSTS', []):
+            report.sections.append(('journal of %s' % container, journal(host(container))))
