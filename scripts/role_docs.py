@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Keep role docs honest.
 
 For every role: the keys of defaults/main.yml must equal the options of meta/argument_specs.yml that
