@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
+from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
 
 
 def ip_address_errors(values, var_name='value'):
@@ -18,9 +19,14 @@ def interface_name_errors(values, var_name='value'):
     return interface_errors(values, var_name)
 
 
+def oom_target_errors(items, var_name='value', allowed=None, positive_only=False):
+    return target_errors(items, var_name, allowed=tuple(allowed or SELECTORS), positive_only=positive_only)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'ip_address_errors': ip_address_errors,
             'interface_name_errors': interface_name_errors,
+            'oom_target_errors': oom_target_errors,
         }

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -46,6 +47,22 @@ def ansible_playbook(playbook, *args):
     """Run a playbook against the scenario's inventory; returns the CompletedProcess."""
     cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook] + list(args)
     return subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def playbook_failures(playbook, *args):
+    """Run a playbook with the JSON callback; returns (returncode, [(host, task, msg) of each failed task])."""
+    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook] + list(args)
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
+    run = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False, env=env)
+    # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.
+    document = run.stdout[run.stdout.index('\n{') + 1:] if not run.stdout.startswith('{') else run.stdout
+    failures = []
+    for play in json.JSONDecoder().raw_decode(document)[0]["plays"]:
+        for task in play['tasks']:
+            for name, res in task['hosts'].items():
+                if res.get('failed'):
+                    failures.append((name, task['task']['name'], res.get('msg', '')))
+    return run.returncode, failures
 
 
 def restart(container, timeout=60):

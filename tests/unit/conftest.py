@@ -99,7 +99,10 @@ class FakeIp(object):
 
 @pytest.fixture
 def run_module(monkeypatch):
-    """run_module(mod, args, root=None, ip=None, check_mode=False) -> (result, failed)."""
+    """run_module(mod, args, root=None, run_command=None, check_mode=False) -> (result, failed).
+
+    ``run_command`` stands in for AnsibleModule.run_command (a FakeIp, or any callable).
+    """
 
     def _exit(self, **kwargs):
         raise ModuleExit(kwargs, False)
@@ -112,16 +115,16 @@ def run_module(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit)
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail)
 
-    def _run(mod, args, root=None, ip=None, check_mode=False):
+    def _run(mod, args, root=None, run_command=None, check_mode=False):
         args = dict(args)
         if check_mode:
             args['_ansible_check_mode'] = True
         try:
             with patch_module_args(args):
                 module = mod.build_module()
-            if ip is not None:
-                module.run_command = ip
-                module.get_bin_path = lambda *a, **k: '/usr/sbin/ip'
+            if run_command is not None:
+                module.run_command = run_command
+                module.get_bin_path = lambda name, *a, **k: '/usr/bin/' + name
             if root is None:
                 mod.run(module)
             else:

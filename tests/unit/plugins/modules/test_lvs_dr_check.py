@@ -14,7 +14,7 @@ def realserver(fake_root):
 
 def test_kernel_defaults_on_a_realserver_are_drift(run_module, fake_root):
     ip = FakeIp({'lo': [('127.0.0.1', 8), ('192.0.2.10', 32)], 'eth0': []})
-    result, failed = run_module(lvs_dr_check, dict(mode='realserver', vips=['192.0.2.10']), fake_root, ip=ip)
+    result, failed = run_module(lvs_dr_check, dict(mode='realserver', vips=['192.0.2.10']), fake_root, run_command=ip)
     assert not failed and result['ok'] is False and result['changed'] is False
     assert result['default_interface'] == 'eth0' and result['interfaces'] == ['lo', 'eth0']
     assert 'effective arp_ignore on eth0 is 0 (max of all and eth0), expected 1' in result['drift']
@@ -35,7 +35,7 @@ def test_converged_realserver_is_ok_and_compares_files(run_module, fake_root, tm
     ip = FakeIp({'lo': [('127.0.0.1', 8), ('192.0.2.10', 32)], 'eth0': [('172.17.0.2', 16)]})
     args = dict(mode='realserver', vips=['192.0.2.10'], sysctl_file=str(sysctl_file), vip_file=str(vip_file),
                 fail_on_drift=True)
-    result, failed = run_module(lvs_dr_check, args, fake_root, ip=ip)
+    result, failed = run_module(lvs_dr_check, args, fake_root, run_command=ip)
     assert not failed and result['ok'] is True and result['drift'] == []
     assert all(row['ok'] and row['persisted'] == row['expected'] for row in result['sysctls'])
     assert result['vips'][0] == dict(address='192.0.2.10', cidr='192.0.2.10/32', interface='lo', present=True,
@@ -44,7 +44,7 @@ def test_converged_realserver_is_ok_and_compares_files(run_module, fake_root, tm
     # Persisted file lost a key, VIP on eth0 too: each is drift, and fail_on_drift fails.
     sysctl_file.write_text('net.ipv4.conf.all.arp_ignore = 1\n')
     ip.addresses['eth0'].append(('192.0.2.10', 32))
-    result, failed = run_module(lvs_dr_check, args, fake_root, ip=ip)
+    result, failed = run_module(lvs_dr_check, args, fake_root, run_command=ip)
     assert failed and result['msg'].startswith('LVS-DR realserver drift: ')
     assert 'net.ipv4.conf.lo.arp_ignore is absent in the persisted file, expected 1' in result['drift']
     assert 'VIP 192.0.2.10 is also on eth0: this real server would answer ARP for it' in result['drift']
@@ -75,11 +75,11 @@ def test_director_defaults_ok_and_rp_filter_forward(run_module, fake_root):
 def test_director_vip_on_default_interface(run_module, fake_root):
     ip = FakeIp({'lo': [('127.0.0.1', 8)], 'eth0': [('172.17.0.2', 16), ('192.0.2.10', 32)]})
     result, failed = run_module(lvs_dr_check, dict(mode='director', vips=['192.0.2.10'], vip_interface=''),
-                                fake_root, ip=ip)
+                                fake_root, run_command=ip)
     assert result['ok'] is True and result['vips'][0]['interface'] == 'eth0'
     fake_root.write('proc/net/route', 'Iface\tDestination\n')
     result, failed = run_module(lvs_dr_check, dict(mode='director', vips=['192.0.2.10'], vip_interface=''),
-                                fake_root, ip=ip)
+                                fake_root, run_command=ip)
     assert 'no vip_interface given and no default route to take it from' in result['drift']
 
 
@@ -95,8 +95,8 @@ def test_bad_input_and_broken_files(run_module, fake_root, tmp_path):
     assert failed and result['msg'].startswith(str(bad))
     ip = FakeIp({'lo': []})
     result, failed = run_module(lvs_dr_check, dict(mode='realserver', vips=['192.0.2.1'], vip_file=str(bad)),
-                                fake_root, ip=ip)
+                                fake_root, run_command=ip)
     assert failed and result['msg'].startswith(str(bad))
     result, failed = run_module(lvs_dr_check, dict(mode='realserver', vips=['192.0.2.1']), fake_root,
-                                ip=lambda argv, **k: (1, '', 'boom'))
+                                run_command=lambda argv, **k: (1, '', 'boom'))
     assert failed and 'boom' in result['msg']

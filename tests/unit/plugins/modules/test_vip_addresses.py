@@ -14,7 +14,7 @@ def test_adds_host_routes_persists_then_idempotent(run_module, tmp_path):
     path = str(tmp_path / 'vips.batch')
     ip = FakeIp(LIVE)
     args = dict(addresses=['192.0.2.10', '2001:db8::10'], path=path)
-    result, failed = run_module(vip_addresses, args, ip=ip)
+    result, failed = run_module(vip_addresses, args, run_command=ip)
     assert not failed and result['changed']
     assert result['added'] == ['192.0.2.10/32 dev lo', '2001:db8::10/128 dev lo']
     assert ['address', 'add', '192.0.2.10/32', 'dev', 'lo'] in ip.calls
@@ -22,7 +22,7 @@ def test_adds_host_routes_persists_then_idempotent(run_module, tmp_path):
     assert parse_batch(open(path).read()) == [('192.0.2.10', 32, 'lo'), ('2001:db8::10', 128, 'lo')]
 
     ip.calls = []
-    result, failed = run_module(vip_addresses, args, ip=ip)
+    result, failed = run_module(vip_addresses, args, run_command=ip)
     assert not failed and not result['changed'] and result['added'] == [] and result['removed'] == []
     assert ip.calls == [['-json', 'address', 'show']]
 
@@ -32,7 +32,7 @@ def test_dropped_vip_is_removed_and_unmanaged_left_alone(run_module, tmp_path):
     live = dict(LIVE, lo=[('127.0.0.1', 8), ('192.0.2.10', 32), ('192.0.2.11', 32), ('198.51.100.1', 32)])
     (tmp_path / 'vips.batch').write_text('address replace 192.0.2.10/32 dev lo\naddress replace 192.0.2.11/32 dev lo\n')
     ip = FakeIp(live)
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=path), ip=ip)
+    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=path), run_command=ip)
     assert not failed and result['removed'] == ['192.0.2.11/32 dev lo'] and result['added'] == []
     assert ('192.0.2.11', 32) not in ip.addresses['lo']
     assert ('198.51.100.1', 32) in ip.addresses['lo']      # never managed by us: kept
@@ -43,15 +43,16 @@ def test_empty_list_removes_all_managed_and_moves_between_interfaces(run_module,
     path = str(tmp_path / 'vips.batch')
     (tmp_path / 'vips.batch').write_text('address replace 192.0.2.10/32 dev lo\n')
     ip = FakeIp(dict(LIVE, lo=[('127.0.0.1', 8), ('192.0.2.10', 32)]))
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], interface='eth0', path=path), ip=ip)
+    args = dict(addresses=['192.0.2.10'], interface='eth0', path=path)
+    result, failed = run_module(vip_addresses, args, run_command=ip)
     assert result['removed'] == ['192.0.2.10/32 dev lo'] and result['added'] == ['192.0.2.10/32 dev eth0']
-    result, failed = run_module(vip_addresses, dict(addresses=[], interface='eth0', path=path), ip=ip)
+    result, failed = run_module(vip_addresses, dict(addresses=[], interface='eth0', path=path), run_command=ip)
     assert result['removed'] == ['192.0.2.10/32 dev eth0'] and ip.addresses['eth0'] == [('172.17.0.2', 16)]
 
 
 def test_wrong_prefix_is_replaced_by_host_route(run_module, tmp_path):
     ip = FakeIp(dict(LIVE, lo=[('127.0.0.1', 8), ('192.0.2.10', 24)]))
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(tmp_path / 'v')), ip=ip)
+    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(tmp_path / 'v')), run_command=ip)
     assert result['removed'] == ['192.0.2.10/24 dev lo'] and result['added'] == ['192.0.2.10/32 dev lo']
     assert ip.addresses['lo'] == [('127.0.0.1', 8), ('192.0.2.10', 32)]
 
@@ -59,7 +60,8 @@ def test_wrong_prefix_is_replaced_by_host_route(run_module, tmp_path):
 def test_check_mode_and_diff(run_module, tmp_path):
     path = tmp_path / 'vips.batch'
     ip = FakeIp(LIVE)
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(path)), ip=ip, check_mode=True)
+    args = dict(addresses=['192.0.2.10'], path=str(path))
+    result, failed = run_module(vip_addresses, args, run_command=ip, check_mode=True)
     assert not failed and result['changed'] and result['added'] == ['192.0.2.10/32 dev lo']
     assert ip.calls == [['-json', 'address', 'show']] and not path.exists()
     live_diff, file_diff = result['diff']
@@ -70,7 +72,7 @@ def test_check_mode_and_diff(run_module, tmp_path):
 def test_bad_input_refused_before_any_command(run_module, tmp_path):
     ip = FakeIp(LIVE)
     result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.1/32', '192.0.2.2', '192.0.2.2'],
-                                                    interface='lo; reboot', path=str(tmp_path / 'v')), ip=ip)
+                                                    interface='lo; reboot', path=str(tmp_path / 'v')), run_command=ip)
     assert failed and ip.calls == []
     assert "addresses[0]: '192.0.2.1/32'" in result['msg']
     assert "addresses[2]: '192.0.2.2' duplicates addresses[1]" in result['msg']
@@ -80,23 +82,23 @@ def test_bad_input_refused_before_any_command(run_module, tmp_path):
 def test_missing_interface_and_foreign_file_refused(run_module, tmp_path):
     ip = FakeIp(LIVE)
     result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.1'], interface='eth9',
-                                                    path=str(tmp_path / 'v')), ip=ip)
+                                                    path=str(tmp_path / 'v')), run_command=ip)
     assert failed and result['msg'] == 'interface eth9 does not exist on this host'
     foreign = tmp_path / 'foreign'
     foreign.write_text('route add default via 192.0.2.1\n')
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.1'], path=str(foreign)), ip=ip)
+    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.1'], path=str(foreign)), run_command=ip)
     assert failed and 'refusing to guess' in result['msg'] and foreign.read_text().startswith('route')
 
 
 def test_ip_failure_reported_and_file_not_written(run_module, tmp_path):
     path = tmp_path / 'vips.batch'
     ip = FakeIp(LIVE, fail_on=['add', '192.0.2.10/32', 'dev', 'lo'])
-    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(path)), ip=ip)
+    result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(path)), run_command=ip)
     assert failed and 'Operation not permitted' in result['msg'] and not path.exists()
 
 
 def test_ip_show_failure(run_module, tmp_path):
     def broken(argv, **kwargs):
         return 1, '', 'Cannot open netlink socket'
-    result, failed = run_module(vip_addresses, dict(addresses=[], path=str(tmp_path / 'v')), ip=broken)
+    result, failed = run_module(vip_addresses, dict(addresses=[], path=str(tmp_path / 'v')), run_command=broken)
     assert failed and 'Cannot open netlink socket' in result['msg']

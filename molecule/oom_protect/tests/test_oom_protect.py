@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""OOM protection, proven on live processes: values read back from /proc, and honest about refusals."""
+
+from __future__ import annotations
+
+import helpers
+
+CONTAINER = 'opsnotes-oom-host'
+HOST = helpers.host(CONTAINER)
+JOURNAL_HOSTS = [CONTAINER]
+DROPIN = '50-opsnotes-oom-protect.conf'
+REFUSED = ('EACCES: lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE, '
+           'which this host (or container) does not grant')
+
+
+def scores(pids):
+    return {pid: int(HOST.file('/proc/%d/oom_score_adj' % pid).content_string) for pid in pids}
+
+
+def unit_pids(unit):
+    return [int(p) for p in HOST.check_output(
+        'cat /sys/fs/cgroup/systemd$(systemctl show -p ControlGroup --value %s)/cgroup.procs', unit).split()]
+
+
+def test_dropins_written_and_loaded_by_systemd():
+    for unit, value in (('rsyslog.service', -900), ('opsnotes-batch.service', 700)):
+        dropin = HOST.file('/etc/systemd/system/%s.d/%s' % (unit, DROPIN))
+        assert dropin.contains('^OOMScoreAdjust=%d$' % value)
+        assert dropin.mode == 0o644
+        assert HOST.check_output('systemctl show -p OOMScoreAdjust --value %s', unit) == str(value)
+
+
+def test_positive_score_applied_live_to_every_process_of_the_unit_without_restart():
+    pids = unit_pids('opsnotes-batch.service')
+    assert len(pids) == 2
+    assert set(scores(pids).values()) == {700}
+    # MainPID is the one prepare started: the role did not restart the unit
+    started = int(HOST.check_output('systemctl show -p ExecMainStartTimestampMonotonic --value opsnotes-batch'))
+    active = int(HOST.check_output('systemctl show -p ActiveEnterTimestampMonotonic --value opsnotes-batch'))
+    assert started <= active
+
+
+def test_processes_outside_systemd_by_pidfile_and_long_name():
+    pid = int(HOST.file('/run/opsnotes-pidfile-demo.pid').content_string)
+    assert scores([pid]) == {pid: 300}
+    workers = [int(p) for p in HOST.check_output('pgrep -x opsnotes-long-w').split()]
+    assert len(workers) == 2 and set(scores(workers).values()) == {400}
+
+
+def test_negative_score_refused_without_cap_sys_resource_is_reported_honestly():
+    result = helpers.ansible_host(CONTAINER).ansible(
+        'opsnotes.edge.oom_score', 'unit=rsyslog.service score_adj=-900', check=False)
+    rsyslogd = int(HOST.check_output('systemctl show -p MainPID --value rsyslog'))
+    assert result['changed'] is False
+    assert result['cap_sys_resource'] is False
+    assert result['status'] == 'limited' and result['ok'] is False
+    assert result['unprotected'] == [dict(pid=rsyslogd, comm='rsyslogd', expected=-900, oom_score_adj=0,
+                                          reason=REFUSED)]
+    target = result['targets'][0]
+    assert target['selector'] == 'unit=rsyslog.service' and target['unit_score_adj'] == -900
+    assert scores([rsyslogd]) == {rsyslogd: 0}
+
+
+def test_strict_mode_fails_with_the_reason():
+    returncode, failures = helpers.playbook_failures('molecule/oom_protect/converge.yml',
+                                                     '-e', 'oom_protect_strict=true')
+    assert returncode != 0
+    assert len(failures) == 1
+    host, task, msg = failures[0]
+    assert host == CONTAINER
+    assert task == 'opsnotes.edge.oom_protect : Verify the live scores and the loaded drop-ins | oom_protect'
+    assert 'rsyslogd: ' + REFUSED in msg
+    assert msg.endswith('(set oom_protect_strict: false to report this and go on)')
+
+
+def test_report_lists_the_sacrificial_processes_as_first_victims():
+    result = helpers.ansible_host(CONTAINER).ansible('opsnotes.edge.oom_score', 'report_top=3', check=False)
+    assert [row['oom_score_adj'] for row in result['top'][:2]] == [700, 700]
+    assert result['top'][0]['oom_score'] >= result['top'][2]['oom_score']
+
+
+def test_durable_the_unit_restarts_with_its_score():
+    HOST.check_output('systemctl restart opsnotes-batch.service')
+    pids = unit_pids('opsnotes-batch.service')
+    assert pids and set(scores(pids).values()) == {700}
+
+
+def test_bad_input_is_refused_before_the_host_changes():
+    run = helpers.ansible_playbook('molecule/oom_protect/bad_input.yml')
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_a_dropped_sacrificial_unit_loses_its_dropin():
+    run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '-e', '{"oom_protect_sacrificial": []}')
+    try:
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert not HOST.file('/etc/systemd/system/opsnotes-batch.service.d/%s' % DROPIN).exists
+        assert HOST.check_output('systemctl show -p OOMScoreAdjust --value opsnotes-batch') == '0'
+        assert HOST.file('/etc/systemd/system/rsyslog.service.d/%s' % DROPIN).exists
+    finally:
+        run = helpers.ansible_playbook('molecule/oom_protect/converge.yml')
+    assert run.returncode == 0, run.stdout[-4000:]

@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: oom_score
+short_description: Get and set the OOM score adjustment of running processes, and report who dies first
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Reads and sets C(/proc/PID/oom_score_adj) (V(-1000) to V(1000); V(-1000) disables OOM killing of the
+    process) for processes chosen by pid, pidfile, exact name, command-line pattern or systemd unit (every
+    process in the unit's cgroup), in one call for any number of targets.
+  - Reports per process the expected and live C(oom_score_adj) and the kernel's C(oom_score).
+  - Honest about privilege. Lowering a value below the process's minimum needs C(CAP_SYS_RESOURCE). Without it,
+    the kernel refuses the write (EACCES/EPERM). The module then reports which processes could not be set and why,
+    and sets RV(status=limited). It never claims a value it did not read back.
+  - For unit targets it also reads the C(OOMScoreAdjust=) systemd has loaded for the unit, which is what the
+    unit's processes get at their next start (C(unit_score_adj) in RV(targets)).
+  - With O(report_top), lists the processes the OOM killer would pick first (highest C(oom_score)).
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  targets:
+    description:
+      - Processes to read or set. Each item holds exactly one selector (O(targets[].pid), O(targets[].pidfile),
+        O(targets[].name), O(targets[].pattern), O(targets[].unit)) and optionally O(targets[].score_adj).
+      - Mutually exclusive with the single-target shorthand options of the same names.
+    type: list
+    elements: dict
+    suboptions:
+      pid:
+        description: A process id.
+        type: int
+      pidfile:
+        description: A file holding the process id.
+        type: path
+      name:
+        description: Exact process name (C(comm); names over 15 characters also match the basename of C(argv[0])).
+        type: str
+      pattern:
+        description: Python regular expression searched in the command line (arguments joined by spaces).
+        type: str
+      unit:
+        description: A systemd service; every process in its cgroup is selected.
+        type: str
+      score_adj:
+        description: The value to set, V(-1000) to V(1000). Omit to only read.
+        type: int
+  pid:
+    description: Shorthand for one target. A process id.
+    type: int
+  pidfile:
+    description: Shorthand for one target. A file holding the process id.
+    type: path
+  name:
+    description: Shorthand for one target. Exact process name.
+    type: str
+  pattern:
+    description: Shorthand for one target. Regular expression searched in the command line.
+    type: str
+  unit:
+    description: Shorthand for one target. A systemd service.
+    type: str
+  score_adj:
+    description: Shorthand for one target. The value to set, V(-1000) to V(1000).
+    type: int
+  report_top:
+    description: Also list this many processes with the highest C(oom_score) (the first OOM victims). V(0) lists none.
+    type: int
+    default: 0
+  strict:
+    description: Fail when any value could not be applied (instead of reporting RV(status=limited) or RV(status=drift)).
+    type: bool
+    default: false
+notes:
+  - Only running processes are changed. Durable protection of a service comes from C(OOMScoreAdjust=) in a systemd
+    drop-in (see the C(opsnotes.edge.oom_protect) role); this module applies the value at once without a restart.
+  - The value is inherited by child processes started afterwards.
+seealso:
+  - module: opsnotes.edge.systemd_dropins
+"""
+
+EXAMPLES = r"""
+- name: Protect the log daemon now and make batch jobs the first victims
+  opsnotes.edge.oom_score:
+    targets:
+      - {unit: rsyslog.service, score_adj: -900}
+      - {pattern: '^/usr/bin/python3 /opt/batch/', score_adj: 800}
+    report_top: 5
+  register: oom
+
+- name: Read only
+  opsnotes.edge.oom_score:
+    name: mysqld
+"""
+
+RETURN = r"""
+status:
+  description:
+    - V(ok) when every selected process holds its expected value; V(limited) when the only failures are negative
+      values refused for lack of C(CAP_SYS_RESOURCE); V(drift) otherwise.
+  returned: always
+  type: str
+  sample: limited
+ok:
+  description: True when RV(status) is V(ok).
+  returned: always
+  type: bool
+cap_sys_resource:
+  description: Whether the module ran with C(CAP_SYS_RESOURCE) (needed to lower values below 0).
+  returned: always
+  type: bool
+targets:
+  description:
+    - Per target, the selector, the expected value, the matched processes and (for units) the loaded systemd value.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - selector: unit=rsyslog.service
+      expected: -900
+      matched: 1
+      unit_score_adj: -900
+      ok: false
+      processes:
+        - {pid: 212, comm: rsyslogd, before: 0, oom_score_adj: 0, oom_score: 666, expected: -900, ok: false,
+           error: "EACCES: lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE, which this host
+           (or container) does not grant"}
+unprotected:
+  description: Every process whose live value differs from the expected one, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{pid: 212, comm: rsyslogd, expected: -900, oom_score_adj: 0, reason: "EACCES: ..."}]
+unmatched:
+  description:
+    - Selectors that matched no running process (a stopped unit, a stale pidfile, a typo). For units the drop-in
+      still applies at the next start.
+  returned: always
+  type: list
+  elements: str
+  sample: [pidfile=/run/batch.pid]
+top:
+  description: The O(report_top) processes with the highest C(oom_score), highest first.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{pid: 998, comm: batch, oom_score: 1466, oom_score_adj: 800, cmdline: "/usr/bin/python3 /opt/batch/run.py"}]
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
+    CAP_SYS_RESOURCE,
+    SELECTORS,
+    has_capability,
+    permission_reason,
+    process_info,
+    processes,
+    refused_without_cap,
+    select,
+    selector_text,
+    target_errors,
+    write_score,
+)
+
+
+def _unit_score(module, unit):
+    systemctl = module.get_bin_path('systemctl')
+    if not systemctl:
+        return None
+    rc, out, _err = module.run_command([systemctl, 'show', '--property=OOMScoreAdjust', '--value', unit])
+    out = out.strip()
+    return int(out) if rc == 0 and out.lstrip('-').isdigit() else None
+
+
+def _apply(module, proc, expected, cap, root):
+    """Set one process; returns (value now, or predicted in check mode; reason when it is not expected)."""
+    current = proc['oom_score_adj']
+    if expected is None or current == expected:
+        return current, None
+    if not cap and refused_without_cap(current, expected):
+        if module.check_mode:
+            return current, permission_reason('EACCES', expected) + ' (predicted in check mode)'
+    elif module.check_mode:
+        return expected, None
+    error = write_score(proc['pid'], expected, root)
+    fresh = process_info(proc['pid'], root)
+    if fresh is None:
+        return current, error or 'process exited'
+    return fresh['oom_score_adj'], error
+
+
+def run(module, root='/'):
+    params = module.params
+    shorthand = {k: params[k] for k in SELECTORS + ('score_adj',) if params[k] is not None}
+    targets = params['targets'] if params['targets'] is not None else ([shorthand] if shorthand else [])
+    targets = [{k: v for k, v in t.items() if v is not None} for t in targets]
+    errors = target_errors(targets, 'targets', score_required=False)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+
+    cap = has_capability(CAP_SYS_RESOURCE, root)
+    exclude = {os.getpid(), os.getppid()}   # never match this module's own process or its shell
+    procs = processes(root)
+    result_targets, unprotected, diff_before, diff_after = [], [], [], []
+    for target in targets:
+        expected = target.get('score_adj')
+        rows = []
+        for proc in select(target, procs, root, exclude):
+            now, error = _apply(module, proc, expected, cap, root)
+            row = dict(pid=proc['pid'], comm=proc['comm'], before=proc['oom_score_adj'], oom_score_adj=now,
+                       oom_score=proc['oom_score'], expected=expected, ok=expected is None or now == expected,
+                       error=error)
+            if not module.check_mode and now != proc['oom_score_adj']:
+                fresh = process_info(proc['pid'], root)
+                row['oom_score'] = fresh['oom_score'] if fresh else None
+            if now != row['before']:
+                diff_before.append('%d %s: %d\n' % (proc['pid'], proc['comm'], row['before']))
+                diff_after.append('%d %s: %d\n' % (proc['pid'], proc['comm'], now))
+            if not row['ok']:
+                unprotected.append(dict(pid=proc['pid'], comm=proc['comm'], expected=expected, oom_score_adj=now,
+                                        reason=error or 'value did not stick'))
+            rows.append(row)
+        entry = dict(selector=selector_text(target), expected=expected, matched=len(rows), processes=rows,
+                     ok=all(r['ok'] for r in rows))
+        if target.get('unit'):
+            entry['unit_score_adj'] = _unit_score(module, target['unit'])
+        result_targets.append(entry)
+
+    unmatched = [t['selector'] for t in result_targets if t['matched'] == 0]
+    limited = [u for u in unprotected if u['expected'] < 0 and not cap and u['reason'].startswith(('EACCES', 'EPERM'))]
+    if not unprotected:
+        status = 'ok'
+    else:
+        status = 'limited' if len(limited) == len(unprotected) else 'drift'
+    top = []
+    if params['report_top'] > 0:
+        ranked = sorted((p for p in processes(root) if p['pid'] not in exclude and p['oom_score'] is not None),
+                        key=lambda p: (-p['oom_score'], p['pid']))
+        top = [dict(pid=p['pid'], comm=p['comm'], oom_score=p['oom_score'], oom_score_adj=p['oom_score_adj'],
+                    cmdline=' '.join(p['cmdline'])[:200]) for p in ranked[:params['report_top']]]
+    result = dict(changed=bool(diff_after), status=status, ok=status == 'ok', cap_sys_resource=cap,
+                  targets=result_targets, unprotected=unprotected, unmatched=unmatched, top=top,
+                  diff=dict(before=''.join(diff_before), after=''.join(diff_after)))
+    for selector in unmatched:
+        module.warn('%s matches no running process' % selector)
+    for item in unprotected:
+        module.warn('pid %d (%s): oom_score_adj is %d, expected %d: %s'
+                    % (item['pid'], item['comm'], item['oom_score_adj'], item['expected'], item['reason']))
+    if unprotected and params['strict']:
+        module.fail_json(msg='%d process(es) could not be set: %s' % (
+            len(unprotected), '; '.join('%d %s: %s' % (u['pid'], u['comm'], u['reason']) for u in unprotected)),
+            **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    selector_spec = dict(pid=dict(type='int'), pidfile=dict(type='path'), name=dict(type='str'),
+                         pattern=dict(type='str'), unit=dict(type='str'))
+    return AnsibleModule(
+        argument_spec=dict(
+            targets=dict(type='list', elements='dict', options=dict(selector_spec, score_adj=dict(type='int'))),
+            score_adj=dict(type='int'),
+            report_top=dict(type='int', default=0),
+            strict=dict(type='bool', default=False),
+            **selector_spec
+        ),
+        mutually_exclusive=[('targets', key) for key in SELECTORS + ('score_adj',)] + [SELECTORS],
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

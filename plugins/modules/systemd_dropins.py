@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: systemd_dropins
+short_description: Write one named drop-in file for many systemd units in one call, removing stale ones
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Writes C(DIRECTORY/UNIT.d/NAME) for every unit in O(dropins), in one module call whatever the number of units,
+    and runs C(systemctl daemon-reload) once when anything changed.
+  - With O(exclusive=true), removes the drop-in file O(name) from units that are no longer listed, so a unit dropped
+    from the list loses the setting instead of keeping a stale one.
+  - Files are replaced atomically. Nothing is restarted.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  name:
+    description: File name of the drop-in inside each C(UNIT.d) directory. Must end in C(.conf).
+    type: str
+    required: true
+  dropins:
+    description:
+      - "Unit name to drop-in content. The content is either the file text, or settings as
+        C({Section: {Key: value}}) (a list value writes the key once per item), rendered after O(header)."
+    type: dict
+    required: true
+  header:
+    description: Comment written at the top of drop-ins given as settings.
+    type: str
+    default: Managed by Ansible (opsnotes.edge.systemd_dropins). Local edits are overwritten.
+  directory:
+    description: The unit directory.
+    type: path
+    default: /etc/systemd/system
+  exclusive:
+    description: Remove O(name) from every C(UNIT.d) directory of a unit not in O(dropins).
+    type: bool
+    default: true
+  daemon_reload:
+    description: Run C(systemctl daemon-reload) when a file was written or removed.
+    type: bool
+    default: true
+seealso:
+  - module: opsnotes.edge.oom_score
+"""
+
+EXAMPLES = r"""
+- name: Durable OOM protection for two services
+  opsnotes.edge.systemd_dropins:
+    name: 50-oom-protect.conf
+    dropins:
+      rsyslog.service: {Service: {OOMScoreAdjust: -900}}
+      haproxy.service: "[Service]\nOOMScoreAdjust=-900\n"
+"""
+
+RETURN = r"""
+written:
+  description: Units whose drop-in was (or would be) created or rewritten.
+  returned: always
+  type: list
+  elements: str
+  sample: [rsyslog.service]
+removed:
+  description: Units whose stale drop-in was (or would be) removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [mysql.service]
+daemon_reloaded:
+  description: Whether C(systemctl daemon-reload) ran.
+  returned: always
+  type: bool
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+
+UNIT_RE = re.compile(r'[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*\.(service|socket|timer|mount|path|slice|scope|target)')
+NAME_RE = re.compile(r'[A-Za-z0-9_.@-]+\.conf')
+
+
+def render(settings, header):
+    """{Section: {Key: value or [values]}} -> unit file text."""
+    lines = ['# ' + line for line in header.splitlines()]
+    for section, keys in settings.items():
+        lines.append('[%s]' % section)
+        for key, value in keys.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool):
+                    item = 'yes' if item else 'no'
+                lines.append('%s=%s' % (key, item))
+    return '\n'.join(lines) + '\n'
+
+
+def content_errors(unit, content):
+    if isinstance(content, str):
+        return [] if '[' in content else ['dropins[%s]: text content must hold a [Section]' % unit]
+    if not isinstance(content, dict) or not content or not all(isinstance(v, dict) for v in content.values()):
+        return ['dropins[%s]: content must be text or {Section: {Key: value}}' % unit]
+    errors = []
+    for section, keys in content.items():
+        if not re.fullmatch(r'[A-Za-z][A-Za-z0-9-]*', str(section)):
+            errors.append('dropins[%s]: bad section name %r' % (unit, section))
+        for key, value in keys.items():
+            values = value if isinstance(value, list) else [value]
+            if not re.fullmatch(r'[A-Za-z][A-Za-z0-9]*', str(key)):
+                errors.append('dropins[%s].%s: bad key name %r' % (unit, section, key))
+            elif any(isinstance(v, (dict, list)) or '\n' in str(v) for v in values):
+                errors.append('dropins[%s].%s.%s: value must be a single line' % (unit, section, key))
+    return errors
+
+
+def run(module):
+    params = module.params
+    errors = []
+    if not NAME_RE.fullmatch(params['name']):
+        errors.append('name: %r must be a file name ending in .conf' % params['name'])
+    for unit, content in params['dropins'].items():
+        if not UNIT_RE.fullmatch(unit):
+            errors.append('dropins: %r is not a unit name' % unit)
+        else:
+            errors.extend(content_errors(unit, content))
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+
+    directory, name = params['directory'], params['name']
+    writes, removals, diffs = [], [], []
+    for unit, content in sorted(params['dropins'].items()):
+        if isinstance(content, dict):
+            content = render(content, params['header'])
+        content = content if content.endswith('\n') else content + '\n'
+        path = os.path.join(directory, unit + '.d', name)
+        old = read_text(path)
+        if old != content:
+            writes.append((unit, path, content))
+            diffs.append(dict(before_header=path, after_header=path, before=old or '', after=content))
+    if params['exclusive'] and os.path.isdir(directory):
+        for entry in sorted(os.listdir(directory)):
+            unit = entry[:-2] if entry.endswith('.d') else None
+            path = os.path.join(directory, entry, name)
+            if unit and unit not in params['dropins'] and os.path.isfile(path):
+                removals.append((unit, path))
+                diffs.append(dict(before_header=path, after_header='(removed)', before=read_text(path) or '', after=''))
+
+    changed = bool(writes or removals)
+    result = dict(changed=changed, written=[w[0] for w in writes], removed=[r[0] for r in removals],
+                  daemon_reloaded=False, diff=diffs)
+    if module.check_mode or not changed:
+        module.exit_json(**result)
+    for _unit, path, content in writes:
+        write_atomic(module, path, content, 0o644)
+    for _unit, path in removals:
+        os.unlink(path)
+        try:
+            os.rmdir(os.path.dirname(path))     # only when empty
+        except OSError:
+            pass
+    if params['daemon_reload']:
+        systemctl = module.get_bin_path('systemctl', required=True)
+        rc, _out, err = module.run_command([systemctl, 'daemon-reload'])
+        if rc != 0:
+            module.fail_json(msg='systemctl daemon-reload failed: %s' % err.strip(), **result)
+        result['daemon_reloaded'] = True
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            dropins=dict(type='dict', required=True),
+            directory=dict(type='path', default='/etc/systemd/system'),
+            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.systemd_dropins). '
+                                            'Local edits are overwritten.'),
+            exclusive=dict(type='bool', default=True),
+            daemon_reload=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

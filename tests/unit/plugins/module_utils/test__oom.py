@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _oom as o
+
+CG = '/docker/abc/system.slice/%s'
+
+
+def add_process(root, pid, comm, cmdline, adj=0, score=None, unit=None, ppid=1):
+    root.write('proc/%d/comm' % pid, comm + '\n')
+    root.write('proc/%d/cmdline' % pid, '\0'.join(cmdline) + ('\0' if cmdline else ''))
+    root.write('proc/%d/oom_score_adj' % pid, '%d\n' % adj)
+    root.write('proc/%d/oom_score' % pid, '%d\n' % (score if score is not None else 666 + adj * 2 // 3))
+    root.write('proc/%d/stat' % pid, '%d (%s) S %d 1 1 0 -1\n' % (pid, comm, ppid))
+    path = CG % unit if unit else '/docker/abc/init.scope'
+    root.write('proc/%d/cgroup' % pid, '9:name=systemd:%s\n8:pids:%s\n' % (path, path))
+
+
+@pytest.fixture
+def procs(fake_root):
+    add_process(fake_root, 1, 'systemd', ['/lib/systemd/systemd'])
+    add_process(fake_root, 2, 'kthreadd', [])
+    add_process(fake_root, 120, 'rsyslogd', ['/usr/sbin/rsyslogd', '-n'], unit='rsyslog.service')
+    add_process(fake_root, 130, 'sleep', ['sleep', 'infinity'], adj=700, unit='batch.service')
+    add_process(fake_root, 131, 'sleep', ['sleep', 'infinity'], adj=700, unit='batch.service/sub')
+    add_process(fake_root, 140, 'opsnotes-long-w', ['/usr/local/bin/opsnotes-long-worker', 'x'])
+    add_process(fake_root, 141, 'opsnotes-long-w', ['/usr/local/bin/opsnotes-long-whatever'])
+    add_process(fake_root, 150, 'python3', ['/usr/bin/python3', '/opt/batch/run.py', '--nightly'])
+    fake_root.write('run/app.pid', '150\n')
+    fake_root.write('proc/self/status', 'Name:\tx\nCapEff:\t00000000a82435fb\n')
+    return fake_root
+
+
+def test_processes_skips_kernel_threads_and_parses_stat(procs):
+    infos = {p['pid']: p for p in o.processes(procs.path)}
+    assert 2 not in infos
+    assert infos[120]['comm'] == 'rsyslogd' and infos[120]['ppid'] == 1 and infos[130]['oom_score_adj'] == 700
+    assert o.process_info(9999, procs.path) is None
+
+
+@pytest.mark.parametrize('target, pids', [
+    ({'pid': 120}, [120]),
+    ({'unit': 'batch.service'}, [130, 131]),
+    ({'unit': 'rsyslog.service'}, [120]),
+    ({'unit': 'absent.service'}, []),
+    ({'name': 'rsyslogd'}, [120]),
+    ({'name': 'opsnotes-long-worker'}, [140]),      # comm is truncated: argv[0] decides
+    ({'pattern': r'/opt/batch/.*--nightly'}, [150]),
+    ({'pidfile': '{root}/run/app.pid'}, [150]),
+    ({'pidfile': '{root}/run/absent.pid'}, []),
+    ({}, []),
+])
+def test_select(procs, target, pids):
+    target = {k: v.format(root=procs.path) if isinstance(v, str) else v for k, v in target.items()}
+    assert [p['pid'] for p in o.select(target, o.processes(procs.path), procs.path)] == pids
+
+
+def test_select_excludes_own_processes(procs):
+    assert o.select({'pattern': 'sleep'}, o.processes(procs.path), procs.path, exclude={130}) == \
+        [p for p in o.processes(procs.path) if p['pid'] == 131]
+
+
+def test_cgroup_v2_and_pidfile_garbage(procs):
+    procs.write('proc/120/cgroup', '0::/system.slice/rsyslog.service\n')
+    assert o.in_unit(120, 'rsyslog.service', procs.path)
+    procs.write('run/bad.pid', 'not-a-pid\n')
+    assert o.read_pidfile(os.path.join(procs.path, 'run/bad.pid')) is None
+
+
+def test_write_score_and_reasons(procs, monkeypatch):
+    assert o.write_score(130, 500, procs.path) is None
+    assert procs.read('proc/130/oom_score_adj') == '500\n'
+    assert o.write_score(9999, 1, procs.path) == 'process exited'
+
+    def refuse(fd, data):
+        raise OSError(errno.EACCES, 'Permission denied')
+    monkeypatch.setattr(o.os, 'write', refuse)
+    assert o.write_score(130, -900, procs.path) == (
+        'EACCES: lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE, which this host (or container) '
+        'does not grant')
+    assert o.write_score(130, 100, procs.path) == 'EACCES: permission denied'
+
+    def gone(fd, data):
+        raise OSError(errno.ESRCH, 'No such process')
+    monkeypatch.setattr(o.os, 'write', gone)
+    assert o.write_score(130, 1, procs.path) == 'process exited'
+
+    def other(fd, data):
+        raise OSError(errno.EINVAL, 'Invalid argument')
+    monkeypatch.setattr(o.os, 'write', other)
+    assert o.write_score(130, 1, procs.path) == 'EINVAL: Invalid argument'
+
+
+def test_has_capability(procs):
+    assert o.has_capability(o.CAP_SYS_RESOURCE, procs.path) is False
+    assert o.has_capability(0, procs.path) is True       # CAP_CHOWN in a82435fb
+    procs.write('proc/self/status', 'CapEff:\t000001ffffffffff\n')
+    assert o.has_capability(o.CAP_SYS_RESOURCE, procs.path) is True
+    procs.write('proc/self/status', 'Name:\tx\n')
+    assert o.has_capability(o.CAP_SYS_RESOURCE, procs.path) is False
+
+
+@pytest.mark.parametrize('current, expected, refused', [
+    (0, -900, True), (0, 100, False), (300, 100, False), (-500, -900, True), (-500, -300, False), (0, 0, False),
+])
+def test_refused_without_cap(current, expected, refused):
+    assert o.refused_without_cap(current, expected) is refused
+
+
+def test_selector_text():
+    assert o.selector_text({'unit': 'x.service', 'score_adj': 1}) == 'unit=x.service'
+    assert o.selector_text({'pid': 0}) == 'pid=0'
+    assert o.selector_text({}) == '(none)'
+
+
+def test_target_errors_valid():
+    items = [{'unit': 'rsyslog.service', 'score_adj': -900}, {'unit': 'getty@tty1.service', 'score_adj': '5'},
+             {'pattern': '^/opt/(a|b)', 'score_adj': 1000}, {'unit': 'ssh.service', 'score_adj': -1000, 'force': True},
+             {'unit': 'sshd.service', 'score_adj': 0}]
+    assert o.target_errors(items, 'v') == []
+    assert o.target_errors([{'pid': 5}], 'v', score_required=False) == []
+
+
+@pytest.mark.parametrize('item, message', [
+    ({'unit': 'a.service', 'score_adj': 1001}, "v[0].score_adj: 1001 must be an integer from -1000 to 1000"),
+    ({'unit': 'a.service', 'score_adj': True}, "v[0].score_adj: True must be an integer from -1000 to 1000"),
+    ({'unit': 'a.service', 'score_adj': '1e3'}, "v[0].score_adj: '1e3' must be an integer from -1000 to 1000"),
+    ({'unit': 'a.service'}, 'v[0].score_adj is required'),
+    ({'unit': '../x.service', 'score_adj': 1}, "v[0].unit: '../x.service' is not a service unit name"),
+    ({'unit': 'a b.service', 'score_adj': 1}, "v[0].unit: 'a b.service' is not a service unit name"),
+    ({'unit': 'rsyslog', 'score_adj': 1}, "v[0].unit: 'rsyslog' is not a service unit name"),
+    ({'pid': 1, 'name': 'x', 'score_adj': 1},
+     'v[0] needs exactly one of pid, pidfile, name, pattern, unit, got pid, name'),
+    ({'score_adj': 1}, 'v[0] needs exactly one of pid, pidfile, name, pattern, unit, got none'),
+    ({'pid': 'x', 'score_adj': 1}, "v[0].pid: 'x' is not a process id"),
+    ({'pid': 0, 'score_adj': 1}, "v[0].pid: 0 is not a process id"),
+    ({'pidfile': 'run/x.pid', 'score_adj': 1}, "v[0].pidfile: 'run/x.pid' must be an absolute path"),
+    ({'name': 'usr/bin/x', 'score_adj': 1}, "v[0].name: 'usr/bin/x' is not a process name"),
+    ({'pattern': '(', 'score_adj': 1}, "v[0].pattern: '(' is not a valid regular expression"),
+    ({'unit': 'a.service', 'score_adj': 1, 'colour': 'red'}, 'v[0]: unknown key(s) colour'),
+    ({'unit': 'ssh.service', 'score_adj': -1000}, 'v[0]: score_adj -1000 on ssh.service is refused: every login'),
+    ({'unit': 'sshd.service', 'score_adj': -1}, 'v[0]: score_adj -1 on sshd.service is refused'),
+    ('rsyslog.service', "v[0] must be a dict, got 'rsyslog.service'"),
+])
+def test_target_errors(item, message):
+    errors = o.target_errors([item], 'v')
+    assert any(e.startswith(message) for e in errors), errors
+
+
+def test_target_errors_restrictions_and_duplicates():
+    assert o.target_errors([{'name': 'x', 'score_adj': 1}], 'v', allowed=('unit',)) == [
+        'v[0] needs exactly one of unit, got name']
+    assert o.target_errors([{'unit': 'a.service', 'score_adj': -5}], 'v', positive_only=True) == [
+        'v[0].score_adj: -5 must be above 0 for a sacrificial target']
+    assert o.target_errors([{'unit': 'a.service', 'score_adj': 1}, {'unit': 'a.service', 'score_adj': 2}], 'v') == [
+        'v[1]: unit=a.service is already listed as v[0]']
+    assert o.target_errors('x', 'v') == ["v must be a list, got 'x'"]
+
+
+def test_list_pids_without_proc(tmp_path):
+    assert o.list_pids(str(tmp_path)) == []

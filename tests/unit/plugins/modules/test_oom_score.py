@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _oom
+from ansible_collections.opsnotes.edge.plugins.modules import oom_score
+
+REFUSED = ('EACCES: lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE, '
+           'which this host (or container) does not grant')
+
+
+def add(root, pid, comm, cmdline, adj=0, unit=None):
+    root.write('proc/%d/comm' % pid, comm + '\n')
+    root.write('proc/%d/cmdline' % pid, '\0'.join(cmdline) + '\0')
+    root.write('proc/%d/oom_score_adj' % pid, '%d\n' % adj)
+    root.write('proc/%d/oom_score' % pid, '%d\n' % max(0, 100 + adj))
+    root.write('proc/%d/stat' % pid, '%d (%s) S 1 1 1\n' % (pid, comm))
+    root.write('proc/%d/cgroup' % pid, '1:name=systemd:/system.slice/%s\n' % (unit or 'other.scope'))
+
+
+@pytest.fixture
+def host(fake_root, monkeypatch):
+    add(fake_root, 120, 'rsyslogd', ['/usr/sbin/rsyslogd'], unit='rsyslog.service')
+    add(fake_root, 130, 'sleep', ['sleep', 'infinity'], unit='batch.service')
+    add(fake_root, 131, 'sleep', ['sleep', '1000'], unit='batch.service')
+    fake_root.write('proc/self/status', 'CapEff:\t00000000a82435fb\n')   # no CAP_SYS_RESOURCE
+    real_write = _oom.write_score
+
+    def kernel(pid, value, root='/'):
+        """Like the kernel without CAP_SYS_RESOURCE: refuse values below min(current, 0)."""
+        current = int(fake_root.read('proc/%d/oom_score_adj' % pid))
+        if not _oom.has_capability(_oom.CAP_SYS_RESOURCE, root) and value < min(current, 0):
+            return _oom.permission_reason(errno.errorcode[errno.EACCES], value)
+        return real_write(pid, value, root)
+    monkeypatch.setattr(oom_score, 'write_score', kernel)
+    return fake_root
+
+
+def systemctl(values):
+    def run(argv, **kwargs):
+        assert argv[1:4] == ['show', '--property=OOMScoreAdjust', '--value']
+        return 0, '%s\n' % values.get(argv[4], 0), ''
+    return run
+
+
+def run(run_module, host, args, check_mode=False, unit_values=None):
+    return run_module(oom_score, args, host, run_command=systemctl(unit_values or {}), check_mode=check_mode)
+
+
+def test_positive_applied_to_every_process_then_idempotent(run_module, host):
+    args = dict(targets=[dict(unit='batch.service', score_adj=700)])
+    result, failed = run(run_module, host, args, unit_values={'batch.service': 700})
+    assert not failed and result['changed'] and result['status'] == 'ok' and result['ok']
+    assert host.read('proc/130/oom_score_adj') == '700\n' and host.read('proc/131/oom_score_adj') == '700\n'
+    target = result['targets'][0]
+    assert target['matched'] == 2 and target['unit_score_adj'] == 700
+    assert target['processes'][0]['before'] == 0 and target['processes'][0]['oom_score_adj'] == 700
+    assert result['diff'] == dict(before='130 sleep: 0\n131 sleep: 0\n', after='130 sleep: 700\n131 sleep: 700\n')
+    result, failed = run(run_module, host, args, unit_values={'batch.service': 700})
+    assert not result['changed'] and result['diff']['after'] == ''
+
+
+def test_negative_without_cap_is_reported_not_claimed(run_module, host):
+    result, failed = run(run_module, host, dict(unit='rsyslog.service', score_adj=-900),
+                         unit_values={'rsyslog.service': -900})
+    assert not failed and result['changed'] is False
+    assert result['status'] == 'limited' and result['ok'] is False and result['cap_sys_resource'] is False
+    assert result['unprotected'] == [dict(pid=120, comm='rsyslogd', expected=-900, oom_score_adj=0, reason=REFUSED)]
+    assert host.read('proc/120/oom_score_adj') == '0\n'
+
+
+def test_with_cap_sys_resource_negative_values_apply(run_module, host):
+    host.write('proc/self/status', 'CapEff:\t000001ffffffffff\n')
+    result, failed = run(run_module, host, dict(unit='rsyslog.service', score_adj=-900))
+    assert result['status'] == 'ok' and result['changed'] and result['cap_sys_resource'] is True
+    assert host.read('proc/120/oom_score_adj') == '-900\n'
+
+
+def test_strict_fails_with_the_reason(run_module, host):
+    result, failed = run(run_module, host, dict(unit='rsyslog.service', score_adj=-900, strict=True))
+    assert failed and result['msg'] == '1 process(es) could not be set: 120 rsyslogd: ' + REFUSED
+
+
+def test_check_mode_predicts_without_writing(run_module, host):
+    targets = [dict(unit='batch.service', score_adj=500), dict(unit='rsyslog.service', score_adj=-900)]
+    result, failed = run(run_module, host, dict(targets=targets), check_mode=True)
+    assert not failed and result['changed'] is True and result['status'] == 'limited'
+    assert host.read('proc/130/oom_score_adj') == '0\n'
+    assert result['unprotected'][0]['reason'] == REFUSED + ' (predicted in check mode)'
+    assert result['diff']['after'] == '130 sleep: 500\n131 sleep: 500\n'
+
+
+def test_drift_when_a_value_does_not_stick(run_module, host, monkeypatch):
+    monkeypatch.setattr(oom_score, 'write_score', lambda pid, value, root='/': None)   # kernel ignores us
+    result, failed = run(run_module, host, dict(pid=130, score_adj=300))
+    assert result['status'] == 'drift' and result['unprotected'][0]['reason'] == 'value did not stick'
+
+
+def test_read_only_report_top_and_unmatched(run_module, host):
+    host.write('proc/131/oom_score_adj', '800\n')
+    host.write('proc/131/oom_score', '900\n')
+    result, failed = run(run_module, host, dict(targets=[dict(name='rsyslogd'), dict(pidfile='/nonexistent/x.pid')],
+                                                report_top=2))
+    assert not failed and not result['changed'] and result['status'] == 'ok'
+    assert result['targets'][0]['processes'][0]['expected'] is None
+    assert result['unmatched'] == ['pidfile=/nonexistent/x.pid']
+    assert [row['pid'] for row in result['top']] == [131, 120]
+    assert result['top'][0] == dict(pid=131, comm='sleep', oom_score=900, oom_score_adj=800, cmdline='sleep 1000')
+
+
+@pytest.mark.parametrize('args, message', [
+    (dict(targets=[dict(unit='a/b.service', score_adj=1)]), "targets[0].unit: 'a/b.service' is not a service unit"),
+    (dict(targets=[dict(pid=1, name='x')]), 'targets[0] needs exactly one of'),
+    (dict(unit='a.service', score_adj=2000), 'targets[0].score_adj: 2000 must be an integer from -1000 to 1000'),
+    (dict(pid=1, name='x'), 'parameters are mutually exclusive'),
+    (dict(targets=[], pid=1), 'parameters are mutually exclusive'),
+])
+def test_bad_input(run_module, host, args, message):
+    result, failed = run(run_module, host, args)
+    assert failed and message in result['msg']
+
+
+def test_unit_score_without_systemctl(run_module, host):
+    result, failed = run_module(oom_score, dict(unit='batch.service'), host,
+                                run_command=lambda argv, **kw: (1, '', 'Failed to connect to bus'))
+    assert result['targets'][0]['unit_score_adj'] is None

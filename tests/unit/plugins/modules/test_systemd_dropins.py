@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.modules import systemd_dropins
+
+NAME = '50-oom.conf'
+
+
+class Systemctl(object):
+    def __init__(self, rc=0):
+        self.calls, self.rc = [], rc
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv[1:])
+        return self.rc, '', 'Access denied' if self.rc else ''
+
+
+def run(run_module, tmp_path, dropins, systemctl=None, **kwargs):
+    args = dict(name=NAME, dropins=dropins, directory=str(tmp_path), header='managed', **kwargs)
+    return run_module(systemd_dropins, args, run_command=systemctl or Systemctl())
+
+
+def test_writes_settings_and_text_reloads_once_then_idempotent(run_module, tmp_path):
+    systemctl = Systemctl()
+    dropins = {'rsyslog.service': {'Service': {'OOMScoreAdjust': -900, 'Restart': ['on-failure'], 'X': True}},
+               'haproxy.service': '[Service]\nOOMScoreAdjust=-900'}
+    result, failed = run(run_module, tmp_path, dropins, systemctl)
+    assert not failed and result['changed'] and result['daemon_reloaded']
+    assert result['written'] == ['haproxy.service', 'rsyslog.service'] and result['removed'] == []
+    assert (tmp_path / 'rsyslog.service.d' / NAME).read_text() == (
+        '# managed\n[Service]\nOOMScoreAdjust=-900\nRestart=on-failure\nX=yes\n')
+    assert (tmp_path / 'haproxy.service.d' / NAME).read_text() == '[Service]\nOOMScoreAdjust=-900\n'
+    assert systemctl.calls == [['daemon-reload']]
+    systemctl = Systemctl()
+    result, failed = run(run_module, tmp_path, dropins, systemctl)
+    assert not result['changed'] and systemctl.calls == [] and not result['daemon_reloaded']
+
+
+def test_exclusive_removes_stale_dropins_only(run_module, tmp_path):
+    (tmp_path / 'mysql.service.d').mkdir()
+    (tmp_path / 'mysql.service.d' / NAME).write_text('[Service]\nOOMScoreAdjust=-500\n')
+    (tmp_path / 'nginx.service.d').mkdir()
+    (tmp_path / 'nginx.service.d' / 'override.conf').write_text('[Service]\nLimitNOFILE=65536\n')
+    result, failed = run(run_module, tmp_path, {'rsyslog.service': {'Service': {'OOMScoreAdjust': -900}}})
+    assert result['removed'] == ['mysql.service']
+    assert not (tmp_path / 'mysql.service.d').exists()
+    assert (tmp_path / 'nginx.service.d' / 'override.conf').exists()     # not ours: untouched
+    result, failed = run(run_module, tmp_path, {}, exclusive=False)
+    assert not result['changed']
+
+
+def test_check_mode_and_diff(run_module, tmp_path):
+    systemctl = Systemctl()
+    args = dict(name=NAME, dropins={'a.service': {'Service': {'OOMScoreAdjust': 5}}}, directory=str(tmp_path),
+                header='h')
+    result, failed = run_module(systemd_dropins, args, run_command=systemctl, check_mode=True)
+    assert result['changed'] and result['written'] == ['a.service'] and systemctl.calls == []
+    assert not (tmp_path / 'a.service.d').exists()
+    assert result['diff'][0]['after'] == '# h\n[Service]\nOOMScoreAdjust=5\n' and result['diff'][0]['before'] == ''
+
+
+def test_daemon_reload_failure_is_reported(run_module, tmp_path):
+    result, failed = run(run_module, tmp_path, {'a.service': '[Service]\nNice=5\n'}, Systemctl(rc=1))
+    assert failed and result['msg'] == 'systemctl daemon-reload failed: Access denied'
+
+
+@pytest.mark.parametrize('name, dropins, message', [
+    ('x.txt', {'a.service': '[S]\n'}, "name: 'x.txt' must be a file name ending in .conf"),
+    ('../x.conf', {'a.service': '[S]\n'}, "name: '../x.conf' must be a file name ending in .conf"),
+    (NAME, {'../a.service': '[S]\n'}, "dropins: '../a.service' is not a unit name"),
+    (NAME, {'a.service': 'no section'}, 'dropins[a.service]: text content must hold a [Section]'),
+    (NAME, {'a.service': {'Service': {'Nice': '5\nExecStart=/bin/evil'}}}, 'value must be a single line'),
+    (NAME, {'a.service': {'Ser vice': {'Nice': 5}}}, "bad section name 'Ser vice'"),
+    (NAME, {'a.service': {'Service': {'Ni=ce': 5}}}, "bad key name 'Ni=ce'"),
+    (NAME, {'a.service': {'Service': 5}}, 'content must be text or {Section: {Key: value}}'),
+])
+def test_bad_input_refused(run_module, tmp_path, name, dropins, message):
+    result, failed = run_module(systemd_dropins, dict(name=name, dropins=dropins, directory=str(tmp_path)),
+                                run_command=Systemctl())
+    assert failed and message in result['msg']
+    assert list(tmp_path.iterdir()) == []
