@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
+from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint as syslog_ng_lint
 
 
 def ip_address_errors(values, var_name='value'):
@@ -23,10 +24,15 @@ def oom_target_errors(items, var_name='value', allowed=None, positive_only=False
     return target_errors(items, var_name, allowed=tuple(allowed or SELECTORS), positive_only=positive_only)
 
 
+def syslog_ng_errors(config):
+    return syslog_ng_lint(config)[0]
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'ip_address_errors': ip_address_errors,
             'interface_name_errors': interface_name_errors,
             'oom_target_errors': oom_target_errors,
+            'syslog_ng_errors': syslog_ng_errors,
         }

@@ -1,0 +1,397 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""syslog-ng configuration model: lint (errors naming the variable path) and rendering of one fragment.
+
+The same code runs in the preflight filter on the controller and in the syslog_ng_config module.
+Config dict keys: file_sources, file_destinations, network_sources, network_destinations, templates,
+filters, log_paths, external_sources, external_destinations.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+VAR = 'syslog_ng_'
+NAME_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]{0,63}')
+USER_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_.-]{0,31}')
+HOST_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?')
+PERM_RE = re.compile(r'0?[0-7]{3}')
+MACRO_RE = re.compile(r'\$\{([A-Za-z0-9_.]+)\}|\$([A-Za-z0-9_]+)')
+TEMPLATE_ESCAPES = re.compile(r'\\(?![ntr\\])')
+TRANSPORTS = ('tcp', 'udp', 'tls')
+PROTOCOLS = ('network', 'syslog')
+LOG_FLAGS = ('final', 'fallback', 'catchall', 'flow-control')
+MULTI_LINE = ('indented', 'no-multi-line')
+MIN_DISK_BUF = 1048576   # bytes: syslog-ng's minimum disk-buf-size
+KINDS = ('file_sources', 'file_destinations', 'network_sources', 'network_destinations', 'templates', 'filters',
+         'log_paths')
+
+
+def macros(text):
+    """Macro names used in ``text`` ($NAME or ${NAME})."""
+    return {a or b for a, b in MACRO_RE.findall(text or '')}
+
+
+def uses_program(text):
+    return 'PROGRAM' in macros(text)
+
+
+def no_parse(source):
+    """no_parse defaults to true when program_override is set."""
+    value = source.get('no_parse')
+    return bool(source.get('program_override')) if value is None else bool(value)
+
+
+class Linter(object):
+    def __init__(self, config):
+        self.config = config or {}
+        self.errors = []
+        self.warnings = []
+
+    def err(self, where, message):
+        self.errors.append('%s: %s' % (where, message))
+
+    def items(self, kind):
+        value = self.config.get(kind) or []
+        if not isinstance(value, list):
+            self.err(VAR + kind, 'must be a list, got %r' % (value,))
+            return []
+        result = []
+        for index, item in enumerate(value):
+            where = '%s%s[%d]' % (VAR, kind, index)
+            if not isinstance(item, dict):
+                self.err(where, 'must be a dict, got %r' % (item,))
+            else:
+                result.append((where, item))
+        return result
+
+    # value checks -------------------------------------------------------------------------------
+    def string(self, where, value, required=True, escapes=False, what='value'):
+        """A value rendered inside double quotes: it must not be able to leave them."""
+        if value is None or value == '':
+            if required:
+                self.err(where, 'is required')
+            return False
+        if not isinstance(value, str):
+            self.err(where, '%r must be a string' % (value,))
+            return False
+        if '"' in value or '\n' in value or '\r' in value:
+            self.err(where, '%r must not contain a double quote or a newline' % value)
+            return False
+        if escapes and TEMPLATE_ESCAPES.search(value):
+            self.err(where, '%r: a backslash may only start \\n, \\t, \\r or \\\\' % value)
+            return False
+        if not escapes and '\\' in value:
+            self.err(where, '%r must not contain a backslash' % value)
+            return False
+        return True
+
+    def path(self, where, value):
+        if self.string(where, value) and not value.startswith('/'):
+            self.err(where, '%r must be an absolute path' % value)
+
+    def name(self, where, item, seen):
+        value = item.get('name')
+        if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+            self.err(where + '.name', '%r must be 1-64 characters of A-Z a-z 0-9 _, not starting with a digit'
+                     % (value,))
+            return None
+        if value in seen:
+            self.err(where + '.name', '%r is already defined (%s)' % (value, seen[value]))
+            return None
+        seen[value] = where
+        return value
+
+    def choice(self, where, value, choices, default=None):
+        if value is None:
+            return default
+        if value not in choices:
+            self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
+        return value
+
+    def integer(self, where, value, low, high, required=False):
+        if value is None:
+            if required:
+                self.err(where, 'is required')
+            return
+        if isinstance(value, bool) or not re.fullmatch(r'[0-9]+', str(value)) or not low <= int(value) <= high:
+            self.err(where, '%r must be an integer from %d to %d' % (value, low, high))
+
+    def account(self, where, value):
+        if value is not None and (not isinstance(value, str) or not USER_RE.fullmatch(value)):
+            self.err(where, '%r is not a user or group name' % (value,))
+
+    def perm(self, where, value):
+        if value is None:
+            return
+        if not isinstance(value, str) or not PERM_RE.fullmatch(value):
+            hint = ' (quote it: YAML reads 0644 as the number 420)' if isinstance(value, int) else ''
+            self.err(where, '%r must be an octal mode string such as "0644"%s' % (value, hint))
+
+    def host(self, where, value):
+        if not isinstance(value, str) or not value:
+            self.err(where, 'is required')
+            return
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not HOST_RE.fullmatch(value) or len(value) > 253:
+                self.err(where, '%r is not a host name or IP address' % value)
+
+    # the model --------------------------------------------------------------------------------
+    def run(self):
+        names = {k: {} for k in KINDS}
+        sources, destinations = {}, {}
+        for where, item in self.items('templates'):
+            self.name(where, item, names['templates'])
+            self.string(where + '.template', item.get('template'), escapes=True)
+        for where, item in self.items('filters'):
+            self.name(where, item, names['filters'])
+            expr = item.get('expression')
+            if not isinstance(expr, str) or not expr.strip():
+                self.err(where + '.expression', 'is required')
+            elif re.search(r'[{};@\n]', expr):
+                self.err(where + '.expression', '%r must not contain { } ; @ or a newline' % expr)
+        file_paths = {}
+        for where, item in self.items('file_sources'):
+            name = self.name(where, item, names['file_sources'])
+            self.path(where + '.path', item.get('path'))
+            path = item.get('path')
+            if isinstance(path, str):
+                if path in file_paths and not item.get('persist_name'):
+                    self.err(where + '.path', '%r is already read by %s: syslog-ng refuses two file sources on one '
+                             'file at start-up (set persist_name on one of them)' % (path, file_paths[path]))
+                file_paths.setdefault(path, where)
+            override = item.get('program_override')
+            if override is not None and self.string(where + '.program_override', override):
+                if re.search(r'[\s/]', override) or override in ('.', '..'):
+                    self.err(where + '.program_override', '%r must be one word without spaces or "/" '
+                             '(it becomes $PROGRAM, often a directory name)' % override)
+            if item.get('no_parse') is not None and not isinstance(item.get('no_parse'), bool):
+                self.err(where + '.no_parse', '%r must be true or false' % (item.get('no_parse'),))
+            self.integer(where + '.follow_freq', item.get('follow_freq'), 1, 3600)
+            self.choice(where + '.multi_line_mode', item.get('multi_line_mode'), MULTI_LINE)
+            if item.get('persist_name') is not None and (not isinstance(item['persist_name'], str)
+                                                         or not NAME_RE.fullmatch(item['persist_name'])):
+                self.err(where + '.persist_name', '%r must be a simple name' % (item['persist_name'],))
+            if name:
+                sources[name] = ('file', item)
+        for where, item in self.items('network_sources'):
+            name = self.name(where, item, names['network_sources'])
+            self.network_common(where, item, listen=True)
+            if name:
+                sources[name] = ('network', item)
+        for where, item in self.items('file_destinations'):
+            name = self.name(where, item, names['file_destinations'])
+            self.path(where + '.path', item.get('path'))
+            template = item.get('template')
+            if template is not None and template not in names['templates']:
+                self.string(where + '.template', template, escapes=True)
+            for key in ('owner', 'group', 'dir_owner', 'dir_group'):
+                self.account(where + '.' + key, item.get(key))
+            for key in ('perm', 'dir_perm'):
+                self.perm(where + '.' + key, item.get(key))
+            if item.get('create_dirs') is not None and not isinstance(item['create_dirs'], bool):
+                self.err(where + '.create_dirs', '%r must be true or false' % (item['create_dirs'],))
+            if name:
+                destinations[name] = ('file', item)
+        for where, item in self.items('network_destinations'):
+            name = self.name(where, item, names['network_destinations'])
+            self.network_common(where, item, listen=False)
+            template = item.get('template')
+            if template is not None and template not in names['templates']:
+                self.string(where + '.template', template, escapes=True)
+            self.integer(where + '.time_reopen', item.get('time_reopen'), 1, 3600)
+            buf = item.get('disk_buffer')
+            if buf is not None:
+                if not isinstance(buf, dict):
+                    self.err(where + '.disk_buffer', 'must be a dict')
+                else:
+                    self.integer(where + '.disk_buffer.disk_buf_size', buf.get('disk_buf_size'), MIN_DISK_BUF, 2 ** 40)
+                    self.integer(where + '.disk_buffer.mem_buf_size', buf.get('mem_buf_size'), 1, 2 ** 34)
+                    if buf.get('dir') is not None:
+                        self.path(where + '.disk_buffer.dir', buf.get('dir'))
+            if name:
+                destinations[name] = ('network', item)
+        for kind, external in (('sources', sources), ('destinations', destinations)):
+            for index, value in enumerate(self.config.get('external_' + kind) or []):
+                where = '%sexternal_%s[%d]' % (VAR, kind, index)
+                if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+                    self.err(where, '%r is not an object name' % (value,))
+                elif value in external:
+                    self.err(where, '%r is also defined by this role' % value)
+                else:
+                    external[value] = ('external', {})
+        self.log_paths(sources, destinations, set(names['filters']))
+        used = set()
+        for _where, item in self.items('log_paths'):
+            for key in ('sources', 'filters', 'destinations'):
+                used.update(v for v in item.get(key) or [] if isinstance(v, str))
+        for name, (kind, _item) in list(sources.items()) + list(destinations.items()):
+            if kind != 'external' and name not in used:
+                self.warnings.append('%s is defined but no log path uses it' % name)
+        return self
+
+    def network_common(self, where, item, listen):
+        protocol = self.choice(where + '.protocol', item.get('protocol'), PROTOCOLS, 'network')
+        transport = self.choice(where + '.transport', item.get('transport'), TRANSPORTS, 'tcp')
+        self.integer(where + '.port', item.get('port'), 1, 65535, required=not listen)
+        if listen:
+            if item.get('ip') is not None:
+                try:
+                    ipaddress.ip_address(item['ip'])
+                except (ValueError, TypeError):
+                    self.err(where + '.ip', '%r is not an IP address' % (item['ip'],))
+            self.integer(where + '.max_connections', item.get('max_connections'), 1, 100000)
+        else:
+            self.host(where + '.host', item.get('host'))
+        tls = item.get('tls')
+        if transport == 'tls':
+            if not isinstance(tls, dict):
+                self.err(where + '.tls', 'is required with transport tls')
+            else:
+                for key in ('key_file', 'cert_file', 'ca_dir', 'ca_file'):
+                    if tls.get(key) is not None:
+                        self.path('%s.tls.%s' % (where, key), tls[key])
+                if listen and not (tls.get('key_file') and tls.get('cert_file')):
+                    self.err(where + '.tls', 'a listener needs key_file and cert_file')
+                self.choice(where + '.tls.peer_verify', tls.get('peer_verify'),
+                            ('required-trusted', 'required-untrusted', 'optional-trusted', 'optional-untrusted'))
+        elif tls is not None:
+            self.err(where + '.tls', 'is only used with transport tls')
+        if protocol == 'syslog' and transport == 'udp' and item.get('tls'):
+            self.err(where, 'tls over udp is not supported')
+
+    def log_paths(self, sources, destinations, filters):
+        for where, item in self.items('log_paths'):
+            refs = {}
+            for key, known in (('sources', sources), ('filters', filters), ('destinations', destinations)):
+                values = item.get(key) or []
+                if not isinstance(values, list):
+                    self.err('%s.%s' % (where, key), 'must be a list of names')
+                    values = []
+                if key != 'filters' and not values:
+                    self.err('%s.%s' % (where, key), 'needs at least one name')
+                for index, value in enumerate(values):
+                    if value not in known:
+                        self.err('%s.%s[%d]' % (where, key, index), '%r is not defined' % (value,))
+                refs[key] = [v for v in values if v in known]
+            for index, flag in enumerate(item.get('flags') or []):
+                self.choice('%s.flags[%d]' % (where, index), flag, LOG_FLAGS)
+            # The trap (BRIEF §2): a file source without program_override feeding a destination split by $PROGRAM.
+            for src in refs['sources']:
+                kind, source = sources[src]
+                if kind != 'file' or source.get('program_override'):
+                    continue
+                for dst in refs['destinations']:
+                    dkind, dest = destinations[dst]
+                    if dkind == 'file' and (uses_program(dest.get('path')) or uses_program(dest.get('template'))):
+                        why = ('reads with no-parse, so $PROGRAM is empty' if no_parse(source)
+                               else 'parses each line as syslog, so its first field is eaten as $PROGRAM')
+                        self.err(where, 'destination %s uses $PROGRAM but file source %s has no program_override '
+                                 'and %s: set program_override on %s' % (dst, src, why, src))
+
+
+def lint(config):
+    """(errors, warnings) for a config dict."""
+    linter = Linter(config).run()
+    return linter.errors, linter.warnings
+
+
+# rendering ------------------------------------------------------------------------------------------
+def q(value):
+    return '"%s"' % value
+
+
+def _template_ref(value, templates):
+    return value if value in templates else q(value)
+
+
+def _tls(tls):
+    opts = []
+    for key in ('key_file', 'cert_file', 'ca_dir', 'ca_file'):
+        if tls.get(key):
+            opts.append('%s(%s)' % (key.replace('_', '-'), q(tls[key])))
+    if tls.get('peer_verify'):
+        opts.append('peer-verify(%s)' % tls['peer_verify'])
+    return 'tls(%s)' % ' '.join(opts)
+
+
+def _network(item, listen):
+    protocol = item.get('protocol') or 'network'
+    opts = [] if listen else [q(item['host'])]
+    if listen:
+        opts.append('ip(%s)' % q(item.get('ip') or '0.0.0.0'))
+    if item.get('port') is not None:
+        opts.append('port(%d)' % int(item['port']))
+    opts.append('transport(%s)' % q(item.get('transport') or 'tcp'))
+    if item.get('transport') == 'tls':
+        opts.append(_tls(item['tls']))
+    if listen and item.get('max_connections'):
+        opts.append('max-connections(%d)' % int(item['max_connections']))
+    return protocol, opts
+
+
+def render(config, header=None):
+    """The fragment text for a config that passed lint()."""
+    templates = {t['name'] for t in config.get('templates') or []}
+    out = ['# ' + line for line in (header or '').splitlines()]
+    for item in config.get('templates') or []:
+        out.append('template %s { template(%s); };' % (item['name'], q(item['template'])))
+    for item in config.get('filters') or []:
+        out.append('filter %s { %s; };' % (item['name'], item['expression'].strip()))
+    for item in config.get('file_sources') or []:
+        opts = [q(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
+        if item.get('program_override'):
+            opts.append('program-override(%s)' % q(item['program_override']))
+        if no_parse(item):
+            opts.append('flags(no-parse)')
+        if item.get('multi_line_mode'):
+            opts.append('multi-line-mode(%s)' % item['multi_line_mode'])
+        if item.get('persist_name'):
+            opts.append('persist-name(%s)' % q(item['persist_name']))
+        out.append('source %s { file(%s); };' % (item['name'], ' '.join(opts)))
+    for item in config.get('network_sources') or []:
+        protocol, opts = _network(item, listen=True)
+        out.append('source %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
+    for item in config.get('file_destinations') or []:
+        opts = [q(item['path'])]
+        if item.get('create_dirs') is not None:
+            opts.append('create-dirs(%s)' % ('yes' if item['create_dirs'] else 'no'))
+        for key in ('owner', 'group', 'dir_owner', 'dir_group'):
+            if item.get(key):
+                opts.append('%s(%s)' % (key.replace('_', '-'), q(item[key])))
+        for key in ('perm', 'dir_perm'):
+            if item.get(key):
+                opts.append('%s(0%s)' % (key.replace('_', '-'), item[key][-3:]))
+        if item.get('template'):
+            opts.append('template(%s)' % _template_ref(item['template'], templates))
+        out.append('destination %s { file(%s); };' % (item['name'], ' '.join(opts)))
+    for item in config.get('network_destinations') or []:
+        protocol, opts = _network(item, listen=False)
+        if item.get('template'):
+            opts.append('template(%s)' % _template_ref(item['template'], templates))
+        if item.get('time_reopen'):
+            opts.append('time-reopen(%d)' % int(item['time_reopen']))
+        buf = item.get('disk_buffer')
+        if buf:
+            bopts = ['reliable(%s)' % ('yes' if buf.get('reliable', True) else 'no'),
+                     'disk-buf-size(%d)' % int(buf.get('disk_buf_size') or 16 * MIN_DISK_BUF)]
+            if buf.get('mem_buf_size'):
+                bopts.append('mem-buf-size(%d)' % int(buf['mem_buf_size']))
+            if buf.get('dir'):
+                bopts.append('dir(%s)' % q(buf['dir']))
+            opts.append('disk-buffer(%s)' % ' '.join(bopts))
+        out.append('destination %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
+    for item in config.get('log_paths') or []:
+        body = ['source(%s);' % s for s in item['sources']]
+        body += ['filter(%s);' % f for f in item.get('filters') or []]
+        body += ['destination(%s);' % d for d in item['destinations']]
+        if item.get('flags'):
+            body.append('flags(%s);' % ', '.join(item['flags']))
+        out.append('log { %s };' % ' '.join(body))
+    return '\n'.join(out) + '\n'

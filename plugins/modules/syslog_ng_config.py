@@ -1,0 +1,195 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: syslog_ng_config
+short_description: Render, validate, swap in and reload one syslog-ng configuration fragment, rolling back on failure
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Lints a structured syslog-ng configuration (sources, destinations, templates, filters, log paths), renders it as
+    one fragment in C(conf.d), and never lets a broken fragment stay live.
+  - "Stage: the whole configuration (main file, other fragments, the new fragment) is copied to a temporary
+    directory and checked with C(syslog-ng --syntax-only) before the live file is touched."
+  - "Swap and reload: the fragment is replaced atomically and the daemon is reloaded with C(syslog-ng-ctl reload).
+    Some errors only show when syslog-ng initialises the new configuration (a port in use, two file sources on one
+    file); syslog-ng then keeps the old configuration running and the module restores the previous fragment, so the
+    files on disk match what runs, and fails with the reason."
+  - Lint refuses values that could leave their quotes, undefined references, and the C($PROGRAM) trap (a file source
+    without C(program_override) feeding a destination split by C($PROGRAM)).
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  config:
+    description:
+      - "The configuration: C(file_sources), C(file_destinations), C(network_sources), C(network_destinations),
+        C(templates), C(filters), C(log_paths), and C(external_sources) / C(external_destinations) (names defined
+        elsewhere, such as Debian's C(s_src)). See the C(opsnotes.edge.syslog_ng) role for the item keys."
+    type: dict
+    required: true
+  path:
+    description: The fragment file. Its directory must be included by O(main_config).
+    type: path
+    default: /etc/syslog-ng/conf.d/50-opsnotes.conf
+  main_config:
+    description: The main configuration file that includes the fragment.
+    type: path
+    default: /etc/syslog-ng/syslog-ng.conf
+  reload:
+    description: Reload a running daemon after a change (and roll back when the reload fails).
+    type: bool
+    default: true
+  header:
+    description: Comment written at the top of the fragment.
+    type: str
+    default: Managed by Ansible (opsnotes.edge.syslog_ng_config). Local edits are overwritten.
+requirements:
+  - syslog-ng (C(syslog-ng), C(syslog-ng-ctl))
+seealso:
+  - module: opsnotes.edge.syslog_ng_check
+"""
+
+EXAMPLES = r"""
+- name: Tail an access log and forward it with its program name kept
+  opsnotes.edge.syslog_ng_config:
+    config:
+      file_sources:
+        - {name: s_app, path: /var/log/nginx/access.log, program_override: app.example.org}
+      network_destinations:
+        - {name: d_collector, host: logs.example.org, port: 514, disk_buffer: {disk_buf_size: 104857600}}
+      log_paths:
+        - {sources: [s_app], destinations: [d_collector]}
+"""
+
+RETURN = r"""
+content:
+  description: The rendered fragment.
+  returned: always
+  type: str
+validated:
+  description: Whether the staged configuration passed C(syslog-ng --syntax-only).
+  returned: always
+  type: bool
+reloaded:
+  description: Whether the daemon was reloaded with the new fragment.
+  returned: always
+  type: bool
+warnings_lint:
+  description: Lint findings that are not errors (objects no log path uses).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint, render
+
+
+def stage_and_check(module, syslog_ng, main_config, path, content):
+    """Validate the whole configuration with ``content`` as the fragment, without touching live files.
+
+    Returns (ok, output with the staging directory replaced by the live paths).
+    """
+    conf_dir = os.path.dirname(path)
+    stage = tempfile.mkdtemp(prefix='.opsnotes-syslog-ng-')
+    try:
+        staged_dir = os.path.join(stage, 'conf.d')
+        os.mkdir(staged_dir)
+        for name in os.listdir(conf_dir) if os.path.isdir(conf_dir) else []:
+            src = os.path.join(conf_dir, name)
+            if os.path.isfile(src) and src != path:
+                shutil.copy(src, staged_dir)
+        with open(os.path.join(staged_dir, os.path.basename(path)), 'w') as handle:
+            handle.write(content)
+        main_text = read_text(main_config)
+        if main_text is None:
+            module.fail_json(msg='%s does not exist: is syslog-ng installed?' % main_config)
+        if conf_dir.rstrip('/') + '/' not in main_text:
+            module.fail_json(msg='%s does not include %s/: the fragment would never be read' % (main_config, conf_dir))
+        staged_main = os.path.join(stage, os.path.basename(main_config))
+        with open(staged_main, 'w') as handle:
+            handle.write(main_text.replace(conf_dir.rstrip('/') + '/', staged_dir + '/'))
+        rc, out, err = module.run_command([syslog_ng, '--syntax-only', '--cfgfile=%s' % staged_main])
+        text = '\n'.join(line for line in (out + err).splitlines() if 'Error setting capabilities' not in line)
+        text = text.replace(staged_dir, conf_dir).replace(staged_main, main_config).strip()
+        return rc == 0, text
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def daemon_running(module, ctl):
+    rc, _out, _err = module.run_command([ctl, 'stats'])
+    return rc == 0
+
+
+def run(module):
+    params = module.params
+    errors, warnings = lint(params['config'])
+    if errors:
+        module.fail_json(msg='; '.join(errors), errors=errors)
+    content = render(params['config'], params['header'])
+    path = params['path']
+    old = read_text(path)
+    result = dict(changed=old != content, content=content, validated=False, reloaded=False,
+                  warnings_lint=warnings, diff=dict(before_header=path, after_header=path, before=old or '',
+                                                    after=content))
+    if old == content:
+        module.exit_json(**result)
+
+    syslog_ng = module.get_bin_path('syslog-ng', required=True)
+    ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
+    if not ok:
+        module.fail_json(msg='the new configuration fails syslog-ng --syntax-only; nothing was changed: %s' % output,
+                         **result)
+    result['validated'] = True
+    if module.check_mode:
+        module.exit_json(**result)
+
+    write_atomic(module, path, content, 0o644)
+    ctl = module.get_bin_path('syslog-ng-ctl', required=True)
+    if params['reload'] and daemon_running(module, ctl):
+        rc, out, err = module.run_command([ctl, 'reload'])
+        if rc != 0:
+            if old is None:
+                os.unlink(path)
+            else:
+                write_atomic(module, path, old, 0o644)
+            module.fail_json(msg='syslog-ng refused the new configuration at reload (%s) and kept the previous one '
+                                 'running; the previous fragment was restored. The reason is in the journal: '
+                                 'journalctl -u syslog-ng' % (out + err).strip(), **result)
+        result['reloaded'] = True
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            config=dict(type='dict', required=True),
+            path=dict(type='path', default='/etc/syslog-ng/conf.d/50-opsnotes.conf'),
+            main_config=dict(type='path', default='/etc/syslog-ng/syslog-ng.conf'),
+            reload=dict(type='bool', default=True),
+            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.syslog_ng_config). '
+                                            'Local edits are overwritten.'),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()
