@@ -19,11 +19,11 @@ rm -f "$work.log"
 chroot "$work" systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
   systemd-udevd-kernel.socket systemd-udevd-control.socket systemd-networkd-wait-online.service >/dev/null 2>&1 || true
 chroot "$work" apt-get clean
-# No package lists in the image (they would go stale); date the directory to the epoch so that
-# apt's cache_valid_time sees them as old and the first install in a container updates them.
-rm -rf "$work"/var/lib/apt/lists/*
-mkdir -p "$work"/var/lib/apt/lists/partial
-touch -d @0 "$work"/var/lib/apt/lists
+# Keep the package lists (a real host has them, and check mode needs them to find packages), but
+# date them to the epoch: apt's cache_valid_time then sees them as stale and the first real install
+# in a container refreshes them.
+find "$work"/var/lib/apt/lists -exec touch -h -d @0 {} +
+rm -f "$work"/var/lib/apt/periodic/update-success-stamp
 log "importing as $IMAGE"
 tar -C "$work" -c . | docker import -c 'CMD ["/lib/systemd/systemd"]' - "$IMAGE" >/dev/null
 docker tag "$IMAGE" "${IMAGE%%:*}:latest"

@@ -4,8 +4,13 @@
 start_container() {  # name network [extra docker args...]
   local name=$1 network=$2; shift 2
   if docker container inspect "$name" >/dev/null 2>&1; then
-    docker start "$name" >/dev/null
-    return
+    # Reuse it only if it runs the current base image; otherwise it is rebuilt from the new one.
+    if [ "$(docker container inspect -f '{{.Image}}' "$name")" = "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+      docker start "$name" >/dev/null
+      return
+    fi
+    log "$name runs an older base image: recreating it"
+    docker rm -f "$name" >/dev/null
   fi
   docker run -d --name "$name" --hostname "${name#"$PREFIX"-lab-}" --network "$network" \
     --label "$PREFIX.lab=1" \

@@ -6,7 +6,10 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-lab
 SUBNET=${LAB_SUBNET:-172.29.213.0/24}
 RANGE=${LAB_RANGE:-172.29.213.0/25}   # dynamic addresses stay below .128; the VIP lives above
-HOSTS=(director rs1 rs2 client)
+HOSTS=(director rs1 rs2 client collector)
+# Log files the lab's services will write, created up front so syslog-ng can follow them and the
+# verify play can probe them (the web and load-balancer services of later roles take them over).
+LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:/var/log/haproxy/access.log)
 
 up() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
@@ -17,6 +20,9 @@ up() {
     names+=("$PREFIX-lab-$h")
   done
   wait_systemd "${names[@]}"
+  for entry in "${LOG_FILES[@]}"; do
+    docker exec "$PREFIX-lab-${entry%%:*}" sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' _ "${entry#*:}"
+  done
   log "lab up: ${names[*]} on $NETWORK ($SUBNET)"
   cd "$ROOT"
   ansible-playbook site.yml -i inventories/lab "$@"

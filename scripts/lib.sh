@@ -10,7 +10,7 @@ MIRROR=${OPSNOTES_MIRROR:-http://deb.debian.org/debian}
 # Packages of the lab base image. Changing this list changes the image tag, so the image is rebuilt.
 BASE_PACKAGES=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,iputils-arping,iputils-ping,curl,ca-certificates
 # Bump when build-image.sh changes what goes into the image.
-IMAGE_RECIPE=2
+IMAGE_RECIPE=3
 IMAGE_TAG=$(printf '%s %s %s' "$IMAGE_RECIPE" "$SUITE" "$BASE_PACKAGES" | sha256sum | cut -c1-12)
 IMAGE=${OPSNOTES_IMAGE:-$PREFIX-base-$SUITE:$IMAGE_TAG}
 OPSNOTES_IMAGE=$IMAGE   # molecule.yml platforms read this
