@@ -94,6 +94,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint, render
 
 
@@ -136,17 +137,8 @@ def daemon_running(module, ctl):
 
 def run(module):
     params = module.params
-    errors, warnings = lint(params['config'])
-    if errors:
-        module.fail_json(msg='; '.join(errors), errors=errors)
-    content = render(params['config'], params['header'])
-    path = params['path']
-    old = read_text(path)
-    result = dict(changed=old != content, content=content, validated=False, reloaded=False,
-                  warnings_lint=warnings, diff=dict(before_header=path, after_header=path, before=old or '',
-                                                    after=content))
-    if old == content:
-        module.exit_json(**result)
+    old, result = prepare(module, lint, render)
+    path, content = params['path'], result['content']
 
     syslog_ng = module.get_bin_path('syslog-ng', required=True)
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
