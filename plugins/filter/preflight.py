@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint as haproxy_lint
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint as syslog_ng_lint
 
@@ -28,6 +29,10 @@ def syslog_ng_errors(config):
     return syslog_ng_lint(config)[0]
 
 
+def haproxy_errors(config):
+    return haproxy_lint(config)[0]
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -35,4 +40,5 @@ class FilterModule(object):
             'interface_name_errors': interface_name_errors,
             'oom_target_errors': oom_target_errors,
             'syslog_ng_errors': syslog_ng_errors,
+            'haproxy_errors': haproxy_errors,
         }

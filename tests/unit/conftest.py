@@ -134,3 +134,71 @@ def run_module(monkeypatch):
         raise AssertionError('module returned without exit_json/fail_json')
 
     return _run
+
+
+class FakeHAProxy(object):
+    """A runtime API on a real unix socket: show stat, show servers state, set server state, set weight."""
+
+    HEADER = ('1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight '
+              'srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state '
+              'srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord\n')
+    ADMIN = {'ready': 0, 'drain': 0x08, 'maint': 0x01}
+
+    def __init__(self, path):
+        import socketserver
+        import threading
+        self.path = path
+        self.servers = {('be_www', 'www1'): dict(state='ready', weight=1, scur=0, status='UP'),
+                        ('be_www', 'www2'): dict(state='ready', weight=1, scur=0, status='UP')}
+        self.commands = []
+        fake = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                line = self.rfile.readline().decode().strip()
+                fake.commands.append(line)
+                self.wfile.write(fake.answer(line).encode())
+
+        self.server = socketserver.UnixStreamServer(path, Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, line):
+        words = line.split()
+        if line.startswith('show servers state'):
+            backends = {b for b, _s in self.servers}
+            if len(words) > 3 and words[3] not in backends:
+                return "Can't find backend.\n"
+            rows = ['%d %s %d %s 10.0.0.%d 2 %d %d 1 5 6 3 4 6 0 0 0 - 8080 -'
+                    % (1, b, i, s, i, self.ADMIN[v['state']], v['weight'])
+                    for i, ((b, s), v) in enumerate(sorted(self.servers.items()), 1)
+                    if len(words) < 4 or b == words[3]]
+            return self.HEADER + '\n'.join(rows) + '\n\n'
+        if line == 'show stat':
+            out = ['# pxname,svname,qcur,scur,weight,status,']
+            out.append('fe_web,FRONTEND,,0,,OPEN,')
+            for (b, s), v in sorted(self.servers.items()):
+                out.append('%s,%s,0,%d,%d,%s,' % (b, s, v['scur'], v['weight'], 'MAINT' if v['state'] == 'maint'
+                                                  else v['status']))
+            out.append('be_www,BACKEND,0,0,2,UP,')
+            return '\n'.join(out) + '\n\n'
+        if words[:2] == ['set', 'server'] and words[3] == 'state':
+            b, s = words[2].split('/')
+            self.servers[(b, s)]['state'] = words[4]
+            return '\n'
+        if words[:2] == ['set', 'weight']:
+            b, s = words[2].split('/')
+            self.servers[(b, s)]['weight'] = int(words[3])
+            return '\n'
+        return 'Unknown command.\n'
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_haproxy(tmp_path):
+    fake = FakeHAProxy(str(tmp_path / 'admin.sock'))
+    yield fake
+    fake.close()

@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""HAProxy configuration model: lint (errors naming the variable path) and rendering of haproxy.cfg.
+
+Shared by the preflight filter, the haproxy_config module and haproxy_check.
+Config dict keys: frontends, backends, userlists, global (dict of settings below).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+VAR = 'haproxy_'
+NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
+ACL_NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
+HOST_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*')
+ARG_RE = re.compile(r'[A-Za-z0-9_.-]{1,64}')
+# Criteria from HAProxy 2.6's ACL/fetch list that edge configs use; anything else needs raw: true.
+CRITERIA = frozenset('''
+hdr hdr_beg hdr_end hdr_dom hdr_sub hdr_reg hdr_cnt hdr_val hdr_ip hdr_len hdr_dir hdr_found
+req.hdr req.hdr_cnt req.hdr_ip req.fhdr req.fhdr_cnt req.cook req.cook_cnt
+path path_beg path_end path_dir path_dom path_sub path_reg path_len
+url url_beg url_end url_dir url_dom url_sub url_reg url_len url_ip url_port urlp urlp_val
+base base_beg base_end base_dir base_dom base_sub base_reg base_len
+query method req_ver req.ver src src_port dst dst_port http_auth http_auth_group status
+ssl_fc ssl_fc_sni ssl_fc_sni_end ssl_fc_sni_reg ssl_fc_alpn req.ssl_sni req.ssl_hello_type
+cook cook_beg cook_end cook_sub cook_reg cook_cnt
+'''.split())
+PREDEFINED = frozenset('''FALSE HTTP HTTP_1.0 HTTP_1.1 HTTP_2.0 HTTP_CONTENT HTTP_URL_ABS HTTP_URL_SLASH HTTP_URL_STAR
+LOCALHOST METH_CONNECT METH_DELETE METH_GET METH_HEAD METH_OPTIONS METH_POST METH_PUT METH_TRACE RDP_COOKIE
+REQ_CONTENT TRUE WAIT_END'''.split())
+FLAGS = ('-i', '-n')
+MATCH_METHODS = ('found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'sub', 'reg', 'beg', 'end', 'dir', 'dom')
+ACTIONS = ('allow', 'deny', 'tarpit', 'auth', 'redirect', 'set-header', 'add-header', 'del-header', 'set-path',
+           'set-query', 'return', 'set-var', 'capture')
+BALANCE = ('roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'random')
+MODES = ('http', 'tcp')
+# Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
+SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
+ANON_RE = re.compile(r'\{ ([^{}]+) \}')
+
+
+def _port(value):
+    return not isinstance(value, bool) and re.fullmatch(r'[0-9]{1,5}', str(value)) and 1 <= int(value) <= 65535
+
+
+def split_condition(cond):
+    """Tokens of a condition: anonymous ACLs ('{ ... }') stay one token; others split on whitespace."""
+    tokens, rest = [], cond
+    while rest.strip():
+        rest = rest.strip()
+        match = ANON_RE.match(rest)
+        if match:
+            tokens.append(match.group(0))
+            rest = rest[match.end():]
+        else:
+            word, _sep, rest = rest.partition(' ')
+            tokens.append(word)
+    return tokens
+
+
+def condition_acls(cond):
+    """Named ACLs a condition uses (without '!'), and its anonymous ACL bodies."""
+    named, anonymous = [], []
+    for token in split_condition(cond):
+        if ANON_RE.fullmatch(token):
+            anonymous.append(token[2:-2])
+        elif token not in ('or', '||'):
+            named.append(token.lstrip('!'))
+    return named, anonymous
+
+
+def parse_criterion(text):
+    """('hdr_beg', 'host') for 'hdr_beg(host)'; (text, None) without an argument; None when malformed."""
+    match = re.fullmatch(r'([a-z_.]+)(?:\(([^()]*)\))?', text or '')
+    if not match:
+        return None
+    return match.group(1), match.group(2)
+
+
+class Linter(object):
+    def __init__(self, config):
+        self.config = config or {}
+        self.errors, self.warnings = [], []
+
+    def err(self, where, message):
+        self.errors.append('%s: %s' % (where, message))
+
+    def items(self, value, where):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(where, 'must be a list, got %r' % (value,))
+            return []
+        out = []
+        for index, item in enumerate(value):
+            here = '%s[%d]' % (where, index)
+            if isinstance(item, dict):
+                out.append((here, item))
+            else:
+                self.err(here, 'must be a dict, got %r' % (item,))
+        return out
+
+    def name(self, where, value, regex=NAME_RE):
+        if not isinstance(value, str) or not regex.fullmatch(value):
+            self.err(where, '%r must be 1-64 characters of A-Z a-z 0-9 _ . : -, with no spaces, newlines or "#"'
+                     % (value,))
+            return False
+        return True
+
+    def value(self, where, value):
+        """A value rendered in single quotes, where HAProxy interprets nothing: it must not contain one."""
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == '':
+            self.err(where, '%r must be a non-empty string' % (value,))
+        elif re.search(r"['\r\n\0]", str(value)):
+            self.err(where, '%r must not contain a single quote or a newline' % (value,))
+
+    def safe(self, where, text):
+        if not isinstance(text, str) or not SAFE_TEXT.fullmatch(text):
+            self.err(where, '%r may only hold letters, digits, spaces and _ . , : ; / ( ) * + = %% @ ! ? & ~ ^ $ [ ] '
+                     '< > | - (no quotes, "#" or newlines)' % (text,))
+            return False
+        return True
+
+    def criterion(self, where, text, raw, userlists):
+        if raw:
+            return self.safe(where, text) and bool(text)
+        parsed = parse_criterion(text)
+        if not parsed or parsed[0] not in CRITERIA:
+            self.err(where, '%r is not a known criterion (set raw: true to use it anyway)' % (text,))
+            return False
+        if parsed[1] is not None and not ARG_RE.fullmatch(parsed[1]):
+            self.err(where, '%r: the argument must be 1-64 characters of A-Z a-z 0-9 _ . -' % (text,))
+            return False
+        if parsed[0] in ('http_auth', 'http_auth_group') and parsed[1] not in userlists:
+            self.err(where, '%r names userlist %r, which is not defined' % (text, parsed[1]))
+        return True
+
+    def condition(self, where, cond, acls, used):
+        if not isinstance(cond, str) or not cond.strip():
+            self.err(where, 'must be a non-empty condition')
+            return
+        if not self.safe(where, cond.replace('{', '').replace('}', '')):
+            return
+        named, anonymous = condition_acls(cond)
+        if cond.count('{') != len(anonymous) or cond.count('}') != len(anonymous):
+            self.err(where, '%r: anonymous ACLs need spaces inside the braces, as in "{ src 10.0.0.0/8 }"' % cond)
+        for body in anonymous:
+            first = body.split(' ', 1)[0]
+            parsed = parse_criterion(first)
+            if not parsed or (parsed[0] not in CRITERIA and first not in PREDEFINED):
+                self.err(where, 'anonymous ACL "{ %s }" starts with %r, which is not a known criterion' % (body, first))
+        for acl in named:
+            if acl in ('if', 'unless', '&&'):
+                self.err(where, '%r: write the condition without "if"/"unless"/"&&" (AND is implicit)' % cond)
+            elif acl not in acls and acl not in PREDEFINED:
+                self.err(where, 'ACL %r is not defined in this frontend (nor a predefined one)' % acl)
+            used.add(acl)
+
+    def run(self):
+        cfg = self.config
+        userlists = {}
+        for where, item in self.items(cfg.get('userlists'), VAR + 'userlists'):
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in userlists:
+                    self.err(where + '.name', '%r is already defined' % item['name'])
+                userlists[item['name']] = item
+            for uwhere, user in self.items(item.get('users'), where + '.users'):
+                self.name(uwhere + '.name', user.get('name'))
+                password = user.get('password')
+                if not isinstance(password, str) or not re.fullmatch(r'\$[0-9a-z]+\$[A-Za-z0-9./$]+', password):
+                    self.err(uwhere + '.password', 'must be a crypt(3) hash such as $6$... (not a clear-text password)')
+        backends = {}
+        for where, item in self.items(cfg.get('backends'), VAR + 'backends'):
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in backends:
+                    self.err(where + '.name', '%r is already defined (%s)' % (item['name'], backends[item['name']]))
+                backends.setdefault(item['name'], where)
+            if item.get('mode') is not None and item['mode'] not in MODES:
+                self.err(where + '.mode', '%r must be one of %s' % (item['mode'], ', '.join(MODES)))
+            if item.get('balance') is not None and item['balance'] not in BALANCE:
+                self.err(where + '.balance', '%r must be one of %s' % (item['balance'], ', '.join(BALANCE)))
+            servers = set()
+            for swhere, server in self.items(item.get('servers'), where + '.servers'):
+                if self.name(swhere + '.name', server.get('name')):
+                    if server['name'] in servers:
+                        self.err(swhere + '.name', '%r is already defined in this backend' % server['name'])
+                    servers.add(server['name'])
+                address = server.get('address')
+                try:
+                    ipaddress.ip_address(address)
+                except (ValueError, TypeError):
+                    if not isinstance(address, str) or not HOST_RE.fullmatch(address):
+                        self.err(swhere + '.address', '%r is not an IP address or host name' % (address,))
+                if not _port(server.get('port')):
+                    self.err(swhere + '.port', '%r must be a port from 1 to 65535' % (server.get('port'),))
+                for key, low, high in (('weight', 0, 256), ('maxconn', 1, 1000000)):
+                    val = server.get(key)
+                    if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val))
+                                            or not low <= int(val) <= high):
+                        self.err('%s.%s' % (swhere, key), '%r must be an integer from %d to %d' % (val, low, high))
+                for key in ('check', 'backup'):
+                    if server.get(key) is not None and not isinstance(server[key], bool):
+                        self.err('%s.%s' % (swhere, key), '%r must be true or false' % (server[key],))
+        frontends = set()
+        used_backends = set()
+        for where, item in self.items(cfg.get('frontends'), VAR + 'frontends'):
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in frontends or item['name'] in backends:
+                    self.err(where + '.name', '%r is already defined' % item['name'])
+                frontends.add(item['name'])
+            if item.get('mode') is not None and item['mode'] not in MODES:
+                self.err(where + '.mode', '%r must be one of %s' % (item['mode'], ', '.join(MODES)))
+            binds = item.get('bind')
+            if not isinstance(binds, list) or not binds:
+                self.err(where + '.bind', 'needs at least one address:port')
+                binds = []
+            for index, bind in enumerate(binds):
+                match = re.fullmatch(r'(\*|[0-9.]+|\[[0-9a-fA-F:]+\])?:([0-9]+)', str(bind))
+                if not match:
+                    self.err('%s.bind[%d]' % (where, index), '%r must be ADDRESS:PORT, *:PORT or [IPV6]:PORT' % (bind,))
+                elif not _port(match.group(2)):
+                    self.err('%s.bind[%d]' % (where, index), '%r: port %s is out of range 1-65535'
+                             % (bind, match.group(2)))
+            acls, used = {}, set()
+            for awhere, acl in self.items(item.get('acls'), where + '.acls'):
+                if not self.name(awhere + '.name', acl.get('name'), ACL_NAME_RE):
+                    continue
+                if acl['name'] in PREDEFINED:
+                    self.err(awhere + '.name', '%r is a predefined ACL' % acl['name'])
+                acls.setdefault(acl['name'], awhere)
+                self.criterion(awhere + '.criterion', acl.get('criterion'), acl.get('raw'), userlists)
+                for findex, flag in enumerate(acl.get('flags') or []):
+                    if flag not in FLAGS and not (isinstance(flag, str) and flag.startswith('-m ')
+                                                  and flag[3:] in MATCH_METHODS):
+                        self.err('%s.flags[%d]' % (awhere, findex), '%r must be -i, -n or -m METHOD' % (flag,))
+                values = acl.get('values')
+                if values is not None and not isinstance(values, list):
+                    self.err(awhere + '.values', 'must be a list')
+                    values = []
+                for vindex, val in enumerate(values or []):
+                    self.value('%s.values[%d]' % (awhere, vindex), val)
+            for rwhere, rule in self.items(item.get('http_request'), where + '.http_request'):
+                action = rule.get('action')
+                if action not in ACTIONS:
+                    self.err(rwhere + '.action', '%r must be one of %s' % (action, ', '.join(ACTIONS)))
+                if rule.get('args') is not None:
+                    self.safe(rwhere + '.args', rule['args'])
+                if rule.get('cond') is not None:
+                    self.condition(rwhere + '.cond', rule['cond'], acls, used)
+            for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
+                if rule.get('backend') not in backends:
+                    self.err(uwhere + '.backend', 'backend %r is not defined' % (rule.get('backend'),))
+                used_backends.add(rule.get('backend'))
+                self.condition(uwhere + '.cond', rule.get('cond'), acls, used)
+            default = item.get('default_backend')
+            if default is not None:
+                if default not in backends:
+                    self.err(where + '.default_backend', 'backend %r is not defined' % (default,))
+                used_backends.add(default)
+            for acl in sorted(set(acls) - used):
+                self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
+        for name in sorted(set(backends) - used_backends):
+            self.warnings.append('backend %s is not used by any frontend' % name)
+        self.global_settings(cfg.get('global') or {})
+        return self
+
+    def global_settings(self, settings):
+        socket = settings.get('stats_socket')
+        if socket is not None and (not isinstance(socket, str) or not socket.startswith('/')
+                                   or not re.fullmatch(r'[A-Za-z0-9_./-]+', socket)):
+            self.err(VAR + 'stats_socket', '%r must be an absolute path without spaces or quotes' % (socket,))
+        for key in ('timeout_connect', 'timeout_client', 'timeout_server', 'maxconn'):
+            val = settings.get(key)
+            if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val)) or int(val) < 1):
+                self.err(VAR + key, '%r must be a positive integer' % (val,))
+
+
+def lint(config):
+    linter = Linter(config).run()
+    return linter.errors, linter.warnings
+
+
+def q(value):
+    return "'%s'" % value
+
+
+def render(config, header=None):
+    g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
+             timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)
+    g.update({k: v for k, v in (config.get('global') or {}).items() if v is not None})
+    out = ['# ' + line for line in (header or '').splitlines()]
+    out += [
+        'global',
+        '    log /dev/log local0',
+        '    log /dev/log local1 notice',
+        '    chroot /var/lib/haproxy',
+        # expose-fd listeners: a reloading master hands the listening sockets to the new worker (seamless reload)
+        '    stats socket %s mode 600 level admin expose-fd listeners' % g['stats_socket'],
+        '    stats timeout 30s',
+        '    user haproxy',
+        '    group haproxy',
+        '    maxconn %d' % int(g['maxconn']),
+        '    server-state-file %s' % g['state_file'],
+        '',
+        'defaults',
+        '    log global',
+        '    mode http',
+        '    option httplog',
+        '    option dontlognull',
+        '    load-server-state-from-file global',
+        '    timeout connect %d' % int(g['timeout_connect']),
+        '    timeout client %d' % int(g['timeout_client']),
+        '    timeout server %d' % int(g['timeout_server']),
+    ]
+    for code in (400, 403, 408, 500, 502, 503, 504):
+        out.append('    errorfile %d /etc/haproxy/errors/%d.http' % (code, code))
+    for item in config.get('userlists') or []:
+        out += ['', 'userlist %s' % item['name']]
+        out += ['    user %s password %s' % (u['name'], u['password']) for u in item.get('users') or []]
+    for item in config.get('frontends') or []:
+        out += ['', 'frontend %s' % item['name']]
+        out += ['    bind %s' % bind for bind in item['bind']]
+        if item.get('mode'):
+            out.append('    mode %s' % item['mode'])
+        for acl in item.get('acls') or []:
+            words = [acl['criterion']] + list(acl.get('flags') or []) + [q(v) for v in acl.get('values') or []]
+            out.append('    acl %s %s' % (acl['name'], ' '.join(words)))
+        for rule in item.get('http_request') or []:
+            line = 'http-request %s' % rule['action']
+            if rule.get('args'):
+                line += ' ' + rule['args']
+            if rule.get('cond'):
+                line += ' %s %s' % ('unless' if rule.get('unless') else 'if', rule['cond'])
+            out.append('    ' + line)
+        for rule in item.get('use_backend') or []:
+            out.append('    use_backend %s if %s' % (rule['backend'], rule['cond']))
+        if item.get('default_backend'):
+            out.append('    default_backend %s' % item['default_backend'])
+    for item in config.get('backends') or []:
+        out += ['', 'backend %s' % item['name']]
+        if item.get('mode'):
+            out.append('    mode %s' % item['mode'])
+        out.append('    balance %s' % (item.get('balance') or 'roundrobin'))
+        for server in item.get('servers') or []:
+            words = ['server', server['name'], '%s:%d' % (server['address'], int(server['port']))]
+            if server.get('check'):
+                words.append('check')
+            if server.get('weight') is not None:
+                words += ['weight', str(int(server['weight']))]
+            if server.get('maxconn'):
+                words += ['maxconn', str(int(server['maxconn']))]
+            if server.get('backup'):
+                words.append('backup')
+            out.append('    ' + ' '.join(words))
+    return '\n'.join(out) + '\n'

@@ -1,0 +1,225 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: haproxy_check
+short_description: Check a live HAProxy configuration, its ACL and backend references, and its servers
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Runs C(haproxy -c) on the live configuration file.
+  - Parses the file (any C(haproxy.cfg), not only one rendered by this collection) for ACL definitions and the ACLs
+    each condition uses, and for the backends C(use_backend) and C(default_backend) name; an ACL or backend that is
+    used but not defined is an error, an ACL defined but never used a warning.
+  - Reads C(show stat) and C(show servers state) from the admin socket and returns each frontend, backend and server
+    with its status, admin state (ready, drain, maint), weight and current sessions.
+  - Fails on errors, and on servers that are DOWN when O(fail_on_down=true).
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.INFO_MODULE
+options:
+  path:
+    description: The configuration file.
+    type: path
+    default: /etc/haproxy/haproxy.cfg
+  socket:
+    description: The admin socket. The runtime part is skipped when it does not answer (reported in RV(runtime_error)).
+    type: path
+    default: /run/haproxy/admin.sock
+  fail_on_down:
+    description: Fail when a server (not in maintenance) is DOWN.
+    type: bool
+    default: false
+  fail_on_error:
+    description: Fail on a syntax error or an undefined reference.
+    type: bool
+    default: true
+seealso:
+  - module: opsnotes.edge.haproxy_config
+  - module: opsnotes.edge.haproxy_server
+"""
+
+EXAMPLES = r"""
+- name: Prove the live configuration and that every server is up
+  opsnotes.edge.haproxy_check:
+    fail_on_down: true
+"""
+
+RETURN = r"""
+ok:
+  description: True when nothing failed.
+  returned: always
+  type: bool
+syntax_ok:
+  description: Result of C(haproxy -c).
+  returned: always
+  type: bool
+syntax_output:
+  description: What C(haproxy -c) printed.
+  returned: always
+  type: str
+errors:
+  description: Undefined ACLs and backends, each with its section and line.
+  returned: always
+  type: list
+  elements: str
+  sample: ["frontend fe_web line 31: ACL host_wwww is used but not defined"]
+warnings_config:
+  description: ACLs defined but never used.
+  returned: always
+  type: list
+  elements: str
+frontends:
+  description: Per frontend, the ACLs defined and used, the backends named, and the live status and sessions.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: fe_web, acls_defined: [host_www, url_static], acls_used: [host_www, url_static],
+            backends: [be_static, be_www], status: OPEN, scur: 0}]
+backends:
+  description: Per backend, its live status and its servers (status, admin_state, weight, scur).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: be_www, status: UP, servers: [{name: w1, status: UP, admin_state: ready, weight: 1, scur: 0}]}]
+down:
+  description: Servers that are DOWN and not in maintenance, as BACKEND/SERVER.
+  returned: always
+  type: list
+  elements: str
+runtime_error:
+  description: Why the runtime part was skipped, when the socket did not answer.
+  returned: when the socket did not answer
+  type: str
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import PREDEFINED, condition_acls
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
+    RuntimeError_,
+    admin_state,
+    command,
+    parse_servers_state,
+    parse_stat,
+)
+
+SECTION_RE = re.compile(r'(global|defaults|frontend|backend|listen|userlist|peers|resolvers|cache|program|'
+                        r'http-errors|ring|mailers)\b\s*(\S*)')
+
+
+def parse_config(text):
+    """{'frontends': {name: info}, 'backends': [names], 'errors': [...], 'warnings': [...]}."""
+    sections, current = [], None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.split(' #', 1)[0].strip() if not raw.strip().startswith('#') else ''
+        if not line:
+            continue
+        match = SECTION_RE.match(line)
+        if match and not raw[:1].isspace():
+            current = dict(kind=match.group(1), name=match.group(2), lines=[])
+            sections.append(current)
+        elif current is not None:
+            current['lines'].append((lineno, line))
+    backends = {s['name'] for s in sections if s['kind'] in ('backend', 'listen')}
+    frontends, errors, warnings = [], [], []
+    for section in sections:
+        if section['kind'] not in ('frontend', 'listen'):
+            continue
+        defined, used, named_backends = [], [], []
+        for lineno, line in section['lines']:
+            words = line.split()
+            if words[0] == 'acl' and len(words) > 1:
+                defined.append(words[1])
+            if words[0] in ('use_backend', 'default_backend') and len(words) > 1:
+                named_backends.append((lineno, words[1]))
+            cond = re.search(r'\s(if|unless)\s+(.*)$', line)
+            if cond:
+                named, _anon = condition_acls(cond.group(2))
+                used.extend((lineno, acl) for acl in named if acl not in ('or', '||'))
+        where = '%s %s' % (section['kind'], section['name'])
+        for lineno, acl in used:
+            if acl not in defined and acl not in PREDEFINED:
+                errors.append('%s line %d: ACL %s is used but not defined' % (where, lineno, acl))
+        for lineno, backend in named_backends:
+            if backend not in backends and '%[' not in backend:
+                errors.append('%s line %d: backend %s is not defined' % (where, lineno, backend))
+        for acl in sorted(set(defined) - {a for _l, a in used}):
+            warnings.append('%s: ACL %s is defined but never used' % (where, acl))
+        frontends.append(dict(name=section['name'], acls_defined=sorted(set(defined)),
+                              acls_used=sorted({a for _l, a in used}),
+                              backends=sorted({b for _l, b in named_backends})))
+    return dict(frontends=frontends, backends=sorted(backends), errors=errors, warnings=warnings)
+
+
+def run(module):
+    params = module.params
+    text = read_text(params['path'])
+    if text is None:
+        module.fail_json(msg='%s does not exist' % params['path'])
+    haproxy = module.get_bin_path('haproxy', required=True)
+    rc, out, err = module.run_command([haproxy, '-c', '-f', params['path']])
+    parsed = parse_config(text)
+    result = dict(changed=False, syntax_ok=rc == 0, syntax_output=(out + err).strip(), errors=parsed['errors'],
+                  warnings_config=parsed['warnings'], frontends=parsed['frontends'],
+                  backends=[dict(name=b, servers=[]) for b in parsed['backends']], down=[])
+    try:
+        stats = parse_stat(command(params['socket'], 'show stat'))
+        states = parse_servers_state(command(params['socket'], 'show servers state'))
+    except RuntimeError_ as exc:
+        result['runtime_error'] = str(exc)
+        stats, states = [], []
+    by_state = {(r.get('be_name'), r.get('srv_name')): r for r in states}
+    for front in result['frontends']:
+        row = next((s for s in stats if s['pxname'] == front['name'] and s['svname'] == 'FRONTEND'), None)
+        if row:
+            front.update(status=row.get('status'), scur=int(row.get('scur') or 0))
+    for back in result['backends']:
+        row = next((s for s in stats if s['pxname'] == back['name'] and s['svname'] == 'BACKEND'), None)
+        if row:
+            back.update(status=row.get('status'), scur=int(row.get('scur') or 0))
+        for srv in (s for s in stats if s['pxname'] == back['name'] and s['svname'] not in ('BACKEND', 'FRONTEND')):
+            state = by_state.get((back['name'], srv['svname']))
+            entry = dict(name=srv['svname'], status=srv.get('status'), scur=int(srv.get('scur') or 0),
+                         weight=int(srv.get('weight') or 0), admin_state=admin_state(state) if state else None)
+            back['servers'].append(entry)
+            if (srv.get('status') or '').startswith('DOWN') and entry['admin_state'] != 'maint':
+                result['down'].append('%s/%s' % (back['name'], srv['svname']))
+    problems = []
+    if not result['syntax_ok']:
+        problems.append('haproxy -c failed: %s' % result['syntax_output'])
+    problems.extend(result['errors'])
+    if params['fail_on_down'] and result['down']:
+        problems.append('servers DOWN: %s' % ', '.join(result['down']))
+    result['ok'] = not problems
+    if problems and (params['fail_on_error'] or (params['fail_on_down'] and result['down'])):
+        module.fail_json(msg='; '.join(problems), **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
+            socket=dict(type='path', default='/run/haproxy/admin.sock'),
+            fail_on_down=dict(type='bool', default=False),
+            fail_on_error=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

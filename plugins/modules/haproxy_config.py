@@ -1,0 +1,184 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: haproxy_config
+short_description: Lint, render, validate with haproxy -c, swap in and seamlessly reload an HAProxy configuration
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Lints a structured HAProxy configuration (frontends with ACLs, http-request rules and backend switching,
+    backends with servers, userlists) and renders the whole C(haproxy.cfg).
+  - "Never lets a broken configuration go live: the new file is written next to the live one and checked with
+    C(haproxy -c -f) first; only a valid file replaces the live one, atomically."
+  - "Before reloading, saves the runtime state of every server (C(show servers state)) to the
+    C(server-state-file), so drains, weights and disabled servers set at runtime survive the reload."
+  - "Reloads, never restarts: C(systemctl reload) makes HAProxy's master start new workers that take the
+    listening sockets over from the old ones (C(expose-fd listeners)), so no connection is refused."
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  config:
+    description:
+      - "C(frontends), C(backends), C(userlists) and C(global) (C(stats_socket), C(state_file), C(timeout_connect),
+        C(timeout_client), C(timeout_server), C(maxconn)). See the C(opsnotes.edge.haproxy) role for the item keys."
+    type: dict
+    required: true
+  path:
+    description: The configuration file.
+    type: path
+    default: /etc/haproxy/haproxy.cfg
+  reload:
+    description: Reload a running HAProxy after a change (C(systemctl reload O(service))).
+    type: bool
+    default: true
+  service:
+    description: The systemd unit.
+    type: str
+    default: haproxy.service
+  header:
+    description: Comment written at the top of the file.
+    type: str
+    default: Managed by Ansible (opsnotes.edge.haproxy_config). Local edits are overwritten.
+requirements:
+  - haproxy
+seealso:
+  - module: opsnotes.edge.haproxy_server
+  - module: opsnotes.edge.haproxy_check
+"""
+
+EXAMPLES = r"""
+- name: Route static content by path and host
+  opsnotes.edge.haproxy_config:
+    config:
+      frontends:
+        - name: fe_web
+          bind: ["*:80"]
+          acls:
+            - {name: url_static, criterion: path_beg, values: [/static, /images]}
+            - {name: host_www, criterion: "hdr_beg(host)", flags: [-i], values: [www]}
+          use_backend:
+            - {backend: be_static, cond: host_www url_static}
+          default_backend: be_www
+      backends:
+        - {name: be_static, servers: [{name: s1, address: 10.0.0.21, port: 8080, check: true}]}
+        - {name: be_www, servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]}
+"""
+
+RETURN = r"""
+content:
+  description: The rendered configuration.
+  returned: always
+  type: str
+validated:
+  description: Whether the new file passed C(haproxy -c).
+  returned: always
+  type: bool
+reloaded:
+  description: Whether HAProxy was reloaded.
+  returned: always
+  type: bool
+state_saved:
+  description: Whether the servers' runtime state was saved to the state file before the reload.
+  returned: always
+  type: bool
+warnings_lint:
+  description: Lint findings that are not errors (unused ACLs and backends).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import RuntimeError_, command
+from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
+
+
+def validate(module, path, content):
+    """(ok, output) of haproxy -c on a copy written next to the live file."""
+    haproxy = module.get_bin_path('haproxy', required=True)
+    fd, staged = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.haproxy-staged-', suffix='.cfg')
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(content)
+        rc, out, err = module.run_command([haproxy, '-c', '-f', staged])
+        return rc == 0, (out + err).replace(staged, path).strip()
+    finally:
+        os.unlink(staged)
+
+
+def live_sockets(text):
+    """Admin sockets declared by a configuration text ('stats socket PATH ... level admin')."""
+    return re.findall(r'^\s*stats socket (/\S+)[^\n]*level admin', text or '', re.M)
+
+
+def run(module):
+    params = module.params
+    old, result = prepare(module, lint, render)
+    path, content = params['path'], result['content']
+    result['state_saved'] = False
+    ok, output = validate(module, path, content)
+    if not ok:
+        module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s' % output, **result)
+    result['validated'] = True
+    if module.check_mode:
+        module.exit_json(**result)
+
+    settings = params['config'].get('global') or {}
+    state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
+    systemctl = module.get_bin_path('systemctl', required=True)
+    running = module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0
+    if running:
+        # The running process answers on the socket of the configuration it loaded, which may not be the new one.
+        for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
+            try:
+                write_atomic(module, state_file, command(socket_path, 'show servers state'), 0o600)
+                result['state_saved'] = True
+                break
+            except RuntimeError_:
+                continue
+    write_atomic(module, path, content, 0o644)
+    if params['reload'] and running:
+        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
+        if rc != 0:
+            if old is not None:
+                write_atomic(module, path, old, 0o644)
+            module.fail_json(msg='systemctl reload %s failed (%s); the previous configuration was restored'
+                             % (params['service'], (out + err).strip()), **result)
+        result['reloaded'] = True
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            config=dict(type='dict', required=True),
+            path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
+            reload=dict(type='bool', default=True),
+            service=dict(type='str', default='haproxy.service'),
+            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.haproxy_config). '
+                                            'Local edits are overwritten.'),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

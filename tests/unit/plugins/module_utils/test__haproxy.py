@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy as h
+
+CONFIG = dict(
+    frontends=[dict(
+        name='fe_web', bind=['*:80', '[::]:80', '192.0.2.1:8080'],
+        acls=[dict(name='url_static', criterion='path_beg', values=['/static', '/images']),
+              dict(name='url_static', criterion='path_end', values=['.png']),
+              dict(name='host_www', criterion='hdr_beg(host)', flags=['-i'], values=['www']),
+              dict(name='bad_path', criterion='path_sub', values=['../']),
+              dict(name='auth_ok', criterion='http_auth(admins)'),
+              dict(name='odd', criterion='req.hdr(x-thing),lower', raw=True, values=['a b'])],
+        http_request=[dict(action='deny', cond='bad_path'), dict(action='auth', args='realm admin', cond='!auth_ok',
+                                                                 ), dict(action='deny', cond='odd METH_POST')],
+        use_backend=[dict(backend='be_static', cond='host_www url_static || { path_beg /assets/ }')],
+        default_backend='be_www')],
+    backends=[dict(name='be_static', servers=[dict(name='s1', address='10.0.0.21', port=8080, check=True)]),
+              dict(name='be_www', balance='leastconn',
+                   servers=[dict(name='w1', address='web-1.example.test', port=8080, weight=10, maxconn=100,
+                                 check=True), dict(name='w2', address='10.0.0.12', port=8080, backup=True)])],
+    userlists=[dict(name='admins', users=[dict(name='ops', password='$6$salt$hash')])],
+    global_=None,
+)
+CONFIG.pop('global_')
+
+
+def test_split_condition_and_acls():
+    assert h.split_condition('a b || { src 10.0.0.0/8 } !c') == ['a', 'b', '||', '{ src 10.0.0.0/8 }', '!c']
+    assert h.condition_acls('host_static or host_www url_static') == (['host_static', 'host_www', 'url_static'], [])
+    assert h.condition_acls('!a { path_beg /x }') == (['a'], ['path_beg /x'])
+    assert h.parse_criterion('hdr_beg(host)') == ('hdr_beg', 'host')
+    assert h.parse_criterion('path') == ('path', None)
+    assert h.parse_criterion('hdr(a b)') == ('hdr', 'a b')      # the lint then refuses the argument
+    assert h.parse_criterion('hdr(a(b))') is None
+
+
+def test_valid_config_lints_clean_and_renders():
+    errors, warnings = h.lint(CONFIG)
+    assert errors == []
+    assert warnings == []
+    text = h.render(CONFIG, 'managed')
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[0] == '# managed'
+    assert 'stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners' in lines
+    assert 'server-state-file /var/lib/haproxy/server-state' in lines
+    assert 'load-server-state-from-file global' in lines
+    assert "acl url_static path_beg '/static' '/images'" in lines
+    assert "acl host_www hdr_beg(host) -i 'www'" in lines
+    assert "acl odd req.hdr(x-thing),lower 'a b'" in lines
+    assert 'http-request auth realm admin if !auth_ok' in lines
+    assert 'use_backend be_static if host_www url_static || { path_beg /assets/ }' in lines
+    assert 'default_backend be_www' in lines
+    assert 'server w1 web-1.example.test:8080 check weight 10 maxconn 100' in lines
+    assert 'server w2 10.0.0.12:8080 backup' in lines
+    assert 'balance leastconn' in lines and 'balance roundrobin' in lines
+    assert 'user ops password $6$salt$hash' in lines
+
+
+def test_global_settings_render():
+    config = dict(CONFIG, **{'global': dict(stats_socket='/run/x.sock', state_file='/var/lib/x', maxconn=10,
+                                            timeout_client=7)})
+    text = h.render(config)
+    assert 'stats socket /run/x.sock mode 600' in text and 'server-state-file /var/lib/x' in text
+    assert 'maxconn 10' in text and 'timeout client 7' in text
+
+
+def test_unused_acls_and_backends_are_warnings():
+    config = copy.deepcopy(CONFIG)
+    config['frontends'][0]['acls'].append(dict(name='lonely', criterion='path', values=['/x']))
+    config['backends'].append(dict(name='be_spare', servers=[]))
+    assert h.lint(config)[1] == ['haproxy_frontends[0]: ACL lonely is defined but never used',
+                                 'backend be_spare is not used by any frontend']
+
+
+def errors_of(change):
+    config = copy.deepcopy(CONFIG)
+    change(config)
+    return h.lint(config)[0]
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda c: c['frontends'][0]['use_backend'].append(dict(backend='be_www', cond='host_wwww')),
+     "haproxy_frontends[0].use_backend[1].cond: ACL 'host_wwww' is not defined in this frontend"),
+    (lambda c: c['frontends'][0].update(default_backend='be_nope'),
+     "haproxy_frontends[0].default_backend: backend 'be_nope' is not defined"),
+    (lambda c: c['frontends'][0]['use_backend'].append(dict(backend='be_nope', cond='host_www')),
+     "haproxy_frontends[0].use_backend[1].backend: backend 'be_nope' is not defined"),
+    (lambda c: c['frontends'][0]['acls'][2].update(name='host www'),
+     "haproxy_frontends[0].acls[2].name: 'host www' must be 1-64 characters"),
+    (lambda c: c['frontends'][0]['acls'][2].update(name='a#b'), "haproxy_frontends[0].acls[2].name: 'a#b'"),
+    (lambda c: c['frontends'][0]['acls'][2].update(name='TRUE'), "haproxy_frontends[0].acls[2].name: 'TRUE' is a predefined"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=['/x\nbackend evil']),
+     "haproxy_frontends[0].acls[0].values[0]: '/x\\nbackend evil' must not contain a single quote or a newline"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=["it's"]), "must not contain a single quote"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=['']), "values[0]: '' must be a non-empty string"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values='/x'), 'haproxy_frontends[0].acls[0].values: must be a list'),
+    (lambda c: c['frontends'][0]['acls'][0].update(criterion='path_magic'),
+     "haproxy_frontends[0].acls[0].criterion: 'path_magic' is not a known criterion (set raw: true"),
+    (lambda c: c['frontends'][0]['acls'][2].update(criterion='hdr_beg(ho st)'), "criterion: 'hdr_beg(ho st)': the argument must be"),
+    (lambda c: c['frontends'][0]['acls'][2].update(criterion='hdr_beg(h$t)'), 'the argument must be'),
+    (lambda c: c['frontends'][0]['acls'][4].update(criterion='http_auth(nobody)'), "names userlist 'nobody'"),
+    (lambda c: c['frontends'][0]['acls'][5].update(criterion='req.hdr(x) "evil"'), 'may only hold letters'),
+    (lambda c: c['frontends'][0]['acls'][2].update(flags=['-x']), "flags[0]: '-x' must be -i, -n or -m METHOD"),
+    (lambda c: c['frontends'][0]['http_request'][0].update(action='explode'), "http_request[0].action: 'explode'"),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='realm "x"'), 'http_request[1].args:'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='if bad_path'), 'write the condition without "if"'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='{src 10.0.0.0/8}'), 'need spaces inside the braces'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='{ nope 1 }'), "starts with 'nope', which is not"),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='bad_path # comment'), 'may only hold'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond=''), 'must be a non-empty condition'),
+    (lambda c: c['frontends'][0].update(bind=['*:70000']), "haproxy_frontends[0].bind[0]: '*:70000': port 70000 is out of range"),
+    (lambda c: c['frontends'][0].update(bind=['eth0:80']), "bind[0]: 'eth0:80' must be ADDRESS:PORT"),
+    (lambda c: c['frontends'][0].update(bind=[]), 'haproxy_frontends[0].bind: needs at least one'),
+    (lambda c: c['frontends'][0].update(mode='udp'), "haproxy_frontends[0].mode: 'udp' must be one of http, tcp"),
+    (lambda c: c['frontends'].append(dict(name='fe_web', bind=['*:81'])), "haproxy_frontends[1].name: 'fe_web' is already defined"),
+    (lambda c: c['frontends'].append(dict(name='be_www', bind=['*:81'])), "haproxy_frontends[1].name: 'be_www' is already defined"),
+    (lambda c: c['backends'].append(dict(name='be_www', servers=[])), "haproxy_backends[2].name: 'be_www' is already defined"),
+    (lambda c: c['backends'][0]['servers'][0].update(port=70000), 'haproxy_backends[0].servers[0].port: 70000 must be a port'),
+    (lambda c: c['backends'][0]['servers'][0].update(port='80; evil'), "port: '80; evil' must be a port"),
+    (lambda c: c['backends'][0]['servers'][0].update(address='10.0.0.1 check'), "address: '10.0.0.1 check' is not an IP"),
+    (lambda c: c['backends'][0]['servers'][0].update(weight=300), 'weight: 300 must be an integer from 0 to 256'),
+    (lambda c: c['backends'][0]['servers'][0].update(check='yes'), "check: 'yes' must be true or false"),
+    (lambda c: c['backends'][0]['servers'].append(dict(name='s1', address='10.0.0.2', port=80)), "servers[1].name: 's1' is already"),
+    (lambda c: c['backends'][0].update(balance='fastest'), "haproxy_backends[0].balance: 'fastest' must be one of"),
+    (lambda c: c['userlists'][0]['users'][0].update(password='hunter2'), 'must be a crypt(3) hash'),
+    (lambda c: c.update({'global': dict(stats_socket='run/x.sock')}), "haproxy_stats_socket: 'run/x.sock' must be an absolute"),
+    (lambda c: c.update({'global': dict(maxconn=0)}), 'haproxy_maxconn: 0 must be a positive integer'),
+    (lambda c: c.update(frontends='x'), "haproxy_frontends: must be a list, got 'x'"),
+    (lambda c: c.update(backends=['x']), "haproxy_backends[0]: must be a dict, got 'x'"),
+])
+def test_lint_errors(change, message):
+    errors = errors_of(change)
+    assert any(message in e for e in errors), errors
+
+
+def test_predefined_acls_are_allowed():
+    assert errors_of(lambda c: c['frontends'][0]['http_request'].append(dict(action='deny', cond='!METH_GET !HTTP_1.1'))) == []

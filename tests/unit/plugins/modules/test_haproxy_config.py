@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+
+from ansible_collections.opsnotes.edge.plugins.modules import haproxy_config
+
+CONFIG = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be')],
+              backends=[dict(name='be', servers=[dict(name='s1', address='10.0.0.1', port=80)])])
+
+
+class Commands(object):
+    """haproxy -c and systemctl, recording calls; -c fails when the file holds 'badness'."""
+
+    def __init__(self, active=True, reload_rc=0):
+        self.calls, self.active, self.reload_rc = [], active, reload_rc
+
+    def __call__(self, argv, **kwargs):
+        name = os.path.basename(argv[0])
+        self.calls.append([name] + argv[1:])
+        if name == 'haproxy':
+            staged = argv[3]
+            assert os.path.basename(staged).startswith('.haproxy-staged-')
+            text = open(staged).read()
+            return (1, '', '[ALERT] parsing [%s:3] : unknown keyword' % staged) if 'badness' in text else (0, '', '')
+        if argv[1] == 'is-active':
+            return (0 if self.active else 3), '', ''
+        if argv[1] == 'reload':
+            return self.reload_rc, '', 'Job failed' if self.reload_rc else ''
+        raise AssertionError(argv)
+
+
+def args(tmp_path, fake, config=None):
+    cfg = dict(config or CONFIG)
+    cfg['global'] = dict(stats_socket=fake.path if fake else str(tmp_path / 'none.sock'),
+                         state_file=str(tmp_path / 'state'))
+    return dict(config=cfg, path=str(tmp_path / 'haproxy.cfg'), header='managed')
+
+
+def test_validates_saves_state_swaps_reloads_then_idempotent(run_module, tmp_path, fake_haproxy):
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=commands)
+    assert not failed and result['changed'] and result['validated'] and result['state_saved'] and result['reloaded']
+    assert (tmp_path / 'haproxy.cfg').read_text() == result['content']
+    assert 'www1' in (tmp_path / 'state').read_text()            # runtime state saved before the reload
+    assert [c[:2] for c in commands.calls] == [['haproxy', '-c'], ['systemctl', 'is-active'], ['systemctl', 'reload']]
+    assert not [n for n in os.listdir(tmp_path) if n.startswith('.haproxy-staged-')]
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=commands)
+    assert not result['changed'] and commands.calls == []
+
+
+def test_state_is_saved_through_the_socket_of_the_running_config(run_module, tmp_path, fake_haproxy):
+    (tmp_path / 'haproxy.cfg').write_text('global\n    stats socket %s mode 660 level admin\n' % fake_haproxy.path)
+    config = args(tmp_path, None)     # the new config names another socket, which does not exist yet
+    result, failed = run_module(haproxy_config, config, run_command=Commands())
+    assert result['state_saved'] and result['reloaded']
+
+
+def test_invalid_config_changes_nothing(run_module, tmp_path, fake_haproxy, monkeypatch):
+    monkeypatch.setattr(haproxy_config, 'render', lambda config, header: 'badness\n')
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=commands)
+    assert failed and result['msg'].startswith('the new configuration fails haproxy -c; nothing was changed')
+    assert str(tmp_path / 'haproxy.cfg') + ':3' in result['msg']           # the live path, not the staged one
+    assert not (tmp_path / 'haproxy.cfg').exists() and ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+
+
+def test_failed_reload_restores_the_previous_file(run_module, tmp_path, fake_haproxy):
+    (tmp_path / 'haproxy.cfg').write_text('# previous\n')
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands(reload_rc=1))
+    assert failed and 'the previous configuration was restored' in result['msg']
+    assert (tmp_path / 'haproxy.cfg').read_text() == '# previous\n'
+
+
+def test_not_running_writes_without_reload(run_module, tmp_path):
+    commands = Commands(active=False)
+    result, failed = run_module(haproxy_config, args(tmp_path, None), run_command=commands)
+    assert not failed and result['changed'] and not result['reloaded'] and not result['state_saved']
+
+
+def test_check_mode_validates_only(run_module, tmp_path, fake_haproxy):
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands(), check_mode=True)
+    assert result['changed'] and result['validated'] and not (tmp_path / 'haproxy.cfg').exists()
+    assert 'frontend fe' in result['diff']['after']
+
+
+def test_lint_errors_fail_first(run_module, tmp_path):
+    bad = dict(CONFIG, frontends=[dict(name='fe', bind=['*:80'], default_backend='nope')])
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, None, bad), run_command=commands)
+    assert failed and "haproxy_frontends[0].default_backend: backend 'nope' is not defined" in result['msg']
+    assert commands.calls == []
