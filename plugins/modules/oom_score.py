@@ -183,20 +183,21 @@ def _unit_score(module, unit):
 
 
 def _apply(module, proc, expected, cap, root):
-    """Set one process; returns (value now, or predicted in check mode; reason when it is not expected)."""
-    current = proc['oom_score_adj']
+    """Set one process. Returns (oom_score_adj now, or as predicted in check mode; oom_score now;
+    the reason when the value is not the expected one)."""
+    current, score = proc['oom_score_adj'], proc['oom_score']
     if expected is None or current == expected:
-        return current, None
+        return current, score, None
     if not cap and refused_without_cap(current, expected):
         if module.check_mode:
-            return current, permission_reason('EACCES', expected) + ' (predicted in check mode)'
+            return current, score, permission_reason('EACCES', expected) + ' (predicted in check mode)'
     elif module.check_mode:
-        return expected, None
+        return expected, score, None
     error = write_score(proc['pid'], expected, root)
-    fresh = process_info(proc['pid'], root)
+    fresh = process_info(proc['pid'], root)        # read back: never report a value we did not see
     if fresh is None:
-        return current, error or 'process exited'
-    return fresh['oom_score_adj'], error
+        return current, score, error or 'process exited'
+    return fresh['oom_score_adj'], fresh['oom_score'], error
 
 
 def run(module, root='/'):
@@ -216,13 +217,9 @@ def run(module, root='/'):
         expected = target.get('score_adj')
         rows = []
         for proc in select(target, procs, root, exclude):
-            now, error = _apply(module, proc, expected, cap, root)
+            now, score, error = _apply(module, proc, expected, cap, root)
             row = dict(pid=proc['pid'], comm=proc['comm'], before=proc['oom_score_adj'], oom_score_adj=now,
-                       oom_score=proc['oom_score'], expected=expected, ok=expected is None or now == expected,
-                       error=error)
-            if not module.check_mode and now != proc['oom_score_adj']:
-                fresh = process_info(proc['pid'], root)
-                row['oom_score'] = fresh['oom_score'] if fresh else None
+                       oom_score=score, expected=expected, ok=expected is None or now == expected, error=error)
             if now != row['before']:
                 diff_before.append('%d %s: %d\n' % (proc['pid'], proc['comm'], row['before']))
                 diff_after.append('%d %s: %d\n' % (proc['pid'], proc['comm'], now))
