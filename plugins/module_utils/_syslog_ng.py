@@ -395,3 +395,17 @@ def render(config, header=None):
             body.append('flags(%s);' % ', '.join(item['flags']))
         out.append('log { %s };' % ' '.join(body))
     return '\n'.join(out) + '\n'
+
+
+# the daemon ---------------------------------------------------------------------------------------------
+def syntax_check(module, syslog_ng, cfgfile):
+    """(ok, output) of ``syslog-ng --syntax-only`` on ``cfgfile``, without the capability warning that
+    syslog-ng prints in every unprivileged container."""
+    rc, out, err = module.run_command([syslog_ng, '--syntax-only', '--cfgfile=%s' % cfgfile])
+    text = '\n'.join(line for line in (out + err).splitlines() if 'Error setting capabilities' not in line)
+    return rc == 0, text.strip()
+
+
+def daemon_running(module, ctl):
+    """Whether the daemon answers on its control socket."""
+    return bool(ctl) and module.run_command([ctl, 'stats'])[0] == 0

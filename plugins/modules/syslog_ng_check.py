@@ -120,7 +120,7 @@ import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import MACRO_RE
+from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import MACRO_RE, daemon_running, syntax_check
 
 DATE_MACROS = {'YEAR': '%Y', 'MONTH': '%m', 'DAY': '%d', 'HOUR': '%H', 'MIN': '%M', 'SEC': '%S',
                'WEEKDAY': '%a', 'MONTH_ABBREV': '%b', 'MONTH_NAME': '%B', 'WEEK_DAY_NAME': '%A'}
@@ -207,12 +207,8 @@ def run(module):
     result = dict(changed=False, ok=True, syntax_ok=None, running=None, syntax_output='')
     if params['syntax']:
         syslog_ng = module.get_bin_path('syslog-ng', required=True)
-        rc, out, err = module.run_command([syslog_ng, '--syntax-only', '--cfgfile=%s' % params['main_config']])
-        result['syntax_ok'] = rc == 0
-        result['syntax_output'] = '\n'.join(line for line in (out + err).splitlines()
-                                            if 'Error setting capabilities' not in line).strip()
-        ctl = module.get_bin_path('syslog-ng-ctl')
-        result['running'] = bool(ctl) and module.run_command([ctl, 'stats'])[0] == 0
+        result['syntax_ok'], result['syntax_output'] = syntax_check(module, syslog_ng, params['main_config'])
+        result['running'] = daemon_running(module, module.get_bin_path('syslog-ng-ctl'))
         result['ok'] = result['syntax_ok'] and result['running']
     if params['probe_append']:
         marker, line = make_line()

@@ -95,7 +95,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
-from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
+    daemon_running,
+    lint,
+    render,
+    syntax_check,
+)
 
 
 def stage_and_check(module, syslog_ng, main_config, path, content):
@@ -122,17 +127,10 @@ def stage_and_check(module, syslog_ng, main_config, path, content):
         staged_main = os.path.join(stage, os.path.basename(main_config))
         with open(staged_main, 'w') as handle:
             handle.write(main_text.replace(conf_dir.rstrip('/') + '/', staged_dir + '/'))
-        rc, out, err = module.run_command([syslog_ng, '--syntax-only', '--cfgfile=%s' % staged_main])
-        text = '\n'.join(line for line in (out + err).splitlines() if 'Error setting capabilities' not in line)
-        text = text.replace(staged_dir, conf_dir).replace(staged_main, main_config).strip()
-        return rc == 0, text
+        ok, text = syntax_check(module, syslog_ng, staged_main)
+        return ok, text.replace(staged_dir, conf_dir).replace(staged_main, main_config)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-def daemon_running(module, ctl):
-    rc, _out, _err = module.run_command([ctl, 'stats'])
-    return rc == 0
 
 
 def run(module):

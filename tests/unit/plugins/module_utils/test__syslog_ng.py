@@ -177,3 +177,25 @@ def test_persist_name_allows_a_second_source_on_one_file():
                                        persist_name='s_two'))
     config['log_paths'][0]['sources'].append('s_two')
     assert errors_of(config) == []
+
+
+class Cmd(object):
+    def __init__(self, rc, out='', err=''):
+        self.rc, self.out, self.err, self.calls = rc, out, err, []
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        return self.rc, self.out, self.err
+
+
+def test_syntax_check_drops_the_capability_warning():
+    module = Cmd(1, err="syslog-ng: Error setting capabilities, capability management disabled\nError parsing config\n")
+    assert m.syntax_check(module, '/usr/sbin/syslog-ng', '/etc/x.conf') == (False, 'Error parsing config')
+    assert module.calls == [['/usr/sbin/syslog-ng', '--syntax-only', '--cfgfile=/etc/x.conf']]
+    assert m.syntax_check(Cmd(0), 'syslog-ng', '/x') == (True, '')
+
+
+def test_daemon_running():
+    assert m.daemon_running(Cmd(0), '/usr/sbin/syslog-ng-ctl') is True
+    assert m.daemon_running(Cmd(1), '/usr/sbin/syslog-ng-ctl') is False
+    assert m.daemon_running(Cmd(0), None) is False
