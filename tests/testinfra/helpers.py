@@ -43,17 +43,16 @@ def addresses(h, iface):
     return set(re.findall(r'inet6? (\S+)', out))
 
 
-def ansible_playbook(playbook, *args):
-    """Run a playbook against the scenario's inventory; returns the CompletedProcess."""
+def ansible_playbook(playbook, *args, **env):
+    """Run a playbook against the scenario's inventory, with extra environment ``env``; returns the CompletedProcess."""
     cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook] + list(args)
-    return subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False,
+                          env=dict(os.environ, **env))
 
 
 def playbook_failures(playbook, *args):
     """Run a playbook with the JSON callback; returns (returncode, [(host, task, msg) of each failed task])."""
-    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], playbook] + list(args)
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
-    run = subprocess.run(cmd, cwd=PROJECT, capture_output=True, text=True, timeout=600, check=False, env=env)
+    run = ansible_playbook(playbook, *args, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
     # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.
     document = run.stdout[run.stdout.index('\n{') + 1:] if not run.stdout.startswith('{') else run.stdout
     failures = []
