@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import sites_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint as haproxy_lint
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
@@ -33,6 +34,10 @@ def haproxy_errors(config):
     return haproxy_lint(config)[0]
 
 
+def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_name='nginx_acme_key_types'):
+    return sites_errors(sites, key_types, var_name, key_var_name)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -41,4 +46,5 @@ class FilterModule(object):
             'oom_target_errors': oom_target_errors,
             'syslog_ng_errors': syslog_ng_errors,
             'haproxy_errors': haproxy_errors,
+            'nginx_acme_errors': nginx_acme_errors,
         }

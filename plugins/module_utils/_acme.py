@@ -1,0 +1,314 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""ACME http-01 helpers: input lint, HTTP probes of the challenge location, and certificate inspection.
+
+The certificate part needs the Python ``cryptography`` package on the target (Debian: python3-cryptography),
+which community.crypto's ACME modules need there anyway.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import socket
+import ssl
+
+try:
+    from http.client import HTTPConnection
+except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
+    HTTPConnection = None
+
+CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
+KEY_TYPES = ('rsa', 'ecdsa')
+RSA_SIZES = (2048, 3072, 4096)
+SITE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
+UPSTREAM = re.compile(r'^(https?://[^\s;{}\'"]+|unix:/[^\s;{}\'"]+)$')
+
+# TLS 1.2 cipher suites a client that only speaks ECDSA (or only RSA) would offer.
+PROBE_CIPHERS = {
+    'ecdsa': 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305',
+    'rsa': 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305',
+}
+
+
+# --- input lint (runs on the controller in preflight, and in the modules) -------------------------------------
+
+def domain_errors(domain, where):
+    """Problems with one DNS name an http-01 challenge can validate."""
+    if not isinstance(domain, str) or not domain:
+        return ['%s: %r must be a non-empty DNS name' % (where, domain)]
+    if domain.startswith('*'):
+        return ['%s: %r is a wildcard; http-01 cannot validate wildcards (use dns-01)' % (where, domain)]
+    if re.search(r'\s', domain):
+        return ['%s: %r contains whitespace' % (where, domain)]
+    name = domain.rstrip('.').lower()
+    labels = name.split('.')
+    if len(name) > 253 or len(labels) < 2 or not all(LABEL.match(label) for label in labels):
+        return ['%s: %r is not a valid DNS name (letters, digits and hyphens, at least two labels)' % (where, domain)]
+    if re.match(r'^[0-9.]+$', name):
+        return ['%s: %r is an IP address; the ACME http-01 role issues for DNS names' % (where, domain)]
+    return []
+
+
+def absolute_path_errors(path, where):
+    if not isinstance(path, str) or not path.startswith('/'):
+        return ['%s: %r must be an absolute path' % (where, path)]
+    if re.search(r'[\s;{}]', path) or '/../' in path + '/':
+        return ['%s: %r must not contain whitespace, ";", braces or ".."' % (where, path)]
+    if path.rstrip('/') == '':
+        return ['%s: %r must not be the root directory' % (where, path)]
+    return []
+
+
+def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_key_types'):
+    """Every problem with the site list and key types, each naming the variable path and the value."""
+    errors = []
+    if not isinstance(key_types, list) or not key_types:
+        errors.append('%s: %r must be a non-empty list of %s' % (key_var, key_types, ', '.join(KEY_TYPES)))
+    else:
+        for index, key_type in enumerate(key_types):
+            if key_type not in KEY_TYPES:
+                errors.append('%s[%d]: %r is not a key type (choose from %s)'
+                              % (key_var, index, key_type, ', '.join(KEY_TYPES)))
+        if len(set(key_types)) != len(key_types):
+            errors.append('%s: %r lists a key type twice' % (key_var, key_types))
+    if not isinstance(sites, list):
+        return errors + ['%s: must be a list of sites' % var]
+    names, owner = set(), {}
+    for index, site in enumerate(sites):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(site, dict):
+            errors.append('%s: must be a dict with name and domains' % where)
+            continue
+        name = site.get('name')
+        if not isinstance(name, str) or not SITE_NAME.match(name):
+            errors.append('%s.name: %r must be 1-64 letters, digits, ".", "_" or "-"' % (where, name))
+        elif name in names:
+            errors.append('%s.name: %r is already defined' % (where, name))
+        names.add(name)
+        domains = site.get('domains')
+        if not isinstance(domains, list) or not domains:
+            errors.append('%s.domains: %r must be a non-empty list of DNS names' % (where, domains))
+            domains = []
+        for d_index, domain in enumerate(domains):
+            problems = domain_errors(domain, '%s.domains[%d]' % (where, d_index))
+            errors.extend(problems)
+            if problems:
+                continue
+            key = domain.rstrip('.').lower()
+            if key in owner:
+                errors.append('%s.domains[%d]: %r is already served by %s' % (where, d_index, domain, owner[key]))
+            owner[key] = where
+        for field in ('webroot', 'root'):
+            if site.get(field) is not None:
+                errors.extend(absolute_path_errors(site[field], '%s.%s' % (where, field)))
+        if site.get('upstream') is not None and site.get('root') is not None:
+            errors.append('%s: set upstream or root, not both' % where)
+        upstream = site.get('upstream')
+        if upstream is not None and (not isinstance(upstream, str) or not UPSTREAM.match(upstream)):
+            errors.append('%s.upstream: %r must be an http://, https:// or unix:/ URL without spaces or ";"'
+                          % (where, upstream))
+        unknown = sorted(set(site) - {'name', 'domains', 'webroot', 'root', 'upstream', 'hsts'})
+        if unknown:
+            errors.append('%s: unknown keys %s' % (where, ', '.join(unknown)))
+    return errors
+
+
+# --- HTTP probes of the challenge location ---------------------------------------------------------------------
+
+def http_get(host, port, path, host_header, timeout):
+    """(status, headers dict with lower-case names, body text) of one GET; ``path`` is sent exactly as given."""
+    conn = HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.putrequest('GET', path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader('Host', host_header)
+        conn.putheader('User-Agent', 'opsnotes.edge acme_challenge_check')
+        conn.putheader('Connection', 'close')
+        conn.endheaders()
+        response = conn.getresponse()
+        body = response.read(65536).decode('utf-8', 'replace')
+        return response.status, dict((k.lower(), v) for k, v in response.getheaders()), body
+    finally:
+        conn.close()
+
+
+def explain_token_miss(status, headers, body, webroot):
+    """Why a fetched token is not the token, in words an operator can act on."""
+    if status in (301, 302, 303, 307, 308):
+        return ('HTTP %d redirect to %s instead of the token: the port-80 server has no '
+                'location ^~ %s (or it does not come first)' % (status, headers.get('location', '?'), CHALLENGE_PREFIX))
+    if status == 404:
+        return ('HTTP 404: the server does not serve %s at %s (wrong alias/root, or another server block '
+                'answers for this name)' % (webroot, CHALLENGE_PREFIX))
+    if status == 200:
+        return 'HTTP 200 but the body is not the token: %r' % body[:80]
+    return 'HTTP %d instead of the token' % status
+
+
+# --- certificates ------------------------------------------------------------------------------------------------
+
+def _x509():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    return x509, serialization
+
+
+def load_chain(text):
+    """The certificates of a PEM bundle, in file order."""
+    x509 = _x509()[0]
+    blocks = re.findall(r'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', text, re.S)
+    return [x509.load_pem_x509_certificate(block.encode()) for block in blocks]
+
+
+def not_after(cert):
+    value = getattr(cert, 'not_valid_after_utc', None)
+    if value is None:
+        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def not_before(cert):
+    value = getattr(cert, 'not_valid_before_utc', None)
+    if value is None:
+        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def key_description(public_key):
+    """('rsa', 'rsa 3072') or ('ecdsa', 'ecdsa secp384r1'), ('other', name) otherwise."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return 'rsa', 'rsa %d' % public_key.key_size
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 'ecdsa', 'ecdsa %s' % public_key.curve.name
+    return 'other', type(public_key).__name__
+
+
+def public_der(public_key):
+    serialization = _x509()[1]
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def dns_names(cert):
+    x509 = _x509()[0]
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [name.lower() for name in ext.value.get_values_for_type(x509.DNSName)]
+
+
+def signed_by(cert, issuer):
+    """True when ``issuer``'s key made ``cert``'s signature and the names chain."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    if cert.issuer != issuer.subject:
+        return False
+    key = issuer.public_key()
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        else:
+            key.verify(cert.signature, cert.tbs_certificate_bytes)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def chain_problems(chain, now, anchors=None):
+    """Problems with a leaf-first chain: order, signatures, validity; and with ``anchors``, trust up to a root."""
+    problems = []
+    if len(chain) < 2:
+        problems.append('the file holds %d certificate(s): a fullchain is the leaf plus its intermediates'
+                        % len(chain))
+    for index, cert in enumerate(chain):
+        if not_after(cert) < now or not_before(cert) > now:
+            problems.append('certificate %d (%s) is not valid now (%s - %s)'
+                            % (index, cert.subject.rfc4514_string(), not_before(cert), not_after(cert)))
+        if index + 1 < len(chain) and not signed_by(cert, chain[index + 1]):
+            problems.append('certificate %d (%s) is not signed by certificate %d (%s)'
+                            % (index, cert.subject.rfc4514_string(), index + 1,
+                               chain[index + 1].subject.rfc4514_string()))
+    if anchors is not None and chain:
+        last = chain[-1]
+        if not any(signed_by(last, anchor) or last == anchor for anchor in anchors):
+            problems.append('the chain does not lead to a trusted root (issuer of the last certificate: %s)'
+                            % last.issuer.rfc4514_string())
+    return problems
+
+
+def served_leaf(address, port, server_name, key_type, timeout):
+    """DER of the leaf certificate the server sends to a TLS 1.2 client offering only ``key_type`` suites."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(PROBE_CIPHERS[key_type])
+    with socket.create_connection((address, port), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=server_name) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def inspect_certificate(item, renew_days, now, anchors=None):
+    """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains."""
+    serialization = _x509()[1]
+    result = dict(name=item['name'], key_type=item['key_type'], cert=item['cert'], exists=False, usable=False,
+                  due=True, days_left=None, not_after=None, serial=None, issuer=None, key=None, key_matches=False,
+                  domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
+                  problems=[])
+    problems = result['problems']
+    if not os.path.exists(item['cert']):
+        problems.append('no certificate at %s yet' % item['cert'])
+        return result
+    result['exists'] = True
+    try:
+        with open(item['cert']) as handle:
+            chain = load_chain(handle.read())
+    except (OSError, ValueError) as exc:
+        problems.append('cannot read %s: %s' % (item['cert'], exc))
+        return result
+    if not chain:
+        problems.append('%s holds no PEM certificate' % item['cert'])
+        return result
+    leaf = chain[0]
+    left = not_after(leaf) - now
+    result.update(days_left=left.days, not_after=not_after(leaf).strftime('%Y-%m-%dT%H:%M:%SZ'),
+                  serial='%x' % leaf.serial_number, issuer=leaf.issuer.rfc4514_string(),
+                  chain_length=len(chain), leaf_der=leaf.public_bytes(serialization.Encoding.DER))
+    family, result['key'] = key_description(leaf.public_key())
+    if family != item['key_type']:
+        problems.append('the certificate has a %s key, not %s' % (result['key'], item['key_type']))
+    try:
+        with open(item['key'], 'rb') as handle:
+            private = serialization.load_pem_private_key(handle.read(), password=None)
+        result['key_matches'] = public_der(private.public_key()) == public_der(leaf.public_key())
+        if not result['key_matches']:
+            problems.append('the certificate does not belong to the key %s' % item['key'])
+    except (OSError, ValueError, TypeError) as exc:
+        problems.append('cannot read the key %s: %s' % (item['key'], exc))
+    names = dns_names(leaf)
+    result['domains'] = names
+    result['domains_missing'] = [d for d in item.get('domains') or [] if d.rstrip('.').lower() not in names]
+    if result['domains_missing']:
+        problems.append('the certificate does not cover %s' % ', '.join(result['domains_missing']))
+    wanted = set(d.rstrip('.').lower() for d in item.get('domains') or [])
+    extra = [n for n in names if n not in wanted]
+    if extra:
+        problems.append('the certificate also covers %s, no longer wanted' % ', '.join(extra))
+    chain_issues = chain_problems(chain, now, anchors)
+    result['chain_valid'] = not chain_issues
+    problems.extend(chain_issues)
+    result['usable'] = (result['key_matches'] and family == item['key_type'] and not_after(leaf) > now
+                        and not_before(leaf) <= now)
+    result['due'] = bool(problems) or left < datetime.timedelta(days=renew_days)
+    if left < datetime.timedelta(days=renew_days) and not_after(leaf) > now:
+        problems.append('%d days left, fewer than the %d that trigger renewal' % (left.days, renew_days))
+    return result

@@ -1,0 +1,277 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_certificate_check
+short_description: Report days left, key type, chain validity and the certificate nginx really serves per key type
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - "Reads each certificate file (a fullchain: leaf first, then intermediates) and its private key, and reports the
+    days left, the key type and size, whether the certificate belongs to the key, which of the wanted names it does
+    not cover, and whether the chain is valid (each certificate signed by the next, all valid now; with
+    O(ca_file), also that the chain leads to one of those roots)."
+  - With O(probe=true), connects to the TLS server once per name and key type as a TLS 1.2 client that offers only
+    ECDSA (or only RSA) cipher suites, and checks that the server sends exactly the certificate in the file.
+    This proves that nginx serves the ECDSA certificate to ECDSA-capable clients and the RSA one to the others.
+  - "RV(certificates[].due) tells whether a certificate must be (re)issued: missing, unusable, not covering every
+    name, or fewer than O(renew_days) days left. The C(opsnotes.edge.nginx_acme) role uses it to decide what to
+    issue in a single call."
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.INFO_MODULE
+options:
+  certificates:
+    description: The certificates to inspect.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The site the certificate belongs to (used in the report).
+        type: str
+        required: true
+      key_type:
+        description: The key type the certificate must have.
+        type: str
+        choices: [rsa, ecdsa]
+        required: true
+      cert:
+        description: The fullchain file.
+        type: path
+        required: true
+      key:
+        description: The private key file.
+        type: path
+        required: true
+      domains:
+        description: The names the certificate must cover; the first one is used as SNI when probing.
+        type: list
+        elements: str
+        required: true
+  renew_days:
+    description: A certificate with fewer days left than this is due for renewal.
+    type: int
+    default: 30
+  ca_file:
+    description: PEM file of trusted roots; when set, the chain must lead to one of them.
+    type: path
+  probe:
+    description: Handshake with the server per name and key type and compare the served leaf with the file.
+    type: bool
+    default: false
+  probe_address:
+    description: Where the TLS server listens.
+    type: str
+    default: 127.0.0.1
+  probe_port:
+    description: The TLS port.
+    type: int
+    default: 443
+  timeout:
+    description: Seconds to wait for each handshake.
+    type: float
+    default: 5
+  fail_on_error:
+    description: Fail when a certificate is missing, unusable, due, has an invalid chain or is not the one served.
+    type: bool
+    default: true
+requirements:
+  - python3-cryptography on the target
+seealso:
+  - module: opsnotes.edge.acme_challenge_check
+  - module: community.crypto.acme_certificate
+"""
+
+EXAMPLES = r"""
+- name: Prove both certificates of a site, and that nginx serves each to the matching client
+  opsnotes.edge.acme_certificate_check:
+    certificates:
+      - {name: shop, key_type: rsa, cert: /etc/ssl/opsnotes-acme/shop/rsa.fullchain.pem,
+         key: /etc/ssl/opsnotes-acme/shop/rsa.key, domains: [shop.example.org]}
+      - {name: shop, key_type: ecdsa, cert: /etc/ssl/opsnotes-acme/shop/ecdsa.fullchain.pem,
+         key: /etc/ssl/opsnotes-acme/shop/ecdsa.key, domains: [shop.example.org]}
+    probe: true
+"""
+
+RETURN = r"""
+ok:
+  description: True when every certificate is usable, not due, has a valid chain and (with probing) is served.
+  returned: always
+  type: bool
+certificates:
+  description: One entry per certificate.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The site.
+      type: str
+    key_type:
+      description: The wanted key type.
+      type: str
+    cert:
+      description: The file.
+      type: str
+    exists:
+      description: Whether the file exists.
+      type: bool
+    usable:
+      description: Valid now, of the wanted key type, and matching the key; nginx can serve it.
+      type: bool
+    due:
+      description: Whether it must be (re)issued now.
+      type: bool
+    days_left:
+      description: Whole days until the leaf expires (negative when expired).
+      type: int
+    not_after:
+      description: Expiry of the leaf, UTC.
+      type: str
+    serial:
+      description: Serial number of the leaf, hex.
+      type: str
+    issuer:
+      description: Issuer of the leaf.
+      type: str
+    key:
+      description: Key type and size or curve of the leaf, for example C(rsa 3072) or C(ecdsa secp384r1).
+      type: str
+    key_matches:
+      description: Whether the leaf belongs to the private key.
+      type: bool
+    domains:
+      description: The DNS names of the leaf.
+      type: list
+      elements: str
+    domains_missing:
+      description: Wanted names the leaf does not cover.
+      type: list
+      elements: str
+    chain_length:
+      description: Number of certificates in the file.
+      type: int
+    chain_valid:
+      description: Whether the chain is complete, ordered, correctly signed and valid now.
+      type: bool
+    served:
+      description: With probing, per name, whether the server sent this certificate to a client of this key type.
+      type: list
+      elements: dict
+    problems:
+      description: Everything wrong with this certificate, in words.
+      type: list
+      elements: str
+  sample:
+    - name: shop
+      key_type: ecdsa
+      exists: true
+      usable: true
+      due: false
+      days_left: 89
+      key: ecdsa secp384r1
+      chain_valid: true
+      served: [{domain: shop.example.org, matches: true, serial: 4a1f...}]
+      problems: []
+failures:
+  description: One line per certificate with problems.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import datetime
+import ssl
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, load_chain, served_leaf
+
+try:
+    import cryptography  # noqa: F401  # pylint: disable=unused-import
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+
+def probe(params, item, entry):
+    served = []
+    for domain in item['domains']:
+        row = dict(domain=domain, matches=False, serial=None, error=None)
+        try:
+            der = served_leaf(params['probe_address'], params['probe_port'], domain, item['key_type'],
+                              params['timeout'])
+            row['matches'] = der == entry.get('leaf_der')
+            from cryptography import x509
+            row['serial'] = '%x' % x509.load_der_x509_certificate(der).serial_number
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            row['error'] = str(exc)
+        if not row['matches']:
+            entry['problems'].append('%s: a %s-only client %s' % (
+                domain, item['key_type'].upper(),
+                'could not connect: %s' % row['error'] if row['error']
+                else 'is served serial %s, not the certificate in the file' % row['serial']))
+        served.append(row)
+    return served
+
+
+def run(module):
+    params = module.params
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'))
+    anchors = None
+    if params['ca_file']:
+        try:
+            with open(params['ca_file']) as handle:
+                anchors = load_chain(handle.read())
+        except (OSError, ValueError) as exc:
+            module.fail_json(msg='cannot read ca_file %s: %s' % (params['ca_file'], exc))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results = []
+    for item in params['certificates']:
+        entry = inspect_certificate(item, params['renew_days'], now, anchors)
+        if params['probe']:
+            entry['served'] = probe(params, item, entry)
+        entry.pop('leaf_der', None)
+        results.append(entry)
+    failures = ['%s (%s): %s' % (e['name'], e['key_type'], '; '.join(e['problems'])) for e in results if e['problems']]
+    result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
+    if failures and params['fail_on_error']:
+        module.fail_json(msg='; '.join(failures), **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            certificates=dict(type='list', elements='dict', required=True, options=dict(
+                name=dict(type='str', required=True),
+                key_type=dict(type='str', required=True, choices=['rsa', 'ecdsa']),
+                cert=dict(type='path', required=True),
+                key=dict(type='path', required=True, no_log=False),
+                domains=dict(type='list', elements='str', required=True),
+            )),
+            renew_days=dict(type='int', default=30),
+            ca_file=dict(type='path'),
+            probe=dict(type='bool', default=False),
+            probe_address=dict(type='str', default='127.0.0.1'),
+            probe_port=dict(type='int', default=443),
+            timeout=dict(type='float', default=5),
+            fail_on_error=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_challenge_check
+short_description: Prove that an ACME http-01 challenge placed in a webroot is served for each domain
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - For each domain, writes a random token to O(webroot), fetches
+    C(http://<domain>/.well-known/acme-challenge/<token>) exactly as an ACME server would (no redirects followed),
+    compares the body with the token and removes the token again.
+  - "Also probes that the challenge location cannot be used to read files outside the webroot (the nginx C(alias)
+    traversal, C(/.well-known/acme-challenge../), and encoded variants): a canary file is written next to the
+    webroot for the duration of the probe, and any response that contains it is a failure."
+  - Each domain gets a structured result with the HTTP status and, when it fails, the reason in words
+    (a redirect means the challenge location is missing, a 404 means it points elsewhere).
+  - The token and the canary are always removed; the module reports C(changed=false) and also runs in check mode.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.INFO_MODULE
+options:
+  domains:
+    description: The names to check.
+    type: list
+    elements: str
+    required: true
+  webroot:
+    description: The directory the challenge location serves (the nginx C(alias) target).
+    type: path
+    required: true
+  address:
+    description:
+      - Connect to this address instead of resolving each domain; the domain is still sent as the C(Host) header.
+      - Use it to check one host of several behind a name, or a host whose name does not resolve to it from itself.
+    type: str
+  port:
+    description: The HTTP port.
+    type: int
+    default: 80
+  timeout:
+    description: Seconds to wait for each request.
+    type: float
+    default: 5
+  traversal_probe:
+    description: Also probe that no file outside O(webroot) can be read through the challenge location.
+    type: bool
+    default: true
+  fail_on_error:
+    description: Fail when a domain does not serve its token or a traversal probe leaks.
+    type: bool
+    default: true
+seealso:
+  - module: opsnotes.edge.acme_certificate_check
+"""
+
+EXAMPLES = r"""
+- name: Prove the challenge location works for every name, through the local nginx
+  opsnotes.edge.acme_challenge_check:
+    domains: [www.example.org, example.org]
+    webroot: /var/lib/opsnotes-acme/challenges
+    address: 127.0.0.1
+"""
+
+RETURN = r"""
+ok:
+  description: True when every domain served its token and no traversal probe leaked.
+  returned: always
+  type: bool
+domains:
+  description: One entry per domain.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The name.
+      type: str
+    ok:
+      description: True when the token came back and nothing leaked.
+      type: bool
+    url:
+      description: The URL fetched.
+      type: str
+    status:
+      description: The HTTP status of the token request, null when the connection failed.
+      type: int
+    reason:
+      description: Why the domain failed, empty when it passed.
+      type: str
+    traversal:
+      description: The traversal paths probed, each with its status and whether the canary leaked.
+      type: list
+      elements: dict
+  sample:
+    - domain: www.example.org
+      ok: false
+      url: http://www.example.org/.well-known/acme-challenge/Yx3...
+      status: 301
+      reason: "HTTP 301 redirect to https://www.example.org/... instead of the token: the port-80 server has no
+        location ^~ /.well-known/acme-challenge/ (or it does not come first)"
+      traversal: []
+failures:
+  description: One line per failed domain.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import secrets
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import CHALLENGE_PREFIX, explain_token_miss, http_get
+
+TRAVERSALS = (
+    '/.well-known/acme-challenge../{canary}',        # alias without the trailing slash on the location
+    '/.well-known/acme-challenge/..%2f{canary}',
+    '/.well-known/acme-challenge/%2e%2e/{canary}',
+    '/.well-known/acme-challenge/..%5c{canary}',
+)
+
+
+def write_file(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
+    os.chmod(path, 0o644)  # readable by the nginx workers whatever the umask
+
+
+def remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def check_token(params, domain, webroot):
+    token = secrets.token_urlsafe(32)
+    path = CHALLENGE_PREFIX + token
+    target = params['address'] or domain
+    entry = dict(domain=domain, ok=False, status=None, reason='', traversal=[],
+                 url='http://%s:%d%s' % (domain, params['port'], path))
+    token_file = os.path.join(webroot, token)
+    write_file(token_file, token)
+    try:
+        status, headers, body = http_get(target, params['port'], path, domain, params['timeout'])
+    except (OSError, ValueError) as exc:
+        entry['reason'] = 'could not fetch %s from %s:%d: %s' % (path, target, params['port'], exc)
+        return entry
+    finally:
+        remove(token_file)
+    entry['status'] = status
+    if status == 200 and body.strip() == token:
+        entry['ok'] = True
+    else:
+        entry['reason'] = explain_token_miss(status, headers, body, webroot)
+    return entry
+
+
+def probe_traversal(params, domain, canary_name, canary_text):
+    target = params['address'] or domain
+    probes = []
+    for template in TRAVERSALS:
+        path = template.format(canary=canary_name)
+        try:
+            status, _headers, body = http_get(target, params['port'], path, domain, params['timeout'])
+        except (OSError, ValueError) as exc:
+            probes.append(dict(path=path, status=None, leaked=False, error=str(exc)))
+            continue
+        probes.append(dict(path=path, status=status, leaked=canary_text in body))
+    return probes
+
+
+def run(module):
+    params = module.params
+    webroot = params['webroot'].rstrip('/') or '/'
+    if not os.path.isdir(webroot):
+        module.fail_json(msg='webroot %s does not exist' % webroot, ok=False, domains=[], failures=[])
+    canary_name = canary_text = canary_path = None
+    if params['traversal_probe']:
+        canary_name = '.opsnotes-canary-' + secrets.token_hex(8)
+        canary_text = 'opsnotes-canary-' + secrets.token_hex(16)
+        canary_path = os.path.join(os.path.dirname(webroot), canary_name)
+    results = []
+    try:
+        if canary_path:
+            write_file(canary_path, canary_text)
+        for domain in params['domains']:
+            entry = check_token(params, domain, webroot)
+            if canary_path:
+                entry['traversal'] = probe_traversal(params, domain, canary_name, canary_text)
+                leaks = [p['path'] for p in entry['traversal'] if p['leaked']]
+                if leaks:
+                    entry['ok'] = False
+                    entry['reason'] = '; '.join(filter(None, [
+                        entry['reason'], 'files outside %s are readable through %s' % (webroot, ', '.join(leaks))]))
+            results.append(entry)
+    finally:
+        if canary_path:
+            remove(canary_path)
+    failures = ['%s: %s' % (e['domain'], e['reason']) for e in results if not e['ok']]
+    result = dict(changed=False, ok=not failures, domains=results, failures=failures)
+    if failures and params['fail_on_error']:
+        module.fail_json(msg='; '.join(failures), **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            domains=dict(type='list', elements='str', required=True),
+            webroot=dict(type='path', required=True),
+            address=dict(type='str'),
+            port=dict(type='int', default=80),
+            timeout=dict(type='float', default=5),
+            traversal_probe=dict(type='bool', default=True),
+            fail_on_error=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

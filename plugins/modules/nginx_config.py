@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: nginx_config
+short_description: Install an nginx configuration file only if nginx -t accepts it, and reload nginx
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Installs O(content) at O(path) (a file that the main C(nginx.conf) includes, such as one in C(conf.d)), runs
+    C(nginx -t) on the complete configuration, and restores the previous file (or removes the new one) when the test
+    fails, all within one call; nginx is never reloaded in between, so a broken configuration never goes live.
+  - An included file cannot be tested on its own, which is why the test runs with the new file in place and the
+    roll-back follows at once; the previous file is kept in memory, never lost.
+  - Before any change, runs C(nginx -t) on the current configuration too, so that a configuration that was already
+    broken elsewhere is reported as such instead of being blamed on the new file.
+  - After a change, or when O(force_reload=true) (new certificates), reloads a running nginx with
+    C(systemctl reload), which also comes after a passing C(nginx -t).
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  content:
+    description: The configuration text.
+    type: str
+    required: true
+  path:
+    description: The file to install.
+    type: path
+    required: true
+  reload:
+    description: Reload a running nginx after a change.
+    type: bool
+    default: true
+  force_reload:
+    description: Reload a running nginx even when the file did not change (after a certificate renewal).
+    type: bool
+    default: false
+  service:
+    description: The systemd unit.
+    type: str
+    default: nginx.service
+requirements:
+  - nginx
+seealso:
+  - module: opsnotes.edge.acme_certificate_check
+"""
+
+EXAMPLES = r"""
+- name: Install the sites, tested with nginx -t before they go live
+  opsnotes.edge.nginx_config:
+    content: "{{ lookup('ansible.builtin.template', 'sites.conf.j2') }}"
+    path: /etc/nginx/conf.d/sites.conf
+"""
+
+RETURN = r"""
+validated:
+  description: Whether C(nginx -t) passed with the new file in place.
+  returned: always
+  type: bool
+reloaded:
+  description: Whether nginx was reloaded.
+  returned: always
+  type: bool
+test_output:
+  description: What the last C(nginx -t) printed.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+
+
+def nginx_test(module):
+    nginx = module.get_bin_path('nginx', required=True)
+    rc, out, err = module.run_command([nginx, '-t', '-q'])
+    return rc == 0, (out + err).strip()
+
+
+def restore(module, path, old):
+    if old is None:
+        os.unlink(path)
+    else:
+        write_atomic(module, path, old, 0o644)
+
+
+def run(module):
+    params = module.params
+    path, content = params['path'], params['content']
+    if not content.endswith('\n'):
+        content += '\n'
+    old = read_text(path)
+    changed = old != content
+    result = dict(changed=changed, validated=False, reloaded=False, test_output='',
+                  diff=dict(before_header=path, after_header=path, before=old or '', after=content))
+    if not changed and not params['force_reload']:
+        module.exit_json(**result)
+    if module.check_mode:
+        module.exit_json(**result)
+    if changed:
+        ok, output = nginx_test(module)
+        if not ok:
+            module.fail_json(msg='the current nginx configuration already fails nginx -t; nothing was changed: %s'
+                             % output, **result)
+        write_atomic(module, path, content, 0o644)
+        ok, output = nginx_test(module)
+        result['test_output'] = output
+        if not ok:
+            restore(module, path, old)
+            module.fail_json(msg='nginx -t refuses the new %s; the previous file was %s: %s'
+                             % (path, 'removed' if old is None else 'restored', output), **result)
+    else:
+        ok, output = nginx_test(module)
+        result['test_output'] = output
+        if not ok:
+            module.fail_json(msg='nginx -t fails; nginx was not reloaded: %s' % output, **result)
+    result['validated'] = True
+    systemctl = module.get_bin_path('systemctl', required=True)
+    running = module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0
+    if running and (params['force_reload'] or (changed and params['reload'])):
+        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
+        if rc != 0:
+            if changed:
+                restore(module, path, old)
+            module.fail_json(msg='systemctl reload %s failed (%s)%s' % (
+                params['service'], (out + err).strip(), '; the previous file was restored' if changed else ''),
+                **result)
+        result['reloaded'] = True
+    result['changed'] = changed or result['reloaded']
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            content=dict(type='str', required=True),
+            path=dict(type='path', required=True),
+            reload=dict(type='bool', default=True),
+            force_reload=dict(type='bool', default=False),
+            service=dict(type='str', default='nginx.service'),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""acme_certificate_check on files from a throw-away PKI, probing a real TLS server on 127.0.0.1 that holds an
+RSA and an ECDSA certificate side by side, as nginx does."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+
+import pytest
+from pki import Pki, pem
+
+from ansible_collections.opsnotes.edge.plugins.modules import acme_certificate_check
+
+NAMES = ['a.example.org', 'www.a.example.org']
+
+
+@pytest.fixture(scope='module')
+def pki():
+    return Pki()
+
+
+@pytest.fixture
+def site(pki, tmp_path):
+    return [pki.write_site(tmp_path, kind, NAMES) for kind in ('rsa', 'ecdsa')]
+
+
+class TlsServer(object):
+    """Accepts handshakes with the given (cert, key) pairs loaded into one context."""
+
+    def __init__(self, pairs):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        for cert, key in pairs:
+            self.context.load_cert_chain(cert, key)
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            try:
+                with self.context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (OSError, ssl.SSLError):
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def run(run_module, certificates, **extra):
+    return run_module(acme_certificate_check, dict(certificates=certificates, **extra))
+
+
+def test_good_site_with_both_key_types_served(run_module, site):
+    server = TlsServer([(item['cert'], item['key']) for item in site])
+    try:
+        result, failed = run(run_module, site, probe=True, probe_port=server.port)
+    finally:
+        server.close()
+    assert not failed and result['ok'] and result['failures'] == [], result
+    rsa, ecdsa = result['certificates']
+    assert rsa['key'] == 'rsa 2048' and ecdsa['key'] == 'ecdsa secp384r1'
+    for entry in (rsa, ecdsa):
+        assert entry['usable'] and not entry['due'] and entry['chain_valid'] and entry['key_matches']
+        assert [s['domain'] for s in entry['served']] == NAMES and all(s['matches'] for s in entry['served'])
+        assert all(s['serial'] == entry['serial'] for s in entry['served'])
+        assert 'leaf_der' not in entry
+
+
+def test_server_with_only_the_rsa_pair_fails_the_ecdsa_probe(run_module, site):
+    server = TlsServer([(site[0]['cert'], site[0]['key'])])
+    try:
+        result, failed = run(run_module, site, probe=True, probe_port=server.port)
+    finally:
+        server.close()
+    assert failed and not result['ok']
+    rsa, ecdsa = result['certificates']
+    assert rsa['problems'] == [] and all(s['matches'] for s in rsa['served'])
+    assert not ecdsa['served'][0]['matches'] and 'ECDSA-only client could not connect' in ecdsa['problems'][0]
+    assert result['failures'][0].startswith('site (ecdsa): a.example.org: an ECDSA-only client') or \
+        'ECDSA-only client' in result['failures'][0]
+
+
+def test_server_serving_another_certificate_is_caught(run_module, pki, site, tmp_path):
+    other_dir = tmp_path / 'other'
+    other_dir.mkdir()
+    other = pki.write_site(other_dir, 'ecdsa', NAMES)
+    server = TlsServer([(other['cert'], other['key'])])
+    try:
+        result, failed = run(run_module, site[1:], probe=True, probe_port=server.port)
+    finally:
+        server.close()
+    assert failed and 'is served serial' in result['msg'] and 'not the certificate in the file' in result['msg']
+
+
+def test_ca_file_checks_the_chain_to_a_root(run_module, pki, site, tmp_path):
+    roots = tmp_path / 'roots.pem'
+    roots.write_text(pem(pki.root))
+    result, failed = run(run_module, site, ca_file=str(roots))
+    assert not failed and all(c['chain_valid'] for c in result['certificates'])
+    roots.write_text(pem(Pki().root))
+    result, failed = run(run_module, site, ca_file=str(roots))
+    assert failed and 'does not lead to a trusted root' in result['msg']
+    result, failed = run(run_module, site, ca_file=str(tmp_path / 'missing.pem'))
+    assert failed and 'cannot read ca_file' in result['msg']
+
+
+def test_missing_certificates_are_due_and_reported_without_failing(run_module, tmp_path):
+    item = dict(name='new', key_type='rsa', cert=str(tmp_path / 'none.pem'), key=str(tmp_path / 'none.key'),
+                domains=NAMES)
+    result, failed = run(run_module, [item], fail_on_error=False)
+    assert not failed and not result['ok'] and result['changed'] is False
+    entry = result['certificates'][0]
+    assert entry['due'] and not entry['exists'] and not entry['usable']
+    assert result['failures'] == ['new (rsa): no certificate at %s yet' % item['cert']]
+
+
+def test_renew_days_window(run_module, pki, tmp_path):
+    item = pki.write_site(tmp_path, 'rsa', NAMES, days=(-70, 20))
+    result, failed = run(run_module, [item], renew_days=10)
+    assert not failed and not result['certificates'][0]['due']
+    result, failed = run(run_module, [item], renew_days=30)
+    assert failed and result['certificates'][0]['due'] and result['certificates'][0]['usable']
+    assert 'fewer than the 30 that trigger renewal' in result['msg']

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""acme_challenge_check against a real HTTP server on 127.0.0.1 that maps the challenge location like nginx would."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import posixpath
+import threading
+import urllib.parse
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.modules import acme_challenge_check
+
+PREFIX = '/.well-known/acme-challenge'
+
+
+class Nginxish(http.server.BaseHTTPRequestHandler):
+    """mode 'ok': location ^~ PREFIX/ { alias webroot/; }; 'missing': redirect everything to https;
+    'traversal': location PREFIX { alias webroot/; } (no trailing slash, decoded URI): the classic alias bug."""
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        server = self.server
+        server.seen.append(self.path)
+        path = urllib.parse.unquote(self.path)
+        if server.mode == 'missing':
+            return self.reply(301, b'', {'Location': 'https://%s%s' % (self.headers['Host'], self.path)})
+        if server.mode == 'ok' and path.startswith(PREFIX + '/'):
+            rel = path[len(PREFIX) + 1:]
+            target = posixpath.normpath(posixpath.join('/', rel)).lstrip('/')  # nginx normalises, stays inside
+            return self.send_file(os.path.join(server.webroot, target))
+        if server.mode == 'traversal' and path.startswith(PREFIX):
+            return self.send_file(server.webroot + '/' + path[len(PREFIX):])
+        return self.reply(404, b'not found')
+
+    def send_file(self, path):
+        try:
+            with open(path, 'rb') as handle:
+                return self.reply(200, handle.read())
+        except OSError:
+            return self.reply(404, b'not found')
+
+    def reply(self, status, body, headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    webroot = tmp_path / 'acme' / 'challenges'
+    webroot.mkdir(parents=True)
+    httpd = http.server.HTTPServer(('127.0.0.1', 0), Nginxish)
+    httpd.mode, httpd.webroot, httpd.seen = 'ok', str(webroot), []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def args(server, **extra):
+    base = dict(domains=['a.example.org', 'www.a.example.org'], webroot=server.webroot, address='127.0.0.1',
+                port=server.server_port)
+    base.update(extra)
+    return base
+
+
+def leftovers(server):
+    parent = os.path.dirname(server.webroot)
+    return sorted(os.listdir(server.webroot)) + sorted(n for n in os.listdir(parent) if n != 'challenges')
+
+
+def test_passes_when_the_location_serves_the_webroot(run_module, server):
+    result, failed = run_module(acme_challenge_check, args(server))
+    assert not failed and result['ok'] and result['failures'] == [] and result['changed'] is False
+    assert [d['domain'] for d in result['domains']] == ['a.example.org', 'www.a.example.org']
+    assert all(d['status'] == 200 and d['ok'] for d in result['domains'])
+    assert all(len(d['traversal']) == 4 and not any(p['leaked'] for p in d['traversal']) for d in result['domains'])
+    assert any('..%2f' in path for path in server.seen)
+    assert leftovers(server) == []
+
+
+def test_fails_with_the_reason_when_the_location_is_missing(run_module, server):
+    server.mode = 'missing'
+    result, failed = run_module(acme_challenge_check, args(server))
+    assert failed and not result['ok'] and len(result['failures']) == 2
+    assert result['domains'][0]['status'] == 301
+    assert 'has no location ^~ /.well-known/acme-challenge/' in result['msg']
+    assert leftovers(server) == []
+
+
+def test_detects_alias_traversal(run_module, server):
+    server.mode = 'traversal'
+    result, failed = run_module(acme_challenge_check, args(server, domains=['a.example.org']))
+    assert failed
+    entry = result['domains'][0]
+    assert entry['status'] == 200  # the token itself is served, but...
+    leaked = [p['path'] for p in entry['traversal'] if p['leaked']]
+    assert '/.well-known/acme-challenge../' in leaked[0]
+    assert 'files outside %s are readable through' % server.webroot in entry['reason']
+    assert leftovers(server) == []
+
+
+def test_report_only_and_check_mode(run_module, server):
+    server.mode = 'missing'
+    result, failed = run_module(acme_challenge_check, args(server, fail_on_error=False, traversal_probe=False),
+                                check_mode=True)
+    assert not failed and not result['ok'] and result['domains'][0]['traversal'] == []
+
+
+def test_connection_refused_is_a_reason(run_module, server, tmp_path):
+    result, failed = run_module(acme_challenge_check, args(server, port=1, traversal_probe=False))
+    assert failed and 'could not fetch /.well-known/acme-challenge/' in result['domains'][0]['reason']
+    assert os.listdir(server.webroot) == []
+
+
+def test_missing_webroot(run_module, tmp_path):
+    result, failed = run_module(acme_challenge_check, dict(domains=['a.example.org'], webroot=str(tmp_path / 'nope')))
+    assert failed and 'does not exist' in result['msg']
