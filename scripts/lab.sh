@@ -6,7 +6,9 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-lab
 SUBNET=${LAB_SUBNET:-172.29.213.0/24}
 RANGE=${LAB_RANGE:-172.29.213.0/25}   # dynamic addresses stay below .128; the VIP lives above
-HOSTS=(director rs1 rs2 client collector)
+HOSTS=(director rs1 rs2 client collector web acme)
+# The web host answers for these names on the lab network; Pebble (on acme) validates http-01 through them.
+WEB_NAMES=(www.opsnotes.test opsnotes.test)
 # Log files the lab's services will write, created up front so syslog-ng can follow them and the
 # verify play can probe them (the web and load-balancer services of later roles take them over).
 LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:/var/log/haproxy/access.log)
@@ -16,7 +18,9 @@ up() {
     || docker network create --subnet "$SUBNET" --ip-range "$RANGE" --label "$PREFIX.lab=1" "$NETWORK" >/dev/null
   local names=()
   for h in "${HOSTS[@]}"; do
-    start_container "$PREFIX-lab-$h" "$NETWORK"
+    local extra=()
+    [ "$h" != web ] || for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
+    start_container "$PREFIX-lab-$h" "$NETWORK" "${extra[@]}"
     names+=("$PREFIX-lab-$h")
   done
   wait_systemd "${names[@]}"
@@ -25,6 +29,9 @@ up() {
   done
   log "lab up: ${names[*]} on $NETWORK ($SUBNET)"
   cd "$ROOT"
+  mkdir -p .lab
+  # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from.
+  ansible-playbook tests/playbooks/pebble.yml -i inventories/lab
   ansible-playbook site.yml -i inventories/lab "$@"
 }
 
