@@ -32,7 +32,8 @@ up() {
   mkdir -p .lab
   # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from.
   ansible-playbook tests/playbooks/pebble.yml -i inventories/lab
-  ansible-playbook site.yml -i inventories/lab "$@"
+  # LAB_PLAYBOOK=opsnotes.edge.site runs the installed collection instead of the checkout (scripts/galaxy-roundtrip.sh).
+  ansible-playbook "${LAB_PLAYBOOK:-site.yml}" -i inventories/lab "$@"
 }
 
 down() {

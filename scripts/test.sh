@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test stage; each runs even when an earlier one failed, and the run ends with a count.
-#   scripts/test.sh all | lint | sanity | unit | molecule [scenario...]
+#   scripts/test.sh all | lint | sanity | unit | molecule [scenario...] | galaxy
 source "$(dirname "$0")/lib.sh"
 set +e
 cd "$ROOT"
@@ -25,6 +25,7 @@ unit() {
   # Unit tests import the collection through the collections path (.collections symlink).
   PYTHONPATH=$ROOT/.collections python -m pytest -q -p no:cacheprovider tests/unit
 }
+galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
 molecule_scenario() {
   molecule test -s "$1"
 }
@@ -35,12 +36,13 @@ case "$what" in
     stage lint lint
     stage sanity sanity
     stage unit unit
-    for s in molecule/*/; do s=$(basename "$s"); stage "molecule:$s" molecule_scenario "$s"; done ;;
-  lint|sanity|unit) stage "$what" "$what" ;;
+    for s in molecule/*/; do s=$(basename "$s"); stage "molecule:$s" molecule_scenario "$s"; done
+    stage galaxy galaxy ;;
+  lint|sanity|unit|galaxy) stage "$what" "$what" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
     for s in "${scenarios[@]}"; do stage "molecule:$s" molecule_scenario "$s"; done ;;
-  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]|galaxy" >&2; exit 2 ;;
 esac
 
 echo
