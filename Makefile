@@ -5,12 +5,15 @@ export VENV
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup venv image lab lab-down test lint sanity unit molecule changelog
+.PHONY: help setup venv image lab lab-down test lint sanity unit molecule changelog changelog-preview ee bench
 
 help:
 	@echo "make lab       build the image, start the container lab, run site.yml, print the check report"
 	@echo "make lab-down  remove the lab containers and network"
-	@echo "make test      lint, ansible-test sanity, unit tests, every molecule scenario"
+	@echo "make test      lint, ansible-test sanity, unit tests, every molecule scenario, the galaxy round trip"
+	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
+	@echo "make ee        the execution environment's build context (context/)"
+	@echo "make changelog-preview  the release notes the fragments would make (.cache/CHANGELOG.preview.rst)"
 
 setup:
 	scripts/setup-host.sh
@@ -43,5 +46,13 @@ unit: venv
 molecule: venv image
 	scripts/test.sh molecule
 
+# A real release: writes CHANGELOG.rst and consumes the fragments. The preview leaves them in place.
 changelog: venv
 	antsibull-changelog release
+
+changelog-preview: venv
+	scripts/changelog-preview.sh
+
+# The execution environment's build context (context/); building the image needs its base image's registry.
+ee: venv
+	ansible-builder create -f execution-environment/execution-environment.yml -c context

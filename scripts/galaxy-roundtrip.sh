@@ -38,5 +38,12 @@ case "$where" in
   *) log "opsnotes.edge resolves to: $where (expected only $work/collections)"; exit 1 ;;
 esac
 ansible-doc opsnotes.edge.acme_certificate_check >/dev/null
+
+# The execution environment definition still produces a build context (building the image needs a registry).
+ansible-builder create -f execution-environment/execution-environment.yml -c "$work/ee" >/dev/null
+grep -q 'ansible-galaxy collection install .*-r requirements.yml' "$work/ee/Containerfile" \
+  && grep -q 'name: opsnotes.edge' "$work/ee/_build/requirements.yml" \
+  || { log "ansible-builder create did not produce the expected build context"; exit 1; }
+log "execution environment: ansible-builder create wrote a build context"
 LAB_PLAYBOOK=opsnotes.edge.site scripts/lab.sh up
 log "galaxy round trip: tarball installed offline, opsnotes.edge.site ran green against the lab"

@@ -18,7 +18,16 @@ stage() {  # name command...
 
 lint() {
   yamllint -s . && ansible-lint && ruff check plugins tests molecule scripts \
-    && python scripts/role_docs.py --check && antsibull-changelog lint
+    && python scripts/role_docs.py --check && antsibull-changelog lint && docs
+}
+# Every plugin's documentation renders with ansible-doc, and the collection passes antsibull-docs' linter.
+docs() {
+  local plugins
+  plugins=$(cd plugins/modules && ls *.py | sed 's/\.py$//; s/^/opsnotes.edge./')
+  ansible-doc -t module --json $plugins >/dev/null \
+    && ansible-doc -t filter --json $(ls plugins/filter/*.yml | xargs -n1 basename | sed 's/\.yml$//; s/^/opsnotes.edge./') >/dev/null \
+    && antsibull-docs lint-collection-docs --plugin-docs "$ROOT/.collections/ansible_collections/opsnotes/edge" \
+    && "$ROOT/scripts/changelog-preview.sh"
 }
 sanity() { "$ROOT/scripts/sanity.sh"; }
 unit() {
