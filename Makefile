@@ -46,6 +46,11 @@ unit: venv
 molecule: venv image
 	scripts/test.sh molecule
 
+# The three benchmarks into benchmarks/RESULTS.md (the first needs the lab, which this starts or updates).
+bench: venv image
+	scripts/lab.sh up
+	benchmarks/bench.sh
+
 # A real release: writes CHANGELOG.rst and consumes the fragments. The preview leaves them in place.
 changelog: venv
 	antsibull-changelog release
