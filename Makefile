@@ -60,4 +60,4 @@ changelog-preview: venv
 
 # The execution environment's build context (context/); building the image needs its base image's registry.
 ee: venv
-	ansible-builder create -f execution-environment/execution-environment.yml -c context
+	ansible-builder create -f execution-environment/execution-environment.yml -c context --output-filename Containerfile

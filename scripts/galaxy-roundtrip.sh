@@ -40,7 +40,7 @@ esac
 ansible-doc opsnotes.edge.acme_certificate_check >/dev/null
 
 # The execution environment definition still produces a build context (building the image needs a registry).
-ansible-builder create -f execution-environment/execution-environment.yml -c "$work/ee" >/dev/null
+ansible-builder create -f execution-environment/execution-environment.yml -c "$work/ee" --output-filename Containerfile >/dev/null
 grep -q 'ansible-galaxy collection install .*-r requirements.yml' "$work/ee/Containerfile" \
   && grep -q 'name: opsnotes.edge' "$work/ee/_build/requirements.yml" \
   || { log "ansible-builder create did not produce the expected build context"; exit 1; }
