@@ -16,11 +16,7 @@ import os
 import re
 import socket
 import ssl
-
-try:
-    from http.client import HTTPConnection
-except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
-    HTTPConnection = None
+from http.client import HTTPConnection
 
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 KEY_TYPES = ('rsa', 'ecdsa')
