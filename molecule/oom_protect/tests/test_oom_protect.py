@@ -31,6 +31,12 @@ def test_dropins_written_and_loaded_by_systemd():
         assert HOST.check_output('systemctl show -p OOMScoreAdjust --value %s', unit) == str(value)
 
 
+def test_a_unit_only_named_by_another_is_not_taken_for_installed():
+    # opsnotes-batch.service has After=keepalived.service; keepalived is a default target but not installed.
+    assert 'not-found' in HOST.check_output('systemctl show -p LoadState --value keepalived.service')
+    assert not HOST.file('/etc/systemd/system/keepalived.service.d').exists
+
+
 def test_positive_score_applied_live_to_every_process_of_the_unit_without_restart():
     pids = unit_pids('opsnotes-batch.service')
     assert len(pids) == 2
