@@ -6,9 +6,12 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-lab
 SUBNET=${LAB_SUBNET:-172.29.213.0/24}
 RANGE=${LAB_RANGE:-172.29.213.0/25}   # dynamic addresses stay below .128; the VIP lives above
-HOSTS=(director rs1 rs2 client collector web acme)
-# The web host answers for these names on the lab network; Pebble (on acme) validates http-01 through them.
-WEB_NAMES=(www.opsnotes.test opsnotes.test)
+HOSTS=(director rs1 rs2 client collector acme)
+# The site's names resolve to the load balancer (director) on the lab network, as public DNS would point at it:
+# Pebble (on acme) validates http-01 through HAProxy, which hands the request to either real server.
+WEB_NAMES=(www.lab.test lab.test)
+# The real servers' content, which a deploy would put there: each page says which server answered.
+WEB_ROOT=/var/www/lab
 # Log files the lab's services will write, created up front so syslog-ng can follow them and the
 # verify play can probe them (the web and load-balancer services of later roles take them over).
 LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:/var/log/haproxy/access.log)
@@ -19,13 +22,16 @@ up() {
   local names=()
   for h in "${HOSTS[@]}"; do
     local extra=()
-    [ "$h" != web ] || for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
+    [ "$h" != director ] || for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
     start_container "$PREFIX-lab-$h" "$NETWORK" "${extra[@]}"
     names+=("$PREFIX-lab-$h")
   done
   wait_systemd "${names[@]}"
   for entry in "${LOG_FILES[@]}"; do
     docker exec "$PREFIX-lab-${entry%%:*}" sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' _ "${entry#*:}"
+  done
+  for h in rs1 rs2; do
+    docker exec "$PREFIX-lab-$h" sh -c 'mkdir -p "$1" && echo "served by $2" >"$1/index.html"' _ "$WEB_ROOT" "$h"
   done
   log "lab up: ${names[*]} on $NETWORK ($SUBNET)"
   cd "$ROOT"

@@ -190,7 +190,7 @@ def _apply(module, proc, expected, cap, root):
         return current, score, None
     if not cap and refused_without_cap(current, expected):
         if module.check_mode:
-            return current, score, permission_reason('EACCES', expected) + ' (predicted in check mode)'
+            return current, score, permission_reason('EACCES', expected) + ' (not written: read-only run)'
     elif module.check_mode:
         return expected, score, None
     error = write_score(proc['pid'], expected, root)

@@ -90,7 +90,7 @@ def test_check_mode_predicts_without_writing(run_module, host):
     result, failed = run(run_module, host, dict(targets=targets), check_mode=True)
     assert not failed and result['changed'] is True and result['status'] == 'limited'
     assert host.read('proc/130/oom_score_adj') == '0\n'
-    assert result['unprotected'][0]['reason'] == REFUSED + ' (predicted in check mode)'
+    assert result['unprotected'][0]['reason'] == REFUSED + ' (not written: read-only run)'
     assert result['diff']['after'] == '130 sleep: 500\n131 sleep: 500\n'
 
 

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""http_check against real HTTP and HTTPS servers on 127.0.0.1, reached by address under a name that does not resolve."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import ssl
+import threading
+
+import pytest
+from pki import Pki, key_pem, pem
+
+from ansible_collections.opsnotes.edge.plugins.modules import http_check
+
+NAME = 'www.site.invalid'  # .invalid never resolves: every request here must go through address
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        self.server.seen.append((self.requestline, self.headers['Host']))
+        if self.path.startswith('/old'):
+            return self.reply(301, b'', {'Location': 'https://%s/new' % NAME})
+        if self.path.startswith('/missing'):
+            return self.reply(404, b'not found')
+        return self.reply(200, b'  served by backend-7\n' + b'x' * 500)
+
+    def reply(self, status, body, headers=None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(httpd):
+    httpd.seen = []
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    return httpd
+
+
+@pytest.fixture
+def http_server():
+    httpd = serve(http.server.HTTPServer(('127.0.0.1', 0), Handler))
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope='module')
+def pki():
+    return Pki()
+
+
+@pytest.fixture
+def https_server(pki, tmp_path):
+    private, leaf = pki.leaf('ecdsa', [NAME])
+    (tmp_path / 'key.pem').write_text(key_pem(private))
+    (tmp_path / 'chain.pem').write_text(pem(leaf, pki.inter))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tmp_path / 'chain.pem'), str(tmp_path / 'key.pem'))
+    httpd = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    serve(httpd)
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_http_through_an_address_with_the_url_host_as_host_header(run_module, http_server):
+    port = http_server.server_port
+    result, failed = run_module(http_check, dict(url='http://%s:%d/shop?a=1' % (NAME, port), address='127.0.0.1'))
+    assert not failed and result['ok'] and result['changed'] is False
+    assert result['status'] == 200 and result['peer'] == '127.0.0.1:%d' % port
+    assert result['body'].startswith('served by backend-7') and len(result['body']) == http_check.BODY_CHARS
+    assert result['tls'] == {} and 'probe' not in result and result['reason'] == ''
+    assert http_server.seen == [('GET /shop?a=1 HTTP/1.1', '%s:%d' % (NAME, port))]
+
+
+def test_marker_gives_the_access_log_request_line(run_module, http_server):
+    url = 'http://%s:%d/shop?a=1' % (NAME, http_server.server_port)
+    result, failed = run_module(http_check, dict(url=url, address='127.0.0.1', marker=True))
+    assert not failed and result['ok']
+    marker = result['probe']['marker']
+    assert re.match(r'^opsnotes-probe-[0-9a-f]{32}$', marker)
+    assert result['url'] == url + '&' + marker
+    # What the server logged as its request line is exactly what the module says the log will hold.
+    assert http_server.seen[0][0] == result['probe']['line'] == 'GET /shop?a=1&%s HTTP/1.1' % marker
+    assert result['probe']['sent_at'] > 0
+    url = 'http://%s:%d' % (NAME, http_server.server_port)
+    again, again_failed = run_module(http_check, dict(url=url, address='127.0.0.1', marker=True))
+    assert not again_failed and again['probe']['marker'] != marker
+    assert again['probe']['line'].startswith('GET /?opsnotes-probe-')
+
+
+def test_unexpected_status_and_redirects(run_module, http_server):
+    base = 'http://%s:%d' % (NAME, http_server.server_port)
+    result, failed = run_module(http_check, dict(url=base + '/missing', address='127.0.0.1'))
+    assert failed and result['status'] == 404 and 'HTTP 404 Not Found from 127.0.0.1:' in result['msg']
+    assert 'expected 200' in result['msg']
+    result, failed = run_module(http_check, dict(url=base + '/old', address='127.0.0.1'))
+    assert failed and '(Location: https://%s/new)' % NAME in result['msg']
+    result, failed = run_module(http_check, dict(url=base + '/old', address='127.0.0.1', expect_status=[301, 308]))
+    assert not failed and result['ok'] and result['location'] == 'https://%s/new' % NAME
+    result, failed = run_module(http_check, dict(url=base + '/missing', address='127.0.0.1', fail_on_error=False),
+                                check_mode=True)
+    assert not failed and not result['ok'] and result['status'] == 404
+
+
+def test_https_verified_against_the_given_ca_for_the_url_host(run_module, https_server, pki):
+    url = 'https://%s:%d/' % (NAME, https_server.server_port)
+    result, failed = run_module(http_check, dict(url=url, address='127.0.0.1', ca=pem(pki.root), marker=True))
+    assert not failed and result['ok'], result.get('msg')
+    tls = result['tls']
+    assert tls['verified'] and tls['subject'] == NAME and tls['issuer'] == 'Test Intermediate'
+    assert tls['version'].startswith('TLSv1.') and tls['cipher'] and tls['not_after']
+    assert https_server.seen[0][1] == '%s:%d' % (NAME, https_server.server_port)
+
+
+def test_https_fails_on_an_untrusted_or_wrong_name_certificate(run_module, https_server, pki):
+    port = https_server.server_port
+    result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, port), address='127.0.0.1'))
+    assert failed and result['msg'].startswith('certificate verify failed for %s' % NAME)
+    assert 'connected to 127.0.0.1:%d' % port in result['msg'] and result['status'] is None
+    other = Pki()
+    result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, port), address='127.0.0.1',
+                                                 ca=pem(other.root)))
+    assert failed and 'certificate verify failed' in result['msg']
+    result, failed = run_module(http_check, dict(url='https://other.invalid:%d/' % port, address='127.0.0.1',
+                                                 ca=pem(pki.root)))
+    assert failed and result['msg'].startswith('certificate verify failed for other.invalid')
+    assert 'mismatch' in result['msg']
+    result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, port), address='127.0.0.1',
+                                                 validate_certs=False))
+    assert not failed and result['ok'] and result['tls']['verified'] is False and 'subject' not in result['tls']
+    assert https_server.seen  # only the unverified request reached the handler
+    assert len(https_server.seen) == 1
+
+
+def test_tls_to_a_plain_http_port_is_a_handshake_failure(run_module, http_server):
+    result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, http_server.server_port),
+                                                 address='127.0.0.1', timeout=3))
+    assert failed and result['msg'].startswith('TLS handshake with 127.0.0.1:')
+
+
+def test_connection_refused_and_bad_urls(run_module):
+    result, failed = run_module(http_check, dict(url='http://%s:1/' % NAME, address='127.0.0.1'))
+    assert failed and result['msg'].startswith('could not connect to 127.0.0.1:1') and result['peer'] is None
+    result, failed = run_module(http_check, dict(url='ftp://%s/' % NAME))
+    assert failed and 'must start with http:// or https://' in result['msg']
+    result, failed = run_module(http_check, dict(url='http:///nohost'))
+    assert failed and 'has no host' in result['msg']
+    result, failed = run_module(http_check, dict(url='http://%s:99999/' % NAME))
+    assert failed and 'invalid port' in result['msg']
+
+
+def test_parse_url_host_header():
+    assert http_check.parse_url('https://a.test/x')[1:] == ('a.test', 443, '/x', 'a.test')
+    assert http_check.parse_url('http://a.test:8080')[1:] == ('a.test', 8080, '/', 'a.test:8080')
+    assert http_check.parse_url('http://[2001:db8::1]:81/?q')[1:] == ('2001:db8::1', 81, '/?q', '[2001:db8::1]:81')
