@@ -406,6 +406,25 @@ def syntax_check(module, syslog_ng, cfgfile):
     return rc == 0, text.strip()
 
 
+# Options the role renders that older syslog-ng releases do not know, by the parser token their syntax error names.
+# Measured: syslog-ng 3.28 (Debian 11) has no per-destination time-reopen(); 3.38 (Debian 12) and later have it.
+OPTION_TOKENS = {'KW_TIME_REOPEN': ('network_destinations', 'time_reopen',
+                                    'the global time-reopen, 60 s unless set in syslog-ng.conf, then applies')}
+
+
+def syntax_hint(output, config):
+    """A sentence naming the variable to drop when ``output`` is a syntax error about an option this syslog-ng
+    release does not know (an older one), or '' when the error is something else."""
+    for token, (section, key, consequence) in OPTION_TOKENS.items():
+        if 'unexpected %s' % token not in output:
+            continue
+        where = ['%s[%d]' % (section, i) for i, item in enumerate(config.get(section) or [])
+                 if isinstance(item, dict) and item.get(key) is not None]
+        return ('This syslog-ng release does not know the per-destination %s option: remove %s from %s (role '
+                'variable syslog_ng_%s); %s.' % (key, key, ', '.join(where) or section, section, consequence))
+    return ''
+
+
 def daemon_running(module, ctl):
     """Whether the daemon answers on its control socket."""
     return bool(ctl) and module.run_command([ctl, 'stats'])[0] == 0

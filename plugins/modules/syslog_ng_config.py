@@ -100,6 +100,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
     lint,
     render,
     syntax_check,
+    syntax_hint,
 )
 
 
@@ -141,8 +142,10 @@ def run(module):
     syslog_ng = module.get_bin_path('syslog-ng', required=True)
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
     if not ok:
-        module.fail_json(msg='the new configuration fails syslog-ng --syntax-only; nothing was changed: %s' % output,
-                         **result)
+        hint = syntax_hint(output, params['config'])
+        result['changed'] = False
+        module.fail_json(msg='the new configuration fails syslog-ng --syntax-only; nothing was changed: %s%s'
+                             % (output, '\n' + hint if hint else ''), **result)
     result['validated'] = True
     if module.check_mode:
         module.exit_json(**result)

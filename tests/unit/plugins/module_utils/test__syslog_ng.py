@@ -199,3 +199,11 @@ def test_daemon_running():
     assert m.daemon_running(Cmd(0), '/usr/sbin/syslog-ng-ctl') is True
     assert m.daemon_running(Cmd(1), '/usr/sbin/syslog-ng-ctl') is False
     assert m.daemon_running(Cmd(0), None) is False
+
+
+def test_syntax_hint_names_only_an_option_the_release_lacks():
+    config = dict(network_destinations=[dict(name='d_a', time_reopen=5), dict(name='d_b'), 'not a dict'])
+    hint = m.syntax_hint('Error parsing afsocket, syntax error, unexpected KW_TIME_REOPEN in x.conf:3:93', config)
+    assert 'remove time_reopen from network_destinations[0] (role variable syslog_ng_network_destinations)' in hint
+    assert m.syntax_hint('Error parsing config, syntax error in x.conf:3:1', config) == ''
+    assert 'from network_destinations (role' in m.syntax_hint('unexpected KW_TIME_REOPEN', {})

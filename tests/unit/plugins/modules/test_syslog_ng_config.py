@@ -16,8 +16,9 @@ CONFIG = dict(file_sources=[dict(name='s_app', path='/var/log/app.log', program_
 class FakeSyslogNg(object):
     """syslog-ng and syslog-ng-ctl: the syntax check reads the staged tree, reload can be made to fail."""
 
-    def __init__(self, running=True, reload_ok=True):
+    def __init__(self, running=True, reload_ok=True, old=False):
         self.running, self.reload_ok, self.calls, self.staged = running, reload_ok, [], None
+        self.old = old
 
     def __call__(self, argv, **kwargs):
         self.calls.append([os.path.basename(argv[0])] + argv[1:])
@@ -26,6 +27,10 @@ class FakeSyslogNg(object):
             staged_dir = os.path.join(os.path.dirname(main), 'conf.d')
             assert staged_dir + '/' in open(main).read()         # the staged main includes the staged fragments
             self.staged = {n: open(os.path.join(staged_dir, n)).read() for n in os.listdir(staged_dir)}
+            if self.old and any('time-reopen(' in text for text in self.staged.values()):
+                # What syslog-ng 3.28 (Debian 11) says, measured; 3.38 accepts the option.
+                return 1, '', ('Error parsing afsocket, syntax error, unexpected KW_TIME_REOPEN in '
+                               '%s/50-opsnotes.conf:3:93-3:104:' % staged_dir)
             if any('f_broken' in text for text in self.staged.values()):
                 return 1, '', ('Error parsing config, syntax error in %s/50-opsnotes.conf:3:1\n'
                                'syslog-ng: Error setting capabilities, capability management disabled' % staged_dir)
@@ -74,6 +79,23 @@ def test_syntax_failure_changes_nothing_and_names_live_paths(run_module, etc):
     assert str(etc / 'conf.d' / '50-opsnotes.conf:3:1') in result['msg']        # live path, not the staging one
     assert 'Error setting capabilities' not in result['msg']
     assert not (etc / 'conf.d' / '50-opsnotes.conf').exists()
+    assert not result['changed'] and 'does not know' not in result['msg']
+
+
+def test_an_option_an_older_syslog_ng_lacks_is_named_with_its_variable(run_module, etc):
+    config = dict(CONFIG, network_destinations=[
+        dict(name='d_a', host='collector.example.org', port=6514, transport='tcp'),
+        dict(name='d_b', host='collector2.example.org', port=6514, transport='tcp', time_reopen=5)])
+    config['log_paths'] = [dict(sources=['s_app'], destinations=['d_a', 'd_b'])]
+    result, failed = run_module(syslog_ng_config, args(etc, config), run_command=FakeSyslogNg(old=True))
+    assert failed and not result['changed'] and not result['validated']
+    assert 'unexpected KW_TIME_REOPEN' in result['msg']
+    assert ('does not know the per-destination time_reopen option: remove time_reopen from network_destinations[1] '
+            '(role variable syslog_ng_network_destinations)') in result['msg']
+    assert not (etc / 'conf.d' / '50-opsnotes.conf').exists()
+    # The same configuration on a release that knows the option goes live.
+    result, failed = run_module(syslog_ng_config, args(etc, config), run_command=FakeSyslogNg())
+    assert not failed and result['changed'] and 'time-reopen(5)' in result['content']
 
 
 def test_reload_refused_restores_the_previous_fragment(run_module, etc):
