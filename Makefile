@@ -5,12 +5,14 @@ export VENV
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup venv image lab lab-down test lint sanity unit molecule changelog changelog-preview ee bench
+.PHONY: help setup venv image lab lab-down test lint sanity unit molecule platforms changelog changelog-preview ee bench
 
 help:
 	@echo "make lab       build the image, start the container lab, run site.yml, print the check report"
 	@echo "make lab-down  remove the lab containers and network"
-	@echo "make test      lint, ansible-test sanity, unit tests, every molecule scenario, the galaxy round trip"
+	@echo "make test      lint, ansible-test sanity, unit tests, every molecule scenario, the galaxy round trip,"
+	@echo "               the site on Debian 11 and 13 labs, the benchmarks at a tiny size"
+	@echo "make platforms the site on a Debian 11 and a Debian 13 lab (green report, second run changed=0)"
 	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
 	@echo "make ee        the execution environment's build context (context/)"
 	@echo "make changelog-preview  the release notes the fragments would make (.cache/CHANGELOG.preview.rst)"
@@ -45,6 +47,9 @@ unit: venv
 
 molecule: venv image
 	scripts/test.sh molecule
+
+platforms: venv setup
+	scripts/test.sh platforms
 
 # The three benchmarks into benchmarks/RESULTS.md (the first needs the lab, which this starts or updates).
 bench: venv image

@@ -12,8 +12,8 @@ start_container() {  # name network [extra docker args...]
     log "$name runs an older base image: recreating it"
     docker rm -f "$name" >/dev/null
   fi
-  docker run -d --name "$name" --hostname "${name#"$PREFIX"-lab-}" --network "$network" \
-    --label "$PREFIX.lab=1" \
+  docker run -d --name "$name" --hostname "${name#"$PREFIX-$LAB"-}" --network "$network" \
+    --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --security-opt apparmor=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
     "$@" "$IMAGE" bash -c 'mount -o remount,rw /proc/sys && exec /lib/systemd/systemd' >/dev/null

@@ -3,9 +3,10 @@
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/container.sh"
 
-NETWORK=$PREFIX-lab
-SUBNET=${LAB_SUBNET:-172.29.213.0/24}
-RANGE=${LAB_RANGE:-172.29.213.0/25}   # dynamic addresses stay below .128; the VIP lives above
+NETWORK=$PREFIX-$LAB
+SUBNET=$LAB_NET.0/24
+RANGE=$LAB_NET.0/25   # dynamic addresses stay below .128; the VIP (.200, inventories/lab) lives above
+export OPSNOTES_LAB=$LAB OPSNOTES_LAB_NET=$LAB_NET
 HOSTS=(director rs1 rs2 client collector acme)
 # The site's names resolve to the load balancer (director) on the lab network, as public DNS would point at it:
 # Pebble (on acme) validates http-01 through HAProxy, which hands the request to either real server.
@@ -18,24 +19,24 @@ LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:
 
 up() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
-    || docker network create --subnet "$SUBNET" --ip-range "$RANGE" --label "$PREFIX.lab=1" "$NETWORK" >/dev/null
+    || docker network create --subnet "$SUBNET" --ip-range "$RANGE" --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" "$NETWORK" >/dev/null
   local names=()
   for h in "${HOSTS[@]}"; do
     local extra=()
     [ "$h" != director ] || for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
-    start_container "$PREFIX-lab-$h" "$NETWORK" "${extra[@]}"
-    names+=("$PREFIX-lab-$h")
+    start_container "$PREFIX-$LAB-$h" "$NETWORK" "${extra[@]}"
+    names+=("$PREFIX-$LAB-$h")
   done
   wait_systemd "${names[@]}"
   for entry in "${LOG_FILES[@]}"; do
-    docker exec "$PREFIX-lab-${entry%%:*}" sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' _ "${entry#*:}"
+    docker exec "$PREFIX-$LAB-${entry%%:*}" sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' _ "${entry#*:}"
   done
   for h in rs1 rs2; do
-    docker exec "$PREFIX-lab-$h" sh -c 'mkdir -p "$1" && echo "served by $2" >"$1/index.html"' _ "$WEB_ROOT" "$h"
+    docker exec "$PREFIX-$LAB-$h" sh -c 'mkdir -p "$1" && echo "served by $2" >"$1/index.html"' _ "$WEB_ROOT" "$h"
   done
   log "lab up: ${names[*]} on $NETWORK ($SUBNET)"
   cd "$ROOT"
-  mkdir -p .lab
+  mkdir -p ".lab/$PREFIX-$LAB"
   # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from.
   ansible-playbook tests/playbooks/pebble.yml -i inventories/lab
   # LAB_PLAYBOOK=opsnotes.edge.site runs the installed collection instead of the checkout (scripts/galaxy-roundtrip.sh).
@@ -44,8 +45,10 @@ up() {
 
 down() {
   local ids
-  ids=$(docker ps -aq --filter "label=$PREFIX.lab=1")
+  ids=$(docker ps -aq --filter "label=$PREFIX.lab.name=$LAB")
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
+  # Containers of an older layout of this lab (before the name label; web: the retired separate web host).
+  for h in "${HOSTS[@]}" web; do docker rm -f "$PREFIX-$LAB-$h" >/dev/null 2>&1 || true; done
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
   log "lab removed"
 }

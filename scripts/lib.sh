@@ -14,6 +14,10 @@ IMAGE_RECIPE=3
 IMAGE_TAG=$(printf '%s %s %s' "$IMAGE_RECIPE" "$SUITE" "$BASE_PACKAGES" | sha256sum | cut -c1-12)
 IMAGE=${OPSNOTES_IMAGE:-$PREFIX-base-$SUITE:$IMAGE_TAG}
 OPSNOTES_IMAGE=$IMAGE   # molecule.yml platforms read this
+# The container lab (lab.sh): containers $PREFIX-$LAB-<host> on the network $PREFIX-$LAB, in the /24 $LAB_NET.0.
+# inventories/lab reads the same two variables, so several labs (one per Debian release) can run side by side.
+LAB=${OPSNOTES_LAB:-lab}
+LAB_NET=${OPSNOTES_LAB_NET:-172.29.213}
 export VENV IMAGE PREFIX OPSNOTES_IMAGE
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -35,6 +35,8 @@ unit() {
   PYTHONPATH=$ROOT/.collections python -m pytest -q -p no:cacheprovider tests/unit
 }
 galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
+# Debian 11 and 13: the whole site on a lab of each release, green and idempotent (Debian 12: everything above).
+platforms() { "$ROOT/scripts/platforms.sh"; }
 # The benchmarks still run (tiny sizes, into a scratch file; the tasks benchmark runs in the galaxy stage, which
 # has the lab up). Their figures come from `make bench`, never from timed tests.
 bench() {
@@ -52,12 +54,13 @@ case "$what" in
     stage unit unit
     for s in molecule/*/; do s=$(basename "$s"); stage "molecule:$s" molecule_scenario "$s"; done
     stage galaxy galaxy
+    stage platforms platforms
     stage bench bench ;;
-  lint|sanity|unit|galaxy|bench) stage "$what" "$what" ;;
+  lint|sanity|unit|galaxy|platforms|bench) stage "$what" "$what" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
     for s in "${scenarios[@]}"; do stage "molecule:$s" molecule_scenario "$s"; done ;;
-  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]|galaxy|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]|galaxy|platforms|bench" >&2; exit 2 ;;
 esac
 
 echo

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The roles on the other Debian releases the collection supports. For each suite: build its base image with
+# debootstrap, start a lab of its own on it (containers $PREFIX-<suite>-<host>, its own network and /24, so
+# `make lab` is left alone), run site.yml (which ends with the verify report and fails on any red check), run it
+# again and require changed=0 on every host, then remove that lab. Debian 12 (bookworm) is covered by
+# the molecule scenarios and the galaxy stage.
+#   scripts/platforms.sh [suite...]      default: bullseye trixie (Debian 11 and 13)
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+mkdir -p .cache
+export PATH=$VENV/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(bullseye trixie)
+# One /24 per suite, below the default lab's 172.29.213.0/24.
+declare -A nets=([bullseye]=172.29.211 [trixie]=172.29.212 [bookworm]=172.29.210)
+
+current=""
+cleanup() {
+  [ -z "$current" ] || OPSNOTES_LAB=$current scripts/lab.sh down
+}
+trap cleanup EXIT
+
+for suite in "${suites[@]}"; do
+  net=${nets[$suite]:-}
+  [ -n "$net" ] || { log "no lab network assigned to suite '$suite' (known: ${!nets[*]})"; exit 2; }
+  # An empty OPSNOTES_IMAGE lets lib.sh derive the image of this suite (this shell exported bookworm's).
+  export OPSNOTES_SUITE=$suite OPSNOTES_IMAGE="" OPSNOTES_LAB=$suite OPSNOTES_LAB_NET=$net
+  scripts/build-image.sh
+  current=$suite
+  log "$suite: first run of site.yml on a fresh lab"
+  OPSNOTES_LAB=$suite scripts/lab.sh down
+  scripts/lab.sh up >".cache/platform-$suite.first.log" 2>&1 \
+    || { tail -60 ".cache/platform-$suite.first.log"; log "$suite: first run failed"; exit 1; }
+  sed -n '/HOST  *CHECK/,/^$/p' ".cache/platform-$suite.first.log" | cut -c1-160
+  log "$suite: second run, every host must report changed=0"
+  ansible-playbook site.yml -i inventories/lab >".cache/platform-$suite.second.log" 2>&1 \
+    || { tail -60 ".cache/platform-$suite.second.log"; log "$suite: second run failed"; exit 1; }
+  recap=$(sed -n '/PLAY RECAP/,/^$/p' ".cache/platform-$suite.second.log")
+  echo "$recap"
+  if ! echo "$recap" | grep -q 'changed=0'; then log "$suite: no recap in the second run"; exit 1; fi
+  if echo "$recap" | grep -Eq 'changed=[1-9]'; then
+    grep -B2 -E '^changed:' ".cache/platform-$suite.second.log" | head -40
+    log "$suite: the second run changed something (not idempotent)"
+    exit 1
+  fi
+  scripts/lab.sh down
+  current=""
+  log "$suite: site.yml green and idempotent"
+done
