@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import http.server
-import threading
 
 import pytest
+from httpd import QuietHandler, serving
 from pki import NOW, Pki, pem
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _acme
@@ -79,33 +78,19 @@ def test_absolute_path_errors(path, ok):
     assert (_acme.absolute_path_errors(path, 'w') == []) is ok
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_GET(self):  # noqa: N802 - http.server API
         self.server.paths.append((self.path, self.headers['Host']))
         if self.path.startswith('/redirect'):
-            self.send_response(301)
-            self.send_header('Location', 'https://x.example.org/')
-            self.end_headers()
-            return
-        body = ('raw %s' % self.path).encode()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+            return self.reply(301, b'', {'Location': 'https://x.example.org/'})
+        return self.reply(200, ('raw %s' % self.path).encode())
 
 
 @pytest.fixture
 def http_server():
-    server = http.server.HTTPServer(('127.0.0.1', 0), Handler)
-    server.paths = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as server:
+        server.paths = []
+        yield server
 
 
 def test_http_get_sends_the_path_unnormalised_with_the_host_header(http_server):

@@ -4,20 +4,19 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import posixpath
-import threading
 import urllib.parse
 
 import pytest
+from httpd import QuietHandler, serving
 
 from ansible_collections.opsnotes.edge.plugins.modules import acme_challenge_check
 
 PREFIX = '/.well-known/acme-challenge'
 
 
-class Nginxish(http.server.BaseHTTPRequestHandler):
+class Nginxish(QuietHandler):
     """mode 'ok': location ^~ PREFIX/ { alias webroot/; }; 'missing': redirect everything to https;
     'traversal': location PREFIX { alias webroot/; } (no trailing slash, decoded URI): the classic alias bug."""
 
@@ -42,29 +41,14 @@ class Nginxish(http.server.BaseHTTPRequestHandler):
         except OSError:
             return self.reply(404, b'not found')
 
-    def reply(self, status, body, headers=None):
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture
 def server(tmp_path):
     webroot = tmp_path / 'acme' / 'challenges'
     webroot.mkdir(parents=True)
-    httpd = http.server.HTTPServer(('127.0.0.1', 0), Nginxish)
-    httpd.mode, httpd.webroot, httpd.seen = 'ok', str(webroot), []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Nginxish) as httpd:
+        httpd.mode, httpd.webroot, httpd.seen = 'ok', str(webroot), []
+        yield httpd
 
 
 def args(server, **extra):

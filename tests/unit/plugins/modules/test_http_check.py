@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import http.server
 import re
 import ssl
-import threading
 
 import pytest
+from httpd import QuietHandler, serving
 from pki import Pki, key_pem, pem
 
 from ansible_collections.opsnotes.edge.plugins.modules import http_check
@@ -17,7 +16,7 @@ from ansible_collections.opsnotes.edge.plugins.modules import http_check
 NAME = 'www.site.invalid'  # .invalid never resolves: every request here must go through address
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     protocol_version = 'HTTP/1.1'
 
     def do_GET(self):  # noqa: N802 - http.server API
@@ -28,31 +27,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b'not found')
         return self.reply(200, b'  served by backend-7\n' + b'x' * 500)
 
-    def reply(self, status, body, headers=None):
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def serve(httpd):
-    httpd.seen = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return httpd
-
 
 @pytest.fixture
 def http_server():
-    httpd = serve(http.server.HTTPServer(('127.0.0.1', 0), Handler))
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as httpd:
+        httpd.seen = []
+        yield httpd
 
 
 @pytest.fixture(scope='module')
@@ -67,12 +47,9 @@ def https_server(pki, tmp_path):
     (tmp_path / 'chain.pem').write_text(pem(leaf, pki.inter))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(tmp_path / 'chain.pem'), str(tmp_path / 'key.pem'))
-    httpd = http.server.HTTPServer(('127.0.0.1', 0), Handler)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    serve(httpd)
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler, context) as httpd:
+        httpd.seen = []
+        yield httpd
 
 
 def test_http_through_an_address_with_the_url_host_as_host_header(run_module, http_server):
