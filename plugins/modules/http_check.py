@@ -254,6 +254,13 @@ def request(params):
     except ValueError as exc:
         result['reason'] = str(exc)
         return result
+    context = None
+    if scheme == 'https':
+        try:
+            context = tls_context(params)
+        except (ssl.SSLError, ValueError) as exc:
+            result['reason'] = 'ca holds no usable PEM certificate: %s' % exc
+            return result
     connect_to = params['address'] or host
     started = time.time()
     conn = http.client.HTTPConnection(host, port, timeout=params['timeout'])
@@ -266,7 +273,7 @@ def request(params):
         result['peer'] = '%s:%d' % sock.getpeername()[:2]
         if scheme == 'https':
             try:
-                sock = tls_context(params).wrap_socket(sock, server_hostname=host)
+                sock = context.wrap_socket(sock, server_hostname=host)
             except ssl.SSLCertVerificationError as exc:
                 sock.close()
                 result['reason'] = 'certificate verify failed for %s: %s (connected to %s)' % (

@@ -122,6 +122,13 @@ def test_https_fails_on_an_untrusted_or_wrong_name_certificate(run_module, https
     assert len(https_server.seen) == 1
 
 
+def test_a_ca_that_is_not_pem_is_named_before_connecting(run_module, https_server):
+    result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, https_server.server_port),
+                                                 address='127.0.0.1', ca='not a certificate'))
+    assert failed and result['msg'].startswith('ca holds no usable PEM certificate') and result['peer'] is None
+    assert https_server.seen == []
+
+
 def test_tls_to_a_plain_http_port_is_a_handshake_failure(run_module, http_server):
     result, failed = run_module(http_check, dict(url='https://%s:%d/' % (NAME, http_server.server_port),
                                                  address='127.0.0.1', timeout=3))
