@@ -29,7 +29,7 @@ for suite in "${suites[@]}"; do
   scripts/build-image.sh
   current=$suite
   log "$suite: first run of site.yml on a fresh lab"
-  OPSNOTES_LAB=$suite scripts/lab.sh down
+  scripts/lab.sh down   # leftovers of an interrupted run
   scripts/lab.sh up >".cache/platform-$suite.first.log" 2>&1 \
     || { tail -60 ".cache/platform-$suite.first.log"; log "$suite: first run failed"; exit 1; }
   sed -n '/HOST  *CHECK/,/^$/p' ".cache/platform-$suite.first.log" | cut -c1-160
