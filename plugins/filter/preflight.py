@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme import sites_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint as haproxy_lint
@@ -38,6 +39,63 @@ def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_nam
     return sites_errors(sites, key_types, var_name, key_var_name)
 
 
+def _suffixed(suffix):
+    def check(value):
+        _quote.abs_path(value)
+        if not value.endswith(suffix) or value.endswith('/' + suffix):
+            raise _quote.Unsafe('%r must be a file name ending in %s' % (value, suffix))
+    return check
+
+
+def _file_name(suffix):
+    def check(value):
+        if not _quote.fullmatch(r'[A-Za-z0-9_@-][A-Za-z0-9_.@-]{0,250}', value) or not value.endswith(suffix) \
+                or value == suffix:
+            raise _quote.Unsafe('%r must be a file name (A-Z a-z 0-9 _ . @ -) ending in %s' % (value, suffix))
+    return check
+
+
+def _email(value):
+    if not _quote.fullmatch(r'[A-Za-z0-9.!#%&*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?', value):
+        raise _quote.Unsafe('%r is not an e-mail address (local@domain, no spaces, quotes or "$")' % (value,))
+
+
+def _https_url(value):
+    if not _quote.fullmatch(r'https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~!&()*+,;=:@%/-]*)?', value):
+        raise _quote.Unsafe('%r must be an https:// URL (host, optional port and path; no spaces, quotes, "$" '
+                            'or "?")' % (value,))
+
+
+# The types of the rendering layer, by the name roles use in their preflight.
+TYPES = {
+    'abs_path': _quote.abs_path,
+    'conf_path': _suffixed('.conf'),
+    'conf_name': _file_name('.conf'),
+    'service_unit': _quote.unit_name,
+    'interface_name': _quote.interface_name,
+    'calendar': _quote.systemd_calendar,
+    'email': _email,
+    'https_url': _https_url,
+    'dns_name': _quote.dns_name,
+    'port': _quote.port,
+    'text': _quote.text,
+    'nginx_path': _quote.nginx_path,
+    'unit_path': _quote.systemd_path,
+}
+
+
+def value_errors(value, var_name, kind):
+    """[] or ['<var_name>: <why>'] for ``value`` checked as ``kind`` (a key of TYPES, or a list of them when the
+    value goes to several languages: the first refusal is reported)."""
+    for one in [kind] if isinstance(kind, str) else kind:
+        if one not in TYPES:
+            raise ValueError('value_errors: unknown type %r (known: %s)' % (one, ', '.join(sorted(TYPES))))
+        problems = _quote.errors(var_name, TYPES[one], value)
+        if problems:
+            return problems
+    return []
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -47,4 +105,5 @@ class FilterModule(object):
             'syslog_ng_errors': syslog_ng_errors,
             'haproxy_errors': haproxy_errors,
             'nginx_acme_errors': nginx_acme_errors,
+            'value_errors': value_errors,
         }

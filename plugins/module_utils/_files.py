@@ -3,11 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Small file helpers shared by the modules: read-if-present and atomic replace."""
+"""Small file helpers shared by the modules: read-if-present and atomic replace with the asked mode."""
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import tempfile
 
 
@@ -20,20 +22,34 @@ def read_text(path):
         return None
 
 
-def write_atomic(module, path, text, mode=0o644):
-    """Replace ``path`` with ``text`` atomically (temp file in the same directory + rename).
+def _ids(owner, group):
+    uid = -1 if owner is None else (owner if isinstance(owner, int) else pwd.getpwnam(owner).pw_uid)
+    gid = -1 if group is None else (group if isinstance(group, int) else grp.getgrnam(group).gr_gid)
+    return uid, gid
 
-    Parent directories are created (0755). Readers never see a half-written file.
+
+def write_atomic(module, path, text, mode=0o644, owner=None, group=None):
+    """Replace ``path`` with ``text`` atomically (temp file in the same directory, then rename).
+
+    The temp file gets ``mode`` (and ``owner``/``group`` when given) before the rename, so the file never exists
+    with other permissions, new or replaced; an existing file's mode is not carried over. Parent directories
+    are created (0755). Readers see the old content or the new one, never a half-written file. ``module`` is
+    kept for the callers' symmetry; the rename is os.replace, which is atomic within one directory.
     """
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         os.makedirs(directory, mode=0o755)
+    uid, gid = _ids(owner, group)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
     try:
         with os.fdopen(fd, 'w') as handle:
+            if uid != -1 or gid != -1:
+                os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), mode)
             handle.write(text)
-        os.chmod(tmp, mode)
-        module.atomic_move(tmp, path)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -11,13 +11,19 @@ Config dict keys: frontends, backends, userlists, global (dict of settings below
 
 from __future__ import annotations
 
-import ipaddress
 import re
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
+    Unsafe,
+    abs_path,
+    haproxy_path,
+    haproxy_word,
+    host,
+    text,
+)
 
 VAR = 'haproxy_'
 NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
-ACL_NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
-HOST_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*')
 ARG_RE = re.compile(r'[A-Za-z0-9_.-]{1,64}')
 # Criteria from HAProxy 2.6's ACL/fetch list that edge configs use; anything else needs raw: true.
 CRITERIA = frozenset('''
@@ -41,36 +47,47 @@ BALANCE = ('roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'ra
 MODES = ('http', 'tcp')
 # Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
 SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
-ANON_RE = re.compile(r'\{ ([^{}]+) \}')
 
 
 def _port(value):
     return not isinstance(value, bool) and re.fullmatch(r'[0-9]{1,5}', str(value)) and 1 <= int(value) <= 65535
 
 
-def split_condition(cond):
-    """Tokens of a condition: anonymous ACLs ('{ ... }') stay one token; others split on whitespace."""
-    tokens, rest = [], cond
-    while rest.strip():
-        rest = rest.strip()
-        match = ANON_RE.match(rest)
-        if match:
-            tokens.append(match.group(0))
-            rest = rest[match.end():]
+def condition_terms(cond):
+    """The terms of a condition as HAProxy's parse_acl_cond reads its words: (negated, named ACL or None,
+    anonymous body words or None), plus 'or' markers as (False, 'or', None). Leading '!' marks toggle the
+    negation and a lone '!' applies to the next word, so '!{ src x }', '! { src x }' and '!!a' are all valid.
+    Raises ValueError for a '{' without its '}'."""
+    words, terms, index, neg = cond.split(), [], 0, False
+    while index < len(words):
+        word = words[index].lstrip('!')
+        neg ^= (len(words[index]) - len(word)) % 2 == 1
+        index += 1
+        if not word:
+            continue
+        if word.lower() == 'or' or word == '||':
+            terms.append((False, 'or', None))
+            neg = False
+        elif word == '{':
+            end = words.index('}', index) if '}' in words[index:] else -1
+            if end < 0:
+                raise ValueError("missing closing '}'")
+            terms.append((neg, None, words[index:end]))
+            index, neg = end + 1, False
         else:
-            word, _sep, rest = rest.partition(' ')
-            tokens.append(word)
-    return tokens
+            terms.append((neg, word, None))
+            neg = False
+    return terms
 
 
 def condition_acls(cond):
-    """Named ACLs a condition uses (without '!'), and its anonymous ACL bodies."""
+    """Named ACLs a condition uses (without '!'), and its anonymous ACL bodies (as text)."""
     named, anonymous = [], []
-    for token in split_condition(cond):
-        if ANON_RE.fullmatch(token):
-            anonymous.append(token[2:-2])
-        elif token not in ('or', '||'):
-            named.append(token.lstrip('!'))
+    for _neg, name, body in condition_terms(cond):
+        if body is not None:
+            anonymous.append(' '.join(body))
+        elif name != 'or':
+            named.append(name)
     return named, anonymous
 
 
@@ -112,12 +129,18 @@ class Linter(object):
             return False
         return True
 
+    def check(self, where, function, *args):
+        """Run a check of the rendering layer; its refusal becomes an error naming ``where``."""
+        try:
+            function(*args)
+            return True
+        except Unsafe as exc:
+            self.err(where, str(exc))
+            return False
+
     def value(self, where, value):
-        """A value rendered in single quotes, where HAProxy interprets nothing: it must not contain one."""
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or value == '':
-            self.err(where, '%r must be a non-empty string' % (value,))
-        elif re.search(r"['\r\n\0]", str(value)):
-            self.err(where, '%r must not contain a single quote or a newline' % (value,))
+        """An ACL value: any text HAProxy can read back as one word (quoted by haproxy_word)."""
+        self.check(where, text, value)
 
     def safe(self, where, text):
         if not isinstance(text, str) or not SAFE_TEXT.fullmatch(text):
@@ -146,20 +169,29 @@ class Linter(object):
             return
         if not self.safe(where, cond.replace('{', '').replace('}', '')):
             return
-        named, anonymous = condition_acls(cond)
-        if cond.count('{') != len(anonymous) or cond.count('}') != len(anonymous):
-            self.err(where, '%r: anonymous ACLs need spaces inside the braces, as in "{ src 10.0.0.0/8 }"' % cond)
-        for body in anonymous:
-            first = body.split(' ', 1)[0]
-            parsed = parse_criterion(first)
-            if not parsed or (parsed[0] not in CRITERIA and first not in PREDEFINED):
-                self.err(where, 'anonymous ACL "{ %s }" starts with %r, which is not a known criterion' % (body, first))
-        for acl in named:
-            if acl in ('if', 'unless', '&&'):
+        try:
+            terms = condition_terms(cond)
+        except ValueError as exc:
+            self.err(where, '%r: %s' % (cond, exc))
+            return
+        for _neg, name, body in terms:
+            if body is not None:
+                first = body[0] if body else ''
+                parsed = parse_criterion(first)
+                if not parsed or (parsed[0] not in CRITERIA and first not in PREDEFINED):
+                    self.err(where, 'anonymous ACL "{ %s }" starts with %r, which is not a known criterion'
+                             % (' '.join(body), first))
+            elif name == 'or':
+                continue
+            elif name in ('if', 'unless', '&&'):
                 self.err(where, '%r: write the condition without "if"/"unless"/"&&" (AND is implicit)' % cond)
-            elif acl not in acls and acl not in PREDEFINED:
-                self.err(where, 'ACL %r is not defined in this frontend (nor a predefined one)' % acl)
-            used.add(acl)
+            elif '{' in name or '}' in name:
+                self.err(where, '%r: anonymous ACLs need spaces inside the braces, as in "{ src 10.0.0.0/8 }"'
+                         % cond)
+            elif name not in acls and name not in PREDEFINED:
+                self.err(where, 'ACL %r is not defined in this frontend (nor a predefined one)' % name)
+            else:
+                used.add(name)
 
     def run(self):
         cfg = self.config
@@ -190,12 +222,7 @@ class Linter(object):
                     if server['name'] in servers:
                         self.err(swhere + '.name', '%r is already defined in this backend' % server['name'])
                     servers.add(server['name'])
-                address = server.get('address')
-                try:
-                    ipaddress.ip_address(address)
-                except (ValueError, TypeError):
-                    if not isinstance(address, str) or not HOST_RE.fullmatch(address):
-                        self.err(swhere + '.address', '%r is not an IP address or host name' % (address,))
+                self.check(swhere + '.address', host, server.get('address'))
                 if not _port(server.get('port')):
                     self.err(swhere + '.port', '%r must be a port from 1 to 65535' % (server.get('port'),))
                 for key, low, high in (('weight', 0, 256), ('maxconn', 1, 1000000)):
@@ -228,7 +255,7 @@ class Linter(object):
                              % (bind, match.group(2)))
             acls, used = {}, set()
             for awhere, acl in self.items(item.get('acls'), where + '.acls'):
-                if not self.name(awhere + '.name', acl.get('name'), ACL_NAME_RE):
+                if not self.name(awhere + '.name', acl.get('name')):
                     continue
                 if acl['name'] in PREDEFINED:
                     self.err(awhere + '.name', '%r is a predefined ACL' % acl['name'])
@@ -270,10 +297,9 @@ class Linter(object):
         return self
 
     def global_settings(self, settings):
-        socket = settings.get('stats_socket')
-        if socket is not None and (not isinstance(socket, str) or not socket.startswith('/')
-                                   or not re.fullmatch(r'[A-Za-z0-9_./-]+', socket)):
-            self.err(VAR + 'stats_socket', '%r must be an absolute path without spaces or quotes' % (socket,))
+        for key in ('stats_socket', 'state_file'):
+            if settings.get(key) is not None:
+                self.check(VAR + key, abs_path, settings[key])
         for key in ('timeout_connect', 'timeout_client', 'timeout_server', 'maxconn'):
             val = settings.get(key)
             if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val)) or int(val) < 1):
@@ -285,8 +311,9 @@ def lint(config):
     return linter.errors, linter.warnings
 
 
-def q(value):
-    return "'%s'" % value
+def redact(text):
+    """``text`` with the password hashes of userlist lines replaced, for results, diffs and messages."""
+    return re.sub(r'^(\s*user \S+ password )\S+', r'\1<redacted>', text or '', flags=re.M)
 
 
 def render(config, header=None):
@@ -300,12 +327,12 @@ def render(config, header=None):
         '    log /dev/log local1 notice',
         '    chroot /var/lib/haproxy',
         # expose-fd listeners: a reloading master hands the listening sockets to the new worker (seamless reload)
-        '    stats socket %s mode 600 level admin expose-fd listeners' % g['stats_socket'],
+        '    stats socket %s mode 600 level admin expose-fd listeners' % haproxy_path(g['stats_socket']),
         '    stats timeout 30s',
         '    user haproxy',
         '    group haproxy',
         '    maxconn %d' % int(g['maxconn']),
-        '    server-state-file %s' % g['state_file'],
+        '    server-state-file %s' % haproxy_path(g['state_file']),
         '',
         'defaults',
         '    log global',
@@ -328,7 +355,9 @@ def render(config, header=None):
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
         for acl in item.get('acls') or []:
-            words = [acl['criterion']] + list(acl.get('flags') or []) + [q(v) for v in acl.get('values') or []]
+            # '--' ends the flags: a value that starts with '-' (say '-f') is a pattern, never a flag.
+            values = [haproxy_word(v) for v in acl.get('values') or []]
+            words = [acl['criterion']] + list(acl.get('flags') or []) + (['--'] + values if values else [])
             out.append('    acl %s %s' % (acl['name'], ' '.join(words)))
         for rule in item.get('http_request') or []:
             line = 'http-request %s' % rule['action']

@@ -7,15 +7,39 @@
 
 from __future__ import annotations
 
+import grp
+import os
+import stat
+
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 
 
-def prepare(module, lint, render):
+def fix_mode(module, path, mode, group=None):
+    """Give an existing ``path`` ``mode`` (and ``group``, owner root) when it has others: True when it did (or
+    would, in check mode)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    gid = st.st_gid if group is None else grp.getgrnam(group).gr_gid
+    if stat.S_IMODE(st.st_mode) == mode and st.st_gid == gid and (group is None or st.st_uid == 0):
+        return False
+    if not module.check_mode:
+        if group is not None:
+            os.chown(path, 0, gid)
+        os.chmod(path, mode)
+    return True
+
+
+def prepare(module, lint, render, redact=None, perms=None):
     """Lint and render ``config``; exit unchanged when ``path`` already holds the result.
 
     Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None,
     result dict with changed, content, validated, reloaded, warnings_lint and diff) when there is a change.
+    ``redact`` (text -> text) hides secrets in the result's content and diff; the file gets the real text.
+    ``perms`` (mode, group or None): an unchanged file with other permissions gets these, and counts as changed.
     """
+    redact = redact or (lambda text: text)
     params = module.params
     errors, warnings = lint(params['config'])
     if errors:
@@ -23,8 +47,11 @@ def prepare(module, lint, render):
     content = render(params['config'], params['header'])
     path = params['path']
     old = read_text(path)
-    result = dict(changed=old != content, content=content, validated=False, reloaded=False, warnings_lint=warnings,
-                  diff=dict(before_header=path, after_header=path, before=old or '', after=content))
+    result = dict(changed=old != content, content=redact(content), validated=False, reloaded=False,
+                  warnings_lint=warnings,
+                  diff=dict(before_header=path, after_header=path, before=redact(old or ''), after=redact(content)))
     if old == content:
+        if perms:
+            result['changed'] = fix_mode(module, path, *perms)
         module.exit_json(**result)
     return old, result

@@ -12,16 +12,24 @@ filters, log_paths, external_sources, external_destinations.
 
 from __future__ import annotations
 
-import ipaddress
 import re
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
+    Unsafe,
+    abs_path,
+    host,
+    ip_address,
+    syslog_ng_path,
+    syslog_ng_string,
+    syslog_ng_template,
+    text,
+)
 
 VAR = 'syslog_ng_'
 NAME_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_]{0,63}')
 USER_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_.-]{0,31}')
-HOST_RE = re.compile(r'[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?')
 PERM_RE = re.compile(r'0?[0-7]{3}')
 MACRO_RE = re.compile(r'\$\{([A-Za-z0-9_.]+)\}|\$([A-Za-z0-9_]+)')
-TEMPLATE_ESCAPES = re.compile(r'\\(?![ntr\\])')
 TRANSPORTS = ('tcp', 'udp', 'tls')
 PROTOCOLS = ('network', 'syslog')
 LOG_FLAGS = ('final', 'fallback', 'catchall', 'flow-control')
@@ -29,6 +37,23 @@ MULTI_LINE = ('indented', 'no-multi-line')
 MIN_DISK_BUF = 1048576   # bytes: syslog-ng's minimum disk-buf-size
 KINDS = ('file_sources', 'file_destinations', 'network_sources', 'network_destinations', 'templates', 'filters',
          'log_paths')
+
+
+FILTER_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+
+
+def filter_expression(expr):
+    """A filter expression is syslog-ng syntax written by the user, so it is rendered as it is: outside its
+    quoted strings it must not hold what ends the statement or starts another ({ } ; @ #), and nowhere a
+    backtick (a substitution) or a control character. Strings must be closed."""
+    text(expr, 'a filter expression')
+    if '`' in expr:
+        raise Unsafe('%r must not contain a backtick' % (expr,))
+    bare = FILTER_STRING.sub(' ', expr)
+    if re.search(r'[{};@#"\'\\]', bare):
+        raise Unsafe('%r must not contain { } ; @ # or a backslash outside its quoted strings, and every quote must '
+                     'be closed' % (expr,))
+    return expr
 
 
 def macros(text):
@@ -70,29 +95,27 @@ class Linter(object):
         return result
 
     # value checks -------------------------------------------------------------------------------
-    def string(self, where, value, required=True, escapes=False, what='value'):
-        """A value rendered inside double quotes: it must not be able to leave them."""
+    def check(self, where, function, *args):
+        """Run a check of the rendering layer; its refusal becomes an error naming ``where``."""
+        try:
+            function(*args)
+            return True
+        except Unsafe as exc:
+            self.err(where, str(exc))
+            return False
+
+    def string(self, where, value, required=True, template=False):
+        """A value rendered as a double-quoted string: quotes, backslashes and line ends are escaped by the
+        rendering layer, so only what it cannot write (NUL, a non-string) is refused."""
         if value is None or value == '':
             if required:
                 self.err(where, 'is required')
             return False
-        if not isinstance(value, str):
-            self.err(where, '%r must be a string' % (value,))
-            return False
-        if '"' in value or '\n' in value or '\r' in value:
-            self.err(where, '%r must not contain a double quote or a newline' % value)
-            return False
-        if escapes and TEMPLATE_ESCAPES.search(value):
-            self.err(where, '%r: a backslash may only start \\n, \\t, \\r or \\\\' % value)
-            return False
-        if not escapes and '\\' in value:
-            self.err(where, '%r must not contain a backslash' % value)
-            return False
-        return True
+        return self.check(where, syslog_ng_template if template else syslog_ng_string, value)
 
     def path(self, where, value):
-        if self.string(where, value) and not value.startswith('/'):
-            self.err(where, '%r must be an absolute path' % value)
+        if self.string(where, value):
+            self.check(where, abs_path, value)
 
     def name(self, where, item, seen):
         value = item.get('name')
@@ -136,11 +159,7 @@ class Linter(object):
         if not isinstance(value, str) or not value:
             self.err(where, 'is required')
             return
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            if not HOST_RE.fullmatch(value) or len(value) > 253:
-                self.err(where, '%r is not a host name or IP address' % value)
+        self.check(where, host, value)
 
     # the model --------------------------------------------------------------------------------
     def run(self):
@@ -148,14 +167,14 @@ class Linter(object):
         sources, destinations = {}, {}
         for where, item in self.items('templates'):
             self.name(where, item, names['templates'])
-            self.string(where + '.template', item.get('template'), escapes=True)
+            self.string(where + '.template', item.get('template'), template=True)
         for where, item in self.items('filters'):
             self.name(where, item, names['filters'])
             expr = item.get('expression')
             if not isinstance(expr, str) or not expr.strip():
                 self.err(where + '.expression', 'is required')
-            elif re.search(r'[{};@\n]', expr):
-                self.err(where + '.expression', '%r must not contain { } ; @ or a newline' % expr)
+            else:
+                self.check(where + '.expression', filter_expression, expr)
         file_paths = {}
         for where, item in self.items('file_sources'):
             name = self.name(where, item, names['file_sources'])
@@ -190,7 +209,7 @@ class Linter(object):
             self.path(where + '.path', item.get('path'))
             template = item.get('template')
             if template is not None and template not in names['templates']:
-                self.string(where + '.template', template, escapes=True)
+                self.string(where + '.template', template, template=True)
             for key in ('owner', 'group', 'dir_owner', 'dir_group'):
                 self.account(where + '.' + key, item.get(key))
             for key in ('perm', 'dir_perm'):
@@ -204,7 +223,7 @@ class Linter(object):
             self.network_common(where, item, listen=False)
             template = item.get('template')
             if template is not None and template not in names['templates']:
-                self.string(where + '.template', template, escapes=True)
+                self.string(where + '.template', template, template=True)
             self.integer(where + '.time_reopen', item.get('time_reopen'), 1, 3600)
             buf = item.get('disk_buffer')
             if buf is not None:
@@ -242,10 +261,7 @@ class Linter(object):
         self.integer(where + '.port', item.get('port'), 1, 65535, required=not listen)
         if listen:
             if item.get('ip') is not None:
-                try:
-                    ipaddress.ip_address(item['ip'])
-                except (ValueError, TypeError):
-                    self.err(where + '.ip', '%r is not an IP address' % (item['ip'],))
+                self.check(where + '.ip', ip_address, item['ip'], True)
             self.integer(where + '.max_connections', item.get('max_connections'), 1, 100000)
         else:
             self.host(where + '.host', item.get('host'))
@@ -303,12 +319,11 @@ def lint(config):
 
 
 # rendering ------------------------------------------------------------------------------------------
-def q(value):
-    return '"%s"' % value
+q = syslog_ng_string
 
 
 def _template_ref(value, templates):
-    return value if value in templates else q(value)
+    return value if value in templates else syslog_ng_template(value)
 
 
 def _tls(tls):
@@ -341,11 +356,11 @@ def render(config, header=None):
     templates = {t['name'] for t in config.get('templates') or []}
     out = ['# ' + line for line in (header or '').splitlines()]
     for item in config.get('templates') or []:
-        out.append('template %s { template(%s); };' % (item['name'], q(item['template'])))
+        out.append('template %s { template(%s); };' % (item['name'], syslog_ng_template(item['template'])))
     for item in config.get('filters') or []:
         out.append('filter %s { %s; };' % (item['name'], item['expression'].strip()))
     for item in config.get('file_sources') or []:
-        opts = [q(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
+        opts = [syslog_ng_path(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
         if item.get('program_override'):
             opts.append('program-override(%s)' % q(item['program_override']))
         if no_parse(item):
@@ -359,7 +374,7 @@ def render(config, header=None):
         protocol, opts = _network(item, listen=True)
         out.append('source %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
     for item in config.get('file_destinations') or []:
-        opts = [q(item['path'])]
+        opts = [syslog_ng_path(item['path'])]
         if item.get('create_dirs') is not None:
             opts.append('create-dirs(%s)' % ('yes' if item['create_dirs'] else 'no'))
         for key in ('owner', 'group', 'dir_owner', 'dir_group'):

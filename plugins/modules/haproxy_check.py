@@ -143,8 +143,12 @@ def parse_config(text):
                 named_backends.append((lineno, words[1]))
             cond = re.search(r'\s(if|unless)\s+(.*)$', line)
             if cond:
-                named, _anon = condition_acls(cond.group(2))
-                used.extend((lineno, acl) for acl in named if acl not in ('or', '||'))
+                try:
+                    named, _anon = condition_acls(cond.group(2))
+                except ValueError as exc:
+                    errors.append('%s %s line %d: %s' % (section['kind'], section['name'], lineno, exc))
+                    named = []
+                used.extend((lineno, acl) for acl in named)
         where = '%s %s' % (section['kind'], section['name'])
         for lineno, acl in used:
             if acl not in defined and acl not in PREDEFINED:

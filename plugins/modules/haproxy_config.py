@@ -18,6 +18,8 @@ description:
     C(haproxy -c -f) first; only a valid file replaces the live one, atomically."
   - "Before reloading, saves the runtime state of every server (C(show servers state)) to the
     C(server-state-file), so drains, weights and disabled servers set at runtime survive the reload."
+  - "The file is C(0644 root:root), or C(0640 root:haproxy) when it holds userlists (password hashes), which
+    are redacted in the module's result and diff."
   - "Reloads, never restarts: C(systemctl reload) makes HAProxy's master start new workers that take the
     listening sockets over from the old ones (C(expose-fd listeners)), so no connection is refused."
 extends_documentation_fragment:
@@ -73,7 +75,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 content:
-  description: The rendered configuration.
+  description: The rendered configuration, with the password hashes of userlists redacted (as in the diff).
   returned: always
   type: str
 validated:
@@ -97,27 +99,46 @@ warnings_lint:
 
 import os
 import re
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import RuntimeError_, command
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
 def validate(module, path, content):
-    """(ok, output) of haproxy -c on a copy written next to the live file."""
+    """(ok, output) of haproxy -c on a copy staged in a private temporary directory, outside the configuration
+    tree (so a check-mode run writes nothing there, and a killed run leaves nothing behind in /etc)."""
     haproxy = module.get_bin_path('haproxy', required=True)
-    fd, staged = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.haproxy-staged-', suffix='.cfg')
+    stage = tempfile.mkdtemp(prefix='opsnotes-haproxy-')
+    staged = os.path.join(stage, os.path.basename(path))
     try:
-        with os.fdopen(fd, 'w') as handle:
+        with open(staged, 'w') as handle:
             handle.write(content)
         rc, out, err = module.run_command([haproxy, '-c', '-f', staged])
         return rc == 0, (out + err).replace(staged, path).strip()
     finally:
-        os.unlink(staged)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def file_mode(config):
+    """(mode, group): password hashes of userlists are for root and HAProxy only."""
+    if config.get('userlists'):
+        return 0o640, 'haproxy'
+    return 0o644, None
+
+
+def restore(module, path, old, config):
+    mode, group = file_mode(config)
+    if old is None:
+        os.unlink(path)
+        return 'the new file was removed (there was no previous one)'
+    write_atomic(module, path, old, mode, 0, group)
+    return 'the previous configuration was restored'
 
 
 def live_sockets(text):
@@ -127,12 +148,14 @@ def live_sockets(text):
 
 def run(module):
     params = module.params
-    old, result = prepare(module, lint, render)
-    path, content = params['path'], result['content']
+    old, result = prepare(module, lint, render, redact, file_mode(params['config']))
+    path, content = params['path'], render(params['config'], params['header'])
     result['state_saved'] = False
     ok, output = validate(module, path, content)
     if not ok:
-        module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s' % output, **result)
+        result['changed'] = False
+        module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s' % redact(output),
+                         **result)
     result['validated'] = True
     if module.check_mode:
         module.exit_json(**result)
@@ -150,14 +173,14 @@ def run(module):
                 break
             except RuntimeError_:
                 continue
-    write_atomic(module, path, content, 0o644)
+    mode, group = file_mode(params['config'])
+    write_atomic(module, path, content, mode, 0, group)
     if params['reload'] and running:
         rc, out, err = module.run_command([systemctl, 'reload', params['service']])
         if rc != 0:
-            if old is not None:
-                write_atomic(module, path, old, 0o644)
-            module.fail_json(msg='systemctl reload %s failed (%s); the previous configuration was restored'
-                             % (params['service'], (out + err).strip()), **result)
+            done = restore(module, path, old, params['config'])
+            module.fail_json(msg='systemctl reload %s failed (%s); %s'
+                             % (params['service'], (out + err).strip(), done), **result)
         result['reloaded'] = True
     module.exit_json(**result)
 

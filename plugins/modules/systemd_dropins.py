@@ -85,6 +85,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, text
 
 UNIT_RE = re.compile(r'[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*\.(service|socket|timer|mount|path|slice|scope|target)')
 NAME_RE = re.compile(r'[A-Za-z0-9_.@-]+\.conf')
@@ -103,8 +104,24 @@ def render(settings, header):
     return '\n'.join(lines) + '\n'
 
 
+def value_error(value):
+    """Why a value cannot stand on one unit-file line: systemd ends a line at LF, CR or NUL, and a trailing
+    backslash continues it on the next line. Specifiers (%n...) are the user's to use and are written as given."""
+    if isinstance(value, (dict, list)):
+        return 'must be a single value'
+    try:
+        text(str(value))
+    except Unsafe as exc:
+        return str(exc)
+    if str(value).endswith('\\'):
+        return '%r must not end with a backslash (systemd reads it as a continuation line)' % (value,)
+    return None
+
+
 def content_errors(unit, content):
     if isinstance(content, str):
+        if '\0' in content:
+            return ['dropins[%s]: text content must not contain a NUL character' % unit]
         return [] if '[' in content else ['dropins[%s]: text content must hold a [Section]' % unit]
     if not isinstance(content, dict) or not content or not all(isinstance(v, dict) for v in content.values()):
         return ['dropins[%s]: content must be text or {Section: {Key: value}}' % unit]
@@ -116,8 +133,9 @@ def content_errors(unit, content):
             values = value if isinstance(value, list) else [value]
             if not re.fullmatch(r'[A-Za-z][A-Za-z0-9]*', str(key)):
                 errors.append('dropins[%s].%s: bad key name %r' % (unit, section, key))
-            elif any(isinstance(v, (dict, list)) or '\n' in str(v) for v in values):
-                errors.append('dropins[%s].%s.%s: value must be a single line' % (unit, section, key))
+            else:
+                errors.extend('dropins[%s].%s.%s: %s' % (unit, section, key, why)
+                              for why in map(value_error, values) if why)
     return errors
 
 

@@ -9,8 +9,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_t
 
 
 class FakeModule(object):
-    def atomic_move(self, src, dest):
-        os.rename(src, dest)
+    """write_atomic does not go through AnsibleModule.atomic_move, which copies an existing file's mode."""
 
 
 def test_read_text(tmp_path):
@@ -30,14 +29,36 @@ def test_write_atomic_creates_parents_sets_mode_and_leaves_no_temp(tmp_path):
     assert os.listdir(str(path.parent)) == ['file.conf']
 
 
-def test_write_atomic_cleans_up_when_move_fails(tmp_path):
-    class Broken(object):
-        def atomic_move(self, src, dest):
-            raise OSError('disk full')
+def test_write_atomic_sets_the_asked_mode_on_an_existing_file(tmp_path):
+    path = tmp_path / 'state'
+    path.write_text('old\n')
+    os.chmod(str(path), 0o666)
+    write_atomic(FakeModule(), str(path), 'new\n', 0o600)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    os.umask(0o077)
+    try:
+        write_atomic(FakeModule(), str(tmp_path / 'new'), 'x\n', 0o644)
+    finally:
+        os.umask(0o022)
+    assert stat.S_IMODE((tmp_path / 'new').stat().st_mode) == 0o644
+
+
+def test_write_atomic_sets_owner_and_group(tmp_path):
+    path = tmp_path / 'cfg'
+    write_atomic(FakeModule(), str(path), 'x\n', 0o640, owner=os.getuid(), group=os.getgid())
+    assert (path.stat().st_uid, path.stat().st_gid) == (os.getuid(), os.getgid())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_write_atomic_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
     path = tmp_path / 'file.conf'
     path.write_text('old\n')
+
+    def broken(src, dest):
+        raise OSError('disk full')
+    monkeypatch.setattr(os, 'replace', broken)
     try:
-        write_atomic(Broken(), str(path), 'new\n')
+        write_atomic(FakeModule(), str(path), 'new\n')
     except OSError:
         pass
     assert path.read_text() == 'old\n'

@@ -31,10 +31,24 @@ CONFIG = dict(
 CONFIG.pop('global_')
 
 
-def test_split_condition_and_acls():
-    assert h.split_condition('a b || { src 10.0.0.0/8 } !c') == ['a', 'b', '||', '{ src 10.0.0.0/8 }', '!c']
+def test_condition_terms_read_words_as_haproxy_does():
+    assert h.condition_terms('a b || { src 10.0.0.0/8 } !c') == [
+        (False, 'a', None), (False, 'b', None), (False, 'or', None), (False, None, ['src', '10.0.0.0/8']),
+        (True, 'c', None)]
     assert h.condition_acls('host_static or host_www url_static') == (['host_static', 'host_www', 'url_static'], [])
     assert h.condition_acls('!a { path_beg /x }') == (['a'], ['path_beg /x'])
+    # '!' glued to a brace, alone before one, doubled: haproxy -c accepts all three.
+    assert h.condition_terms('{ path_beg /admin } !{ src 10.0.0.0/8 }')[1] == (True, None, ['src', '10.0.0.0/8'])
+    assert h.condition_terms('! { src 10.0.0.0/8 }') == [(True, None, ['src', '10.0.0.0/8'])]
+    assert h.condition_terms('!!a') == [(False, 'a', None)]
+    with pytest.raises(ValueError, match="missing closing"):
+        h.condition_terms('{ src 10.0.0.0/8')
+
+
+@pytest.mark.parametrize('cond', ['{ path_beg /admin } !{ src 10.0.0.0/8 }', '! { src 10.0.0.0/8 }',
+                                  'host_www ! url_static', '!!host_www', 'host_www OR url_static'])
+def test_conditions_haproxy_accepts_lint_clean(cond):
+    assert errors_of(lambda c: c['frontends'][0]['http_request'][0].update(cond=cond)) == []
     assert h.parse_criterion('hdr_beg(host)') == ('hdr_beg', 'host')
     assert h.parse_criterion('path') == ('path', None)
     assert h.parse_criterion('hdr(a b)') == ('hdr', 'a b')      # the lint then refuses the argument
@@ -51,9 +65,10 @@ def test_valid_config_lints_clean_and_renders():
     assert 'stats socket /run/haproxy/admin.sock mode 600 level admin expose-fd listeners' in lines
     assert 'server-state-file /var/lib/haproxy/server-state' in lines
     assert 'load-server-state-from-file global' in lines
-    assert "acl url_static path_beg '/static' '/images'" in lines
-    assert "acl host_www hdr_beg(host) -i 'www'" in lines
-    assert "acl odd req.hdr(x-thing),lower 'a b'" in lines
+    assert "acl url_static path_beg -- /static /images" in lines
+    assert "acl host_www hdr_beg(host) -i -- www" in lines
+    assert "acl odd req.hdr(x-thing),lower -- 'a b'" in lines
+    assert "acl auth_ok http_auth(admins)" in lines
     assert 'http-request auth realm admin if !auth_ok' in lines
     assert 'use_backend be_static if host_www url_static || { path_beg /assets/ }' in lines
     assert 'default_backend be_www' in lines
@@ -61,6 +76,16 @@ def test_valid_config_lints_clean_and_renders():
     assert 'server w2 10.0.0.12:8080 backup' in lines
     assert 'balance leastconn' in lines and 'balance roundrobin' in lines
     assert 'user ops password $6$salt$hash' in lines
+
+
+def test_hostile_values_stay_one_pattern_each():
+    config = copy.deepcopy(CONFIG)
+    config['frontends'][0]['acls'][0]['values'] = ['-f', '/etc/shadow', "it's", 'a b # c', '$HOME']
+    config['global'] = dict(stats_socket="/run/hap proxy/admin's.sock")
+    assert h.lint(config)[0] == []
+    text = h.render(config)
+    assert "acl url_static path_beg -- -f /etc/shadow 'it'\\''s' 'a b # c' '$HOME'" in text
+    assert "stats socket '/run/hap proxy/admin'\\''s.sock' mode 600" in text
 
 
 def test_global_settings_render():
@@ -97,9 +122,16 @@ def errors_of(change):
     (lambda c: c['frontends'][0]['acls'][2].update(name='a#b'), "haproxy_frontends[0].acls[2].name: 'a#b'"),
     (lambda c: c['frontends'][0]['acls'][2].update(name='TRUE'), "haproxy_frontends[0].acls[2].name: 'TRUE' is a predefined"),
     (lambda c: c['frontends'][0]['acls'][0].update(values=['/x\nbackend evil']),
-     "haproxy_frontends[0].acls[0].values[0]: '/x\\nbackend evil' must not contain a single quote or a newline"),
-    (lambda c: c['frontends'][0]['acls'][0].update(values=["it's"]), "must not contain a single quote"),
-    (lambda c: c['frontends'][0]['acls'][0].update(values=['']), "values[0]: '' must be a non-empty string"),
+     "haproxy_frontends[0].acls[0].values[0]: '/x\\nbackend evil' must not contain a line end"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=['/x\rbackend evil']), "values[0]: '/x\\rbackend evil' must not"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=['/x\x00']), "values[0]: '/x\\x00' must not"),
+    (lambda c: c['frontends'][0]['acls'][0].update(values=['']), "values[0]: value must not be empty"),
+    (lambda c: c.update({'global': dict(stats_socket='/run/x.sock\nstats socket ipv4@0.0.0.0:9999 level admin')}),
+     "haproxy_stats_socket: '/run/x.sock\\nstats socket ipv4@0.0.0.0:9999 level admin' must not contain a line end"),
+    (lambda c: c.update({'global': dict(state_file='/var/lib/x\nstats socket ipv4@0.0.0.0:9999 level admin')}),
+     "haproxy_state_file: '/var/lib/x\\nstats socket"),
+    (lambda c: c.update({'global': dict(state_file='/var/lib/../x')}), "haproxy_state_file: '/var/lib/../x' must be a normalised"),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='{ src 10.0.0.0/8'), "missing closing '}'"),
     (lambda c: c['frontends'][0]['acls'][0].update(values='/x'), 'haproxy_frontends[0].acls[0].values: must be a list'),
     (lambda c: c['frontends'][0]['acls'][0].update(criterion='path_magic'),
      "haproxy_frontends[0].acls[0].criterion: 'path_magic' is not a known criterion (set raw: true"),
@@ -124,7 +156,8 @@ def errors_of(change):
     (lambda c: c['backends'].append(dict(name='be_www', servers=[])), "haproxy_backends[2].name: 'be_www' is already defined"),
     (lambda c: c['backends'][0]['servers'][0].update(port=70000), 'haproxy_backends[0].servers[0].port: 70000 must be a port'),
     (lambda c: c['backends'][0]['servers'][0].update(port='80; evil'), "port: '80; evil' must be a port"),
-    (lambda c: c['backends'][0]['servers'][0].update(address='10.0.0.1 check'), "address: '10.0.0.1 check' is not an IP"),
+    (lambda c: c['backends'][0]['servers'][0].update(address='10.0.0.1 check'), "address: '10.0.0.1 check' is not a host"),
+    (lambda c: c['backends'][0]['servers'][0].update(address='fe80::1%eth0 check'), "address: 'fe80::1%eth0 check' is not"),
     (lambda c: c['backends'][0]['servers'][0].update(weight=300), 'weight: 300 must be an integer from 0 to 256'),
     (lambda c: c['backends'][0]['servers'][0].update(check='yes'), "check: 'yes' must be true or false"),
     (lambda c: c['backends'][0]['servers'].append(dict(name='s1', address='10.0.0.2', port=80)), "servers[1].name: 's1' is already"),

@@ -84,15 +84,16 @@ def errors_of(config):
 
 
 @pytest.mark.parametrize('change, message', [
-    (lambda c: c['file_sources'][0].update(program_override='app"); destination(x'),
-     "syslog_ng_file_sources[0].program_override: 'app\"); destination(x' must not contain a double quote"),
+    (lambda c: c['file_sources'][0].update(program_override='app\x00'),
+     "syslog_ng_file_sources[0].program_override: 'app\\x00' must not contain a NUL character"),
     (lambda c: c['file_sources'][0].update(program_override='my app'),
      "syslog_ng_file_sources[0].program_override: 'my app' must be one word"),
     (lambda c: c['file_sources'][0].update(program_override='a/b'),
      "syslog_ng_file_sources[0].program_override: 'a/b' must be one word"),
     (lambda c: c['file_sources'][0].update(path='var/log/x'),
      "syslog_ng_file_sources[0].path: 'var/log/x' must be an absolute path"),
-    (lambda c: c['file_sources'][0].update(path='/x\\y'), "syslog_ng_file_sources[0].path: '/x\\\\y' must not contain a backslash"),
+    (lambda c: c['file_sources'][0].update(path='/x/../y'), "syslog_ng_file_sources[0].path: '/x/../y' must be a normalised"),
+    (lambda c: c['file_sources'][0].update(path='/x\ny'), "syslog_ng_file_sources[0].path: '/x\\ny' must not contain a line"),
     (lambda c: c['file_sources'][0].update(no_parse='yes'), "syslog_ng_file_sources[0].no_parse: 'yes' must be true or false"),
     (lambda c: c['file_sources'][0].update(name='1bad'), "syslog_ng_file_sources[0].name: '1bad' must be 1-64 characters"),
     (lambda c: c['file_sources'][0].update(follow_freq=0), 'syslog_ng_file_sources[0].follow_freq: 0 must be an integer'),
@@ -111,7 +112,13 @@ def errors_of(config):
     (lambda c: c['network_destinations'][0]['disk_buffer'].update(disk_buf_size=1000),
      'disk_buffer.disk_buf_size: 1000 must be an integer from 1048576'),
     (lambda c: c['network_destinations'][0].update(disk_buffer='big'), 'disk_buffer: must be a dict'),
-    (lambda c: c['network_destinations'][0].update(template='"'), 'template: \'"\' must not contain a double quote'),
+    (lambda c: c['network_destinations'][0].update(template='\x00'), "template: '\\x00' must not contain a NUL"),
+    (lambda c: c['network_destinations'][0].update(
+        host='::1%lo" port(514)); }; destination d_x { program("touch /tmp/x"); }; log { source(s_app); '
+             'destination(d_x); }; destination d_pad { network("::1'),
+     "syslog_ng_network_destinations[0].host: '::1%lo\" port(514)); }; destination d_x { program(\"touch /tmp/x\"); "),
+    (lambda c: c['network_destinations'][0].update(host='::1%lo\nport(1)'), "syslog_ng_network_destinations[0].host: "),
+    (lambda c: c['network_destinations'][0].update(host='fe80::1%eth0'), "host: 'fe80::1%eth0' is not a host name"),
     (lambda c: c['log_paths'][0].update(sources=['s_nope']), "syslog_ng_log_paths[0].sources[0]: 's_nope' is not defined"),
     (lambda c: c['log_paths'][0].update(destinations=[]), 'syslog_ng_log_paths[0].destinations: needs at least one name'),
     (lambda c: c['log_paths'][0].update(filters='f'), 'syslog_ng_log_paths[0].filters: must be a list of names'),
@@ -133,14 +140,17 @@ def test_client_errors(change, message):
     (lambda c: c['file_destinations'][0].update(perm=420), 'perm: 420 must be an octal mode string such as "0644" (quote'),
     (lambda c: c['file_destinations'][0].update(owner='root;'), "syslog_ng_file_destinations[0].owner: 'root;' is not a"),
     (lambda c: c['file_destinations'][0].update(create_dirs='yes'), "create_dirs: 'yes' must be true or false"),
-    (lambda c: c['file_destinations'][0].update(template='${MSG}\\q'), "template: '${MSG}\\\\q': a backslash may only"),
-    (lambda c: c['templates'][0].update(template='x\ny'), "syslog_ng_templates[0].template: 'x\\ny' must not contain"),
+    (lambda c: c['templates'][0].update(template='x\x00y'), "syslog_ng_templates[0].template: 'x\\x00y' must not contain a NUL"),
     (lambda c: c['templates'].append(dict(name='t_access', template='x')),
      "syslog_ng_templates[1].name: 't_access' is already defined (syslog_ng_templates[0])"),
     (lambda c: c['filters'][0].update(expression='level(info); }; destination d { file("/x") }'),
      'syslog_ng_filters[0].expression: \'level(info); }; destination'),
     (lambda c: c['filters'][0].update(expression=''), 'syslog_ng_filters[0].expression: is required'),
-    (lambda c: c['network_sources'][0].update(ip='any'), "syslog_ng_network_sources[0].ip: 'any' is not an IP"),
+    (lambda c: c['network_sources'][0].update(ip='any'), "syslog_ng_network_sources[0].ip: 'any' is not a valid IP"),
+    (lambda c: c['network_sources'][0].update(ip='::1%lo" port(514)); }; destination d_x { program("touch /tmp/x'),
+     "syslog_ng_network_sources[0].ip: '::1%lo\" port(514)); }; destination d_x { program(\"touch /tmp/x' is not a bare"),
+    (lambda c: c['network_sources'][0].update(ip='::1%lo"; touch x'), "ip: '::1%lo\"; touch x': the scope after \"%\" must be"),
+    (lambda c: c['network_sources'][0].update(ip='::1%lo\nx'), "syslog_ng_network_sources[0].ip: '::1%lo\\nx': the scope"),
     (lambda c: c['network_sources'][0].update(port=70000), 'syslog_ng_network_sources[0].port: 70000 must be'),
     (lambda c: c['network_sources'][0].update(max_connections=0), 'max_connections: 0 must be an integer'),
     (lambda c: c['network_sources'][1]['tls'].pop('key_file'), 'syslog_ng_network_sources[1].tls: a listener needs'),
@@ -152,6 +162,18 @@ def test_collector_errors(change, message):
     change(config)
     errors = errors_of(config)
     assert any(message in e for e in errors), errors
+
+
+def test_quotes_line_ends_and_backticks_are_escaped_not_refused():
+    config = copy.deepcopy(COLLECTOR)
+    config['templates'][0]['template'] = '$ISODATE $HOST $MSG\n'            # a real newline, from YAML "...\n"
+    config['file_destinations'][0]['path'] = '/var/log/a "b" \\c `d`/$PROGRAM.log'
+    assert m.lint(config)[0] == []
+    text = m.render(config)
+    assert 'template("$ISODATE $HOST $MSG\\n")' in text
+    assert 'file("/var/log/a \\"b\\" \\\\c ``d``/$PROGRAM.log"' in text
+    # The user's own syslog-ng escapes in a template are kept; a backslash that starts none is a backslash.
+    assert m.syslog_ng_template('${MSG}\\n\\t\\q') == '"${MSG}\\n\\t\\\\q"'
 
 
 def test_the_program_trap_both_ways():

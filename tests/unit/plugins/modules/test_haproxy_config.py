@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import grp
 import os
+import stat
 
 from ansible_collections.opsnotes.edge.plugins.modules import haproxy_config
 
@@ -13,15 +15,18 @@ CONFIG = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be')],
 class Commands(object):
     """haproxy -c and systemctl, recording calls; -c fails when the file holds 'badness'."""
 
-    def __init__(self, active=True, reload_rc=0):
-        self.calls, self.active, self.reload_rc = [], active, reload_rc
+    def __init__(self, active=True, reload_rc=0, config_dir=None):
+        self.calls, self.active, self.reload_rc, self.config_dir = [], active, reload_rc, config_dir
 
     def __call__(self, argv, **kwargs):
         name = os.path.basename(argv[0])
         self.calls.append([name] + argv[1:])
         if name == 'haproxy':
             staged = argv[3]
-            assert os.path.basename(staged).startswith('.haproxy-staged-')
+            # Staged in a private directory outside the configuration tree, never next to the live file.
+            assert os.path.basename(os.path.dirname(staged)).startswith('opsnotes-haproxy-')
+            if self.config_dir:
+                assert not staged.startswith(str(self.config_dir))
             text = open(staged).read()
             return (1, '', '[ALERT] parsing [%s:3] : unknown keyword' % staged) if 'badness' in text else (0, '', '')
         if argv[1] == 'is-active':
@@ -45,7 +50,8 @@ def test_validates_saves_state_swaps_reloads_then_idempotent(run_module, tmp_pat
     assert (tmp_path / 'haproxy.cfg').read_text() == result['content']
     assert 'www1' in (tmp_path / 'state').read_text()            # runtime state saved before the reload
     assert [c[:2] for c in commands.calls] == [['haproxy', '-c'], ['systemctl', 'is-active'], ['systemctl', 'reload']]
-    assert not [n for n in os.listdir(tmp_path) if n.startswith('.haproxy-staged-')]
+    assert sorted(os.listdir(tmp_path)) == ['admin.sock', 'haproxy.cfg', 'state']
+    assert stat.S_IMODE((tmp_path / 'haproxy.cfg').stat().st_mode) == 0o644
     commands = Commands()
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=commands)
     assert not result['changed'] and commands.calls == []
@@ -80,10 +86,40 @@ def test_not_running_writes_without_reload(run_module, tmp_path):
     assert not failed and result['changed'] and not result['reloaded'] and not result['state_saved']
 
 
-def test_check_mode_validates_only(run_module, tmp_path, fake_haproxy):
-    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands(), check_mode=True)
+def test_failed_reload_without_a_previous_file_says_so(run_module, tmp_path, fake_haproxy):
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands(reload_rc=1))
+    assert failed and 'the new file was removed (there was no previous one)' in result['msg']
+    assert not (tmp_path / 'haproxy.cfg').exists()
+
+
+def test_check_mode_validates_only_and_writes_nothing(run_module, tmp_path, fake_haproxy):
+    before = sorted(os.listdir(tmp_path))
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy),
+                                run_command=Commands(config_dir=tmp_path), check_mode=True)
     assert result['changed'] and result['validated'] and not (tmp_path / 'haproxy.cfg').exists()
+    assert sorted(os.listdir(tmp_path)) == before
     assert 'frontend fe' in result['diff']['after']
+
+
+USERS = dict(CONFIG, userlists=[dict(name='admins', users=[dict(name='ops', password='$6$salt$secrethash')])])
+
+
+def test_userlist_hashes_are_redacted_and_the_file_is_not_world_readable(run_module, tmp_path, fake_haproxy,
+                                                                        monkeypatch):
+    group = grp.getgrgid(os.getgid()).gr_name      # the module uses group haproxy, which this host may lack
+    monkeypatch.setattr(haproxy_config, 'file_mode', lambda config: (0o640, group) if config.get('userlists')
+                        else (0o644, None))
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, USERS), run_command=Commands())
+    assert not failed, result
+    assert 'secrethash' not in str(result) and 'user ops password <redacted>' in result['content']
+    assert 'user ops password $6$salt$secrethash' in (tmp_path / 'haproxy.cfg').read_text()
+    assert stat.S_IMODE((tmp_path / 'haproxy.cfg').stat().st_mode) == 0o640
+    # An unchanged file with looser permissions is repaired, and that is a change.
+    os.chmod(str(tmp_path / 'haproxy.cfg'), 0o644)
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, USERS), run_command=Commands())
+    assert result['changed'] and stat.S_IMODE((tmp_path / 'haproxy.cfg').stat().st_mode) == 0o640
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, USERS), run_command=Commands())
+    assert not result['changed']
 
 
 def test_lint_errors_fail_first(run_module, tmp_path):

@@ -130,9 +130,9 @@ def test_check_mode_validates_but_writes_nothing(run_module, etc):
 
 def test_lint_errors_fail_before_anything(run_module, etc):
     fake = FakeSyslogNg()
-    bad = dict(CONFIG, file_sources=[dict(name='s_app', path='/var/log/app.log', program_override='a"b')])
+    bad = dict(CONFIG, file_sources=[dict(name='s_app', path='/var/log/app.log', program_override='a b')])
     result, failed = run_module(syslog_ng_config, args(etc, bad), run_command=fake)
-    assert failed and "program_override: 'a\"b' must not contain a double quote" in result['msg']
+    assert failed and "program_override: 'a b' must be one word" in result['msg']
     assert fake.calls == []
 
 
