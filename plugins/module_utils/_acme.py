@@ -18,12 +18,15 @@ import socket
 import ssl
 from http.client import HTTPConnection
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
+
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 KEY_TYPES = ('rsa', 'ecdsa')
 RSA_SIZES = (2048, 3072, 4096)
-SITE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
-LABEL = re.compile(r'^(?!-)[a-z0-9-]{1,63}(?<!-)$')
-UPSTREAM = re.compile(r'^(https?://[^\s;{}\'"]+|unix:/[^\s;{}\'"]+)$')
+# Full matches only (re.fullmatch): a '$' anchor would let a trailing newline through.
+SITE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}')
+LABEL = re.compile(r'(?!-)[a-z0-9-]{1,63}(?<!-)')
+UPSTREAM = re.compile(r'(https?://[^\s;{}\'"$\\]+|unix:/[^\s;{}\'"$\\]+)')
 
 # TLS 1.2 cipher suites a client that only speaks ECDSA (or only RSA) would offer.
 PROBE_CIPHERS = {
@@ -44,21 +47,17 @@ def domain_errors(domain, where):
         return ['%s: %r contains whitespace' % (where, domain)]
     name = domain.rstrip('.').lower()
     labels = name.split('.')
-    if len(name) > 253 or len(labels) < 2 or not all(LABEL.match(label) for label in labels):
+    if len(name) > 253 or len(labels) < 2 or not all(LABEL.fullmatch(label) for label in labels):
         return ['%s: %r is not a valid DNS name (letters, digits and hyphens, at least two labels)' % (where, domain)]
-    if re.match(r'^[0-9.]+$', name):
+    if re.fullmatch(r'[0-9.]+', name):
         return ['%s: %r is an IP address; the ACME http-01 role issues for DNS names' % (where, domain)]
     return []
 
 
-def absolute_path_errors(path, where):
-    if not isinstance(path, str) or not path.startswith('/'):
-        return ['%s: %r must be an absolute path' % (where, path)]
-    if re.search(r'[\s;{}]', path) or '/../' in path + '/':
-        return ['%s: %r must not contain whitespace, ";", braces or ".."' % (where, path)]
-    if path.rstrip('/') == '':
-        return ['%s: %r must not be the root directory' % (where, path)]
-    return []
+def absolute_path_errors(path, where, unit=False):
+    """A path nginx holds (and, with ``unit``, a systemd unit too): the rendering layer's own checks."""
+    errors = _quote.errors(where, _quote.nginx_path, path)
+    return errors or (_quote.errors(where, _quote.systemd_path, path) if unit else [])
 
 
 def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_key_types'):
@@ -82,7 +81,7 @@ def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_k
             errors.append('%s: must be a dict with name and domains' % where)
             continue
         name = site.get('name')
-        if not isinstance(name, str) or not SITE_NAME.match(name):
+        if not isinstance(name, str) or not SITE_NAME.fullmatch(name):
             errors.append('%s.name: %r must be 1-64 letters, digits, ".", "_" or "-"' % (where, name))
         elif name in names:
             errors.append('%s.name: %r is already defined' % (where, name))
@@ -102,13 +101,14 @@ def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_k
             owner[key] = where
         for field in ('webroot', 'root'):
             if site.get(field) is not None:
-                errors.extend(absolute_path_errors(site[field], '%s.%s' % (where, field)))
+                # The webroot is also named in the renewal unit (ReadWritePaths=).
+                errors.extend(absolute_path_errors(site[field], '%s.%s' % (where, field), unit=field == 'webroot'))
         if site.get('upstream') is not None and site.get('root') is not None:
             errors.append('%s: set upstream or root, not both' % where)
         upstream = site.get('upstream')
-        if upstream is not None and (not isinstance(upstream, str) or not UPSTREAM.match(upstream)):
-            errors.append('%s.upstream: %r must be an http://, https:// or unix:/ URL without spaces or ";"'
-                          % (where, upstream))
+        if upstream is not None and (not isinstance(upstream, str) or not UPSTREAM.fullmatch(upstream)):
+            errors.append('%s.upstream: %r must be an http://, https:// or unix:/ URL without spaces, quotes, ";", '
+                          'braces, "$" or a backslash' % (where, upstream))
         unknown = sorted(set(site) - {'name', 'domains', 'webroot', 'root', 'upstream', 'hsts'})
         if unknown:
             errors.append('%s: unknown keys %s' % (where, ', '.join(unknown)))

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, ip_address
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import valid_interface_name
 
 BATCH_LINE_RE = re.compile(r'address\s+replace\s+(?P<cidr>\S+)\s+dev\s+(?P<dev>\S+)')
@@ -21,13 +22,11 @@ class AddressError(Exception):
 
 
 def parse_host_address(value):
-    """Validate a VIP: an IPv4/IPv6 address WITHOUT a prefix length; returns its compressed form."""
-    if not isinstance(value, str) or '/' in value or not value.strip() or value != value.strip():
-        raise AddressError('%r is not a bare IP address (no prefix length, no spaces allowed)' % (value,))
+    """Validate a VIP: an IPv4/IPv6 address without a prefix length or a scope; returns its compressed form."""
     try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        raise AddressError('%r is not a valid IPv4 or IPv6 address' % (value,)) from None
+        return ip_address(value)
+    except Unsafe as exc:
+        raise AddressError(str(exc)) from None
 
 
 def host_cidr(address):

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import host_cidr
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
 
@@ -114,3 +116,15 @@ def compare_vips(mode, vips, vip_interface, addresses, persisted_entries):
         drift.extend(problems)
         rows.append(row)
     return rows, drift
+
+
+def unmanaged_host_routes(addresses, vips, persisted_entries, interface='lo'):
+    """Host routes (/32, /128) on ``interface`` that are neither loopback nor a VIP nor in the record: what a VIP
+    change that nothing records any more would leave behind."""
+    known = {host_cidr(v).split('/')[0] for v in vips} | {a for a, _p, _d in persisted_entries or []}
+    found = []
+    for addr, plen in addresses.get(interface, []):
+        ip = ipaddress.ip_address(addr)
+        if plen == ip.max_prefixlen and not ip.is_loopback and addr not in known:
+            found.append('%s/%d' % (addr, plen))
+    return found

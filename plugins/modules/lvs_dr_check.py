@@ -130,6 +130,14 @@ effective:
   elements: dict
   sample: [{"interface": "eth0", "hwaddr": "02:42:ac:11:00:02", "arp_ignore": 1, "expected_arp_ignore": 1,
             "arp_announce": 2, "expected_arp_announce": 2, "ok": true}]
+unmanaged_host_routes:
+  description:
+    - Host routes (V(/32), V(/128)) on V(lo), other than loopback addresses, that are neither in O(vips) nor in
+      O(vip_file). Read when O(vips) or O(vip_file) is given; each run with any also warns.
+  returned: always
+  type: list
+  elements: str
+  sample: ["198.51.100.7/32"]
 vips:
   description: Per VIP, whether it is held on O(vip_interface) as a host route, persisted, and held elsewhere.
   returned: always
@@ -155,6 +163,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
     compare_vips,
     expected_sysctls,
     resolve_interfaces,
+    unmanaged_host_routes,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
     SysctlError,
@@ -196,8 +205,8 @@ def run(module, root='/'):
         row['hwaddr'] = interface_hwaddr(row['interface'], root)
     drift.extend(sysctl_drift + effective_drift)
 
-    vip_rows = []
-    if params['vips']:
+    vip_rows, unmanaged = [], []
+    if params['vips'] or params['vip_file']:
         ip = module.get_bin_path('ip', required=True)
         rc, out, err = module.run_command([ip, '-json', 'address', 'show'])
         if rc != 0:
@@ -214,6 +223,10 @@ def run(module, root='/'):
             drift.append('no vip_interface given and no default route to take it from')
         vip_rows, vip_drift = compare_vips(params['mode'], params['vips'], vip_interface or '', addresses, entries)
         drift.extend(vip_drift)
+        unmanaged = unmanaged_host_routes(addresses, params['vips'], entries)
+        if unmanaged:
+            module.warn('host routes on lo that no VIP list or record manages: %s (left by hand, or by a change '
+                        'whose record was lost)' % ', '.join(unmanaged))
 
     result = dict(
         changed=False,
@@ -226,6 +239,7 @@ def run(module, root='/'):
         sysctls=sysctl_rows,
         effective=effective_rows,
         vips=vip_rows,
+        unmanaged_host_routes=unmanaged,
     )
     if drift and params['fail_on_drift']:
         module.fail_json(msg='LVS-DR %s drift: %s' % (params['mode'], '; '.join(drift)), **result)

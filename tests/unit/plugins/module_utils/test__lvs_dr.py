@@ -84,3 +84,13 @@ def test_compare_vips_director_may_hold_vip_elsewhere_and_file_optional():
     live = {'eth0': [('192.0.2.10', 32)], 'eth1': [('192.0.2.10', 32)]}
     rows, drift = m.compare_vips('director', ['192.0.2.10'], 'eth0', live, None)
     assert drift == [] and rows[0]['persisted'] is None and rows[0]['also_on'] == ['eth1']
+
+
+def test_unmanaged_host_routes_on_lo():
+    addresses = {'lo': [('127.0.0.1', 8), ('::1', 128), ('127.0.0.2', 32), ('192.0.2.10', 32), ('192.0.2.99', 32),
+                        ('198.51.100.1', 32), ('203.0.113.0', 24)], 'eth0': [('192.0.2.50', 32)]}
+    found = m.unmanaged_host_routes(addresses, ['192.0.2.10'], [('198.51.100.1', 32, 'lo')])
+    # Loopback, the VIP, the recorded one and a non-host route are not reported; eth0 is not looked at.
+    assert found == ['192.0.2.99/32']
+    assert m.unmanaged_host_routes({'lo': [('2001:db8::7', 128)]}, [], None) == ['2001:db8::7/128']
+
