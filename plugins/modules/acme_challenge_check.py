@@ -20,7 +20,9 @@ description:
     webroot for the duration of the probe, and any response that contains it is a failure."
   - Each domain gets a structured result with the HTTP status and, when it fails, the reason in words
     (a redirect means the challenge location is missing, a 404 means it points elsewhere).
-  - The token and the canary are always removed; the module reports C(changed=false) and also runs in check mode.
+  - The token and the canary are always removed; the module reports C(changed=false).
+  - "In check mode it writes nothing on the host: it asks for a token that does not exist, and a C(404) shows that
+    the location exists and reads a directory (a redirect still fails with its reason); traversal is not probed."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
@@ -91,8 +93,11 @@ domains:
       description: The HTTP status of the token request, null when the connection failed.
       type: int
     reason:
-      description: Why the domain failed, empty when it passed.
+      description: Why the domain failed, empty when it passed (in check mode, what was not proven).
       type: str
+    token_written:
+      description: Whether a token was written (false in check mode).
+      type: bool
     traversal:
       description: The traversal paths probed, each with its status and whether the canary leaked.
       type: list
@@ -141,23 +146,30 @@ def remove(path):
         pass
 
 
-def check_token(params, domain, webroot):
+def check_token(params, domain, webroot, read_only=False):
+    """Write a random token, fetch it as the CA would, remove it. ``read_only`` (check mode): write nothing, and
+    ask for a token that does not exist; a 404 then shows that the location exists and reads a directory."""
     token = secrets.token_urlsafe(32)
     path = CHALLENGE_PREFIX + token
     target = params['address'] or domain
-    entry = dict(domain=domain, ok=False, status=None, reason='', traversal=[],
+    entry = dict(domain=domain, ok=False, status=None, reason='', traversal=[], token_written=not read_only,
                  url='http://%s:%d%s' % (domain, params['port'], path))
     token_file = os.path.join(webroot, token)
-    write_file(token_file, token)
+    if not read_only:
+        write_file(token_file, token)
     try:
         status, headers, body = http_get(target, params['port'], path, domain, params['timeout'])
     except (OSError, ValueError) as exc:
         entry['reason'] = 'could not fetch %s from %s:%d: %s' % (path, target, params['port'], exc)
         return entry
     finally:
-        remove(token_file)
+        if not read_only:
+            remove(token_file)
     entry['status'] = status
-    if status == 200 and body.strip() == token:
+    if read_only and status == 404:
+        entry['ok'] = True
+        entry['reason'] = 'not proven with a token (check mode writes nothing): an absent token gets a 404'
+    elif status == 200 and body.strip() == token:
         entry['ok'] = True
     else:
         entry['reason'] = explain_token_miss(status, headers, body, webroot)
@@ -184,7 +196,8 @@ def run(module):
     if not os.path.isdir(webroot):
         module.fail_json(msg='webroot %s does not exist' % webroot, ok=False, domains=[], failures=[])
     canary_name = canary_text = canary_path = None
-    if params['traversal_probe']:
+    # Check mode changes nothing on the host: no token, no canary (so no traversal probe either).
+    if params['traversal_probe'] and not module.check_mode:
         canary_name = '.opsnotes-canary-' + secrets.token_hex(8)
         canary_text = 'opsnotes-canary-' + secrets.token_hex(16)
         canary_path = os.path.join(os.path.dirname(webroot), canary_name)
@@ -193,7 +206,7 @@ def run(module):
         if canary_path:
             write_file(canary_path, canary_text)
         for domain in params['domains']:
-            entry = check_token(params, domain, webroot)
+            entry = check_token(params, domain, webroot, read_only=module.check_mode)
             if canary_path:
                 entry['traversal'] = probe_traversal(params, domain, canary_name, canary_text)
                 leaks = [p['path'] for p in entry['traversal'] if p['leaked']]
@@ -206,6 +219,9 @@ def run(module):
         if canary_path:
             remove(canary_path)
     failures = ['%s: %s' % (e['domain'], e['reason']) for e in results if not e['ok']]
+    if module.check_mode:
+        module.warn('check mode: no token or canary was written, so the challenge location was only probed with '
+                    'an absent token and traversal was not probed')
     result = dict(changed=False, ok=not failures, domains=results, failures=failures)
     if failures and params['fail_on_error']:
         module.fail_json(msg='; '.join(failures), **result)

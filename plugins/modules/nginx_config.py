@@ -12,11 +12,15 @@ short_description: Install an nginx configuration file only if nginx -t accepts 
 version_added: 0.1.0
 author: Opsnotes Edge maintainers (@opsnotes)
 description:
-  - Installs O(content) at O(path) (a file that the main C(nginx.conf) includes, such as one in C(conf.d)), runs
-    C(nginx -t) on the complete configuration, and restores the previous file (or removes the new one) when the test
-    fails, all within one call; nginx is never reloaded in between, so a broken configuration never goes live.
-  - An included file cannot be tested on its own, which is why the test runs with the new file in place and the
-    roll-back follows at once; the previous file is kept in memory, never lost.
+  - Installs O(content) at O(path) (a file that the main C(nginx.conf) includes, such as one in C(conf.d)) only
+    after C(nginx -t) accepted the complete configuration with the new file, so a broken configuration never goes
+    live, not even for a moment.
+  - "An included file cannot be tested on its own, so the test runs on a staged copy: a private temporary
+    directory that mirrors the directory of O(main_config) with symbolic links, holds the new file in place of the
+    old one, and a main file pointing into the mirror (C(nginx -t -c)). Nothing under the configuration directory
+    is written before the test passes, so a run killed at any point leaves the old file or the new, tested one."
+  - After the swap, C(nginx -t) runs once more on the live configuration, and the previous file is restored (or the
+    new one removed) if it fails.
   - Before any change, runs C(nginx -t) on the current configuration too, so that a configuration that was already
     broken elsewhere is reported as such instead of being blamed on the new file.
   - After a change, or when O(force_reload=true) (new certificates), reloads a running nginx with
@@ -45,6 +49,10 @@ options:
     description: The systemd unit.
     type: str
     default: nginx.service
+  main_config:
+    description: The main configuration file, which includes the directory of O(path).
+    type: path
+    default: /etc/nginx/nginx.conf
 requirements:
   - nginx
 seealso:
@@ -60,7 +68,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 validated:
-  description: Whether C(nginx -t) passed with the new file in place.
+  description: Whether C(nginx -t) passed with the new file, staged and then live.
   returned: always
   type: bool
 reloaded:
@@ -78,12 +86,23 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 
 
-def nginx_test(module):
+def nginx_test(module, main_config=None):
     nginx = module.get_bin_path('nginx', required=True)
-    rc, out, err = module.run_command([nginx, '-t', '-q'])
+    rc, out, err = module.run_command([nginx, '-t', '-q'] + (['-c', main_config] if main_config else []))
     return rc == 0, (out + err).strip()
+
+
+def staged_test(module, params, content):
+    """(ok, output) of nginx -t on a staged copy of the tree with ``content`` at ``path``."""
+    try:
+        with staged_tree(params['main_config'], params['path'], content) as (staged_main, unstage):
+            ok, output = nginx_test(module, staged_main)
+            return ok, unstage(output)
+    except StageError as exc:
+        module.fail_json(msg='%s; nothing was changed' % exc)
 
 
 def restore(module, path, old):
@@ -111,13 +130,18 @@ def run(module):
         if not ok:
             module.fail_json(msg='the current nginx configuration already fails nginx -t; nothing was changed: %s'
                              % output, **result)
+        ok, output = staged_test(module, params, content)
+        result['test_output'] = output
+        if not ok:
+            result['changed'] = False
+            module.fail_json(msg='nginx -t refuses the new %s; nothing was changed: %s' % (path, output), **result)
         write_atomic(module, path, content, 0o644)
         ok, output = nginx_test(module)
         result['test_output'] = output
         if not ok:
             restore(module, path, old)
-            module.fail_json(msg='nginx -t refuses the new %s; the previous file was %s: %s'
-                             % (path, 'removed' if old is None else 'restored', output), **result)
+            module.fail_json(msg='nginx -t accepted the staged copy but refuses the live %s; the previous file was '
+                                 '%s: %s' % (path, 'removed' if old is None else 'restored', output), **result)
     else:
         ok, output = nginx_test(module)
         result['test_output'] = output
@@ -147,6 +171,7 @@ def build_module():
             reload=dict(type='bool', default=True),
             force_reload=dict(type='bool', default=False),
             service=dict(type='str', default='nginx.service'),
+            main_config=dict(type='path', default='/etc/nginx/nginx.conf'),
         ),
         supports_check_mode=True,
     )

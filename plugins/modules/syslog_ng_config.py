@@ -88,13 +88,12 @@ warnings_lint:
 """
 
 import os
-import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
+from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
     daemon_running,
     lint,
@@ -105,33 +104,14 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
 
 
 def stage_and_check(module, syslog_ng, main_config, path, content):
-    """Validate the whole configuration with ``content`` as the fragment, without touching live files.
-
-    Returns (ok, output with the staging directory replaced by the live paths).
-    """
-    conf_dir = os.path.dirname(path)
-    stage = tempfile.mkdtemp(prefix='.opsnotes-syslog-ng-')
+    """Validate the whole configuration with ``content`` as the fragment, on a staged copy of the tree (see
+    module_utils/_staged), without touching live files. Returns (ok, output naming the live paths)."""
     try:
-        staged_dir = os.path.join(stage, 'conf.d')
-        os.mkdir(staged_dir)
-        for name in os.listdir(conf_dir) if os.path.isdir(conf_dir) else []:
-            src = os.path.join(conf_dir, name)
-            if os.path.isfile(src) and src != path:
-                shutil.copy(src, staged_dir)
-        with open(os.path.join(staged_dir, os.path.basename(path)), 'w') as handle:
-            handle.write(content)
-        main_text = read_text(main_config)
-        if main_text is None:
-            module.fail_json(msg='%s does not exist: is syslog-ng installed?' % main_config)
-        if conf_dir.rstrip('/') + '/' not in main_text:
-            module.fail_json(msg='%s does not include %s/: the fragment would never be read' % (main_config, conf_dir))
-        staged_main = os.path.join(stage, os.path.basename(main_config))
-        with open(staged_main, 'w') as handle:
-            handle.write(main_text.replace(conf_dir.rstrip('/') + '/', staged_dir + '/'))
-        ok, text = syntax_check(module, syslog_ng, staged_main)
-        return ok, text.replace(staged_dir, conf_dir).replace(staged_main, main_config)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        with staged_tree(main_config, path, content) as (staged_main, unstage):
+            ok, text = syntax_check(module, syslog_ng, staged_main)
+            return ok, unstage(text)
+    except StageError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def run(module):

@@ -101,6 +101,20 @@ def test_report_only_and_check_mode(run_module, server):
     assert not failed and not result['ok'] and result['domains'][0]['traversal'] == []
 
 
+def test_check_mode_writes_nothing_on_the_host(run_module, server, monkeypatch):
+    written = []
+    monkeypatch.setattr(acme_challenge_check, 'write_file', lambda path, text: written.append(path))
+    result, failed = run_module(acme_challenge_check, args(server), check_mode=True)
+    assert not failed and result['ok'] and written == [] and leftovers(server) == []
+    assert all(d['status'] == 404 and not d['token_written'] and 'check mode' in d['reason']
+               for d in result['domains'])
+    assert not any('..' in path for path in server.seen)        # no canary, so no traversal probe
+    # A missing location still fails in check mode, with its reason.
+    server.mode = 'missing'
+    result, failed = run_module(acme_challenge_check, args(server), check_mode=True)
+    assert failed and 'has no location ^~ /.well-known/acme-challenge/' in result['msg'] and written == []
+
+
 def test_connection_refused_is_a_reason(run_module, server, tmp_path):
     result, failed = run_module(acme_challenge_check, args(server, port=1, traversal_probe=False))
     assert failed and 'could not fetch /.well-known/acme-challenge/' in result['domains'][0]['reason']

@@ -142,4 +142,4 @@ def test_main_config_missing_or_not_including_the_fragment(run_module, etc):
     assert failed and 'does not include' in result['msg']
     result, failed = run_module(syslog_ng_config, dict(args(etc), main_config=str(etc / 'nope.conf')),
                                 run_command=FakeSyslogNg())
-    assert failed and 'does not exist: is syslog-ng installed?' in result['msg']
+    assert failed and 'nope.conf does not exist: is the service installed?' in result['msg']
