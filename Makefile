@@ -5,12 +5,13 @@ export VENV
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup venv image lab lab-down test lint sanity unit molecule platforms changelog changelog-preview ee bench
+.PHONY: help setup venv image lab lab-down test lint sanity unit differential molecule platforms changelog changelog-preview ee bench
 
 help:
 	@echo "make lab       build the image, start the container lab, run site.yml, print the check report"
 	@echo "make lab-down  remove the lab containers and network"
-	@echo "make test      lint, ansible-test sanity, unit tests, every molecule scenario, the galaxy round trip,"
+	@echo "make test      lint, ansible-test sanity, unit and property tests, the renderers against the real parsers,"
+	@echo "               every molecule scenario, the galaxy round trip,"
 	@echo "               the site on Debian 11 and 13 labs, the benchmarks at a tiny size"
 	@echo "make platforms the site on a Debian 11 and a Debian 13 lab (green report, second run changed=0)"
 	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
@@ -44,6 +45,9 @@ sanity: venv
 
 unit: venv
 	scripts/test.sh unit
+
+differential: venv image
+	scripts/test.sh differential
 
 molecule: venv image
 	scripts/test.sh molecule

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test stage; each runs even when an earlier one failed, and the run ends with a count.
-#   scripts/test.sh all | lint | sanity | unit | molecule [scenario...] | galaxy | bench
+#   scripts/test.sh all | lint | sanity | unit | differential | molecule [scenario...] | galaxy | platforms | bench
 source "$(dirname "$0")/lib.sh"
 set +e
 cd "$ROOT"
@@ -34,6 +34,11 @@ unit() {
   # Unit tests import the collection through the collections path (.collections symlink).
   PYTHONPATH=$ROOT/.collections python -m pytest -q -p no:cacheprovider tests/unit
 }
+# The rendering layer against the real parsers (haproxy -c, syslog-ng --syntax-only, nginx -t, systemd) in one
+# container of the base image; every value must come back from the running service byte for byte.
+differential() {
+  PYTHONPATH=$ROOT/.collections:$ROOT/tests/unit python -m pytest -q -p no:cacheprovider tests/differential
+}
 galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
 # Debian 11 and 13: the whole site on a lab of each release, green and idempotent (Debian 12: everything above).
 platforms() { "$ROOT/scripts/platforms.sh"; }
@@ -52,15 +57,16 @@ case "$what" in
     stage lint lint
     stage sanity sanity
     stage unit unit
+    stage differential differential
     for s in molecule/*/; do s=$(basename "$s"); stage "molecule:$s" molecule_scenario "$s"; done
     stage galaxy galaxy
     stage platforms platforms
     stage bench bench ;;
-  lint|sanity|unit|galaxy|platforms|bench) stage "$what" "$what" ;;
+  lint|sanity|unit|differential|galaxy|platforms|bench) stage "$what" "$what" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
     for s in "${scenarios[@]}"; do stage "molecule:$s" molecule_scenario "$s"; done ;;
-  *) echo "usage: $0 all|lint|sanity|unit|molecule [scenario...]|galaxy|platforms|bench" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|bench" >&2; exit 2 ;;
 esac
 
 echo

@@ -45,6 +45,9 @@ ACTIONS = ('allow', 'deny', 'tarpit', 'auth', 'redirect', 'set-header', 'add-hea
            'set-query', 'return', 'set-var', 'capture')
 BALANCE = ('roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'random')
 MODES = ('http', 'tcp')
+# HAProxy stops reading a configuration line after 64 words (MAX_LINE_ARGS); 'acl', name, criterion, flags and '--'
+# take at most 8 of them.
+VALUES_PER_LINE = 50
 # Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
 SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
 
@@ -356,9 +359,12 @@ def render(config, header=None):
             out.append('    mode %s' % item['mode'])
         for acl in item.get('acls') or []:
             # '--' ends the flags: a value that starts with '-' (say '-f') is a pattern, never a flag.
+            # HAProxy reads at most 64 words a line: long lists go on several lines of the same ACL (OR-ed).
             values = [haproxy_word(v) for v in acl.get('values') or []]
-            words = [acl['criterion']] + list(acl.get('flags') or []) + (['--'] + values if values else [])
-            out.append('    acl %s %s' % (acl['name'], ' '.join(words)))
+            head = [acl['criterion']] + list(acl.get('flags') or [])
+            for start in range(0, len(values), VALUES_PER_LINE) if values else [0]:
+                chunk = values[start:start + VALUES_PER_LINE]
+                out.append('    acl %s %s' % (acl['name'], ' '.join(head + (['--'] + chunk if chunk else []))))
         for rule in item.get('http_request') or []:
             line = 'http-request %s' % rule['action']
             if rule.get('args'):

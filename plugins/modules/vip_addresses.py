@@ -18,9 +18,9 @@ description:
     which a boot-time unit can replay with C(ip -force -batch). The same file records what this module
     manages, so an address dropped from O(addresses) is removed from the host, and addresses it never
     managed are left alone.
-  - All input is validated before anything is changed. A VIP that a NIC already holds as its own address (another
+  - "All input is validated before anything is changed. A VIP that a NIC already holds as its own address (another
     prefix length, or another interface) is refused: taking it over would delete that address, and the NIC's
-    subnet and default routes with it.
+    subnet and default routes with it."
   - "All or nothing: O(path) is first rewritten to cover every address that may be held during the change, then
     the C(ip) steps run, then O(path) gets the final set. When a step fails, the steps already done are undone and
     O(path) is rewritten from what the host then holds, so the record always lists every address the module

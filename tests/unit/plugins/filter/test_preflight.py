@@ -52,4 +52,3 @@ def test_quote_filter_renders_or_fails_loudly():
         quote('x\nExecStartPost=/bin/evil', 'systemd')
     with pytest.raises(AnsibleFilterError, match='unknown language'):
         quote('x', 'perl')
-

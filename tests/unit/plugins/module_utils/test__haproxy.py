@@ -88,6 +88,15 @@ def test_hostile_values_stay_one_pattern_each():
     assert "stats socket '/run/hap proxy/admin'\\''s.sock' mode 600" in text
 
 
+def test_long_value_lists_go_on_several_lines_of_the_same_acl():
+    config = copy.deepcopy(CONFIG)
+    config['frontends'][0]['acls'][0]['values'] = ['/v%d' % i for i in range(120)]
+    lines = [line.split() for line in h.render(config).splitlines() if line.startswith('    acl url_static path_beg')]
+    assert [len(words) for words in lines] == [4 + 50, 4 + 50, 4 + 20]      # haproxy reads at most 64 words a line
+    assert [w for words in lines for w in words[4:]] == ['/v%d' % i for i in range(120)]
+    assert all(words[3] == '--' for words in lines)
+
+
 def test_global_settings_render():
     config = dict(CONFIG, **{'global': dict(stats_socket='/run/x.sock', state_file='/var/lib/x', maxconn=10,
                                             timeout_client=7)})

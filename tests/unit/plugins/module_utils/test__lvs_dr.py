@@ -93,4 +93,3 @@ def test_unmanaged_host_routes_on_lo():
     # Loopback, the VIP, the recorded one and a non-host route are not reported; eth0 is not looked at.
     assert found == ['192.0.2.99/32']
     assert m.unmanaged_host_routes({'lo': [('2001:db8::7', 128)]}, [], None) == ['2001:db8::7/128']
-

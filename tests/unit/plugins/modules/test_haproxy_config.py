@@ -104,8 +104,8 @@ def test_check_mode_validates_only_and_writes_nothing(run_module, tmp_path, fake
 USERS = dict(CONFIG, userlists=[dict(name='admins', users=[dict(name='ops', password='$6$salt$secrethash')])])
 
 
-def test_userlist_hashes_are_redacted_and_the_file_is_not_world_readable(run_module, tmp_path, fake_haproxy,
-                                                                        monkeypatch):
+def test_userlist_hashes_are_redacted_and_the_file_is_not_world_readable(
+        run_module, tmp_path, fake_haproxy, monkeypatch):
     group = grp.getgrgid(os.getgid()).gr_name      # the module uses group haproxy, which this host may lack
     monkeypatch.setattr(haproxy_config, 'file_mode', lambda config: (0o640, group) if config.get('userlists')
                         else (0o644, None))

@@ -1,0 +1,253 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Differential tests of the rendering layer against the real parsers: HAProxy, syslog-ng, nginx and systemd.
+
+One container from the lab's base image (systemd as PID 1) on a network this test creates, with haproxy,
+syslog-ng and nginx from Debian's archive. Hostile values (the cases found by hand, and generated ones) are
+rendered by the collection's quote functions into one configuration per service, which the service's own
+checker must accept; then the service runs it and hands every value back (an HTTP body, a log line, a
+command's output), which must equal the value byte for byte. Valid syntax from the manuals (conditions that
+haproxy -c accepts, a template with a real newline) must pass our lint. Each part has a negative control: the
+naive rendering this layer replaced is shown to fail the same check.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import subprocess
+import time
+
+import pytest
+from hostile import HOSTILE, KNOWN
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _quote, _syslog_ng
+
+IMAGE = os.environ.get('OPSNOTES_IMAGE', 'opsnotes-base-bookworm:latest')
+PREFIX = os.environ.get('OPSNOTES_PREFIX', 'opsnotes')
+NAME = '%s-diff-%d' % (PREFIX, os.getpid())
+
+
+def generated(count=400, seed=12):
+    """Deterministic hostile strings from the same alphabet as the property tests."""
+    rng = random.Random(seed)
+    alphabet = HOSTILE + list('abz019/.:_')
+    return [''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(count)]
+
+
+VALUES = list(dict.fromkeys(KNOWN + generated()))
+
+
+def accepted(function, values=VALUES):
+    out = []
+    for value in values:
+        try:
+            out.append((value, function(value)))
+        except _quote.Unsafe:
+            pass
+    return out
+
+
+class Box(object):
+    """The container: run commands, write files."""
+
+    def run(self, command, check=True, input_bytes=None, timeout=300):
+        proc = subprocess.run(['docker', 'exec', '-i', NAME, 'bash', '-c', command], input=input_bytes,
+                              capture_output=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError('%s: rc=%d\n%s\n%s' % (command, proc.returncode, proc.stdout.decode(errors='replace'),
+                                                       proc.stderr.decode(errors='replace')))
+        return proc
+
+    def write(self, path, text):
+        data = text.encode('utf-8') if isinstance(text, str) else text
+        self.run('mkdir -p %s && cat > %s' % (shlex.quote(os.path.dirname(path)), shlex.quote(path)), input_bytes=data)
+
+
+@pytest.fixture(scope='module')
+def box():
+    subprocess.run(['docker', 'network', 'create', NAME], check=True, capture_output=True)
+    try:
+        subprocess.run(['docker', 'run', '-d', '--name', NAME, '--hostname', 'diff', '--network', NAME,
+                        '--cap-add', 'SYS_ADMIN', '--security-opt', 'apparmor=unconfined', '--tmpfs', '/run',
+                        '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', IMAGE,
+                        '/lib/systemd/systemd'], check=True, capture_output=True)
+        b = Box()
+        for _ in range(60):
+            state = b.run('systemctl is-system-running', check=False).stdout.decode().strip()
+            if state in ('running', 'degraded'):
+                break
+            time.sleep(1)
+        b.run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends '
+              'haproxy syslog-ng-core nginx-light >/dev/null && systemctl stop haproxy nginx syslog-ng', timeout=600)
+        yield b
+    finally:
+        subprocess.run(['docker', 'rm', '-f', NAME], capture_output=True, check=False)
+        subprocess.run(['docker', 'network', 'rm', NAME], capture_output=True, check=False)
+
+
+def fetch_all(box, port, count):
+    """GET /0 .. /count-1 on 127.0.0.1:port inside the container: the bodies, in order."""
+    script = 'for i in $(seq 0 %d); do curl -s --max-time 5 http://127.0.0.1:%d/$i; printf "\\0\\0"; done' % (
+        count - 1, port)
+    return box.run(script).stdout.split(b'\0\0')[:count]
+
+
+# --- HAProxy --------------------------------------------------------------------------------------------------------
+
+def haproxy_return_frontend(port, words):
+    lines = ['frontend fe_%d' % port, '    bind 127.0.0.1:%d' % port]
+    lines += ['    http-request return status 200 content-type text/plain string %s if { path /%d }' % (word, index)
+              for index, word in enumerate(words)]
+    return '\n'.join(lines) + '\n'
+
+
+def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
+    pairs = accepted(_quote.haproxy_word)
+    assert len(pairs) > 80
+    # Our renderer: every accepted value as an ACL pattern after '--', and conditions from the manual.
+    config = dict(frontends=[dict(
+        name='fe_lint', bind=['127.0.0.1:18079'],
+        acls=[dict(name='v', criterion='path', values=[value for value, _word in pairs]),
+              dict(name='dup_host', criterion='hdr_cnt(host)', values=['gt', '1'])],
+        http_request=[dict(action='deny', cond='{ path_beg /admin } !{ src 10.0.0.0/8 }'),
+                      dict(action='deny', cond='! { src 10.0.0.0/8 }'),
+                      dict(action='deny', cond='!!v || dup_host')],
+        default_backend='be')], backends=[dict(name='be', servers=[dict(name='s', address='127.0.0.1', port=9)])],
+        **{'global': dict(stats_socket="/run/opsnotes diff's.sock", state_file='/var/tmp/hap state')})
+    assert _haproxy.lint(config)[0] == []
+    rendered = _haproxy.render(config) + haproxy_return_frontend(18080, [word for _value, word in pairs])
+    # Negative control: the old rendering (plain single quotes) of a value with a quote breaks the file.
+    naive_quote = rendered + haproxy_return_frontend(18081, ["'%s'" % "it's fine"])
+    box.write('/etc/opsnotes-diff/naive.cfg', naive_quote)
+    assert b'unmatched quote' in box.run('haproxy -c -f /etc/opsnotes-diff/naive.cfg', check=False).stderr
+    box.write('/etc/opsnotes-diff/haproxy.cfg', rendered)
+    box.run('haproxy -c -f /etc/opsnotes-diff/haproxy.cfg')
+    box.run('haproxy -D -p /run/opsnotes-diff-haproxy.pid -f /etc/opsnotes-diff/haproxy.cfg')
+    try:
+        bodies = fetch_all(box, 18080, len(pairs))
+        assert [b.decode('utf-8') for b in bodies] == [value for value, _word in pairs]
+    finally:
+        box.run('kill $(cat /run/opsnotes-diff-haproxy.pid)', check=False)
+
+
+# --- syslog-ng ------------------------------------------------------------------------------------------------------
+
+def syslog_ng_config(version, strings, templates):
+    lines = ['@version: %s' % version, 'options { keep-hostname(yes); };',
+             'destination d_out { file("/var/tmp/sng/out.log" template("$PROGRAM\\n")); };']
+    for index, string in enumerate(strings):
+        lines.append('source s_%d { file("/var/tmp/sng/in_%d.log" program-override(%s) flags(no-parse) '
+                     'follow-freq(1)); };' % (index, index, string))
+        lines.append('log { source(s_%d); destination(d_out); };' % index)
+    for index, template in enumerate(templates):
+        lines.append('template t_%d { template(%s); };' % (index, template))
+    return '\n'.join(lines) + '\n'
+
+
+def test_syslog_ng_reads_every_value_back(box):
+    version = box.run("syslog-ng --version | sed -n 's/^Config version: //p'").stdout.decode().strip()
+    # A program name is one line of a log file: values with control characters are covered by --syntax-only.
+    printable = [v for v in VALUES if v and '\0' not in v and not any(ord(c) < 32 or ord(c) == 127 for c in v)]
+    pairs = accepted(_quote.syslog_ng_string, printable)
+    # Template syntax is the user's ('$(...)' calls a template function, '@' a correlation state): the values
+    # without it must give templates that parse; with it, the property tests show they stay one string.
+    templates = [t for _v, t in accepted(_quote.syslog_ng_template, [v for v in VALUES if '$' not in v and '@' not in v])]
+    templates.append(_quote.syslog_ng_template('$ISODATE $MSG\n'))
+    assert len(pairs) > 80
+    # The whole lint and renderer too: an accepted configuration with hostile strings passes --syntax-only.
+    lint_config = dict(file_sources=[dict(name='s_x', path='/var/log/a "b" `c`.log', program_override='app')],
+                       templates=[dict(name='t_x', template='$ISODATE $HOST $MSG\n')],
+                       file_destinations=[dict(name='d_x', path='/var/log/x/$PROGRAM.log', template='t_x')],
+                       log_paths=[dict(sources=['s_x'], destinations=['d_x'])])
+    assert _syslog_ng.lint(lint_config)[0] == []
+    box.write('/var/tmp/sng/lint.conf', '@version: %s\n%s' % (version, _syslog_ng.render(lint_config)))
+    box.run('syslog-ng --syntax-only --cfgfile=/var/tmp/sng/lint.conf')
+    box.write('/var/tmp/sng/d.conf', syslog_ng_config(version, [s for _v, s in pairs], templates))
+    box.run('syslog-ng --syntax-only --cfgfile=/var/tmp/sng/d.conf')
+    box.run('rm -f /var/tmp/sng/out.log; syslog-ng -F --cfgfile=/var/tmp/sng/d.conf -R /var/tmp/sng/persist '
+            '-p /var/tmp/sng/pid -c /var/tmp/sng/ctl >/var/tmp/sng/daemon.log 2>&1 & sleep 2')
+    try:
+        box.run('for i in $(seq 0 %d); do echo line >> /var/tmp/sng/in_$i.log; done' % (len(pairs) - 1))
+        lines = []
+        for _ in range(60):
+            lines = box.run('cat /var/tmp/sng/out.log 2>/dev/null', check=False).stdout.decode('utf-8').split('\n')[:-1]
+            if len(lines) >= len(pairs):
+                break
+            time.sleep(1)
+        assert sorted(lines) == sorted(value for value, _s in pairs)
+    finally:
+        box.run('kill $(cat /var/tmp/sng/pid)', check=False)
+    # Negative control: the old rendering (plain double quotes) of the scope case adds a program() destination.
+    naive = syslog_ng_config(version, ['"%s"' % 'app"); }; destination d_x { program("touch /tmp/x'], [])
+    box.write('/var/tmp/sng/naive.conf', naive)
+    proc = box.run('syslog-ng --syntax-only --cfgfile=/var/tmp/sng/naive.conf; syslog-ng --preprocess-into=/dev/stdout '
+                   '--cfgfile=/var/tmp/sng/naive.conf', check=False)
+    assert b'program(' in proc.stdout or proc.returncode != 0
+
+
+# --- nginx -----------------------------------------------------------------------------------------------------------
+
+def test_nginx_reads_every_value_and_path_back(box):
+    pairs = accepted(_quote.nginx_string)
+    assert len(pairs) > 80
+    # Paths with hostile names (no '/' inside a name, so each is one directory) served through alias.
+    names = list(dict.fromkeys(v.replace('/', '_') for v, _s in pairs if v.replace('/', '_') not in ('.', '..')))
+    lines = ['pid /run/opsnotes-diff-nginx.pid;', 'error_log /var/tmp/ngx/error.log;', 'events {}', 'http {',
+             '  access_log off;', '  server {', '    listen 127.0.0.1:18082;']
+    lines += ['    location = /%d { default_type text/plain; return 200 %s; }' % (i, s) for i, (_v, s) in enumerate(pairs)]
+    lines += ['    location /p%d/ { alias %s; }' % (i, _quote.nginx_path('/var/tmp/ngx/d/%s/' % name))
+              for i, name in enumerate(names)]
+    lines += ['  }', '  server {', '    listen 127.0.0.1:18083;',
+              # Negative control: the values unescaped, as the template wrote paths before.
+              '    location = /0 { default_type text/plain; return 200 "%s"; }' % 'say "hi"',
+              '    location = /1 { default_type text/plain; return 200 "%s"; }' % '/srv/$host', '  }', '}']
+    box.write('/var/tmp/ngx/nginx.conf', '\n'.join(lines) + '\n')
+    for index, name in enumerate(names):
+        box.write('/var/tmp/ngx/d/%s/f.txt' % name, 'file %d' % index)
+    proc = box.run('nginx -t -c /var/tmp/ngx/nginx.conf', check=False)
+    # The negative control's first location does not even parse: show it, then test without it.
+    assert proc.returncode != 0 and b'unexpected' in proc.stderr
+    box.run("sed -i '/say \"hi\"/d' /var/tmp/ngx/nginx.conf && nginx -t -c /var/tmp/ngx/nginx.conf")
+    box.run('nginx -c /var/tmp/ngx/nginx.conf')
+    try:
+        bodies = fetch_all(box, 18082, len(pairs))
+        assert [b.decode('utf-8') for b in bodies] == [value for value, _s in pairs]
+        files = box.run('for i in $(seq 0 %d); do curl -s http://127.0.0.1:18082/p$i/f.txt; echo; done'
+                        % (len(names) - 1)).stdout.decode().splitlines()
+        assert files == ['file %d' % i for i in range(len(names))]
+        # The negative control: "$host" was expanded to the request's host.
+        assert box.run('curl -s http://127.0.0.1:18083/1').stdout == b'/srv/127.0.0.1'
+    finally:
+        box.run('nginx -c /var/tmp/ngx/nginx.conf -s stop', check=False)
+
+
+# --- systemd ---------------------------------------------------------------------------------------------------------
+
+def test_systemd_reads_every_argument_and_value_back(box):
+    pairs = [(v, a) for v, a in accepted(_quote.systemd_exec_arg) if v]
+    values = dict(accepted(_quote.systemd_value))
+    units = []
+    for index, (value, arg) in enumerate(pairs):
+        description = values.get(value, 'plain')
+        units.append(('opsnotes-diff-%d.service' % index, value, description,
+                      '[Unit]\nDescription=%s\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/printf %%%%s %s\n'
+                      'StandardOutput=truncate:/var/tmp/sd/out_%d\n'
+                      % (_quote.systemd_value(description) if description != 'plain' else 'plain', arg, index)))
+    # Negative control: an unquoted argument, as the VIP unit had it, with a newline that adds a directive.
+    naive = ('[Unit]\nDescription=naive\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/printf %%s %s\n'
+             'StandardOutput=truncate:/var/tmp/sd/naive\n' % '/x\nExecStartPost=/usr/bin/touch /var/tmp/sd/pwned')
+    for name, _value, _description, text in units:
+        box.write('/etc/systemd/system/' + name, text)
+    box.write('/etc/systemd/system/opsnotes-diff-naive.service', naive)
+    box.run('mkdir -p /var/tmp/sd && systemctl daemon-reload')
+    box.run('systemd-analyze verify /etc/systemd/system/opsnotes-diff-[0-9]*.service')
+    box.run('for u in /etc/systemd/system/opsnotes-diff-[0-9]*.service; do systemctl start "$(basename $u)"; done')
+    for index, (name, value, description, _text) in enumerate(units):
+        assert box.run('cat /var/tmp/sd/out_%d' % index).stdout == value.encode('utf-8'), name
+        if description != 'plain' and description.strip(' \t'):     # an empty Description= unsets it
+            shown = box.run('systemctl show -p Description --value %s' % name).stdout.decode('utf-8')
+            assert shown.rstrip('\n') == description.strip(' \t'), name     # systemd trims blanks at the ends
+    box.run('systemctl start opsnotes-diff-naive.service', check=False)
+    assert box.run('test -e /var/tmp/sd/pwned', check=False).returncode == 0

@@ -1,0 +1,337 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rendering layer, by properties: every hostile string is refused, or read back by the target's parser as
+exactly the value, in one piece; and in whole configurations, no field can change the statement structure.
+
+Hypothesis runs derandomized (the same examples on every run) so that CI is reproducible; the examples include
+the cases found by hand (see KNOWN)."""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hostile import HOSTILE, KNOWN
+from reference_parsers import (
+    Expansion,
+    haproxy_words,
+    nginx_string,
+    syslog_ng_backticks,
+    syslog_ng_string,
+    syslog_ng_tokens,
+    systemd_exec_word,
+    systemd_path_list_word,
+    systemd_specifiers,
+)
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _quote, _syslog_ng
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import sites_errors
+
+STRINGS = st.one_of(st.sampled_from(KNOWN),
+                    st.text(alphabet=st.sampled_from(HOSTILE + list('abz019/.:_')), max_size=40))
+PATHS = st.one_of(st.sampled_from(['/' + k.lstrip('/') for k in KNOWN]),
+                  st.builds(lambda s: '/srv/' + s, st.text(alphabet=st.sampled_from(HOSTILE + list('ab/.')),
+                                                           max_size=30)))
+SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
+# --- each language: refused, or read back as exactly the value ----------------------------------------------------
+
+@SETTINGS
+@given(STRINGS)
+def test_haproxy_word_is_one_word_read_back_exactly(value):
+    try:
+        word = _quote.haproxy_word(value)
+    except _quote.Unsafe:
+        assert value == '' or CONTROL.search(value)
+        return
+    assert haproxy_words('    acl a path -- %s' % word) == ['acl', 'a', 'path', '--', value]
+
+
+@SETTINGS
+@given(STRINGS)
+def test_syslog_ng_string_reads_back_exactly(value):
+    try:
+        rendered = _quote.syslog_ng_string(value)
+    except _quote.Unsafe:
+        assert value == '' or '\0' in value
+        return
+    assert '\n' not in rendered and '\r' not in rendered
+    assert syslog_ng_string(syslog_ng_backticks(rendered)) == (value, '')
+
+
+@SETTINGS
+@given(STRINGS)
+def test_syslog_ng_template_is_one_string_and_keeps_plain_text(value):
+    try:
+        rendered = _quote.syslog_ng_template(value)
+    except _quote.Unsafe:
+        assert value == '' or '\0' in value
+        return
+    parsed, rest = syslog_ng_string(syslog_ng_backticks(rendered))
+    assert rest == ''
+    if '\\' not in value:
+        assert parsed == value
+
+
+@SETTINGS
+@given(STRINGS)
+def test_nginx_string_reads_back_exactly_or_is_refused(value):
+    try:
+        rendered = _quote.nginx_string(value)
+    except _quote.Unsafe:
+        assert value == '' or '$' in value or CONTROL.search(value)
+        return
+    assert nginx_string(rendered + ';') == (value, ';')
+
+
+@SETTINGS
+@given(STRINGS)
+def test_systemd_value_stays_on_its_line(value):
+    try:
+        rendered = _quote.systemd_value(value)
+    except _quote.Unsafe:
+        assert value == '' or CONTROL.search(value) or value.endswith('\\')
+        return
+    assert '\n' not in rendered and not rendered.endswith('\\')
+    assert systemd_specifiers(rendered) == value
+
+
+@SETTINGS
+@given(STRINGS)
+def test_systemd_exec_arg_is_one_argument_read_back_exactly(value):
+    try:
+        rendered = _quote.systemd_exec_arg(value)
+    except _quote.Unsafe:
+        assert CONTROL.search(value)
+        return
+    assert systemd_exec_word(rendered) == value
+
+
+@SETTINGS
+@given(PATHS)
+def test_systemd_listed_path_is_one_entry_read_back_exactly(value):
+    try:
+        rendered = _quote.systemd_path(value, listed=True)
+    except _quote.Unsafe:
+        return
+    assert systemd_path_list_word(rendered) == value
+
+
+@SETTINGS
+@given(STRINGS)
+def test_shell_word_read_back_exactly_by_bash(value):
+    try:
+        word = _quote.shell_word(value)
+    except _quote.Unsafe:
+        assert '\0' in value
+        return
+    # The real parser: bash reads the word as code, printf prints what it got.
+    out = subprocess.run(['bash', '-c', 'printf %s ' + word], capture_output=True, check=True).stdout
+    assert out == value.encode('utf-8', 'surrogatepass')
+
+
+def test_known_hostile_values_get_the_expected_answers():
+    with pytest.raises(_quote.Unsafe, match='has a scope'):
+        _quote.ip_address('::1%lo" port(514)); };')
+    with pytest.raises(_quote.Unsafe, match='must be an interface name'):
+        _quote.ip_address('fe80::1%lo\nport(1)', scope=True)
+    assert _quote.ip_address('fe80::1%eth0', scope=True) == 'fe80::1%eth0'
+    assert _quote.haproxy_word('-f') == '-f'                 # the caller puts '--' before values
+    assert _quote.syslog_ng_string('a`b') == '"a``b"'
+    with pytest.raises(_quote.Unsafe, match='continuation'):
+        _quote.systemd_value('a\\')
+    with pytest.raises(_quote.Unsafe, match='calendar'):
+        _quote.systemd_calendar('*-*-* 03:17:00\nExecStart=/bin/x')
+    with pytest.raises(_quote.Unsafe, match='normalised'):
+        _quote.abs_path('/etc/../shadow')
+    assert _quote.errors('v', _quote.port, '80') == [] and _quote.errors('v', _quote.port, 0) != []
+    assert _quote.unit_name('opsnotes-x@a.service') and _quote.errors('u', _quote.unit_name, 'x.service\n') != []
+    assert _quote.dns_name('www.lab.test.') and _quote.host('lab.test') == 'lab.test'
+    with pytest.raises(_quote.Unsafe):
+        _quote.host('lab.test; rm')
+    assert _quote.text(7) == '7'
+    with pytest.raises(_quote.Unsafe, match='must be a string'):
+        _quote.text(None)
+    assert _quote.fullmatch(r'a+', 'aa') and not _quote.fullmatch(r'a+', 'aa\n')
+
+
+# --- whole configurations: every string field is refused with its path, or changes no structure --------------------
+
+def leaves(value, path=()):
+    """Paths of every string in a nested structure."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, path + (index,))
+    elif isinstance(value, str):
+        yield path
+
+
+def var_path(prefix, path):
+    """('frontends', 0, 'acls', 1, 'values', 0) -> 'haproxy_frontends[0].acls[1].values[0]'."""
+    text = prefix
+    for index, part in enumerate(path):
+        if isinstance(part, int):
+            text += '[%d]' % part
+        else:
+            text += part if index == 0 else '.' + part
+    return text
+
+
+def setting(config, path, value):
+    config = copy.deepcopy(config)
+    target = config
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return config
+
+
+# Fields that name another object: a new value may be refused where the other object is named instead.
+REFERENCES = ('name', 'backend', 'default_backend', 'cond', 'criterion', 'sources', 'destinations', 'filters',
+              'template', 'external_sources', 'external_destinations')
+
+
+def refused_with_its_path(errors, var, path):
+    return any(var in e for e in errors) or any(part in REFERENCES for part in path if isinstance(part, str))
+
+
+HAPROXY = dict(
+    frontends=[dict(name='fe', bind=['*:80'], mode='http',
+                    acls=[dict(name='a', criterion='path_beg', flags=['-i'], values=['/x', 'y']),
+                          dict(name='b', criterion='hdr(host)', values=['www']),
+                          dict(name='auth', criterion='http_auth(ops)')],
+                    http_request=[dict(action='deny', args='deny_status 400', cond='a !{ src 10.0.0.0/8 }'),
+                                  dict(action='auth', args='realm x', cond='!auth')],
+                    use_backend=[dict(backend='be', cond='b || a')], default_backend='be')],
+    backends=[dict(name='be', balance='roundrobin', servers=[dict(name='s1', address='192.0.2.1', port=80)])],
+    userlists=[dict(name='ops', users=[dict(name='u', password='$6$salt$hash')])],
+    **{'global': dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/state')})
+HAPROXY_FIELDS = sorted(leaves(HAPROXY), key=str)
+
+
+# Fields written as HAProxy or syslog-ng syntax on purpose (action arguments, conditions, raw criteria, filter
+# expressions): they may hold several words, but never a new line or statement.
+RAW = ('args', 'cond', 'criterion', 'expression')
+
+
+def haproxy_structure(text, raw=False):
+    """Per directive line, its keyword and (unless the field is raw syntax) its number of words."""
+    # Lines end at '\n' only, as for HAProxy (Python's splitlines would also split at U+2028).
+    return [(words[0], None if raw else len(words)) for words in map(haproxy_words, text.split('\n')) if words]
+
+
+@SETTINGS
+@given(st.sampled_from(HAPROXY_FIELDS), STRINGS)
+def test_every_haproxy_field_is_refused_or_changes_no_structure(path, value):
+    assert _haproxy.lint(HAPROXY)[0] == []
+    config = setting(HAPROXY, path, value)
+    var = var_path('haproxy_', path[1:] if path[0] == 'global' else path)
+    errors = _haproxy.lint(config)[0]
+    if errors:
+        assert refused_with_its_path(errors, var, path), (var, errors)
+        return
+    raw = path[-1] in RAW
+    assert haproxy_structure(_haproxy.render(config), raw) == haproxy_structure(_haproxy.render(HAPROXY), raw), var
+
+
+SYSLOG_NG = dict(
+    file_sources=[dict(name='s_app', path='/var/log/app.log', program_override='app.example.org',
+                       persist_name='p_app')],
+    network_sources=[dict(name='s_net', port=6514, ip='0.0.0.0')],
+    templates=[dict(name='t_x', template='${HOST} ${MSG}\\n')],
+    filters=[dict(name='f_app', expression='program("app") and not message("x;y")')],
+    file_destinations=[dict(name='d_file', path='/var/log/remote/$PROGRAM/access.log', template='$MSG\\n',
+                            owner='root', group='adm', perm='0640', dir_perm='0750')],
+    network_destinations=[dict(name='d_net', host='logs.example.org', port=6514, template='t_x',
+                               disk_buffer=dict(disk_buf_size=10485760, dir='/var/lib/sng'))],
+    log_paths=[dict(sources=['s_app', 's_net'], filters=['f_app'], destinations=['d_file', 'd_net'])],
+)
+SYSLOG_NG_FIELDS = sorted(leaves(SYSLOG_NG), key=str)
+
+
+def syslog_ng_structure(text, raw=False):
+    """The punctuation and the number of words between: a value kept inside its string changes neither. For a
+    raw field, the statement skeleton: braces and semicolons."""
+    if raw:
+        return [token for token in syslog_ng_tokens(text) if token in '{};']
+    return ['W' if token not in '{}();' else token for token in syslog_ng_tokens(text)]
+
+
+@SETTINGS
+@given(st.sampled_from(SYSLOG_NG_FIELDS), STRINGS)
+def test_every_syslog_ng_field_is_refused_or_changes_no_structure(path, value):
+    assert _syslog_ng.lint(SYSLOG_NG)[0] == []
+    config = setting(SYSLOG_NG, path, value)
+    var = var_path('syslog_ng_', path)
+    errors = _syslog_ng.lint(config)[0]
+    if errors:
+        assert refused_with_its_path(errors, var, path), (var, errors)
+        return
+    raw = path[-1] in RAW
+    try:
+        structure = syslog_ng_structure(_syslog_ng.render(config), raw)
+    except Expansion as exc:
+        raise AssertionError('%s: %r is expanded by syslog-ng: %s' % (var, value, exc)) from None
+    assert structure == syslog_ng_structure(_syslog_ng.render(SYSLOG_NG), raw), var
+
+
+SITES = [dict(name='shop', domains=['shop.test', 'www.shop.test'], webroot='/var/lib/acme', root='/srv/shop'),
+         dict(name='api', domains=['api.test'], upstream='http://127.0.0.1:8080')]
+SITE_FIELDS = sorted(leaves(SITES), key=str)
+
+
+@SETTINGS
+@given(st.sampled_from(SITE_FIELDS), STRINGS)
+def test_every_nginx_acme_site_field_is_refused_or_reads_back_in_nginx(path, value):
+    assert sites_errors(SITES, ['rsa']) == []
+    sites = setting(SITES, path, value)
+    var = var_path('nginx_acme_sites', path)
+    errors = sites_errors(sites, ['rsa'])
+    if errors:
+        assert any(var in e for e in errors), (var, errors)
+        return
+    # What the templates write of it: paths and the upstream through the nginx layer, names as DNS names.
+    if path[1] in ('webroot', 'root', 'upstream'):
+        assert nginx_string(_quote.nginx_string(value) + ';') == (value, ';')
+    else:
+        assert re.fullmatch(r'[A-Za-z0-9_.-]+', value), (var, value)
+
+
+def test_negative_control_the_checks_catch_naive_quoting():
+    """The same checks fail for the renderings this layer replaced: each can tell a safe rendering from an unsafe
+    one."""
+    # HAProxy: single quotes without escaping (the old q()), and a raw path.
+    with pytest.raises(ValueError, match='unterminated'):
+        haproxy_words("    acl a path 'it's'")
+    assert len(haproxy_words("    acl a path -f /etc/shadow")) == 5 and haproxy_words('acl a path -f x')[3] == '-f'
+    # syslog-ng: a quote inside plain double quotes ends the string and adds statements.
+    naive = 'destination d { network("%s" port(514)); };' % '::1%lo" port(514)); }; destination d_x { program("x'
+    assert syslog_ng_structure(naive) != syslog_ng_structure('destination d { network("::1" port(514)); };')
+    with pytest.raises(Expansion):
+        syslog_ng_tokens('template t { template("`HOME`"); };')
+    # nginx: an unescaped quote ends the argument; a '$' is a variable.
+    assert nginx_string('"/srv/a"b";')[0] != '/srv/a"b'
+    with pytest.raises(Expansion):
+        nginx_string('"/srv/$host";')
+    # systemd: '%' unescaped is a specifier, '$' an environment variable.
+    with pytest.raises(Expansion):
+        systemd_specifiers('/var/%n')
+    with pytest.raises(Expansion):
+        systemd_exec_word('"ops$HOME"')
+    # HAProxy structure: a newline in a raw state-file path adds a directive.
+    config = setting(HAPROXY, ('global', 'state_file'), '/x\nstats socket ipv4@0.0.0.0:9999 level admin')
+    naive_text = _haproxy.render(HAPROXY).replace('server-state-file /var/lib/haproxy/state',
+                                                  'server-state-file ' + config['global']['state_file'])
+    assert haproxy_structure(naive_text) != haproxy_structure(_haproxy.render(HAPROXY))
+    # bash: an unquoted command substitution runs.
+    out = subprocess.run(['bash', '-c', 'printf %s ops$(printf X)@example.org'], capture_output=True, check=True)
+    assert out.stdout == b'opsX@example.org'
