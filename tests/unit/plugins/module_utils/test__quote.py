@@ -13,9 +13,9 @@ import re
 import subprocess
 
 import pytest
+from hostile import HOSTILE, KNOWN
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hostile import HOSTILE, KNOWN
 from reference_parsers import (
     Expansion,
     haproxy_words,
