@@ -53,3 +53,37 @@ def write_atomic(module, path, text, mode=0o644, owner=None, group=None):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+class FileTransaction(object):
+    """Several file writes and removals that stand or fall together: ``rollback()`` puts back, in reverse order,
+    what each step replaced (the old content, or no file). Returns the steps it could not undo."""
+
+    def __init__(self, module):
+        self.module, self.undo = module, []
+
+    def write(self, path, text, mode=0o644):
+        old = read_text(path)
+        old_mode = os.stat(path).st_mode & 0o7777 if old is not None else mode
+        write_atomic(self.module, path, text, mode)
+        self.undo.append((path, old, old_mode))
+
+    def remove(self, path):
+        old = read_text(path)
+        old_mode = os.stat(path).st_mode & 0o7777
+        os.unlink(path)
+        self.undo.append((path, old, old_mode))
+
+    def rollback(self):
+        failures = []
+        for path, old, mode in reversed(self.undo):
+            try:
+                if old is None:
+                    if os.path.exists(path):
+                        os.unlink(path)
+                else:
+                    write_atomic(self.module, path, old, mode)
+            except OSError as exc:
+                failures.append('%s: %s' % (path, exc))
+        self.undo = []
+        return failures

@@ -107,7 +107,7 @@ def run(module, root='/'):
         except SysctlError as exc:
             module.fail_json(msg='values: %s' % exc)
         raw = normalize_value(value) if isinstance(value, bool) else str(value).strip()
-        if not raw or '\n' in raw or '\r' in raw:
+        if not raw or '\n' in raw or '\r' in raw or '\0' in raw:
             module.fail_json(msg='values: %s has an empty or multi-line value %r' % (key, value))
         desired[key] = normalize_value(raw)
 
@@ -141,12 +141,11 @@ def run(module, root='/'):
     if module.check_mode or not result['changed']:
         module.exit_json(**result)
 
+    # All or nothing: the runtime keys one by one, then the file. A failure at any step restores the keys already
+    # written, so runtime and boot never disagree because of this call.
     done = []
-    try:
-        for key in to_set:
-            write_sysctl(key, desired[key], root)
-            done.append(key)
-    except SysctlError as exc:
+
+    def restore(reason):
         restore_errors = []
         for key in reversed(done):
             try:
@@ -154,10 +153,21 @@ def run(module, root='/'):
             except SysctlError as restore_exc:
                 restore_errors.append(str(restore_exc))
         restore_note = (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''
+        result['changed'] = bool(restore_errors)
         module.fail_json(msg='%s; restored the %d key(s) already written%s; the file was not changed'
-                         % (exc, len(done), restore_note), **result)
+                         % (reason, len(done), restore_note), **result)
+
+    try:
+        for key in to_set:
+            write_sysctl(key, desired[key], root)
+            done.append(key)
+    except SysctlError as exc:
+        restore(str(exc))
     if file_changed:
-        write_atomic(module, path, new_text, 0o644)
+        try:
+            write_atomic(module, path, new_text, 0o644)
+        except OSError as exc:
+            restore('cannot write %s: %s' % (path, exc))
     module.exit_json(**result)
 
 

@@ -84,7 +84,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, text
 
 UNIT_RE = re.compile(r'[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*\.(service|socket|timer|mount|path|slice|scope|target)')
@@ -176,10 +176,20 @@ def run(module):
                   daemon_reloaded=False, diff=diffs)
     if module.check_mode or not changed:
         module.exit_json(**result)
-    for _unit, path, content in writes:
-        write_atomic(module, path, content, 0o644)
+    # All or nothing: a failed write or removal, or a failed daemon-reload, puts every file back as it was, so the
+    # drop-ins on disk always match what systemd has loaded.
+    transaction = FileTransaction(module)
+    try:
+        for _unit, path, content in writes:
+            transaction.write(path, content, 0o644)
+        for _unit, path in removals:
+            transaction.remove(path)
+    except OSError as exc:
+        undo = transaction.rollback()
+        result.update(changed=bool(undo), written=[], removed=[])
+        module.fail_json(msg='%s; %s' % (exc, 'every drop-in was put back as it was' if not undo
+                                         else 'could not put back: %s' % '; '.join(undo)), **result)
     for _unit, path in removals:
-        os.unlink(path)
         try:
             os.rmdir(os.path.dirname(path))     # only when empty
         except OSError:
@@ -188,7 +198,11 @@ def run(module):
         systemctl = module.get_bin_path('systemctl', required=True)
         rc, _out, err = module.run_command([systemctl, 'daemon-reload'])
         if rc != 0:
-            module.fail_json(msg='systemctl daemon-reload failed: %s' % err.strip(), **result)
+            undo = transaction.rollback()
+            result.update(changed=bool(undo), written=[], removed=[])
+            module.fail_json(msg='systemctl daemon-reload failed: %s; %s' % (
+                err.strip(), 'the drop-ins were put back as they were' if not undo
+                else 'could not put back: %s' % '; '.join(undo)), **result)
         result['daemon_reloaded'] = True
     module.exit_json(**result)
 

@@ -33,15 +33,15 @@ def generated(count=400, seed=12):
     """Deterministic hostile strings from the same alphabet as the property tests."""
     rng = random.Random(seed)
     alphabet = HOSTILE + list('abz019/.:_')
-    return [''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(count)]
+    return [''.join(rng.choice(alphabet) for _char in range(rng.randint(1, 24))) for _value in range(count)]
 
 
 VALUES = list(dict.fromkeys(KNOWN + generated()))
 
 
-def accepted(function, values=VALUES):
+def accepted(function, values=None):
     out = []
-    for value in values:
+    for value in VALUES if values is None else values:
         try:
             out.append((value, function(value)))
         except _quote.Unsafe:
@@ -56,8 +56,8 @@ class Box(object):
         proc = subprocess.run(['docker', 'exec', '-i', NAME, 'bash', '-c', command], input=input_bytes,
                               capture_output=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise AssertionError('%s: rc=%d\n%s\n%s' % (command, proc.returncode, proc.stdout.decode(errors='replace'),
-                                                       proc.stderr.decode(errors='replace')))
+            raise AssertionError('%s: rc=%d\n%s\n%s' % (
+                command, proc.returncode, proc.stdout.decode(errors='replace'), proc.stderr.decode(errors='replace')))
         return proc
 
     def write(self, path, text):
@@ -74,7 +74,7 @@ def box():
                         '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', IMAGE,
                         '/lib/systemd/systemd'], check=True, capture_output=True)
         b = Box()
-        for _ in range(60):
+        for _second in range(60):
             state = b.run('systemctl is-system-running', check=False).stdout.decode().strip()
             if state in ('running', 'degraded'):
                 break
@@ -171,7 +171,7 @@ def test_syslog_ng_reads_every_value_back(box):
     try:
         box.run('for i in $(seq 0 %d); do echo line >> /var/tmp/sng/in_$i.log; done' % (len(pairs) - 1))
         lines = []
-        for _ in range(60):
+        for _second in range(60):
             lines = box.run('cat /var/tmp/sng/out.log 2>/dev/null', check=False).stdout.decode('utf-8').split('\n')[:-1]
             if len(lines) >= len(pairs):
                 break

@@ -65,7 +65,22 @@ def test_failed_write_restores_keys_already_written(run_module, fake_root, tmp_p
     assert not (tmp_path / '90-x.conf').exists()
 
 
+def test_a_file_that_cannot_be_written_restores_the_runtime_keys(run_module, fake_root, tmp_path, monkeypatch):
+    def read_only(module, path, text, mode=0o644, owner=None, group=None):
+        raise OSError(30, 'Read-only file system')
+    monkeypatch.setattr(sysctl_batch, 'write_atomic', read_only)
+    path = str(tmp_path / '90-x.conf')
+    result, failed = run_module(sysctl_batch, dict(values=VALUES, path=path), fake_root)
+    assert failed and 'Read-only file system' in result['msg'] and 'restored the 4 key(s)' in result['msg']
+    # Runtime as before the call: it never disagrees with what boot would apply.
+    assert fake_root.get('net', 'ipv4', 'conf', 'all', 'arp_ignore') == '0'
+    assert fake_root.get('net', 'ipv4', 'conf', 'lo', 'arp_ignore') == '0'
+    assert not result['changed']
+
+
 @pytest.mark.parametrize('values, match', [
+    ({'net.ipv4.ip_forward': '1\x00'}, 'empty or multi-line'),
+    ({'net.ipv4.ip_forward': '1\rkernel.x = 1'}, 'empty or multi-line'),
     ({'net..ipv4': 1}, 'invalid sysctl key'),
     ({'net.ipv4.ip_forward': ''}, 'empty or multi-line'),
     ({'net.ipv4.ip_forward': '1\nkernel.x = 1'}, 'empty or multi-line'),

@@ -62,9 +62,61 @@ def test_check_mode_and_diff(run_module, tmp_path):
     assert result['diff'][0]['after'] == '# h\n[Service]\nOOMScoreAdjust=5\n' and result['diff'][0]['before'] == ''
 
 
-def test_daemon_reload_failure_is_reported(run_module, tmp_path):
-    result, failed = run(run_module, tmp_path, {'a.service': '[Service]\nNice=5\n'}, Systemctl(rc=1))
-    assert failed and result['msg'] == 'systemctl daemon-reload failed: Access denied'
+def test_daemon_reload_failure_puts_the_drop_ins_back(run_module, tmp_path):
+    (tmp_path / 'b.service.d').mkdir()
+    (tmp_path / 'b.service.d' / NAME).write_text('[Service]\nNice=1\n')
+    result, failed = run(run_module, tmp_path, {'a.service': '[Service]\nNice=5\n', 'b.service': '[Service]\nNice=2\n'},
+                         Systemctl(rc=1))
+    assert failed and result['msg'] == ('systemctl daemon-reload failed: Access denied; the drop-ins were put back as '
+                                        'they were')
+    # What systemd has loaded (the old files) and what is on disk agree again.
+    assert not (tmp_path / 'a.service.d' / NAME).exists()
+    assert (tmp_path / 'b.service.d' / NAME).read_text() == '[Service]\nNice=1\n'
+    assert not result['changed']
+
+
+STATE = {'a.service': '[Service]\nNice=1\n', 'b.service': '[Service]\nNice=2\n', 'c.service': '[Service]\nNice=3\n'}
+NEW = {'a.service': '[Service]\nNice=10\n', 'b.service': '[Service]\nNice=20\n', 'd.service': '[Service]\nNice=40\n'}
+
+
+def on_disk(tmp_path):
+    return {d.name[:-2]: (d / NAME).read_text() for d in sorted(tmp_path.iterdir()) if (d / NAME).exists()}
+
+
+@pytest.mark.parametrize('fail_at', [1, 2, 3, 4])
+def test_a_fault_at_any_step_leaves_the_old_drop_ins(run_module, tmp_path, fail_at):
+    # Steps: write a, write b, write d, remove c (exclusive). Fail the n-th, by a read-only file system.
+    for unit, text in STATE.items():
+        (tmp_path / (unit + '.d')).mkdir()
+        (tmp_path / (unit + '.d') / NAME).write_text(text)
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _files
+    real_write, real_unlink, steps = _files.write_atomic, _files.os.unlink, []
+
+    def step():
+        steps.append(1)
+        if len(steps) == fail_at:
+            raise OSError(30, 'Read-only file system')
+
+    def write(module, path, text, mode=0o644, owner=None, group=None):
+        if not steps or len(steps) < 4:        # the writes and the removal count; the rollback's own writes not
+            step()
+        return real_write(module, path, text, mode, owner, group)
+
+    def unlink(path):
+        if path.endswith(NAME) and len(steps) < 4:
+            step()
+        return real_unlink(path)
+    _files.write_atomic, _files.os.unlink = write, unlink
+    try:
+        systemctl = Systemctl()
+        result, failed = run(run_module, tmp_path, NEW, systemctl)
+    finally:
+        _files.write_atomic, _files.os.unlink = real_write, real_unlink
+    assert failed and 'Read-only file system' in result['msg'] and 'put back as it was' in result['msg']
+    assert on_disk(tmp_path) == STATE and systemctl.calls == []
+    # Without a fault: the new state.
+    result, failed = run(run_module, tmp_path, NEW)
+    assert not failed and on_disk(tmp_path) == NEW
 
 
 @pytest.mark.parametrize('name, dropins, message', [
