@@ -110,10 +110,13 @@ def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
     config = dict(frontends=[dict(
         name='fe_lint', bind=['127.0.0.1:18079'],
         acls=[dict(name='v', criterion='path', values=[value for value, _word in pairs]),
-              dict(name='dup_host', criterion='hdr_cnt(host)', values=['gt', '1'])],
+              dict(name='dup_host', criterion='hdr_cnt(host)', values=['gt', '1']),
+              # '-f' after '--' is a pattern: without '--' it would load /etc/hostname as the patterns.
+              dict(name='dash', criterion='hdr(x-v)', values=['-f', '/etc/hostname'])],
         http_request=[dict(action='deny', cond='{ path_beg /admin } !{ src 10.0.0.0/8 }'),
-                      dict(action='deny', cond='! { src 10.0.0.0/8 }'),
-                      dict(action='deny', cond='!!v || dup_host')],
+                      dict(action='deny', cond='! { src 127.0.0.0/8 }'),
+                      dict(action='deny', cond='!!v || dup_host'),
+                      dict(action='deny', cond='dash')],
         default_backend='be')], backends=[dict(name='be', servers=[dict(name='s', address='127.0.0.1', port=9)])],
         **{'global': dict(stats_socket="/run/opsnotes diff's.sock", state_file='/var/tmp/hap state')})
     assert _haproxy.lint(config)[0] == []
@@ -128,6 +131,9 @@ def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
     try:
         bodies = fetch_all(box, 18080, len(pairs))
         assert [b.decode('utf-8') for b in bodies] == [value for value, _word in pairs]
+        status = 'curl -s -o /dev/null -w %{http_code} -H "x-v: $V" http://127.0.0.1:18079/zz-probe'
+        assert box.run('V=-f; ' + status).stdout == b'403'
+        assert box.run('V=$(cat /etc/hostname); ' + status).stdout != b'403'
     finally:
         box.run('kill $(cat /run/opsnotes-diff-haproxy.pid)', check=False)
 

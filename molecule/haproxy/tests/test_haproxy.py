@@ -178,6 +178,25 @@ def test_down_server_is_reported():
         helpers.host('opsnotes-hap-www1').check_output('systemctl start opsnotes-echo@8080')
 
 
+def test_a_run_limited_by_tags_validates_like_a_full_one():
+    # The issue's case: a newline in the state file path opening an admin socket to the network.
+    hostile = json.dumps({'haproxy_state_file': '/var/lib/haproxy/state\nstats socket ipv4@0.0.0.0:9999 level admin'})
+    snapshot = 'md5sum /etc/haproxy/haproxy.cfg; ss -Hltn'
+    before = lb.check_output(snapshot)
+    run = helpers.ansible_playbook('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure', '-e', hostile)
+    assert run.returncode != 0
+    assert "haproxy_state_file: '/var/lib/haproxy/state\\nstats socket ipv4@0.0.0.0:9999 level admin' must not " \
+           "contain a line end" in run.stdout, run.stdout[-3000:]
+    assert 'Check the variables | haproxy' in run.stdout            # refused by the preflight, which always runs
+    assert lb.check_output(snapshot) == before and ':9999' not in before
+    # Control: with the preflight skipped by hand (--skip-tags always), the module's own lint refuses it too.
+    run = helpers.ansible_playbook('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure',
+                                   '--skip-tags', 'always', '-e', hostile)
+    assert run.returncode != 0 and 'Check the variables | haproxy' not in run.stdout
+    assert "haproxy_state_file: '/var/lib/haproxy/state\\nstats socket" in run.stdout, run.stdout[-3000:]
+    assert lb.check_output(snapshot) == before
+
+
 def test_bad_input_is_refused_before_the_host_changes():
     run = helpers.ansible_playbook('molecule/haproxy/bad_input.yml')
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
