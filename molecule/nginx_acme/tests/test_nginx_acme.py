@@ -193,6 +193,45 @@ def test_the_timer_renews_without_a_playbook_run():
     assert all(after[k] != before[k] for k in after)
 
 
+def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
+    """A certificate that exists but is unusable, and no CA: the run fails naming the site, the live configuration
+    (the last that worked) stays, https keeps being served and port 80 never serves the site in clear. A new site
+    without any certificate answers 503 on port 80. The next good run repairs everything."""
+    h, web1 = helpers.host(WEB1), ip_of(WEB1)
+    cert = '%s/shop/rsa.fullchain.pem' % CERT_DIR
+    h.check_output('cp %s /root/shop-rsa.pem && echo "not a certificate" > %s' % (cert, cert))
+    before = h.check_output('md5sum %s; systemctl show -p MainPID nginx' % CONF)
+    sites = [dict(name='shop', domains=['shop.test', 'www.shop.test'], upstream='http://127.0.0.1:8081', hsts=True),
+             dict(name='blog', domains=['blog.test'], root='/srv/blog', webroot='/srv/acme-blog/challenges')]
+    unreachable = json.dumps({'nginx_acme_directory_url': 'https://127.0.0.1:1/dir'})
+
+    def curl(url, *flags):
+        return ca.run('curl -s -m 5 --cacert %s --resolve shop.test:443:%s --resolve shop.test:80:%s '
+                      '--resolve new.test:80:%s -o /dev/null -w "%%{http_code}" %s %s'
+                      % (ROOT_PEM, web1, web1, web1, ' '.join(flags), shlex.quote(url))).stdout
+    try:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', unreachable)
+        assert run.returncode != 0
+        assert 'shop rsa' in run.stdout and 'Order the certificates that are due' in run.stdout, run.stdout[-3000:]
+        assert h.check_output('md5sum %s; systemctl show -p MainPID nginx' % CONF) == before
+        assert curl('https://shop.test/') == '200'           # still served, from the certificate nginx loaded
+        assert curl('http://shop.test/cart') == '301'        # never the site in clear
+        # A new site with no certificate yet, while the CA is unreachable: the challenge, and 503 for the rest.
+        with_new = json.dumps({'nginx_acme_directory_url': 'https://127.0.0.1:1/dir',
+                               'nginx_acme_sites': sites + [dict(name='new', domains=['new.test'], root='/srv/blog')]})
+        h.check_output('cp /root/shop-rsa.pem %s' % cert)
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', with_new)
+        assert run.returncode != 0 and 'new rsa' in run.stdout, run.stdout[-3000:]
+        assert curl('http://new.test/') == '503'
+        assert curl('http://new.test/.well-known/acme-challenge/absent-token') == '404'
+    finally:
+        h.run('test -s /root/shop-rsa.pem && cp /root/shop-rsa.pem %s' % cert)
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result = cert_check(WEB1)
+    assert result['ok'], result['failures']
+
+
 def test_bad_input_is_refused_before_the_host_changes():
     run = helpers.ansible_playbook('molecule/nginx_acme/bad_input.yml')
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
