@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
-    Unsafe,
+    Findings,
     abs_path,
     haproxy_path,
     haproxy_word,
@@ -102,13 +102,10 @@ def parse_criterion(text):
     return match.group(1), match.group(2)
 
 
-class Linter(object):
+class Linter(Findings):
     def __init__(self, config):
+        super(Linter, self).__init__()
         self.config = config or {}
-        self.errors, self.warnings = [], []
-
-    def err(self, where, message):
-        self.errors.append('%s: %s' % (where, message))
 
     def items(self, value, where):
         if value is None:
@@ -131,15 +128,6 @@ class Linter(object):
                      % (value,))
             return False
         return True
-
-    def check(self, where, function, *args):
-        """Run a check of the rendering layer; its refusal becomes an error naming ``where``."""
-        try:
-            function(*args)
-            return True
-        except Unsafe as exc:
-            self.err(where, str(exc))
-            return False
 
     def value(self, where, value):
         """An ACL value: any text HAProxy can read back as one word (quoted by haproxy_word)."""

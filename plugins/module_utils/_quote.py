@@ -54,6 +54,22 @@ def errors(where, check, *args, **kwargs):
     return []
 
 
+class Findings(object):
+    """The error list of a lint: ``err`` adds one naming its place, ``check`` runs a check of this layer."""
+
+    def __init__(self):
+        self.errors, self.warnings = [], []
+
+    def err(self, where, message):
+        self.errors.append('%s: %s' % (where, message))
+
+    def check(self, where, function, *args):
+        """True when ``function(*args)`` accepts; else its refusal becomes an error naming ``where``."""
+        problems = errors(where, function, *args)
+        self.errors.extend(problems)
+        return not problems
+
+
 # --- typed values ---------------------------------------------------------------------------------------------
 
 def text(value, what='value', empty=False):

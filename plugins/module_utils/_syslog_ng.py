@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
+    Findings,
     Unsafe,
     abs_path,
     host,
@@ -71,14 +72,10 @@ def no_parse(source):
     return bool(source.get('program_override')) if value is None else bool(value)
 
 
-class Linter(object):
+class Linter(Findings):
     def __init__(self, config):
+        super(Linter, self).__init__()
         self.config = config or {}
-        self.errors = []
-        self.warnings = []
-
-    def err(self, where, message):
-        self.errors.append('%s: %s' % (where, message))
 
     def items(self, kind):
         value = self.config.get(kind) or []
@@ -95,15 +92,6 @@ class Linter(object):
         return result
 
     # value checks -------------------------------------------------------------------------------
-    def check(self, where, function, *args):
-        """Run a check of the rendering layer; its refusal becomes an error naming ``where``."""
-        try:
-            function(*args)
-            return True
-        except Unsafe as exc:
-            self.err(where, str(exc))
-            return False
-
     def string(self, where, value, required=True, template=False):
         """A value rendered as a double-quoted string: quotes, backslashes and line ends are escaped by the
         rendering layer, so only what it cannot write (NUL, a non-string) is refused."""

@@ -42,75 +42,45 @@ CONTROL = re.compile(r'[\x00-\x1f\x7f]')
 
 # --- each language: refused, or read back as exactly the value ----------------------------------------------------
 
-@SETTINGS
-@given(STRINGS)
-def test_haproxy_word_is_one_word_read_back_exactly(value):
-    try:
-        word = _quote.haproxy_word(value)
-    except _quote.Unsafe:
-        assert value == '' or CONTROL.search(value)
-        return
-    assert haproxy_words('    acl a path -- %s' % word) == ['acl', 'a', 'path', '--', value]
+def bash_reads(value, word):
+    """The real parser: bash reads the word as code, printf prints what it got."""
+    out = subprocess.run(['bash', '-c', 'printf %s ' + word], capture_output=True, check=True).stdout
+    return out == value.encode('utf-8', 'surrogatepass')
 
 
-@SETTINGS
-@given(STRINGS)
-def test_syslog_ng_string_reads_back_exactly(value):
-    try:
-        rendered = _quote.syslog_ng_string(value)
-    except _quote.Unsafe:
-        assert value == '' or '\0' in value
-        return
-    assert '\n' not in rendered and '\r' not in rendered
-    assert syslog_ng_string(syslog_ng_backticks(rendered)) == (value, '')
-
-
-@SETTINGS
-@given(STRINGS)
-def test_syslog_ng_template_is_one_string_and_keeps_plain_text(value):
-    try:
-        rendered = _quote.syslog_ng_template(value)
-    except _quote.Unsafe:
-        assert value == '' or '\0' in value
-        return
+def syslog_ng_template_reads(value, rendered):
+    """One whole string; the user's own backslash escapes are syslog-ng's, so plain text must come back as is."""
     parsed, rest = syslog_ng_string(syslog_ng_backticks(rendered))
-    assert rest == ''
-    if '\\' not in value:
-        assert parsed == value
+    return rest == '' and ('\\' in value or parsed == value)
 
 
+# (language, render, when a refusal is right, how the target reads the rendering back)
+LANGUAGES = [
+    ('haproxy', _quote.haproxy_word, lambda v: v == '' or CONTROL.search(v),
+     lambda v, r: haproxy_words('    acl a path -- %s' % r) == ['acl', 'a', 'path', '--', v]),
+    ('syslog_ng', _quote.syslog_ng_string, lambda v: v == '' or '\0' in v,
+     lambda v, r: '\n' not in r and '\r' not in r and syslog_ng_string(syslog_ng_backticks(r)) == (v, '')),
+    ('syslog_ng_template', _quote.syslog_ng_template, lambda v: v == '' or '\0' in v, syslog_ng_template_reads),
+    ('nginx', _quote.nginx_string, lambda v: v == '' or '$' in v or CONTROL.search(v),
+     lambda v, r: nginx_string(r + ';') == (v, ';')),
+    ('systemd', _quote.systemd_value, lambda v: v == '' or CONTROL.search(v) or v.endswith('\\'),
+     lambda v, r: '\n' not in r and systemd_specifiers(r) == v),
+    ('systemd_exec', _quote.systemd_exec_arg, CONTROL.search, lambda v, r: systemd_exec_word(r) == v),
+    ('shell', _quote.shell_word, lambda v: '\0' in v, bash_reads),
+]
+
+
+@pytest.mark.parametrize('render, may_refuse, reads_back', [entry[1:] for entry in LANGUAGES],
+                         ids=[entry[0] for entry in LANGUAGES])
 @SETTINGS
-@given(STRINGS)
-def test_nginx_string_reads_back_exactly_or_is_refused(value):
+@given(value=STRINGS)
+def test_each_language_refuses_or_reads_back_exactly(render, may_refuse, reads_back, value):
     try:
-        rendered = _quote.nginx_string(value)
+        rendered = render(value)
     except _quote.Unsafe:
-        assert value == '' or '$' in value or CONTROL.search(value)
+        assert may_refuse(value), value
         return
-    assert nginx_string(rendered + ';') == (value, ';')
-
-
-@SETTINGS
-@given(STRINGS)
-def test_systemd_value_stays_on_its_line(value):
-    try:
-        rendered = _quote.systemd_value(value)
-    except _quote.Unsafe:
-        assert value == '' or CONTROL.search(value) or value.endswith('\\')
-        return
-    assert '\n' not in rendered and not rendered.endswith('\\')
-    assert systemd_specifiers(rendered) == value
-
-
-@SETTINGS
-@given(STRINGS)
-def test_systemd_exec_arg_is_one_argument_read_back_exactly(value):
-    try:
-        rendered = _quote.systemd_exec_arg(value)
-    except _quote.Unsafe:
-        assert CONTROL.search(value)
-        return
-    assert systemd_exec_word(rendered) == value
+    assert reads_back(value, rendered), (value, rendered)
 
 
 @SETTINGS
@@ -121,19 +91,6 @@ def test_systemd_listed_path_is_one_entry_read_back_exactly(value):
     except _quote.Unsafe:
         return
     assert systemd_path_list_word(rendered) == value
-
-
-@SETTINGS
-@given(STRINGS)
-def test_shell_word_read_back_exactly_by_bash(value):
-    try:
-        word = _quote.shell_word(value)
-    except _quote.Unsafe:
-        assert '\0' in value
-        return
-    # The real parser: bash reads the word as code, printf prints what it got.
-    out = subprocess.run(['bash', '-c', 'printf %s ' + word], capture_output=True, check=True).stdout
-    assert out == value.encode('utf-8', 'surrogatepass')
 
 
 def test_known_hostile_values_get_the_expected_answers():
