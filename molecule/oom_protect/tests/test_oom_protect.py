@@ -107,3 +107,25 @@ def test_a_dropped_sacrificial_unit_loses_its_dropin():
     finally:
         run = helpers.ansible_playbook('molecule/oom_protect/converge.yml')
     assert run.returncode == 0, run.stdout[-4000:]
+
+
+def test_a_run_limited_by_tags_reads_the_installed_units_and_keeps_every_dropin():
+    # rsyslog is protected by the defaults, which apply to installed units only: service_facts (in the preflight)
+    # says which. The preflight always runs, so a run limited to the apply tag changes nothing.
+    snapshot = 'md5sum /etc/systemd/system/*.service.d/%s' % DROPIN
+    before = HOST.check_output(snapshot)
+    assert 'rsyslog.service.d' in before
+    run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '--tags', 'oom_protect_apply')
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert 'List the installed units | oom_protect' in run.stdout
+    assert HOST.check_output(snapshot) == before
+    # Negative control: with the preflight skipped by hand, nothing is known to be installed, so the exclusive
+    # sweep removes the log daemon's drop-in: what the "always" tag prevents.
+    try:
+        run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '--tags', 'oom_protect_apply',
+                                       '--skip-tags', 'always')
+        assert not HOST.file('/etc/systemd/system/rsyslog.service.d/%s' % DROPIN).exists, run.stdout[-3000:]
+    finally:
+        run = helpers.ansible_playbook('molecule/oom_protect/converge.yml')
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert HOST.check_output(snapshot) == before
