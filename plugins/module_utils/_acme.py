@@ -19,6 +19,7 @@ import ssl
 from http.client import HTTPConnection
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
 
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 KEY_TYPES = ('rsa', 'ecdsa')
@@ -257,7 +258,7 @@ def inspect_certificate(item, renew_days, now, anchors=None):
     """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains."""
     serialization = _x509()[1]
     result = dict(name=item['name'], key_type=item['key_type'], cert=item['cert'], exists=False, usable=False,
-                  due=True, days_left=None, not_after=None, serial=None, issuer=None, key=None, key_matches=False,
+                  due=True, days_left=None, not_after=None, renew_at=None, serial=None, issuer=None, key=None, key_matches=False,
                   domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
                   problems=[])
     problems = result['problems']
@@ -304,7 +305,10 @@ def inspect_certificate(item, renew_days, now, anchors=None):
     problems.extend(chain_issues)
     result['usable'] = (result['key_matches'] and family == item['key_type'] and not_after(leaf) > now
                         and not_before(leaf) <= now)
-    result['due'] = bool(problems) or left < datetime.timedelta(days=renew_days)
-    if left < datetime.timedelta(days=renew_days) and not_after(leaf) > now:
-        problems.append('%d days left, fewer than the %d that trigger renewal' % (left.days, renew_days))
+    due, renew_at = renewal(not_before(leaf), not_after(leaf), now, renew_days)
+    result['renew_at'] = renew_at.strftime('%Y-%m-%dT%H:%M:%SZ')
+    result['due'] = bool(problems) or due
+    if due and not_after(leaf) > now:
+        problems.append('%d days left: due since %s (fewer than %d days, or less than a third of the lifetime)'
+                        % (left.days, result['renew_at'], renew_days))
     return result

@@ -20,7 +20,7 @@ description:
     ECDSA (or only RSA) cipher suites, and checks that the server sends exactly the certificate in the file.
     This proves that nginx serves the ECDSA certificate to ECDSA-capable clients and the RSA one to the others.
   - "RV(certificates[].due) tells whether a certificate must be (re)issued: missing, unusable, not covering every
-    name, or fewer than O(renew_days) days left. The C(opsnotes.edge.nginx_acme) role uses it to decide what to
+    name, or too little of its lifetime left (see O(renew_days)). The C(opsnotes.edge.nginx_acme) role uses it to decide what to
     issue in a single call."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -55,7 +55,14 @@ options:
         elements: str
         required: true
   renew_days:
-    description: A certificate with fewer days left than this is due for renewal.
+    description:
+      - A certificate is due for renewal when fewer days than this are left or, for a short-lived one, when less than
+        a third of its lifetime is left, whichever comes later (a 45-day certificate is renewed after 30 days, not
+        15).
+  account_key:
+    description:
+      - The ACME account key (PEM). Its RFC 7638 thumbprint is returned as RV(account_thumbprint), the part of
+        every http-01 reply that does not depend on the token (C(<token>.<thumbprint>)).
     type: int
     default: 30
   ca_file:
@@ -100,6 +107,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+account_thumbprint:
+  description: The RFC 7638 thumbprint of O(account_key); null when it cannot be read (which is then a failure).
+  returned: when O(account_key) is given
+  type: str
+  sample: NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs
 ok:
   description: True when every certificate is usable, not due, has a valid chain and (with probing) is served.
   returned: always
@@ -131,6 +143,9 @@ certificates:
     days_left:
       description: Whole days until the leaf expires (negative when expired).
       type: int
+    renew_at:
+      description: When the certificate becomes due (UTC), by O(renew_days) and its lifetime; null when there is none.
+      type: str
     not_after:
       description: Expiry of the leaf, UTC.
       type: str
@@ -192,6 +207,7 @@ import ssl
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, load_chain, served_leaf
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
 
 try:
     import cryptography  # noqa: F401  # pylint: disable=unused-import
@@ -242,6 +258,14 @@ def run(module):
         results.append(entry)
     failures = ['%s (%s): %s' % (e['name'], e['key_type'], '; '.join(e['problems'])) for e in results if e['problems']]
     result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
+    if params['account_key']:
+        try:
+            with open(params['account_key'], 'rb') as handle:
+                result['account_thumbprint'] = account_thumbprint(handle.read())
+        except (OSError, ValueError, TypeError) as exc:
+            result['account_thumbprint'] = None
+            failures.append('account key %s: %s' % (params['account_key'], exc))
+            result['ok'] = False
     if failures and params['fail_on_error']:
         module.fail_json(msg='; '.join(failures), **result)
     module.exit_json(**result)
@@ -258,6 +282,7 @@ def build_module():
                 domains=dict(type='list', elements='str', required=True),
             )),
             renew_days=dict(type='int', default=30),
+            account_key=dict(type='path', no_log=False),
             ca_file=dict(type='path'),
             probe=dict(type='bool', default=False),
             probe_address=dict(type='str', default='127.0.0.1'),

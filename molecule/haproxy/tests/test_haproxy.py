@@ -181,19 +181,21 @@ def test_down_server_is_reported():
 def test_a_run_limited_by_tags_validates_like_a_full_one():
     # The issue's case: a newline in the state file path opening an admin socket to the network.
     hostile = json.dumps({'haproxy_state_file': '/var/lib/haproxy/state\nstats socket ipv4@0.0.0.0:9999 level admin'})
+    message = "haproxy_state_file: '/var/lib/haproxy/state\\nstats socket ipv4@0.0.0.0:9999 level admin' must not " \
+              "contain a line end"
     snapshot = 'md5sum /etc/haproxy/haproxy.cfg; ss -Hltn'
     before = lb.check_output(snapshot)
-    run = helpers.ansible_playbook('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure', '-e', hostile)
-    assert run.returncode != 0
-    assert "haproxy_state_file: '/var/lib/haproxy/state\\nstats socket ipv4@0.0.0.0:9999 level admin' must not " \
-           "contain a line end" in run.stdout, run.stdout[-3000:]
-    assert 'Check the variables | haproxy' in run.stdout            # refused by the preflight, which always runs
+    returncode, failures = helpers.playbook_failures('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure',
+                                                     '-e', hostile)
+    # Refused by the preflight, which always runs, before anything on the host changed.
+    assert returncode != 0 and [(h, t) for h, t, _m in failures] == [(LB, 'Check the variables | haproxy')], failures
+    assert message in failures[0][2]
     assert lb.check_output(snapshot) == before and ':9999' not in before
     # Control: with the preflight skipped by hand (--skip-tags always), the module's own lint refuses it too.
-    run = helpers.ansible_playbook('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure',
-                                   '--skip-tags', 'always', '-e', hostile)
-    assert run.returncode != 0 and 'Check the variables | haproxy' not in run.stdout
-    assert "haproxy_state_file: '/var/lib/haproxy/state\\nstats socket" in run.stdout, run.stdout[-3000:]
+    returncode, failures = helpers.playbook_failures('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure',
+                                                     '--skip-tags', 'always', '-e', hostile)
+    assert returncode != 0 and failures and failures[0][1] == 'Install the validated configuration | haproxy', failures
+    assert message in failures[0][2]
     assert lb.check_output(snapshot) == before
 
 

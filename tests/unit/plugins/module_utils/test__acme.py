@@ -138,7 +138,7 @@ def test_inspect_certificate_good_pair(pki, tmp_path):
 
 @pytest.mark.parametrize('case, fragment, usable', [
     ('missing', 'no certificate at', False),
-    ('expiring', 'days left, fewer than the 30 that trigger renewal', True),
+    ('expiring', 'days left: due since', True),
     ('expired', 'is not valid now', False),
     ('other key', 'does not belong to the key', False),
     ('wrong type', 'has a rsa 2048 key, not ecdsa', False),

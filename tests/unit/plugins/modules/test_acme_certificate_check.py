@@ -131,4 +131,31 @@ def test_renew_days_window(run_module, pki, tmp_path):
     assert not failed and not result['certificates'][0]['due']
     result, failed = run(run_module, [item], renew_days=30)
     assert failed and result['certificates'][0]['due'] and result['certificates'][0]['usable']
-    assert 'fewer than the 30 that trigger renewal' in result['msg']
+    assert 'days left: due since' in result['msg'] and 'a third of the lifetime' in result['msg']
+
+
+def test_a_short_lived_certificate_is_renewed_by_its_lifetime(run_module, pki, tmp_path):
+    # 45 days: with 25 left a fixed 30 days would renew it already; a third of its lifetime (15 days) does not.
+    item = pki.write_site(tmp_path, 'rsa', NAMES, days=(-20, 25))
+    result, failed = run(run_module, [item], renew_days=30)
+    entry = result['certificates'][0]
+    assert not failed and not entry['due'] and entry['renew_at'] < entry['not_after']
+    item = pki.write_site(tmp_path, 'rsa', NAMES, days=(-31, 14))
+    result, failed = run(run_module, [item], renew_days=30)
+    assert failed and result['certificates'][0]['due']
+
+
+def test_the_account_thumbprint(run_module, pki, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import jwk_thumbprint, public_jwk
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / 'account.key'
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                       serialization.NoEncryption()))
+    item = pki.write_site(tmp_path, 'rsa', NAMES, days=(-1, 89))
+    result, failed = run(run_module, [item], account_key=str(path))
+    assert not failed and result['account_thumbprint'] == jwk_thumbprint(public_jwk(key))
+    result, failed = run(run_module, [item], account_key=str(tmp_path / 'missing.key'), fail_on_error=False)
+    assert result['account_thumbprint'] is None and not result['ok'] and 'account key' in result['failures'][-1]
