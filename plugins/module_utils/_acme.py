@@ -258,7 +258,8 @@ def inspect_certificate(item, renew_days, now, anchors=None):
     """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains."""
     serialization = _x509()[1]
     result = dict(name=item['name'], key_type=item['key_type'], cert=item['cert'], exists=False, usable=False,
-                  due=True, days_left=None, not_after=None, renew_at=None, serial=None, issuer=None, key=None, key_matches=False,
+                  due=True, days_left=None, not_after=None, renew_at=None, serial=None, issuer=None, key=None,
+                  key_matches=False,
                   domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
                   problems=[])
     problems = result['problems']

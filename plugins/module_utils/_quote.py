@@ -164,16 +164,16 @@ def unit_name(value, suffixes=('service',)):
 HAPROXY_BARE = re.compile(r'[A-Za-z0-9_./:@%+=,^~-]+')
 
 
-def haproxy_word(value, what='value'):
+def haproxy_word(value):
     """One argument of a haproxy.cfg line that HAProxy reads back as exactly ``value``."""
-    value = text(value, what)
+    value = text(value)
     if fullmatch(HAPROXY_BARE, value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def haproxy_path(value, what='path'):
-    return haproxy_word(abs_path(value, what), what)
+def haproxy_path(value):
+    return haproxy_word(abs_path(value))
 
 
 # --- syslog-ng ---------------------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def _syslog_ng_char(char):
     return char
 
 
-def syslog_ng_string(value, what='value'):
+def syslog_ng_string(value):
     """A double-quoted syslog-ng string that the lexer reads back as exactly ``value``."""
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == '':
         raise Unsafe('%r must be a non-empty string' % (value,))
@@ -203,7 +203,7 @@ def syslog_ng_string(value, what='value'):
         raise Unsafe('%r %s' % (value, exc)) from None
 
 
-def syslog_ng_template(value, what='template'):
+def syslog_ng_template(value):
     """A template string as users write it in syslog-ng: their ``\\n``, ``\\t``, ``\\\\``, ``\\"``... escapes are
     kept, a backslash that starts no escape is a backslash, and real quotes, line ends and tabs are escaped."""
     if not isinstance(value, str) or value == '':
@@ -224,30 +224,30 @@ def syslog_ng_template(value, what='template'):
     return '"%s"' % ''.join(out)
 
 
-def syslog_ng_path(value, what='path'):
-    return syslog_ng_string(abs_path(value, what), what)
+def syslog_ng_path(value):
+    return syslog_ng_string(abs_path(value))
 
 
 # --- nginx ---------------------------------------------------------------------------------------------------------
 
-def nginx_string(value, what='value'):
+def nginx_string(value):
     """A double-quoted nginx argument, for directives that expand variables: ``$`` is refused (nginx has no
     escape for it), as are control characters; ``\\`` and ``"`` are escaped."""
-    value = text(value, what)
+    value = text(value)
     if '$' in value:
         raise Unsafe('%r must not contain "$" (nginx reads it as a variable and has no escape for it)' % (value,))
     return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
 
 
-def nginx_path(value, what='path'):
-    return nginx_string(abs_path(value, what), what)
+def nginx_path(value):
+    return nginx_string(abs_path(value))
 
 
 # --- systemd units -------------------------------------------------------------------------------------------------
 
-def systemd_value(value, what='value'):
+def systemd_value(value):
     """A unit-file value: specifiers escaped (``%%``); no line end, NUL or trailing backslash (continuation)."""
-    value = text(value, what)
+    value = text(value)
     if value.endswith('\\'):
         raise Unsafe('%r must not end with a backslash (systemd reads it as a continuation line)' % (value,))
     return value.replace('%', '%%')
@@ -265,21 +265,21 @@ def _c_escape(value):
     return ''.join(out)
 
 
-def systemd_path(value, what='path', listed=False):
+def systemd_path(value, listed=False):
     """A path as a unit-file value, ``%%`` for specifiers. ``listed``: one path of a whitespace-separated list
     (ReadWritePaths=), where quotes, backslashes and spaces are C-escaped; otherwise the whole rest of the line
     is the path (ConditionPathExists=)."""
-    path = systemd_value(abs_path(value, what), what)
+    path = systemd_value(abs_path(value))
     return _c_escape(path) if listed else path
 
 
-def systemd_exec_arg(value, what='argument'):
+def systemd_exec_arg(value):
     """One argument of an Exec*= command line: double-quoted with C escapes, ``$$`` and ``%%``."""
-    value = text(value, what, empty=True)
+    value = text(value, empty=True)
     return '"%s"' % _c_escape(value).replace('%', '%%').replace('$', '$$')
 
 
-def systemd_calendar(value, what='calendar'):
+def systemd_calendar(value):
     """An OnCalendar= expression: the characters systemd.time(7) uses, nothing else."""
     if not fullmatch(r'[A-Za-z0-9 *:,./~+-]{1,128}', value) or value != value.strip():
         raise Unsafe('%r is not a systemd calendar expression (see systemd.time(7), e.g. "*-*-* 03:17:00")'
@@ -289,7 +289,7 @@ def systemd_calendar(value, what='calendar'):
 
 # --- shell ------------------------------------------------------------------------------------------------------------
 
-def shell_word(value, what='value'):
+def shell_word(value):
     """One bash word that expands to exactly ``value`` (single quotes, ``'\\''`` for a single quote)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise Unsafe('%r must be a string' % (value,))

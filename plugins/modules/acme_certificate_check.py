@@ -20,8 +20,8 @@ description:
     ECDSA (or only RSA) cipher suites, and checks that the server sends exactly the certificate in the file.
     This proves that nginx serves the ECDSA certificate to ECDSA-capable clients and the RSA one to the others.
   - "RV(certificates[].due) tells whether a certificate must be (re)issued: missing, unusable, not covering every
-    name, or too little of its lifetime left (see O(renew_days)). The C(opsnotes.edge.nginx_acme) role uses it to decide what to
-    issue in a single call."
+    name, or too little of its lifetime left (see O(renew_days)). The C(opsnotes.edge.nginx_acme) role uses it to
+    decide what to issue in a single call."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
