@@ -11,6 +11,7 @@ import ipaddress
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import host_cidr
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import boot_value
 
 # BRIEF §1: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
 # source of their own ARP requests; the director keeps the kernel defaults.
@@ -128,3 +129,37 @@ def unmanaged_host_routes(addresses, vips, persisted_entries, interface='lo'):
         if plen == ip.max_prefixlen and not ip.is_loopback and addr not in known:
             found.append('%s/%d' % (addr, plen))
     return found
+
+
+def compare_boot(mode, interfaces, assignments, rp_filter=None, ip_forward=None):
+    """What the next boot gives the checked keys (``assignments`` from _sysctl_boot.boot_assignments), under the
+    kernel's max(conf/all, conf/IFACE) rule; a key nothing sets keeps the kernel default 0. Drift names the files
+    whose assignments make the effective value wrong: a later file that leaves the max rule satisfied is no drift."""
+    want = dict(MODE_ARP[mode])
+    if rp_filter is not None:
+        want['rp_filter'] = rp_filter
+    rows, drift = [], []
+    for iface in interfaces:
+        row = dict(interface=iface, ok=True)
+        for name, value in want.items():
+            if name == 'rp_filter' and iface == 'lo':
+                continue
+            all_value, all_where = boot_value(conf_key('ipv4', 'all', name), assignments)
+            if_value, if_where = boot_value(conf_key('ipv4', iface, name), assignments)
+            eff = effective(all_value or '0', if_value or '0')
+            row[name] = eff
+            if eff != value:
+                row['ok'] = False
+                sources = ['all=%s (%s)' % (all_value or '0', all_where or 'kernel default'),
+                           '%s=%s (%s)' % (iface, if_value or '0', if_where or 'kernel default')]
+                drift.append('at boot, effective %s on %s would be %s, expected %s: %s'
+                             % (name, iface, eff, value, ', '.join(sources)))
+        rows.append(row)
+    if ip_forward is not None:
+        value, where = boot_value('net.ipv4.ip_forward', assignments)
+        wanted = '1' if ip_forward else '0'
+        if (value or '0') != wanted:
+            drift.append('at boot, net.ipv4.ip_forward would be %s (%s), expected %s'
+                         % (value or '0', where or 'kernel default', wanted))
+    return rows, drift
+

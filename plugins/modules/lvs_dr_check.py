@@ -20,6 +20,11 @@ description:
   - Checks that each VIP is held on O(vip_interface) as a host route (V(/32), V(/128)) and, on a real server,
     held on no other interface.
   - Optionally compares the live values with the persisted sysctl file and VIP file.
+  - "With O(boot_check=true), also works out what systemd-sysctl will set at the next boot, by the rules of
+    sysctl.d(5) (directory shadowing, file-name order, the last assignment wins, globs that explicit keys and
+    C(-key) lines exclude), and applies the same max rule: a later sysctl.d file that would undo the ARP settings
+    at boot is drift that names the file and line, before a reboot makes the host answer ARP for the VIP. A later
+    file that leaves the max rule satisfied is not drift."
   - Read-only. Returns structured drift, and fails on drift when O(fail_on_drift=true).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -62,6 +67,10 @@ options:
     description:
       - Persisted VIP file (C(ip -batch) format, see M(opsnotes.edge.vip_addresses)). Not compared when omitted.
     type: path
+  boot_check:
+    description: Also check what the next boot sets (see the description).
+    type: bool
+    default: true
   fail_on_drift:
     description: Fail when any drift is found (the full result is still returned).
     type: bool
@@ -130,6 +139,20 @@ effective:
   elements: dict
   sample: [{"interface": "eth0", "hwaddr": "02:42:ac:11:00:02", "arp_ignore": 1, "expected_arp_ignore": 1,
             "arp_announce": 2, "expected_arp_announce": 2, "ok": true}]
+boot:
+  description:
+    - Per checked NIC, the effective values the next boot gives (max of V(all) and the NIC), and whether they are
+      what the mode requires. Empty with O(boot_check=false).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{interface: eth0, arp_ignore: 0, arp_announce: 2, ok: false}]
+boot_files:
+  description: The files systemd-sysctl would read at boot, in the order it applies them.
+  returned: when O(boot_check=true)
+  type: list
+  elements: str
+  sample: [/usr/lib/sysctl.d/50-default.conf, /etc/sysctl.d/90-opsnotes-lvs-dr.conf, /etc/sysctl.d/99-sysctl.conf]
 unmanaged_host_routes:
   description:
     - Host routes (V(/32), V(/128)) on V(lo), other than loopback addresses, that are neither in O(vips) nor in
@@ -158,6 +181,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
+    compare_boot,
     compare_effective,
     compare_sysctls,
     compare_vips,
@@ -173,6 +197,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
     read_sysctl,
     read_sysctl_conf,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import boot_assignments, boot_files
 
 
 def run(module, root='/'):
@@ -204,6 +229,12 @@ def run(module, root='/'):
     for row in effective_rows:
         row['hwaddr'] = interface_hwaddr(row['interface'], root)
     drift.extend(sysctl_drift + effective_drift)
+    boot_rows, files = [], []
+    if params['boot_check']:
+        files = [shown for shown, _read in boot_files(root)]
+        boot_rows, boot_drift = compare_boot(params['mode'], interfaces, boot_assignments(root), params['rp_filter'],
+                                             params['ip_forward'])
+        drift.extend(boot_drift)
 
     vip_rows, unmanaged = [], []
     if params['vips'] or params['vip_file']:
@@ -240,7 +271,10 @@ def run(module, root='/'):
         effective=effective_rows,
         vips=vip_rows,
         unmanaged_host_routes=unmanaged,
+        boot=boot_rows,
     )
+    if params['boot_check']:
+        result['boot_files'] = files
     if drift and params['fail_on_drift']:
         module.fail_json(msg='LVS-DR %s drift: %s' % (params['mode'], '; '.join(drift)), **result)
     module.exit_json(**result)
@@ -258,6 +292,7 @@ def build_module():
             ip_forward=dict(type='bool'),
             sysctl_file=dict(type='path'),
             vip_file=dict(type='path'),
+            boot_check=dict(type='bool', default=True),
             fail_on_drift=dict(type='bool', default=False),
         ),
         supports_check_mode=True,

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import helpers
 import pytest
 
@@ -107,4 +109,46 @@ def test_vips_and_sysctls_survive_a_reboot():
     for iface in ('all', 'lo', 'eth0'):
         assert helpers.sysctl(rs, 'net', 'ipv4', 'conf', iface, 'arp_ignore') == '1'
         assert helpers.sysctl(rs, 'net', 'ipv4', 'conf', iface, 'arp_announce') == '2'
+    assert helpers.arp_responders(CLIENT, VIPS[0]) == {helpers.mac(DIRECTOR)}
+
+
+HIJACK = ''.join('net.ipv4.conf.%s.arp_ignore = 0\n' % iface for iface in ('all', 'eth0', 'lo'))
+
+
+@pytest.mark.parametrize('files, hijacked_at_boot', [
+    # A later file that resets all, eth0 and lo: the green run that hijacks the VIP after the next reboot.
+    ({'/etc/sysctl.d/99-local.conf': HIJACK}, True),
+    # A later file that lowers only all: eth0 and lo keep 1, so max(all, IFACE) still holds.
+    ({'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.all.arp_ignore = 0\n'}, False),
+    # A glob: systemd-sysctl leaves the keys that a file sets explicitly (ours) alone.
+    ({'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.*.arp_ignore = 0\n'}, False),
+    # The same name as the role's file, in /usr/lib: shadowed by the one in /etc.
+    ({'/usr/lib/sysctl.d/60-lvs-realserver.conf': HIJACK}, False),
+], ids=['later-file', 'harmless-later-file', 'glob', 'shadowed-file'])
+def test_what_wins_at_boot_is_checked_and_a_reboot_proves_it(files, hijacked_at_boot):
+    check = 'mode=realserver vips=%s interfaces=eth0.101 sysctl_file=%s' % (VIPS[0], RS_SYSCTL_FILE)
+    rs = helpers.host('opsnotes-lvs-rs1')
+    for path, text in files.items():
+        rs.check_output('printf %%s %s > %s' % (shlex.quote(text), path))
+    try:
+        result = helpers.ansible_host('opsnotes-lvs-rs1').ansible('opsnotes.edge.lvs_dr_check', check, check=False)
+        boot_drift = [d for d in result['drift'] if d.startswith('at boot')]
+        if hijacked_at_boot:
+            assert any('/etc/sysctl.d/99-local.conf:' in d for d in boot_drift), result['drift']
+            # The role's verify fails on it, naming the file: the run is no longer green.
+            returncode, failures = helpers.playbook_failures('molecule/lvs_dr/converge.yml', '--limit',
+                                                             'opsnotes-lvs-rs1')
+            assert returncode != 0 and '/etc/sysctl.d/99-local.conf:2' in failures[0][2], failures
+        else:
+            assert boot_drift == [] and result['ok'], result['drift']
+        # The reboot shows who was right: only the hijack case answers ARP for the VIP next to the director.
+        helpers.restart('opsnotes-lvs-rs1')
+        rs = helpers.host('opsnotes-lvs-rs1')
+        responders = helpers.arp_responders(CLIENT, VIPS[0])
+        expected = {helpers.mac(DIRECTOR), helpers.mac(rs)} if hijacked_at_boot else {helpers.mac(DIRECTOR)}
+        assert responders == expected
+    finally:
+        rs.run('rm -f %s' % ' '.join(files))
+        if hijacked_at_boot:
+            helpers.restart('opsnotes-lvs-rs1')
     assert helpers.arp_responders(CLIENT, VIPS[0]) == {helpers.mac(DIRECTOR)}

@@ -93,3 +93,13 @@ def test_unmanaged_host_routes_on_lo():
     # Loopback, the VIP, the recorded one and a non-host route are not reported; eth0 is not looked at.
     assert found == ['192.0.2.99/32']
     assert m.unmanaged_host_routes({'lo': [('2001:db8::7', 128)]}, [], None) == ['2001:db8::7/128']
+
+
+def test_compare_boot_director_and_ip_forward():
+    explicit = {'net/ipv4/conf/all/arp_ignore': ('0', '/etc/sysctl.d/90-x.conf:1'),
+                'net/ipv4/conf/eth0/arp_ignore': ('1', '/etc/sysctl.d/99-y.conf:4')}
+    rows, drift = m.compare_boot('director', ['lo', 'eth0'], (explicit, [], set()), ip_forward=True)
+    assert [row['ok'] for row in rows] == [True, False]
+    assert drift == ['at boot, effective arp_ignore on eth0 would be 1, expected 0: all=0 (/etc/sysctl.d/90-x.conf:1), '
+                     'eth0=1 (/etc/sysctl.d/99-y.conf:4)',
+                     'at boot, net.ipv4.ip_forward would be 0 (kernel default), expected 1']

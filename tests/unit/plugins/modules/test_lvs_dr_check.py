@@ -25,7 +25,9 @@ def test_kernel_defaults_on_a_realserver_are_drift(run_module, fake_root):
 
 def test_converged_realserver_is_ok_and_compares_files(run_module, fake_root, tmp_path):
     realserver(fake_root)
-    sysctl_file = tmp_path / 's.conf'
+    # The persisted file where systemd-sysctl reads it at boot (the boot check reads it there too).
+    sysctl_file = tmp_path / 'root' / 'etc' / 'sysctl.d' / '90-lvs.conf'
+    sysctl_file.parent.mkdir(parents=True)
     sysctl_file.write_text(''.join('%s = %s\n' % (k, v) for k, v in {
         'net.ipv4.conf.all.arp_ignore': 1, 'net.ipv4.conf.all.arp_announce': 2,
         'net.ipv4.conf.lo.arp_ignore': 1, 'net.ipv4.conf.lo.arp_announce': 2,
@@ -33,10 +35,11 @@ def test_converged_realserver_is_ok_and_compares_files(run_module, fake_root, tm
     vip_file = tmp_path / 'v.batch'
     vip_file.write_text('address replace 192.0.2.10/32 dev lo\n')
     ip = FakeIp({'lo': [('127.0.0.1', 8), ('192.0.2.10', 32)], 'eth0': [('172.17.0.2', 16)]})
-    args = dict(mode='realserver', vips=['192.0.2.10'], sysctl_file=str(sysctl_file), vip_file=str(vip_file),
-                fail_on_drift=True)
-    result, failed = run_module(lvs_dr_check, args, fake_root, run_command=ip)
-    assert not failed and result['ok'] is True and result['drift'] == []
+    args = dict(mode='realserver', vips=['192.0.2.10'], sysctl_file='/etc/sysctl.d/90-lvs.conf',
+                vip_file=str(vip_file), fail_on_drift=True)
+    result, failed = run_module(lvs_dr_check, dict(args, sysctl_file=str(sysctl_file)), fake_root, run_command=ip)
+    assert not failed and result['ok'] is True and result['drift'] == [], result['drift']
+    assert result['boot_files'] == ['/etc/sysctl.d/90-lvs.conf'] and all(row['ok'] for row in result['boot'])
     assert all(row['ok'] and row['persisted'] == row['expected'] for row in result['sysctls'])
     assert result['vips'][0] == dict(address='192.0.2.10', cidr='192.0.2.10/32', interface='lo', present=True,
                                      host_route=True, persisted=True, also_on=[], ok=True)
@@ -44,7 +47,7 @@ def test_converged_realserver_is_ok_and_compares_files(run_module, fake_root, tm
     # Persisted file lost a key, VIP on eth0 too: each is drift, and fail_on_drift fails.
     sysctl_file.write_text('net.ipv4.conf.all.arp_ignore = 1\n')
     ip.addresses['eth0'].append(('192.0.2.10', 32))
-    result, failed = run_module(lvs_dr_check, args, fake_root, run_command=ip)
+    result, failed = run_module(lvs_dr_check, dict(args, sysctl_file=str(sysctl_file)), fake_root, run_command=ip)
     assert failed and result['msg'].startswith('LVS-DR realserver drift: ')
     assert 'net.ipv4.conf.lo.arp_ignore is absent in the persisted file, expected 1' in result['drift']
     assert 'VIP 192.0.2.10 is also on eth0: this real server would answer ARP for it' in result['drift']
@@ -100,3 +103,55 @@ def test_bad_input_and_broken_files(run_module, fake_root, tmp_path):
     result, failed = run_module(lvs_dr_check, dict(mode='realserver', vips=['192.0.2.1']), fake_root,
                                 run_command=lambda argv, **k: (1, '', 'boom'))
     assert failed and 'boom' in result['msg']
+
+
+ARP_OK = ''.join('net.ipv4.conf.%s.%s = %s\n' % (iface, name, value) for iface in ('all', 'lo', 'eth0')
+                 for name, value in (('arp_ignore', 1), ('arp_announce', 2)))
+
+
+def boot_case(fake_root, files):
+    for path, text in files.items():
+        fake_root.write(path.lstrip('/'), text)
+
+
+def test_what_wins_at_boot(run_module, fake_root):
+    realserver(fake_root)
+    args = dict(mode='realserver', boot_check=True)
+    boot_case(fake_root, {'/etc/sysctl.d/90-opsnotes-lvs-dr.conf': ARP_OK})
+    result, _failed = run_module(lvs_dr_check, args, fake_root)
+    assert result['ok'], result['drift']
+    # A later file that resets all, eth0 and lo: the hijack after the next reboot, named with its file and line.
+    boot_case(fake_root, {'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.all.arp_ignore = 0\n'
+                                                           'net.ipv4.conf.eth0.arp_ignore = 0\n'
+                                                           'net.ipv4.conf.lo.arp_ignore = 0\n'})
+    result, failed = run_module(lvs_dr_check, dict(args, fail_on_drift=True), fake_root)
+    assert failed and not result['ok']
+    assert ('at boot, effective arp_ignore on eth0 would be 0, expected 1: all=0 (/etc/sysctl.d/99-local.conf:1), '
+            'eth0=0 (/etc/sysctl.d/99-local.conf:2)') in result['drift']
+    assert result['drift'] and all(d.startswith('at boot') for d in result['drift'])    # live values are fine
+    # The same name in /usr/lib is shadowed by /etc: a harmless /etc/sysctl.d/99-local.conf hides it.
+    boot_case(fake_root, {'/usr/lib/sysctl.d/99-local.conf': 'net.ipv4.conf.eth0.arp_ignore = 0\n',
+                          '/etc/sysctl.d/99-local.conf': '# nothing\n'})
+    result, _failed = run_module(lvs_dr_check, args, fake_root)
+    assert result['ok'], result['drift']
+    # A later file that lowers only all: eth0 and lo keep 1, the max rule holds: not drift.
+    boot_case(fake_root, {'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.all.arp_ignore = 0\n'})
+    result, _failed = run_module(lvs_dr_check, args, fake_root)
+    assert result['ok'], result['drift']
+    # A glob does not touch keys that a file sets explicitly (ours): not drift.
+    boot_case(fake_root, {'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.*.arp_announce = 0\n'})
+    result, _failed = run_module(lvs_dr_check, args, fake_root)
+    assert result['ok'], result['drift']
+    # Without our file, the glob (slash form, '-' quiet prefix) is what boot applies: drift naming it.
+    boot_case(fake_root, {'/etc/sysctl.d/90-opsnotes-lvs-dr.conf': '# removed\n',
+                          '/etc/sysctl.d/99-local.conf': '-net/ipv4/conf/*/arp_announce = 0\n'})
+    result, _failed = run_module(lvs_dr_check, args, fake_root)
+    assert ('at boot, effective arp_announce on lo would be 0, expected 2: all=0 (/etc/sysctl.d/99-local.conf:1), '
+            'lo=0 (/etc/sysctl.d/99-local.conf:1)') in result['drift']
+
+
+def test_boot_check_can_be_switched_off(run_module, fake_root):
+    realserver(fake_root)
+    result, _failed = run_module(lvs_dr_check, dict(mode='realserver', boot_check=False), fake_root)
+    assert result['ok'] and result['boot'] == [] and 'boot_files' not in result
+
