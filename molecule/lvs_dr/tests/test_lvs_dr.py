@@ -112,6 +112,13 @@ def test_vips_and_sysctls_survive_a_reboot():
     assert helpers.arp_responders(CLIENT, VIPS[0]) == {helpers.mac(DIRECTOR)}
 
 
+def restore_vlan(rs):
+    """A restart loses prepare's eth0.101 (a veth: no 8021q module here); put it back with the role's values."""
+    rs.run('ip link show eth0.101 >/dev/null 2>&1 || { ip link add eth0.101 type veth peer name vpeer101 && '
+           'echo 1 > /proc/sys/net/ipv4/conf/eth0.101/arp_ignore && '
+           'echo 2 > /proc/sys/net/ipv4/conf/eth0.101/arp_announce; }')
+
+
 HIJACK = ''.join('net.ipv4.conf.%s.arp_ignore = 0\n' % iface for iface in ('all', 'eth0', 'lo'))
 
 
@@ -128,6 +135,7 @@ HIJACK = ''.join('net.ipv4.conf.%s.arp_ignore = 0\n' % iface for iface in ('all'
 def test_what_wins_at_boot_is_checked_and_a_reboot_proves_it(files, hijacked_at_boot):
     check = 'mode=realserver vips=%s interfaces=eth0.101 sysctl_file=%s' % (VIPS[0], RS_SYSCTL_FILE)
     rs = helpers.host('opsnotes-lvs-rs1')
+    restore_vlan(rs)
     for path, text in files.items():
         rs.check_output('printf %%s %s > %s' % (shlex.quote(text), path))
     try:
@@ -151,4 +159,5 @@ def test_what_wins_at_boot_is_checked_and_a_reboot_proves_it(files, hijacked_at_
         rs.run('rm -f %s' % ' '.join(files))
         if hijacked_at_boot:
             helpers.restart('opsnotes-lvs-rs1')
+        restore_vlan(helpers.host('opsnotes-lvs-rs1'))
     assert helpers.arp_responders(CLIENT, VIPS[0]) == {helpers.mac(DIRECTOR)}
