@@ -63,17 +63,22 @@ def compare_sysctls(expected, live, persisted):
     return rows, drift
 
 
-def compare_effective(mode, interfaces, live, rp_filter=None):
-    """Apply the kernel's max(conf/all, conf/IFACE) rule for every interface."""
+def max_rule_keys(mode, interfaces, rp_filter=None):
+    """Per interface, the (name, wanted value) pairs that the kernel's max(conf/all, conf/IFACE) rule decides:
+    the mode's ARP settings, and rp_filter when it is checked (not on lo)."""
     want = dict(MODE_ARP[mode])
     if rp_filter is not None:
         want['rp_filter'] = rp_filter
-    rows, drift = [], []
     for iface in interfaces:
+        yield iface, [(name, value) for name, value in want.items() if not (name == 'rp_filter' and iface == 'lo')]
+
+
+def compare_effective(mode, interfaces, live, rp_filter=None):
+    """Apply the kernel's max(conf/all, conf/IFACE) rule for every interface."""
+    rows, drift = [], []
+    for iface, pairs in max_rule_keys(mode, interfaces, rp_filter):
         row = dict(interface=iface, ok=True)
-        for name, value in want.items():
-            if name == 'rp_filter' and iface == 'lo':
-                continue
+        for name, value in pairs:
             eff = effective(live.get(conf_key('ipv4', 'all', name)), live.get(conf_key('ipv4', iface, name)))
             row[name] = eff
             row['expected_' + name] = value
@@ -135,15 +140,10 @@ def compare_boot(mode, interfaces, assignments, rp_filter=None, ip_forward=None)
     """What the next boot gives the checked keys (``assignments`` from _sysctl_boot.boot_assignments), under the
     kernel's max(conf/all, conf/IFACE) rule; a key nothing sets keeps the kernel default 0. Drift names the files
     whose assignments make the effective value wrong: a later file that leaves the max rule satisfied is no drift."""
-    want = dict(MODE_ARP[mode])
-    if rp_filter is not None:
-        want['rp_filter'] = rp_filter
     rows, drift = [], []
-    for iface in interfaces:
+    for iface, pairs in max_rule_keys(mode, interfaces, rp_filter):
         row = dict(interface=iface, ok=True)
-        for name, value in want.items():
-            if name == 'rp_filter' and iface == 'lo':
-                continue
+        for name, value in pairs:
             all_value, all_where = boot_value(conf_key('ipv4', 'all', name), assignments)
             if_value, if_where = boot_value(conf_key('ipv4', iface, name), assignments)
             eff = effective(all_value or '0', if_value or '0')
