@@ -162,4 +162,3 @@ def compare_boot(mode, interfaces, assignments, rp_filter=None, ip_forward=None)
             drift.append('at boot, net.ipv4.ip_forward would be %s (%s), expected %s'
                          % (value or '0', where or 'kernel default', wanted))
     return rows, drift
-

@@ -59,12 +59,13 @@ options:
       - A certificate is due for renewal when fewer days than this are left or, for a short-lived one, when less than
         a third of its lifetime is left, whichever comes later (a 45-day certificate is renewed after 30 days, not
         15).
+    type: int
+    default: 30
   account_key:
     description:
       - The ACME account key (PEM). Its RFC 7638 thumbprint is returned as RV(account_thumbprint), the part of
         every http-01 reply that does not depend on the token (C(<token>.<thumbprint>)).
-    type: int
-    default: 30
+    type: path
   ca_file:
     description: PEM file of trusted roots; when set, the chain must lead to one of them.
     type: path

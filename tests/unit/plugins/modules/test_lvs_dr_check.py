@@ -121,9 +121,8 @@ def test_what_wins_at_boot(run_module, fake_root):
     result, _failed = run_module(lvs_dr_check, args, fake_root)
     assert result['ok'], result['drift']
     # A later file that resets all, eth0 and lo: the hijack after the next reboot, named with its file and line.
-    boot_case(fake_root, {'/etc/sysctl.d/99-local.conf': 'net.ipv4.conf.all.arp_ignore = 0\n'
-                                                           'net.ipv4.conf.eth0.arp_ignore = 0\n'
-                                                           'net.ipv4.conf.lo.arp_ignore = 0\n'})
+    later = 'net.ipv4.conf.all.arp_ignore = 0\nnet.ipv4.conf.eth0.arp_ignore = 0\nnet.ipv4.conf.lo.arp_ignore = 0\n'
+    boot_case(fake_root, {'/etc/sysctl.d/99-local.conf': later})
     result, failed = run_module(lvs_dr_check, dict(args, fail_on_drift=True), fake_root)
     assert failed and not result['ok']
     assert ('at boot, effective arp_ignore on eth0 would be 0, expected 1: all=0 (/etc/sysctl.d/99-local.conf:1), '
@@ -154,4 +153,3 @@ def test_boot_check_can_be_switched_off(run_module, fake_root):
     realserver(fake_root)
     result, _failed = run_module(lvs_dr_check, dict(mode='realserver', boot_check=False), fake_root)
     assert result['ok'] and result['boot'] == [] and 'boot_files' not in result
-
