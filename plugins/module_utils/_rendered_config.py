@@ -34,8 +34,8 @@ def fix_mode(module, path, mode, group=None):
 def prepare(module, lint, render, redact=None, perms=None):
     """Lint and render ``config``; exit unchanged when ``path`` already holds the result.
 
-    Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None,
-    result dict with changed, content, validated, reloaded, warnings_lint and diff) when there is a change.
+    Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None, the new
+    content, result dict with changed, content, validated, reloaded, warnings_lint and diff) when there is a change.
     ``redact`` (text -> text) hides secrets in the result's content and diff; the file gets the real text.
     ``perms`` (mode, group or None): an unchanged file with other permissions gets these, and counts as changed.
     """
@@ -54,4 +54,4 @@ def prepare(module, lint, render, redact=None, perms=None):
         if perms:
             result['changed'] = fix_mode(module, path, *perms)
         module.exit_json(**result)
-    return old, result
+    return old, content, result

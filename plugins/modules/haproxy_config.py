@@ -148,8 +148,8 @@ def live_sockets(text):
 
 def run(module):
     params = module.params
-    old, result = prepare(module, lint, render, redact, file_mode(params['config']))
-    path, content = params['path'], render(params['config'], params['header'])
+    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']))
+    path = params['path']
     result['state_saved'] = False
     ok, output = validate(module, path, content)
     if not ok:

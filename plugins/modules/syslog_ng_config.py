@@ -116,8 +116,8 @@ def stage_and_check(module, syslog_ng, main_config, path, content):
 
 def run(module):
     params = module.params
-    old, result = prepare(module, lint, render)
-    path, content = params['path'], result['content']
+    old, content, result = prepare(module, lint, render)
+    path = params['path']
 
     syslog_ng = module.get_bin_path('syslog-ng', required=True)
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)

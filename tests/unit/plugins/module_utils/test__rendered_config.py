@@ -36,15 +36,15 @@ def render(config, header):
 def test_change_returns_previous_content_and_result(tmp_path):
     path = tmp_path / 'svc.cfg'
     path.write_text('old\n')
-    old, result = prepare(FakeModule(dict(config=dict(value=1), header='h', path=str(path))), lint, render)
-    assert old == 'old\n'
+    old, content, result = prepare(FakeModule(dict(config=dict(value=1), header='h', path=str(path))), lint, render)
+    assert old == 'old\n' and content == '# h\nvalue 1\n'
     assert result == dict(changed=True, content='# h\nvalue 1\n', validated=False, reloaded=False,
                           warnings_lint=['x: unused'], diff=dict(before_header=str(path), after_header=str(path),
                                                                  before='old\n', after='# h\nvalue 1\n'))
 
 
 def test_missing_file_is_a_change(tmp_path):
-    old, result = prepare(FakeModule(dict(config=dict(value=1), header='h', path=str(tmp_path / 'x'))), lint, render)
+    old, content, result = prepare(FakeModule(dict(config=dict(value=1), header='h', path=str(tmp_path / 'x'))), lint, render)
     assert old is None and result['diff']['before'] == ''
 
 
