@@ -20,6 +20,7 @@ LANGUAGES = {
     'systemd_paths': lambda value: _quote.systemd_path(value, listed=True),
     'systemd_exec': _quote.systemd_exec_arg,
     'systemd_calendar': _quote.systemd_calendar,
+    'systemd_run': _quote.systemd_run_word,
     'shell': _quote.shell_word,
 }
 

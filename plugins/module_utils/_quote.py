@@ -279,6 +279,13 @@ def systemd_exec_arg(value):
     return '"%s"' % _c_escape(value).replace('%', '%%').replace('$', '$$')
 
 
+def systemd_run_word(value):
+    """One word of a list-valued ``systemd-run --property`` (ReadWritePaths="-/a b" "/c"): double-quoted, with
+    ``\\`` and ``\"``. systemd-run expands no specifiers, so ``%`` stays as it is (unlike in a unit file)."""
+    value = text(value)
+    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
+
+
 def systemd_calendar(value):
     """An OnCalendar= expression: the characters systemd.time(7) uses, nothing else."""
     if not fullmatch(r'[A-Za-z0-9 *:,./~+-]{1,128}', value) or value != value.strip():

@@ -13,6 +13,7 @@ naive rendering this layer replaced is shown to fail the same check.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shlex
@@ -257,3 +258,33 @@ def test_systemd_reads_every_argument_and_value_back(box):
             assert shown.rstrip('\n') == description.strip(' \t'), name     # systemd trims blanks at the ends
     box.run('systemctl start opsnotes-diff-naive.service', check=False)
     assert box.run('test -e /var/tmp/sd/pwned', check=False).returncode == 0
+
+
+def test_systemd_run_reads_every_listed_path_back(box):
+    """The renewal runs under systemd-run with ReadWritePaths= from systemd_run_word: with /etc, /usr and /var
+    read-only (ProtectSystem=strict), the process can write into exactly the directories with hostile names."""
+    names = [v for v, _s in accepted(lambda v: _quote.systemd_run_word(_quote.abs_path('/var/tmp/sr/' + v)))
+             if '/' not in v and v not in ('.', '..')][:120]
+    assert len(names) > 60
+    paths = ['/var/tmp/sr/' + name for name in names]
+    box.write('/var/tmp/sr-paths.json', json.dumps(paths))
+    box.run("python3 -c 'import json, os; [os.makedirs(p, exist_ok=True) for p in json.load(open(\"/var/tmp/sr-paths.json\"))]'")
+    writer = ("python3 -c 'import json, sys\nfor p in json.load(open(\"/var/tmp/sr-paths.json\")):\n"
+              "    open(p + \"/ok\", \"w\").write(p)'")
+
+    def run(rendered):
+        return box.run('systemd-run --wait --pipe --quiet --collect --property=ProtectSystem=strict %s %s'
+                       % (shlex.quote('--property=ReadWritePaths=' + rendered), writer), check=False)
+    proc = run(' '.join(_quote.systemd_run_word('-' + path) for path in paths))
+    assert proc.returncode == 0, proc.stderr
+    written = json.loads(box.run("python3 -c 'import json; print(json.dumps([open(p + \"/ok\").read() for p in "
+                                 "json.load(open(\"/var/tmp/sr-paths.json\"))]))'").stdout)
+    assert written == paths
+    # Negative control: the paths joined as they are, unquoted. A name with a blank becomes two other paths: a
+    # relative one systemd-run refuses, or (with each half absolute) a writer failing on the read-only system.
+    blank = [path for path in paths if ' ' in path and not set('"\'\\') & set(path)]
+    assert blank
+    box.write('/var/tmp/sr-paths.json', json.dumps(blank))
+    proc = run(' '.join('-' + path for path in blank))
+    assert proc.returncode != 0, proc.stderr
+    assert b'Invalid ReadWritePaths' in proc.stderr or b'Read-only file system' in proc.stderr, proc.stderr

@@ -252,3 +252,35 @@ def systemd_path_list_word(text):
     if re.search(r'[ \t\n\r"\']', re.sub(r'\\.', '', text)):     # systemd's WHITESPACE, not Unicode's
         raise ValueError('more than one word, or a quote')
     return _c_unescape(text)
+
+
+def systemd_run_words(text):
+    """A list-valued ``systemd-run --property`` (extract_first_word with EXTRACT_UNQUOTE): blanks separate words,
+    single and double quotes group, a backslash takes the next character literally; no specifiers, no C escapes."""
+    words, cur, in_word, quote, index = [], [], False, None, 0
+    while index < len(text):
+        char = text[index]
+        if char == '\\' and index + 1 < len(text):
+            index += 1
+            cur.append(text[index])
+            in_word = True
+        elif quote:
+            if char == quote:
+                quote = None
+            else:
+                cur.append(char)
+        elif char in '"\'':
+            quote, in_word = char, True
+        elif char in ' \t\n\r':
+            if in_word:
+                words.append(''.join(cur))
+                cur, in_word = [], False
+        else:
+            cur.append(char)
+            in_word = True
+        index += 1
+    if quote:
+        raise ValueError('unbalanced quotes')
+    if in_word:
+        words.append(''.join(cur))
+    return words

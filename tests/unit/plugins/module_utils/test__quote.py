@@ -25,6 +25,7 @@ from reference_parsers import (
     syslog_ng_tokens,
     systemd_exec_word,
     systemd_path_list_word,
+    systemd_run_words,
     systemd_specifiers,
 )
 
@@ -67,6 +68,8 @@ LANGUAGES = [
      lambda v, r: '\n' not in r and systemd_specifiers(r) == v),
     ('systemd_exec', _quote.systemd_exec_arg, CONTROL.search, lambda v, r: systemd_exec_word(r) == v),
     ('shell', _quote.shell_word, lambda v: '\0' in v, bash_reads),
+    ('systemd_run', _quote.systemd_run_word, lambda v: v == '' or CONTROL.search(v),
+     lambda v, r: systemd_run_words('"-/x" %s "/y"' % r) == ['-/x', v, '/y']),
 ]
 
 
