@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme import sites_errors
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import hooks_errors, sites_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint as haproxy_lint
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
@@ -35,8 +35,13 @@ def haproxy_errors(config):
     return haproxy_lint(config)[0]
 
 
-def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_name='nginx_acme_key_types'):
-    return sites_errors(sites, key_types, var_name, key_var_name)
+def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_name='nginx_acme_key_types',
+                      deploy_hooks=None, hooks_var_name='nginx_acme_deploy_hooks'):
+    errors = sites_errors(sites, key_types, var_name, key_var_name)
+    if deploy_hooks is not None:
+        names = [site.get('name') for site in sites if isinstance(site, dict)] if isinstance(sites, list) else []
+        errors += hooks_errors(deploy_hooks, names, hooks_var_name)
+    return errors
 
 
 def _suffixed(suffix):

@@ -116,6 +116,45 @@ def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_k
     return errors
 
 
+def hooks_errors(hooks, site_names, var='nginx_acme_deploy_hooks'):
+    """Problems with the deploy hooks: [{command: [/program, args...], sites: [names], writable: [paths]}]."""
+    if not isinstance(hooks, list):
+        return ['%s: must be a list of hooks ({command: [/program, args...], sites, writable})' % var]
+    errors = []
+    for index, hook in enumerate(hooks):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(hook, dict):
+            errors.append('%s: must be a dict with command (and optionally sites, writable)' % where)
+            continue
+        unknown = sorted(set(hook) - {'command', 'sites', 'writable'})
+        if unknown:
+            errors.append('%s: unknown keys %s' % (where, ', '.join(unknown)))
+        command = hook.get('command')
+        if not isinstance(command, list) or not command or not all(isinstance(w, (str, int)) for w in command) \
+                or any(isinstance(w, bool) for w in command):
+            errors.append('%s.command: %r must be a non-empty list of words (the program, then its arguments; '
+                          'no shell)' % (where, command))
+        else:
+            errors.extend(_quote.errors('%s.command[0]' % where, _quote.abs_path, command[0]))
+            for w_index, word in enumerate(command):
+                errors.extend(_quote.errors('%s.command[%d]' % (where, w_index), _quote.shell_word, word))
+        sites = hook.get('sites', [])
+        if not isinstance(sites, list):
+            errors.append('%s.sites: %r must be a list of site names' % (where, sites))
+        else:
+            errors.extend('%s.sites[%d]: %r is not a site of nginx_acme_sites' % (where, s_index, site)
+                          for s_index, site in enumerate(sites) if site not in site_names)
+        writable = hook.get('writable', [])
+        if not isinstance(writable, list):
+            errors.append('%s.writable: %r must be a list of paths' % (where, writable))
+        else:
+            for w_index, path in enumerate(writable):
+                # Written in the renewal unit (ReadWritePaths=) and passed to systemd-run.
+                errors.extend(_quote.errors('%s.writable[%d]' % (where, w_index), _quote.systemd_path, path)
+                              or _quote.errors('%s.writable[%d]' % (where, w_index), _quote.systemd_run_word, path))
+    return errors
+
+
 # --- HTTP probes of the challenge location ---------------------------------------------------------------------
 
 def http_get(host, port, path, host_header, timeout):
@@ -139,6 +178,9 @@ def explain_token_miss(status, headers, body, webroot):
     if status in (301, 302, 303, 307, 308):
         return ('HTTP %d redirect to %s instead of the token: the port-80 server has no '
                 'location ^~ %s (or it does not come first)' % (status, headers.get('location', '?'), CHALLENGE_PREFIX))
+    if status == 404 and webroot is None:
+        return ('HTTP 404: no stateless answer at %s (a webroot-only challenge location, or another server block '
+                'answers for this name)' % CHALLENGE_PREFIX)
     if status == 404:
         return ('HTTP 404: the server does not serve %s at %s (wrong alias/root, or another server block '
                 'answers for this name)' % (webroot, CHALLENGE_PREFIX))

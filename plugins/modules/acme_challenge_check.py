@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: acme_challenge_check
-short_description: Prove that an ACME http-01 challenge placed in a webroot is served for each domain
+short_description: Prove that each domain answers ACME http-01 challenges, from a webroot or stateless
 version_added: 0.1.0
 author: Opsnotes Edge maintainers (@opsnotes)
 description:
@@ -20,9 +20,13 @@ description:
     webroot for the duration of the probe, and any response that contains it is a failure."
   - Each domain gets a structured result with the HTTP status and, when it fails, the reason in words
     (a redirect means the challenge location is missing, a 404 means it points elsewhere).
+  - "With O(thumbprint), also asks for random tokens that exist nowhere and expects the stateless answer
+    C(<token>.<thumbprint>) (RFC 8555 8.3). This writes nothing, so it also runs in check mode and through a balancer
+    or a VIP, the address the CA would use: each of O(stateless_probes) requests may reach another host behind it."
   - The token and the canary are always removed; the module reports C(changed=false).
-  - "In check mode it writes nothing on the host: it asks for a token that does not exist, and a C(404) shows that
-    the location exists and reads a directory (a redirect still fails with its reason); traversal is not probed."
+  - "In check mode it writes nothing on the host: it asks for a token that does not exist, and a C(404) (or, with
+    O(thumbprint), the stateless answer) shows that the location exists (a redirect still fails with its reason);
+    traversal is not probed."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
@@ -33,9 +37,17 @@ options:
     elements: str
     required: true
   webroot:
-    description: The directory the challenge location serves (the nginx C(alias) target).
+    description:
+      - The directory the challenge location serves (the nginx C(alias) or C(root)). Without it only the stateless
+        answer is probed (O(thumbprint) is then required).
     type: path
-    required: true
+  thumbprint:
+    description: The RFC 7638 thumbprint of the ACME account key; probe the stateless answer with it.
+    type: str
+  stateless_probes:
+    description: How many random tokens to ask for per domain with O(thumbprint).
+    type: int
+    default: 3
   address:
     description:
       - Connect to this address instead of resolving each domain; the domain is still sent as the C(Host) header.
@@ -62,6 +74,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Dry-run the stateless answer through the VIP the CA reaches, as often as it takes to meet every host
+  opsnotes.edge.acme_challenge_check:
+    domains: [www.example.org]
+    thumbprint: "{{ certs.account_thumbprint }}"
+    address: 192.0.2.10
+    stateless_probes: 6
+
 - name: Prove the challenge location works for every name, through the local nginx
   opsnotes.edge.acme_challenge_check:
     domains: [www.example.org, example.org]
@@ -96,8 +115,12 @@ domains:
       description: Why the domain failed, empty when it passed (in check mode, what was not proven).
       type: str
     token_written:
-      description: Whether a token was written (false in check mode).
+      description: Whether a token was written (false in check mode or without O(webroot)).
       type: bool
+    stateless:
+      description: The stateless probes, each with its URL, status and whether the answer was the key authorization.
+      type: list
+      elements: dict
     traversal:
       description: The traversal paths probed, each with its status and whether the canary leaked.
       type: list
@@ -123,6 +146,7 @@ import secrets
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme import CHALLENGE_PREFIX, explain_token_miss, http_get
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import key_authorization
 
 TRAVERSALS = (
     '/.well-known/acme-challenge../{canary}',        # alias without the trailing slash on the location
@@ -166,14 +190,42 @@ def check_token(params, domain, webroot, read_only=False):
         if not read_only:
             remove(token_file)
     entry['status'] = status
+    stateless = params['thumbprint'] and key_authorization(token, params['thumbprint'])
     if read_only and status == 404:
         entry['ok'] = True
         entry['reason'] = 'not proven with a token (check mode writes nothing): an absent token gets a 404'
+    elif read_only and stateless and status == 200 and body.strip() == stateless:
+        entry['ok'] = True
+        entry['reason'] = 'not proven with a token file (check mode writes nothing): an absent token gets the ' \
+                          'stateless answer'
     elif status == 200 and body.strip() == token:
         entry['ok'] = True
     else:
         entry['reason'] = explain_token_miss(status, headers, body, webroot)
     return entry
+
+
+def probe_stateless(params, domain):
+    """Ask for random tokens nobody wrote: a stateless server answers each with its key authorization."""
+    target = params['address'] or domain
+    probes = []
+    for _index in range(params['stateless_probes']):
+        token = secrets.token_urlsafe(32)
+        path = CHALLENGE_PREFIX + token
+        row = dict(url='http://%s:%d%s' % (domain, params['port'], path), status=None, ok=False, reason='')
+        expected = key_authorization(token, params['thumbprint'])
+        try:
+            status, headers, body = http_get(target, params['port'], path, domain, params['timeout'])
+        except (OSError, ValueError) as exc:
+            row['reason'] = 'could not fetch %s from %s:%d: %s' % (path, target, params['port'], exc)
+        else:
+            row['status'] = status
+            row['ok'] = status == 200 and body.strip() == expected
+            if not row['ok']:
+                row['reason'] = ('the stateless answer is not "<token>.%s": %s'
+                                 % (params['thumbprint'], explain_token_miss(status, headers, body, None)))
+        probes.append(row)
+    return probes
 
 
 def probe_traversal(params, domain, canary_name, canary_text):
@@ -192,12 +244,14 @@ def probe_traversal(params, domain, canary_name, canary_text):
 
 def run(module):
     params = module.params
-    webroot = params['webroot'].rstrip('/') or '/'
-    if not os.path.isdir(webroot):
+    if not params['webroot'] and not params['thumbprint']:
+        module.fail_json(msg='set webroot, thumbprint or both', ok=False, domains=[], failures=[])
+    webroot = (params['webroot'].rstrip('/') or '/') if params['webroot'] else None
+    if webroot and not os.path.isdir(webroot):
         module.fail_json(msg='webroot %s does not exist' % webroot, ok=False, domains=[], failures=[])
     canary_name = canary_text = canary_path = None
     # Check mode changes nothing on the host: no token, no canary (so no traversal probe either).
-    if params['traversal_probe'] and not module.check_mode:
+    if webroot and params['traversal_probe'] and not module.check_mode:
         canary_name = '.opsnotes-canary-' + secrets.token_hex(8)
         canary_text = 'opsnotes-canary-' + secrets.token_hex(16)
         canary_path = os.path.join(os.path.dirname(webroot), canary_name)
@@ -206,7 +260,18 @@ def run(module):
         if canary_path:
             write_file(canary_path, canary_text)
         for domain in params['domains']:
-            entry = check_token(params, domain, webroot, read_only=module.check_mode)
+            if webroot:
+                entry = check_token(params, domain, webroot, read_only=module.check_mode)
+            else:
+                entry = dict(domain=domain, ok=True, status=None, reason='', traversal=[], token_written=False,
+                             url='')
+            entry['stateless'] = probe_stateless(params, domain) if params['thumbprint'] else []
+            misses = [p['reason'] for p in entry['stateless'] if not p['ok']]
+            if misses:
+                entry['ok'] = False
+                entry['status'] = entry['status'] or entry['stateless'][0]['status']
+                entry['reason'] = '; '.join(filter(None, [entry['reason'], '%d of %d stateless probes failed: %s'
+                                                          % (len(misses), len(entry['stateless']), misses[0])]))
             if canary_path:
                 entry['traversal'] = probe_traversal(params, domain, canary_name, canary_text)
                 leaks = [p['path'] for p in entry['traversal'] if p['leaked']]
@@ -219,7 +284,7 @@ def run(module):
         if canary_path:
             remove(canary_path)
     failures = ['%s: %s' % (e['domain'], e['reason']) for e in results if not e['ok']]
-    if module.check_mode:
+    if module.check_mode and webroot:
         module.warn('check mode: no token or canary was written, so the challenge location was only probed with '
                     'an absent token and traversal was not probed')
     result = dict(changed=False, ok=not failures, domains=results, failures=failures)
@@ -232,7 +297,9 @@ def build_module():
     return AnsibleModule(
         argument_spec=dict(
             domains=dict(type='list', elements='str', required=True),
-            webroot=dict(type='path', required=True),
+            webroot=dict(type='path'),
+            thumbprint=dict(type='str', no_log=False),
+            stateless_probes=dict(type='int', default=3),
             address=dict(type='str'),
             port=dict(type='int', default=80),
             timeout=dict(type='float', default=5),

@@ -22,6 +22,11 @@ def test_nginx_acme_errors_filter():
     assert errors([{'name': 's', 'domains': ['*.example.org']}], ['rsa'])[0].startswith(
         "nginx_acme_sites[0].domains[0]: '*.example.org' is a wildcard")
     assert errors([], ['rsa'], key_var_name='kt') == [] and errors([], [], key_var_name='kt')[0].startswith('kt: ')
+    # The deploy hooks are checked with the sites they name.
+    sites = [{'name': 'shop', 'domains': ['shop.example.org']}]
+    assert errors(sites, ['rsa'], deploy_hooks=[{'command': ['/usr/bin/true'], 'sites': ['shop']}]) == []
+    assert errors(sites, ['rsa'], deploy_hooks=[{'command': ['/usr/bin/true'], 'sites': ['blog']}]) == [
+        "nginx_acme_deploy_hooks[0].sites[0]: 'blog' is not a site of nginx_acme_sites"]
 
 
 def test_value_errors_types_and_full_matches():

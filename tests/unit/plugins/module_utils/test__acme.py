@@ -181,3 +181,30 @@ def test_load_chain_keeps_file_order(pki):
     _key, leaf = pki.leaf('rsa', ['a.example.org'])
     assert [c.subject for c in _acme.load_chain(pem(leaf, pki.inter, pki.root))] == [
         leaf.subject, pki.inter.subject, pki.root.subject]
+
+
+@pytest.mark.parametrize('hooks, fragment', [
+    ([{'command': ['/usr/local/bin/push', '--site', "a b'; reboot"], 'sites': ['s'], 'writable': ['/var/lib/x y']}],
+     None),                                                          # any word is one word: no shell
+    ('/bin/true', 'nginx_acme_deploy_hooks: must be a list of hooks'),
+    (['/bin/true'], 'nginx_acme_deploy_hooks[0]: must be a dict with command'),
+    ([{'command': 'systemctl reload haproxy'}],
+     "nginx_acme_deploy_hooks[0].command: 'systemctl reload haproxy' must be a non-empty list"),
+    ([{'command': []}], 'must be a non-empty list of words'),
+    ([{'command': [True]}], 'must be a non-empty list of words'),
+    ([{'command': ['systemctl', 'reload']}],
+     "nginx_acme_deploy_hooks[0].command[0]: 'systemctl' must be an absolute path"),
+    ([{'command': ['/bin/echo', 'a\x00b']}], 'command[1]: '),
+    ([{'command': ['/bin/true'], 'sites': 's'}], "sites: 's' must be a list of site names"),
+    ([{'command': ['/bin/true'], 'sites': ['t']}], "sites[0]: 't' is not a site of nginx_acme_sites"),
+    ([{'command': ['/bin/true'], 'writable': ['relative']}], "writable[0]: 'relative' must be an absolute path"),
+    ([{'command': ['/bin/true'], 'writable': ['/srv/a\nb']}], 'writable[0]: '),
+    ([{'command': ['/bin/true'], 'writable': '/srv'}], "writable: '/srv' must be a list of paths"),
+    ([{'command': ['/bin/true'], 'shell': True}], 'nginx_acme_deploy_hooks[0]: unknown keys shell'),
+])
+def test_hooks_errors(hooks, fragment):
+    errors = _acme.hooks_errors(hooks, ['s'])
+    if fragment is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and fragment in errors[0], errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import urllib.parse
 
 import pytest
@@ -14,6 +15,7 @@ from httpd import QuietHandler, serving
 from ansible_collections.opsnotes.edge.plugins.modules import acme_challenge_check
 
 PREFIX = '/.well-known/acme-challenge'
+THUMB = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
 
 
 class Nginxish(QuietHandler):
@@ -26,6 +28,17 @@ class Nginxish(QuietHandler):
         path = urllib.parse.unquote(self.path)
         if server.mode == 'missing':
             return self.reply(301, b'', {'Location': 'https://%s%s' % (self.headers['Host'], self.path)})
+        if server.mode in ('stateless', 'balanced') and path.startswith(PREFIX + '/'):
+            # nginx's stateless location: a token file wins, else "<token>.<thumbprint>". 'balanced': every other
+            # request reaches a host with another account (a balancer in front of hosts that share no key).
+            token = path[len(PREFIX) + 1:]
+            server.count += 1
+            if not re.fullmatch(r'[-_A-Za-z0-9]+', token):     # the regex location: nothing else names a file
+                return self.reply(404, b'not found')
+            if os.path.exists(os.path.join(server.webroot, token)):
+                return self.send_file(os.path.join(server.webroot, token))
+            other = server.mode == 'balanced' and server.count % 2 == 0
+            return self.reply(200, ('%s.%s' % (token, 'other-account' if other else THUMB)).encode())
         if server.mode == 'ok' and path.startswith(PREFIX + '/'):
             rel = path[len(PREFIX) + 1:]
             target = posixpath.normpath(posixpath.join('/', rel)).lstrip('/')  # nginx normalises, stays inside
@@ -47,7 +60,7 @@ def server(tmp_path):
     webroot = tmp_path / 'acme' / 'challenges'
     webroot.mkdir(parents=True)
     with serving(Nginxish) as httpd:
-        httpd.mode, httpd.webroot, httpd.seen = 'ok', str(webroot), []
+        httpd.mode, httpd.webroot, httpd.seen, httpd.count = 'ok', str(webroot), [], 0
         yield httpd
 
 
@@ -124,3 +137,57 @@ def test_connection_refused_is_a_reason(run_module, server, tmp_path):
 def test_missing_webroot(run_module, tmp_path):
     result, failed = run_module(acme_challenge_check, dict(domains=['a.example.org'], webroot=str(tmp_path / 'nope')))
     assert failed and 'does not exist' in result['msg']
+
+
+def test_stateless_answer_passes_with_or_without_a_webroot(run_module, server):
+    server.mode = 'stateless'
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB))
+    assert not failed and result['ok'], result['failures']
+    assert all(d['token_written'] and len(d['stateless']) == 3 and all(p['ok'] for p in d['stateless'])
+               for d in result['domains'])
+    # Without a webroot (through a VIP, from anywhere): nothing written, only the stateless probes.
+    result, failed = run_module(acme_challenge_check, dict(args(server, thumbprint=THUMB, stateless_probes=4),
+                                                           webroot=None))
+    assert not failed and result['ok'] and leftovers(server) == []
+    assert all(not d['token_written'] and len(d['stateless']) == 4 for d in result['domains'])
+    # Every probe asks for a fresh random token.
+    tokens = [path for path in server.seen if re.fullmatch(PREFIX + '/[-_A-Za-z0-9]+', path)]
+    assert len(tokens) == 2 * (1 + 3) + 2 * 4
+    assert len(set(tokens)) == len(tokens)
+
+
+def test_stateless_probes_fail_on_a_wrong_thumbprint_a_mixed_balancer_or_a_webroot_only_server(run_module, server):
+    server.mode = 'stateless'
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint='x' * 43, webroot=None,
+                                                           fail_on_error=False))
+    assert not failed and not result['ok']
+    assert 'stateless probes failed' in result['failures'][0] and 'x' * 43 in result['failures'][0]
+    server.mode = 'balanced'
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB, webroot=None,
+                                                           domains=['a.example.org'], stateless_probes=2))
+    assert failed and '1 of 2 stateless probes failed' in result['msg']
+    server.mode = 'ok'                                   # the webroot-only location: tokens nobody wrote are 404
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB, webroot=None))
+    assert failed and 'no stateless answer' in result['msg']
+    assert all(d['status'] == 404 for d in result['domains'])
+
+
+def test_stateless_probes_run_in_check_mode(run_module, server, monkeypatch):
+    written = []
+    monkeypatch.setattr(acme_challenge_check, 'write_file', lambda path, text: written.append(path))
+    server.mode = 'stateless'
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB, webroot=None), check_mode=True)
+    assert not failed and result['ok'] and written == []
+    assert all(p['ok'] for d in result['domains'] for p in d['stateless'])
+    # With the webroot too: the absent token gets the stateless answer, not a 404, and that is the proof.
+    result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB), check_mode=True)
+    assert not failed and result['ok'] and written == []
+    assert all(d['status'] == 200 and 'stateless answer' in d['reason'] for d in result['domains'])
+    # Without the thumbprint, the same answer is not the token: it fails.
+    result, failed = run_module(acme_challenge_check, args(server, fail_on_error=False), check_mode=True)
+    assert not result['ok'] and 'the body is not the token' in result['failures'][0]
+
+
+def test_needs_a_webroot_or_a_thumbprint(run_module):
+    result, failed = run_module(acme_challenge_check, dict(domains=['a.example.org']))
+    assert failed and result['msg'] == 'set webroot, thumbprint or both'
