@@ -1,18 +1,21 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
 """nginx_acme, proven against a live Pebble ACME server: real issuance of RSA and ECDSA certificates on two web
-hosts (web2's only through the challenge group), what nginx serves to each kind of client, the challenge check
-and its negative controls, forced renewal by the playbook and renewal by the systemd timer alone."""
+hosts behind a round-robin balancer (the CA validates each order on whichever host the balancer picks), what nginx
+serves to each kind of client, the challenge check and its negative controls, forced renewal by the playbook, and
+the renewal unit alone renewing on both hosts five times in a row, with the webroot-only mode as negative control."""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
+import time
 
 import helpers
 import pytest
 
-CA, WEB1, WEB2 = 'opsnotes-acme-ca', 'opsnotes-acme-web1', 'opsnotes-acme-web2'
+CA, LB, WEB1, WEB2 = 'opsnotes-acme-ca', 'opsnotes-acme-lb', 'opsnotes-acme-web1', 'opsnotes-acme-web2'
 JOURNAL_HOSTS = [WEB1, WEB2]
 CONF = '/etc/nginx/conf.d/opsnotes-acme.conf'
 SITES = {'shop': ['shop.test', 'www.shop.test'], 'blog': ['blog.test']}
@@ -51,7 +54,34 @@ def challenge_check(name, site='shop', **extra):
     webroot = '/srv/acme-blog/challenges' if site == 'blog' else '/var/lib/opsnotes-acme/challenges'
     args = dict(domains=SITES[site], webroot=webroot, address='127.0.0.1', fail_on_error=False)
     args.update(extra)
-    return helpers.ansible_host(name).ansible('opsnotes.edge.acme_challenge_check', json.dumps(args), check=False)
+    return helpers.ansible_host(name).ansible('opsnotes.edge.acme_challenge_check',
+                                              json.dumps({k: v for k, v in args.items() if v is not None}),
+                                              check=False)
+
+
+def thumbprint(name):
+    result = cert_check(name, probe=False, account_key='%s/account.key' % CERT_DIR)
+    return result['account_thumbprint']
+
+
+def dry_run_through_the_balancer(name, site='shop'):
+    """What the CA sees: random tokens for every name, fetched through the balancer (it alternates hosts)."""
+    return challenge_check(name, site, webroot=None, address=ip_of(LB), thumbprint=thumbprint(name),
+                           stateless_probes=4)
+
+
+def renew_unit(name, force=False):
+    """Start the renewal unit alone, as its timer does; returns (rc, the journal of that run)."""
+    h = helpers.host(name)
+    cursor = h.check_output('journalctl -n 0 --show-cursor --no-pager | tail -n 1').replace('-- cursor: ', '')
+    if force:
+        h.check_output('echo RENEW_ARGS=--force > /etc/default/opsnotes-acme-renew')
+    try:
+        run = h.run('systemctl start opsnotes-acme-renew.service')
+    finally:
+        h.check_output('rm -f /etc/default/opsnotes-acme-renew')
+    log = h.run('journalctl -u opsnotes-acme-renew.service --no-pager --after-cursor %s' % shlex.quote(cursor)).stdout
+    return run.rc, log
 
 
 def serials(name):
@@ -78,6 +108,13 @@ def test_keys_are_root_only(name):
         f = h.file(path)
         assert f.user == 'root' and f.mode == 0o600, path
     assert h.file(CERT_DIR).mode == 0o700
+
+
+def test_the_hosts_behind_the_balancer_share_one_account_key():
+    sums = {name: helpers.host(name).check_output('sha256sum %s/account.key' % CERT_DIR).split()[0]
+            for name in (WEB1, WEB2)}
+    assert sums[WEB1] == sums[WEB2]
+    assert thumbprint(WEB1) == thumbprint(WEB2) and len(thumbprint(WEB1)) == 43
 
 
 @pytest.mark.parametrize('cipher, algorithm', [('ECDHE-ECDSA-AES256-GCM-SHA384', 'id-ecPublicKey'),
@@ -118,23 +155,22 @@ def test_challenge_check_passes(site):
     assert all(len(d['traversal']) == 4 and not any(p['leaked'] for p in d['traversal']) for d in result['domains'])
 
 
-def edit_config(name, python_expr):
-    """Apply a text change to the live config and reload nginx; returns a function that restores it."""
+def edit_config(name, transform):
+    """Apply ``transform`` (text -> text) to the live config and reload nginx; returns a function that restores it."""
     h = helpers.host(name)
     original = h.file(CONF).content_string
-    h.check_output("python3 -c 'import sys; p=sys.argv[1]; t=open(p).read(); open(p, \"w\").write(%s)' %s"
-                   % (python_expr, CONF))
-    h.check_output('nginx -t -q && systemctl reload nginx')
 
-    def restore():
-        h.check_output("python3 -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])' %s %s",
-                       CONF, original)
+    def write(text):
+        h.check_output("python3 -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])' %s %s", CONF, text)
         h.check_output('nginx -t -q && systemctl reload nginx')
-    return restore
+    changed = transform(original)
+    assert changed != original
+    write(changed)
+    return lambda: write(original)
 
 
 def test_challenge_check_fails_when_the_location_is_missing():
-    restore = edit_config(WEB1, 't.replace("location ^~ /.well-known/acme-challenge/", "location /unused-acme/")')
+    restore = edit_config(WEB1, lambda t: t.replace('location ^~ /.well-known/acme-challenge/', 'location /unused-acme/'))
     try:
         result = challenge_check(WEB1)
     finally:
@@ -146,9 +182,11 @@ def test_challenge_check_fails_when_the_location_is_missing():
 
 
 def test_challenge_check_catches_alias_traversal():
-    """Negative control: the location without its trailing slash serves files next to the webroot."""
-    restore = edit_config(WEB1, 't.replace("location ^~ /.well-known/acme-challenge/", '
-                                '"location ^~ /.well-known/acme-challenge")')
+    """Negative control: the classic location without its trailing slash, with alias, serves files next to the
+    webroot (the role's stateless location names files only by a base64url token, so it cannot)."""
+    vulnerable = 'location ^~ /.well-known/acme-challenge { alias /var/lib/opsnotes-acme/challenges/; }'
+    restore = edit_config(WEB1, lambda t: re.sub(r'location \^~ /\.well-known/acme-challenge/ \{.*?\n    \}\n',
+                                                 lambda m: vulnerable + '\n', t, count=1, flags=re.S))
     try:
         result = challenge_check(WEB1)
     finally:
@@ -157,6 +195,54 @@ def test_challenge_check_catches_alias_traversal():
     leaked = [p['path'] for p in result['domains'][0]['traversal'] if p['leaked']]
     assert any(p.startswith('/.well-known/acme-challenge../') for p in leaked)
     assert 'readable through' in result['failures'][0]
+    assert challenge_check(WEB1)['ok']
+
+
+@pytest.mark.parametrize('name', [WEB1, WEB2])
+def test_the_stateless_answer_reaches_the_ca_through_the_balancer(name):
+    def from_balancer():
+        return {web: int(helpers.host(web).run('grep -c "^%s .*acme-challenge" /var/log/nginx/access.log'
+                                               % ip_of(LB).replace('.', '\\.')).stdout.strip() or 0)
+                for web in (WEB1, WEB2)}
+    before = from_balancer()
+    result = dry_run_through_the_balancer(name)
+    assert result['ok'], result['failures']
+    assert all(len(d['stateless']) == 4 and all(p['ok'] for p in d['stateless']) for d in result['domains'])
+    # The balancer alternated: the probes met both hosts, and both answered for an account they share.
+    after = from_balancer()
+    assert all(after[web] > before[web] for web in (WEB1, WEB2)), (before, after)
+
+
+def test_check_mode_on_the_converged_hosts_passes_and_changes_nothing():
+    """--check --diff after converge: the verify tasks (challenge, dry-run through the balancer, certificates,
+    timer) pass read-only, nothing is reported changed, and the hosts are as before."""
+    snapshot = 'find /etc/ssl/opsnotes-acme /etc/nginx /srv -type f -print0 | sort -z | xargs -0 md5sum; ' \
+               'systemctl show -p MainPID nginx'
+    before = {name: helpers.host(name).check_output(snapshot) for name in (WEB1, WEB2)}
+    run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--check', '--diff')
+    assert run.returncode == 0, run.stdout[-4000:]
+    plain = re.sub(r'\x1b\[[0-9;]*m', '', run.stdout)             # molecule forces colours
+    recap = re.findall(r'(opsnotes-acme-web\d)\s*: ok=\d+\s+changed=(\d+)', plain)
+    assert sorted(recap) == [(WEB1, '0'), (WEB2, '0')], recap
+    assert {name: helpers.host(name).check_output(snapshot) for name in (WEB1, WEB2)} == before
+
+
+def test_a_run_repairs_drift_between_the_files_and_what_nginx_serves():
+    """A certificate file replaced without a reload (here: a renewal, then the old file put back): nginx serves
+    another certificate than the file holds. The check sees it; the next run reloads nginx (after nginx -t)."""
+    h, cert = helpers.host(WEB2), '%s/shop/ecdsa.fullchain.pem' % CERT_DIR
+    h.check_output('cp %s /root/shop-ecdsa.pem && /usr/local/sbin/opsnotes-acme-renew shop/ecdsa' % cert)
+    for _attempt in range(20):                  # systemctl reload returns before nginx has read the new files
+        if cert_check(WEB2)['ok']:
+            break
+        time.sleep(0.5)
+    h.check_output('cp /root/shop-ecdsa.pem %s' % cert)
+    drift = cert_check(WEB2)
+    assert not drift['ok'] and any('not the certificate in the file' in f for f in drift['failures']), drift
+    run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB2)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result = cert_check(WEB2)
+    assert result['ok'], result['failures']
 
 
 def test_forced_renewal_reissues_and_nginx_serves_the_new_certificates():
@@ -170,33 +256,62 @@ def test_forced_renewal_reissues_and_nginx_serves_the_new_certificates():
         assert all(after[k] != before[name][k] for k in after), (before[name], after)
 
 
-def test_the_timer_renews_without_a_playbook_run():
-    h = helpers.host(WEB1)
-    assert h.service('opsnotes-acme-renew.timer').is_enabled
-    assert h.check_output('systemctl is-active opsnotes-acme-renew.timer') == 'active'
-    # Nothing is due: the service runs and renews nothing.
-    before = serials(WEB1)
-    h.check_output('systemctl start opsnotes-acme-renew.service')
-    assert serials(WEB1) == before
-    # Forced through the unit's environment file, as an operator would.
-    h.check_output('echo RENEW_ARGS=--force > /etc/default/opsnotes-acme-renew')
+def test_the_unit_alone_renews_on_each_host_five_times_behind_the_balancer():
+    """No playbook: the timer's unit re-issues missing (odd rounds) or forced (even rounds) certificates on each web
+    host, every order validated through the balancer, and nginx serves the new ones at once."""
+    for name in (WEB1, WEB2):
+        h = helpers.host(name)
+        assert h.service('opsnotes-acme-renew.timer').is_enabled
+        assert h.check_output('systemctl is-active opsnotes-acme-renew.timer') == 'active'
+        # Nothing is due: the unit runs and changes nothing.
+        before = serials(name)
+        rc, log = renew_unit(name)
+        assert rc == 0 and 'renewed: 0, failed: 0' in log, log
+        assert serials(name) == before
+    for round_ in range(1, 6):
+        for name in (WEB1, WEB2):
+            h, before = helpers.host(name), serials(name)
+            if round_ % 2:
+                h.check_output('rm -f %s/shop/rsa.fullchain.pem %s/blog/ecdsa.fullchain.pem' % (CERT_DIR, CERT_DIR))
+            rc, log = renew_unit(name, force=not round_ % 2)
+            assert rc == 0, (round_, name, log)
+            assert ('renewed: 2, failed: 0' if round_ % 2 else 'renewed: 4, failed: 0') in log, (round_, name, log)
+            result = cert_check(name)
+            assert result['ok'], (round_, name, result['failures'])   # chain valid, and served == file
+            after = {(c['name'], c['key_type']): c['serial'] for c in result['certificates']}
+            renewed = {k for k in after if after[k] != before[k]}
+            assert renewed == ({('shop', 'rsa'), ('blog', 'ecdsa')} if round_ % 2 else set(after)), (round_, name)
+
+
+def test_the_webroot_mode_fails_behind_the_balancer():
+    """Negative control: the same unit with the old webroot-only answer. The token file is on one host, and the
+    balancer sends the CA (or acme-tiny's own check) to the other: the renewal fails, naming the site and why,
+    and the old certificate stays. The dry-run through the balancer sees it too."""
+    webroot_mode = json.dumps({'nginx_acme_challenge_mode': 'webroot'})
+    run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '-e', webroot_mode)
+    assert run.returncode == 0, run.stdout[-4000:]
     try:
-        run = h.run('systemctl start opsnotes-acme-renew.service')
+        dry = dry_run_through_the_balancer(WEB1)
+        assert not dry['ok'] and 'no stateless answer' in dry['failures'][0]
+        before = serials(WEB1)
+        rc, log = renew_unit(WEB1, force=True)
+        assert rc != 0, log
+        assert 'renewal of shop (rsa) failed: ValueError' in log and 'the previous certificate stays' in log, log
+        assert serials(WEB1)[('shop', 'rsa')] == before[('shop', 'rsa')]
+        assert cert_check(WEB1)['ok']                    # still a valid certificate, served
     finally:
-        h.check_output('rm -f /etc/default/opsnotes-acme-renew')
-    log = h.run('journalctl -u opsnotes-acme-renew.service --no-pager -n 20').stdout
-    assert run.rc == 0, log
-    assert 'renewed: 4, failed: 0' in log
-    result = cert_check(WEB1)
-    assert result['ok'], result['failures']           # valid chain, and nginx was reloaded onto the new files
-    after = {(c['name'], c['key_type']): c['serial'] for c in result['certificates']}
-    assert all(after[k] != before[k] for k in after)
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml')
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert dry_run_through_the_balancer(WEB1)['ok']
+    rc, log = renew_unit(WEB1, force=True)
+    assert rc == 0 and 'renewed: 4, failed: 0' in log, log
 
 
 def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
     """A certificate that exists but is unusable, and no working CA: the run fails naming the site, the live
     configuration (the last that worked) stays, https keeps being served and port 80 never serves the site in clear.
-    A new site without any certificate answers 503 on port 80. The next good run repairs everything."""
+    A new site without any certificate answers 503 on port 80, the challenge excepted. The next good run repairs
+    everything."""
     h, web1 = helpers.host(WEB1), ip_of(WEB1)
     cert = '%s/shop/rsa.fullchain.pem' % CERT_DIR
     h.check_output('cp %s /root/shop-rsa.pem && echo "not a certificate" > %s' % (cert, cert))
@@ -213,9 +328,12 @@ def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
                       '--resolve new.test:80:%s -o /dev/null -w "%%{http_code}" %s %s'
                       % (ROOT_PEM, web1, web1, web1, ' '.join(flags), shlex.quote(url))).stdout
     try:
-        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', unreachable)
-        assert run.returncode != 0
-        assert 'shop rsa' in run.stdout and 'Order the certificates that are due' in run.stdout, run.stdout[-3000:]
+        rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', unreachable)
+        assert rc != 0
+        # The run names the site and the CA's answer, and the previous certificate stays.
+        assert [(task.split(' : ')[-1], 'renewal of shop (rsa) failed' in msg and 'previous certificate' in msg)
+                for _host, task, msg in failures] == [
+            ('Report the certificates that could not be issued | nginx_acme', True)], failures
         assert h.check_output('md5sum %s; systemctl show -p MainPID nginx' % CONF) == before
         assert curl('https://shop.test/') == '200'           # still served, from the certificate nginx loaded
         assert curl('http://shop.test/cart') == '301'        # never the site in clear
@@ -223,10 +341,11 @@ def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
         with_new = json.dumps({'nginx_acme_directory_url': no_ca,
                                'nginx_acme_sites': sites + [dict(name='new', domains=['new.test'], root='/srv/blog')]})
         h.check_output('cp /root/shop-rsa.pem %s' % cert)
-        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', with_new)
-        assert run.returncode != 0 and 'new rsa' in run.stdout, run.stdout[-3000:]
+        rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e', with_new)
+        assert rc != 0 and any('renewal of new (rsa) failed' in msg for _h, _t, msg in failures), failures
         assert curl('http://new.test/') == '503'
-        assert curl('http://new.test/.well-known/acme-challenge/absent-token') == '404'
+        # Any token gets the stateless answer: the site's port 80 is ready for its first order.
+        assert curl('http://new.test/.well-known/acme-challenge/absent-token') == '200'
     finally:
         h.run('test -s /root/shop-rsa.pem && cp /root/shop-rsa.pem %s' % cert)
         run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1)

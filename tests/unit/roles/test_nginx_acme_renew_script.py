@@ -1,32 +1,42 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The renewal script's rule for "due" (bash, run by the timer) agrees with the playbook's (acme_certificate_check),
-run by bash on real certificates of several lifetimes."""
+"""The renewal script, run by bash: its rule for "due" agrees with the playbook's (acme_certificate_check) on real
+certificates of several lifetimes, and the whole script (with acme-tiny, nginx and systemctl replaced by recording
+fakes) renews what is due, keeps the old certificate on failure naming the site and the reason, reloads nginx
+only after nginx -t, and runs the deploy hooks of the renewed sites."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import re
+import stat
 import subprocess
 
 import pytest
 from pki import Pki
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import shell_word
 
-SCRIPT = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'nginx_acme', 'templates', 'usr', 'local',
-                      'sbin', 'opsnotes-acme-renew.j2')
+TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'nginx_acme', 'templates', 'usr',
+                        'local', 'sbin', 'opsnotes-acme-renew.j2')
+
+
+def script_text():
+    text = open(TEMPLATE).read()
+    return '#!/usr/bin/env bash\n' + text.split('{% raw %}\n', 1)[1].split('{% endraw %}', 1)[0]
 
 
 def due_function():
-    text = open(SCRIPT).read()
-    return re.search(r'^due\(\) \{\n.*?^\}\n', text, re.M | re.S).group(0)
+    return re.search(r'^names\(\) \{\n.*?^\}\n.*?^due\(\) \{\n.*?^\}\n', script_text(), re.M | re.S).group(0)
 
 
-def bash_due(cert, days):
-    script = '%s\nDAYS=%d\nif due %s; then echo due; else echo ok; fi' % (due_function(), days, cert)
-    return subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True).stdout.strip() == 'due'
+def bash_due(cert, days, csr=''):
+    words = (due_function(), days, shell_word(cert), shell_word(csr))
+    script = '%s\nDAYS=%d\nif due %s %s; then :; else echo not-due; fi' % words
+    out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True).stdout.strip()
+    return None if out == 'not-due' else out
 
 
 @pytest.fixture(scope='module')
@@ -45,10 +55,190 @@ def test_the_script_and_the_check_agree_on_what_is_due(pki, tmp_path, before, af
     now = datetime.datetime.now(datetime.timezone.utc)
     python_due = renewal(now + datetime.timedelta(days=before), now + datetime.timedelta(days=after), now,
                          renew_days)[0]
-    assert bash_due(item['cert'], renew_days) is python_due
+    why = bash_due(item['cert'], renew_days)
+    assert (why is not None) is python_due
+    assert why is None or why.startswith('expires ')
 
 
 def test_a_missing_or_unreadable_certificate_is_due(tmp_path):
-    assert bash_due(str(tmp_path / 'absent.pem'), 30)
+    assert bash_due(str(tmp_path / 'absent.pem'), 30) == 'no readable certificate'
     (tmp_path / 'garbage.pem').write_text('not a certificate\n')
-    assert bash_due(str(tmp_path / 'garbage.pem'), 30)
+    assert bash_due(str(tmp_path / 'garbage.pem'), 30) == 'no readable certificate'
+
+
+def csr_for(tmp_path, key_path, names):
+    csr = tmp_path / ('%s.csr' % '-'.join(names))
+    subprocess.run(['openssl', 'req', '-new', '-key', key_path, '-subj', '/CN=' + names[0], '-addext',
+                    'subjectAltName=' + ','.join('DNS:' + n for n in names), '-out', str(csr)],
+                   check=True, capture_output=True)
+    return str(csr)
+
+
+def test_a_certificate_for_another_key_or_other_names_is_due(pki, tmp_path):
+    item = pki.write_site(tmp_path, 'ecdsa', ['a.test', 'www.a.test'])
+    assert bash_due(item['cert'], 30, csr_for(tmp_path, item['key'], ['www.a.test', 'a.test'])) is None
+    assert bash_due(item['cert'], 30, csr_for(tmp_path, item['key'], ['a.test'])) == "its names are not the CSR's"
+    other = tmp_path / 'other'
+    other.mkdir()
+    other_key = pki.write_site(other, 'ecdsa', ['a.test'])['key']
+    assert bash_due(item['cert'], 30, csr_for(other, other_key, ['a.test', 'www.a.test'])) == "its key is not the CSR's"
+
+
+# --- the whole script, with fakes for acme-tiny, nginx and systemctl ------------------------------------------
+
+FAKES = {
+    # Signs the CSR with the test CA, or fails like acme-tiny does when FAIL_SITE names the CSR's directory.
+    'acme-tiny': r'''#!/bin/bash
+csr=; while [ $# -gt 0 ]; do [ "$1" = --csr ] && csr=$2; shift; done
+echo "acme-tiny --csr $csr" >> "$LOG"
+case $csr in */"$FAIL_SITE"/*)
+  printf 'Traceback (most recent call last):\n  File "acme_tiny.py"\n' >&2
+  printf 'ValueError: Error requesting challenges: 400 {"type": "urn:ietf:params:acme:error:connection"}\n' >&2
+  exit 1;;
+esac
+openssl x509 -req -in "$csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -set_serial "0x$(openssl rand -hex 8)" -days 90 2>/dev/null
+''',
+    'nginx': '#!/bin/bash\necho "nginx $*" >> "$LOG"\n[ -z "$NGINX_BROKEN" ] || { echo "emerg: broken" >&2; exit 1; }\n',
+    'systemctl': '#!/bin/bash\necho "systemctl $*" >> "$LOG"\n',
+}
+
+
+@pytest.fixture
+def host(pki, tmp_path):
+    """A certificate directory with two sites (rsa for each), a data file, and fakes on PATH."""
+    from pki import key_pem
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name, text in FAKES.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / 'ca.pem').write_text(pki.inter.public_bytes(__import__('cryptography').hazmat.primitives
+                                                            .serialization.Encoding.PEM).decode())
+    (tmp_path / 'ca.key').write_text(key_pem(pki.inter_key))
+    items = []
+    for site, names in (('shop', ['shop.test']), ('blog', ['blog.test'])):
+        directory = tmp_path / 'certs' / site
+        directory.mkdir(parents=True)
+        item = pki.write_site(directory, 'rsa', names)
+        items.append([site, 'rsa', item['cert'], csr_for(directory, item['key'], names), str(tmp_path)])
+    hook_out = tmp_path / 'hooks.log'
+    data = tmp_path / 'renew.conf'
+
+    def write_data(hooks=()):
+        lines = ["DAYS=30", "ACCOUNT_KEY=/nonexistent", "DIRECTORY_URL=https://ca.test/dir", "CONTACT=''",
+                 "SERVICE=nginx.service", "CERT_DIR=%s" % shell_word(str(tmp_path / 'certs')),
+                 "ITEMS=(%s)" % ' '.join(shell_word(w) for item in items for w in item),
+                 "HOOK_COUNT=%d" % len(hooks)]
+        for index, (command, sites) in enumerate(hooks):
+            lines.append('HOOK_%d=(%s)' % (index, ' '.join(shell_word(w) for w in command)))
+            lines.append('HOOK_%d_SITES=(%s)' % (index, ' '.join(shell_word(w) for w in sites)))
+        data.write_text('\n'.join(lines) + '\n')
+        data.chmod(0o644)
+    write_data()
+    script = tmp_path / 'opsnotes-acme-renew'
+    script.write_text(script_text())
+    script.chmod(0o755)
+    env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']), LOG=str(tmp_path / 'calls.log'),
+               CA_PEM=str(tmp_path / 'ca.pem'), CA_KEY=str(tmp_path / 'ca.key'), HOOK_OUT=str(hook_out),
+               OPSNOTES_ACME_RENEW_DATA=str(data), OPSNOTES_ACME_RENEW_LOCK=str(tmp_path / 'lock'), FAIL_SITE='-')
+
+    class Host(object):
+        def run(self, *args, **extra_env):
+            if os.path.exists(env['LOG']):
+                os.unlink(env['LOG'])
+            return subprocess.run([str(script)] + list(args), capture_output=True, text=True,
+                                  env=dict(env, **extra_env), check=False)
+
+        def calls(self):
+            return open(env['LOG']).read().splitlines() if os.path.exists(env['LOG']) else []
+
+        def serial(self, site):
+            return subprocess.run(['openssl', 'x509', '-noout', '-serial', '-in', self.cert(site)],
+                                  capture_output=True, text=True, check=True).stdout
+
+        def cert(self, site):
+            return [item[2] for item in items if item[0] == site][0]
+    h = Host()
+    h.write_data, h.data, h.hook_out = write_data, data, hook_out
+    return h
+
+
+HOOK = ['/bin/sh', '-c', 'echo "$0 $OPSNOTES_ACME_RENEWED $OPSNOTES_ACME_CERT_DIR" >> "$HOOK_OUT"']
+
+
+def test_nothing_due_changes_nothing(host):
+    run = host.run()
+    assert run.returncode == 0 and run.stdout.strip() == 'renewed: 0, failed: 0', run.stderr
+    assert host.calls() == []
+
+
+def test_a_missing_certificate_is_issued_nginx_reloaded_and_the_hooks_of_its_site_run(host):
+    host.write_data(hooks=[(HOOK[:2] + [HOOK[2].replace('$0', 'all')], []),
+                           (HOOK[:2] + [HOOK[2].replace('$0', 'blog-only')], ['blog']),
+                           (HOOK[:2] + [HOOK[2].replace('$0', 'shop-only')], ['shop'])])
+    os.unlink(host.cert('shop'))
+    run = host.run()
+    assert run.returncode == 0, run.stderr
+    assert 'shop (rsa): renewing: no readable certificate' in run.stdout and 'renewed: 1, failed: 0' in run.stdout
+    assert host.calls() == ['acme-tiny --csr %s' % host.cert('shop').replace('rsa.fullchain.pem', 'shop.test.csr'),
+                            'nginx -t -q', 'systemctl reload -- nginx.service']
+    hooks = host.hook_out.read_text().splitlines()
+    assert [line.split()[0] for line in hooks] == ['all', 'shop-only']
+    assert all(line.split()[1] == 'shop/rsa' and line.endswith('/certs') for line in hooks)
+    assert oct(stat.S_IMODE(os.stat(host.cert('shop')).st_mode)) == '0o644'
+
+
+def test_force_and_selectors(host):
+    before = {site: host.serial(site) for site in ('shop', 'blog')}
+    run = host.run('blog/rsa')
+    assert run.returncode == 0 and 'renewed: 1' in run.stdout and 'blog (rsa): renewing: asked for' in run.stdout
+    assert host.serial('shop') == before['shop'] and host.serial('blog') != before['blog']
+    run = host.run('--force')
+    assert run.returncode == 0 and 'renewed: 2, failed: 0' in run.stdout
+    assert host.serial('shop') != before['shop']
+    run = host.run('nope/rsa')
+    assert run.returncode == 2 and 'nope/rsa: no such certificate' in run.stderr and host.calls() == []
+    assert host.run('--bogus').returncode == 2
+
+
+def test_a_failed_order_keeps_the_old_certificate_and_names_the_site_and_the_reason(host):
+    before = host.serial('shop')
+    run = host.run('--force', FAIL_SITE='shop')
+    assert run.returncode == 1
+    assert 'renewal of shop (rsa) failed: ValueError: Error requesting challenges: 400' in run.stderr
+    assert 'the previous certificate stays in place' in run.stderr
+    assert host.serial('shop') == before
+    assert 'renewed: 1, failed: 1' in run.stdout                  # blog still renewed, and nginx reloaded for it
+    assert 'systemctl reload -- nginx.service' in host.calls()
+    assert not [name for name in os.listdir(os.path.dirname(host.cert('shop'))) if '.new.' in name]
+
+
+def test_nginx_is_not_reloaded_when_nginx_t_fails(host):
+    run = host.run('--force', NGINX_BROKEN='1')
+    assert run.returncode == 1 and 'nginx -t fails, nginx keeps the previous certificates: emerg: broken' in run.stderr
+    assert not [call for call in host.calls() if call.startswith('systemctl')]
+
+
+def test_an_unwritable_certificate_directory_is_named(host):
+    # Root writes through directory permissions: a directory that is gone stands in for a read-only one.
+    directory = os.path.dirname(host.cert('blog'))
+    os.rename(directory, directory + '.away')
+    try:
+        run = host.run('blog/rsa')
+    finally:
+        os.rename(directory + '.away', directory)
+    assert run.returncode == 1 and 'renewal of blog (rsa) failed: cannot write next to' in run.stderr
+    assert host.calls() == []
+
+
+def test_a_failed_hook_fails_the_run_naming_it(host):
+    host.write_data(hooks=[(['/bin/sh', '-c', 'echo cannot reach the socket >&2; exit 7'], [])])
+    run = host.run('shop/rsa')
+    assert run.returncode == 1
+    assert 'deploy hook 1 (/bin/sh) failed with status 7: cannot reach the socket' in run.stderr
+
+
+def test_a_data_file_others_can_write_is_refused(host):
+    host.data.chmod(0o664)
+    run = host.run('--force')
+    assert run.returncode == 1 and 'refusing to read it' in run.stderr and host.calls() == []
