@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import socket
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): forced/inherited/config maintenance, forced/inherited drain,
@@ -67,6 +68,42 @@ def parse_servers_state(text):
         values = line.split()
         rows.append({header[i]: values[i] for i in range(min(len(header), len(values)))})
     return rows
+
+
+def _same_address(configured, row):
+    """Whether a server's configured address (IP or host name) is the one a state row was saved with."""
+    try:
+        return ipaddress.ip_address(configured) == ipaddress.ip_address(row.get('srv_addr', ''))
+    except ValueError:
+        return configured.rstrip('.').lower() == row.get('srv_fqdn', '-').rstrip('.').lower()
+
+
+def state_for(text, backends):
+    """The 'show servers state' ``text`` to save for a configuration with ``backends`` ([{name, servers: [{name,
+    address, port}]}]), and what was left out. HAProxy applies a saved row's address and port over the new
+    configuration's (haproxy/haproxy#985): a server whose address or port changed would keep the old ones after
+    the reload. Its row is dropped, so it starts from the configuration (UP after its checks, not drained)."""
+    configured = {(backend.get('name'), server.get('name')): server
+                  for backend in backends or [] for server in backend.get('servers') or []}
+    kept, dropped, header = [], [], None
+    for line in text.splitlines():
+        values = line.split()
+        if line.startswith('#'):
+            header = line.lstrip('# ').split()
+        if not values or line.startswith('#') or header is None or len(values) < len(header):
+            kept.append(line)
+            continue
+        row = {name: values[index] for index, name in enumerate(header)}
+        server = configured.get((row.get('be_name'), row.get('srv_name')))
+        if server is not None and not (_same_address(str(server.get('address', '')), row)
+                                       and str(server.get('port')) == row.get('srv_port')):
+            dropped.append('%s/%s: %s:%s is now %s:%s' % (row['be_name'], row['srv_name'],
+                                                          row.get('srv_fqdn') if row.get('srv_fqdn', '-') != '-'
+                                                          else row.get('srv_addr'), row.get('srv_port'),
+                                                          server.get('address'), server.get('port')))
+            continue
+        kept.append(line)
+    return '\n'.join(kept) + '\n', dropped
 
 
 def admin_state(row):

@@ -17,7 +17,8 @@ description:
   - "Never lets a broken configuration go live: the new file is written next to the live one and checked with
     C(haproxy -c -f) first; only a valid file replaces the live one, atomically."
   - "Before reloading, saves the runtime state of every server (C(show servers state)) to the
-    C(server-state-file), so drains, weights and disabled servers set at runtime survive the reload."
+    C(server-state-file), so drains, weights and disabled servers set at runtime survive the reload. A server whose
+    address or port the new configuration changes is left out: HAProxy would apply its old address and port."
   - "The file is C(0644 root:root), or C(0640 root:haproxy) when it holds userlists (password hashes), which
     are redacted in the module's result and diff."
   - "Reloads, never restarts: C(systemctl reload) makes HAProxy's master start new workers that take the
@@ -90,6 +91,15 @@ state_saved:
   description: Whether the servers' runtime state was saved to the state file before the reload.
   returned: always
   type: bool
+state_dropped:
+  description:
+    - Servers whose saved state was left out of the state file because their address or port changed (HAProxy
+      would otherwise apply the old address and port over the new configuration's). They start from the
+      configuration, so a runtime drain or weight of theirs is not carried over.
+  returned: always
+  type: list
+  elements: str
+  sample: ["be_web/web1: web1.example.org:80 is now web1.example.org:8080"]
 warnings_lint:
   description: Lint findings that are not errors (unused ACLs and backends).
   returned: always
@@ -106,7 +116,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint, redact, render
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import RuntimeError_, command
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import RuntimeError_, command, state_for
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
@@ -150,7 +160,7 @@ def run(module):
     params = module.params
     old, content, result = prepare(module, lint, render, redact, file_mode(params['config']))
     path = params['path']
-    result['state_saved'] = False
+    result['state_saved'], result['state_dropped'] = False, []
     ok, output = validate(module, path, content)
     if not ok:
         result['changed'] = False
@@ -168,7 +178,9 @@ def run(module):
         # The running process answers on the socket of the configuration it loaded, which may not be the new one.
         for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
             try:
-                write_atomic(module, state_file, command(socket_path, 'show servers state'), 0o600)
+                saved, result['state_dropped'] = state_for(command(socket_path, 'show servers state'),
+                                                           params['config'].get('backends'))
+                write_atomic(module, state_file, saved, 0o600)
                 result['state_saved'] = True
                 break
             except RuntimeError_:

@@ -137,6 +137,47 @@ def test_runtime_state_survives_a_reload():
     assert run.returncode == 0
 
 
+# The scenario's backends (molecule.yml) with be_static's server moved from port 8080 to 8081.
+MOVED = [dict(name='be_static', servers=[dict(name='static1', address='opsnotes-hap-static', port=8081, check=True)]),
+         dict(name='be_www', balance='roundrobin',
+              servers=[dict(name='www1', address='opsnotes-hap-www1', port=8080, check=True),
+                       dict(name='www2', address='opsnotes-hap-www2', port=8080, check=True, weight=100)]),
+         dict(name='be_default', servers=[dict(name='default1', address='opsnotes-hap-static', port=8081, check=True)])]
+DUMP_STATE = ("import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
+              "s.sendall(b'show servers state\\n'); data = b''.join(iter(lambda: s.recv(65536), b'')); "
+              "open(sys.argv[2], 'wb').write(data)")
+
+
+def static_backends(count=6):
+    return {backend_of('img.example.test', '/x') for _attempt in range(count)}
+
+
+def test_a_server_moved_to_another_port_is_used_there_after_the_reload():
+    """HAProxy applies a saved server state's address and port over the configuration's (haproxy/haproxy#985): a
+    server moved to another port would keep the old one. The role leaves moved servers out of the state it saves,
+    and keeps the others' (www1 stays in maintenance). The negative control is HAProxy's own state file with a plain
+    reload: the configuration says 8080, the stale state says 8081, and traffic goes to 8081."""
+    assert static_backends() == {'opsnotes-hap-static:8080'}
+    runtime(dict(backend='be_www', server='www1', state='maint'))
+    try:
+        run = helpers.ansible_playbook('molecule/haproxy/converge.yml', '-e', json.dumps({'haproxy_backends': MOVED}))
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert static_backends() == {'opsnotes-hap-static:8081'}
+        assert runtime(dict(backend='be_www', server='www1', state='maint'))['changed'] is False
+        # Negative control: the configuration back at 8080 by hand, the full saved state, a plain reload.
+        lb.check_output('python3 -c %s %s /var/lib/haproxy/server-state', DUMP_STATE, SOCKET)
+        lb.check_output("sed -i '/server static1 /s/:8081 /:8080 /' /etc/haproxy/haproxy.cfg"
+                        " && grep -q 'server static1 opsnotes-hap-static:8080 ' /etc/haproxy/haproxy.cfg"
+                        " && echo '# edited by hand' >> /etc/haproxy/haproxy.cfg && systemctl reload haproxy")
+        time.sleep(1)
+        assert static_backends() == {'opsnotes-hap-static:8081'}
+    finally:
+        runtime(dict(backend='be_www', server='www1', state='ready'))
+        run = helpers.ansible_playbook('molecule/haproxy/converge.yml')
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert static_backends() == {'opsnotes-hap-static:8080'}
+
+
 def load_during(action, count, seconds):
     """Run the load client while ``action`` runs ``count`` times on the LB; returns the client's summary."""
     client.check_output('rm -f /tmp/load.json; nohup sh -c "python3 /usr/local/bin/opsnotes-load.py '

@@ -37,3 +37,44 @@ def test_check_answer():
 def test_parse_servers_state_empty():
     assert r.parse_servers_state('1\n') == []
     assert r.parse_stat('') == []
+
+
+STATE = ('1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight '
+         'srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state '
+         'srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord\n'
+         '3 be_web 1 web1 172.29.213.2 2 8 1 1 5 6 3 4 6 0 0 0 Web-1.example.org 80 -\n'
+         '3 be_web 2 web2 172.29.213.3 2 0 1 1 5 6 3 4 6 0 0 0 - 80 -\n'
+         '3 be_web 3 web3 2001:db8::3 2 0 1 1 5 6 3 4 6 0 0 0 - 80 -\n'
+         '4 be_old 1 gone 10.0.0.9 2 0 1 1 5 6 3 4 6 0 0 0 - 80 -\n')
+
+
+def servers(*entries):
+    return [dict(name='be_web', servers=[dict(name=n, address=a, port=p) for n, a, p in entries])]
+
+
+def test_state_for_keeps_unchanged_servers_and_their_drain():
+    text, dropped = r.state_for(STATE, servers(('web1', 'web-1.example.org.', 80), ('web2', '172.29.213.3', 80),
+                                               ('web3', '2001:DB8:0::3', '80')))
+    assert text == STATE and dropped == []
+    assert [r.admin_state(row) for row in r.parse_servers_state(text)] == ['drain', 'ready', 'ready', 'ready']
+
+
+@pytest.mark.parametrize('entries, dropped', [
+    ((('web1', 'web-1.example.org', 8080),), ['be_web/web1: Web-1.example.org:80 is now web-1.example.org:8080']),
+    ((('web1', 'web-2.example.org', 80),), ['be_web/web1: Web-1.example.org:80 is now web-2.example.org:80']),
+    ((('web2', '172.29.213.4', 80),), ['be_web/web2: 172.29.213.3:80 is now 172.29.213.4:80']),
+    ((('web2', 'web-2.example.org', 80),), ['be_web/web2: 172.29.213.3:80 is now web-2.example.org:80']),
+    ((('web3', '2001:db8::3', 443),), ['be_web/web3: 2001:db8::3:80 is now 2001:db8::3:443']),
+])
+def test_state_for_drops_a_server_whose_address_or_port_changed(entries, dropped):
+    text, got = r.state_for(STATE, servers(*entries))
+    assert got == dropped
+    name = dropped[0].split('/')[1].split(':')[0]
+    assert [row['srv_name'] for row in r.parse_servers_state(text)] == [
+        n for n in ('web1', 'web2', 'web3', 'gone') if n != name]
+    assert text.startswith('1\n# be_id ')
+
+
+def test_state_for_without_backends_or_rows():
+    assert r.state_for(STATE, None) == (STATE, [])
+    assert r.state_for('', []) == ('\n', [])

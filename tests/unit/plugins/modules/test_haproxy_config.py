@@ -64,6 +64,19 @@ def test_state_is_saved_through_the_socket_of_the_running_config(run_module, tmp
     assert result['state_saved'] and result['reloaded']
 
 
+def test_a_server_whose_port_changes_is_left_out_of_the_saved_state(run_module, tmp_path, fake_haproxy):
+    """HAProxy applies a saved row's address and port over the configuration's: www2 moving to port 80 (as when a
+    backend moves to a PROXY protocol port) would keep 8080 after the reload. Its row is not saved; www1's is."""
+    config = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be_www')],
+                  backends=[dict(name='be_www', servers=[dict(name='www1', address='10.0.0.1', port=8080),
+                                                         dict(name='www2', address='10.0.0.2', port=80)])])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and result['state_saved'] and result['reloaded']
+    assert result['state_dropped'] == ['be_www/www2: 10.0.0.2:8080 is now 10.0.0.2:80']
+    saved = (tmp_path / 'state').read_text()
+    assert ' be_www 1 www1 10.0.0.1 ' in saved and ' www2 ' not in saved and saved.startswith('1\n# be_id ')
+
+
 def test_invalid_config_changes_nothing(run_module, tmp_path, fake_haproxy, monkeypatch):
     monkeypatch.setattr(haproxy_config, 'render', lambda config, header: 'badness\n')
     commands = Commands()
