@@ -15,8 +15,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTOR
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint as syslog_ng_lint
 
 
-def ip_address_errors(values, var_name='value'):
-    return address_errors(values, var_name)
+def ip_address_errors(values, var_name='value', networks=False):
+    return address_errors(values, var_name, networks=networks)
 
 
 def interface_name_errors(values, var_name='value'):

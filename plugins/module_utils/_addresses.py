@@ -11,7 +11,7 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, ip_address
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, ip_address, ip_network
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import valid_interface_name
 
 BATCH_LINE_RE = re.compile(r'address\s+replace\s+(?P<cidr>\S+)\s+dev\s+(?P<dev>\S+)')
@@ -35,15 +35,16 @@ def host_cidr(address):
     return '%s/%d' % (ip, ip.max_prefixlen)
 
 
-def address_errors(values, var_name):
-    """Messages naming ``var_name[i]`` for each invalid or duplicated address in ``values``."""
+def address_errors(values, var_name, networks=False):
+    """Messages naming ``var_name[i]`` for each invalid or duplicated address in ``values``; with ``networks``,
+    CIDR networks are valid too."""
     errors, seen = [], {}
     if not isinstance(values, list):
-        return ['%s must be a list of IP addresses, got %r' % (var_name, values)]
+        return ['%s must be a list of IP addresses%s, got %r' % (var_name, ' or networks' if networks else '', values)]
     for index, value in enumerate(values):
         try:
-            address = parse_host_address(value)
-        except AddressError as exc:
+            address = ip_network(value) if networks else parse_host_address(value)
+        except (AddressError, Unsafe) as exc:
             errors.append('%s[%d]: %s' % (var_name, index, exc))
             continue
         if address in seen:

@@ -124,6 +124,24 @@ def ip_address(value, scope=False):
     return str(parsed) + sep + zone
 
 
+def ip_network(value):
+    """An IPv4 or IPv6 address, or a network in CIDR notation (host bits allowed, as nginx and HAProxy take them);
+    the compressed form is returned. Only hex digits, '.', ':' and '/' can pass, which every target language takes
+    as one bare word."""
+    if not isinstance(value, str) or value.count('/') > 1:
+        raise Unsafe('%r is not an IP address or network (address/prefix length)' % (value,))
+    address, sep, length = value.partition('/')
+    if sep and not fullmatch(r'[0-9]{1,3}', length):
+        raise Unsafe('%r: the prefix length after "/" must be a number' % (value,))
+    try:
+        parsed = ipaddress.ip_address(ip_address(address))
+    except Unsafe as exc:
+        raise Unsafe('%r is not an IP address or network: %s' % (value, exc)) from None
+    if sep and int(length) > parsed.max_prefixlen:
+        raise Unsafe('%r: the prefix length must be at most %d' % (value, parsed.max_prefixlen))
+    return '%s/%s' % (parsed, int(length)) if sep else str(parsed)
+
+
 def dns_name(value, trailing_dot=True):
     """A DNS host name: labels of letters, digits and hyphens."""
     if not isinstance(value, str) or not value or len(value) > 254:

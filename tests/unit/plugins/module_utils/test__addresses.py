@@ -70,3 +70,21 @@ def test_batch_round_trip():
 def test_parse_batch_refuses_foreign_content(text, match):
     with pytest.raises(a.AddressError, match=match):
         a.parse_batch(text)
+
+
+def test_address_errors_with_networks():
+    """The PROXY protocol sources of nginx_acme: addresses and CIDR networks, nothing else reaches a config."""
+    values = ['192.0.2.1', '192.0.2.0/24', '10.0.0.5/8', '2001:DB8::/32', '192.0.2.1', 'lb.example.org',
+              '192.0.2.0/33', '192.0.2.0/24;', '192.0.2.0/ 24', 'fe80::1%eth0/64', '192.0.2.0/24/8', 7]
+    assert a.address_errors(values, 'src', networks=True) == [
+        "src[4]: '192.0.2.1' duplicates src[0]",
+        "src[5]: 'lb.example.org' is not an IP address or network: 'lb.example.org' is not a valid IPv4 or IPv6 address",
+        "src[6]: '192.0.2.0/33': the prefix length must be at most 32",
+        'src[7]: \'192.0.2.0/24;\': the prefix length after "/" must be a number',
+        'src[8]: \'192.0.2.0/ 24\': the prefix length after "/" must be a number',
+        'src[9]: \'fe80::1%eth0/64\' is not an IP address or network: \'fe80::1%eth0\' has a scope ("%..."); '
+        'give the address alone',
+        "src[10]: '192.0.2.0/24/8' is not an IP address or network (address/prefix length)",
+        'src[11]: 7 is not an IP address or network (address/prefix length)']
+    assert a.address_errors('192.0.2.0/24', 'src', networks=True) == [
+        "src must be a list of IP addresses or networks, got '192.0.2.0/24'"]

@@ -295,3 +295,21 @@ def test_negative_control_the_checks_catch_naive_quoting():
     # bash: an unquoted command substitution runs.
     out = subprocess.run(['bash', '-c', 'printf %s ops$(printf X)@example.org'], capture_output=True, check=True)
     assert out.stdout == b'opsX@example.org'
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('192.0.2.1', '192.0.2.1'), ('192.0.2.0/24', '192.0.2.0/24'), ('10.1.2.3/8', '10.1.2.3/8'),
+    ('2001:DB8::/32', '2001:db8::/32'), ('::1/128', '::1/128'), ('0.0.0.0/0', '0.0.0.0/0'),
+])
+def test_ip_network(value, expected):
+    assert _quote.ip_network(value) == expected
+
+
+@given(st.text())
+def test_ip_network_passes_only_bare_words(value):
+    """Whatever passes is one word of hex digits, '.', ':' and '/': nothing any config language reads as syntax."""
+    try:
+        _quote.ip_network(value)
+    except _quote.Unsafe:
+        return
+    assert re.fullmatch(r'[0-9A-Fa-f.:/]+', value)
