@@ -6,6 +6,9 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-$LAB
 SUBNET=$LAB_NET.0/24
 RANGE=$LAB_NET.0/25   # dynamic addresses stay below .128; the VIP (.200, inventories/lab) lives above
+# The director's fixed address (lab_director_address in inventories/lab): the real servers trust the PROXY protocol
+# headers of its HAProxy from this address only.
+DIRECTOR_IP=$LAB_NET.130
 export OPSNOTES_LAB=$LAB OPSNOTES_LAB_NET=$LAB_NET
 HOSTS=(director rs1 rs2 client collector acme)
 # The site's names resolve to the load balancer (director) on the lab network, as public DNS would point at it:
@@ -23,7 +26,16 @@ up() {
   local names=()
   for h in "${HOSTS[@]}"; do
     local extra=()
-    [ "$h" != director ] || for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
+    if [ "$h" = director ]; then
+      extra+=(--ip "$DIRECTOR_IP")
+      for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
+      # A director of an older lab, started before it had a fixed address, is started anew at that address.
+      if docker container inspect "$PREFIX-$LAB-$h" >/dev/null 2>&1 \
+        && [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{with .IPAMConfig}}{{.IPv4Address}}{{end}}{{end}}' \
+                "$PREFIX-$LAB-$h")" != "$DIRECTOR_IP" ]; then
+        docker rm -f "$PREFIX-$LAB-$h" >/dev/null
+      fi
+    fi
     start_container "$PREFIX-$LAB-$h" "$NETWORK" "${extra[@]}"
     names+=("$PREFIX-$LAB-$h")
   done

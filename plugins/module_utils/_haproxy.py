@@ -221,7 +221,7 @@ class Linter(Findings):
                     if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val))
                                             or not low <= int(val) <= high):
                         self.err('%s.%s' % (swhere, key), '%r must be an integer from %d to %d' % (val, low, high))
-                for key in ('check', 'backup'):
+                for key in ('check', 'backup', 'send_proxy_v2'):
                     if server.get(key) is not None and not isinstance(server[key], bool):
                         self.err('%s.%s' % (swhere, key), '%r must be true or false' % (server[key],))
         frontends = set()
@@ -379,5 +379,9 @@ def render(config, header=None):
                 words += ['maxconn', str(int(server['maxconn']))]
             if server.get('backup'):
                 words.append('backup')
+            if server.get('send_proxy_v2'):
+                # The PROXY protocol v2 header before the connection's first byte (health checks included): the
+                # server learns the client's address. The server must expect it on that port (nginx: proxy_protocol).
+                words.append('send-proxy-v2')
             out.append('    ' + ' '.join(words))
     return '\n'.join(out) + '\n'

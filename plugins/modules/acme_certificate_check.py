@@ -22,6 +22,11 @@ description:
   - "RV(certificates[].due) tells whether a certificate must be (re)issued: missing, unusable, not covering every
     name, or too little of its lifetime left (see O(renew_days)). The C(opsnotes.edge.nginx_acme) role uses it to
     decide what to issue in a single call."
+  - "With O(probe=true) and O(policy=intermediate), also judges what the server accepts for each site's first name
+    against Mozilla's I(intermediate) profile, one handshake per question: TLS 1.0 and 1.1 refused, TLS 1.2 and
+    1.3 accepted, each TLS 1.2 suite accepted outside the profile named, and the key exchange groups X448 and
+    secp521r1 (outside the profile) refused. Groups are asked with the C(openssl) command; without it they are
+    reported as untested. Results are in RV(policies); a finding is a failure."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
@@ -81,6 +86,13 @@ options:
     description: The TLS port.
     type: int
     default: 443
+  policy:
+    description:
+      - With O(probe=true), the TLS profile the server must keep to for each site (see the description);
+        V(none) judges nothing.
+    type: str
+    choices: [none, intermediate]
+    default: none
   timeout:
     description: Seconds to wait for each handshake.
     type: float
@@ -195,6 +207,53 @@ certificates:
       chain_valid: true
       served: [{domain: shop.example.org, matches: true, serial: 4a1f...}]
       problems: []
+policies:
+  description: With O(policy) other than V(none), per site, what the server accepts against the profile.
+  returned: when O(probe=true) and O(policy) is not V(none)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The site.
+      type: str
+    server_name:
+      description: The name sent as SNI (the site's first name).
+      type: str
+    ok:
+      description: True when nothing breaks the profile.
+      type: bool
+    versions:
+      description: Per protocol version, whether the server accepted it (null when this host could not offer it).
+      type: dict
+    ciphers:
+      description: TLS 1.2 suites the server accepted outside the profile.
+      type: list
+      elements: str
+    groups:
+      description: Key exchange groups outside the profile the server accepted, with the protocol version.
+      type: list
+      elements: str
+    findings:
+      description: What breaks the profile, one sentence each.
+      type: list
+      elements: str
+    summary:
+      description: One line for a report.
+      type: str
+    untested:
+      description: What this host could not ask (its TLS library or the openssl command cannot offer it).
+      type: list
+      elements: str
+  sample:
+    - name: shop
+      server_name: shop.example.org
+      ok: true
+      versions: {TLSv1: false, TLSv1.1: false, TLSv1.2: true, TLSv1.3: true}
+      ciphers: []
+      groups: []
+      findings: []
+      summary: "Mozilla intermediate: TLSv1.2 and TLSv1.3 only"
+      untested: []
 failures:
   description: One line per certificate with problems.
   returned: always
@@ -209,6 +268,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, load_chain, served_leaf
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
 try:
     import cryptography  # noqa: F401  # pylint: disable=unused-import
@@ -238,6 +298,21 @@ def probe(params, item, entry):
     return served
 
 
+def policies(module, params):
+    """Per site (its first name as SNI), what the server accepts against the profile."""
+    openssl, run_command = openssl_of(module, params['timeout'])
+    results, seen = [], set()
+    for item in params['certificates']:
+        if item['name'] in seen or not item['domains']:
+            continue
+        seen.add(item['name'])
+        verdict = judge(params['probe_address'], params['probe_port'], item['domains'][0],
+                        PROFILES[params['policy']], openssl, run_command, params['timeout'])
+        verdict.update(name=item['name'], summary=summary(verdict))
+        results.append(verdict)
+    return results
+
+
 def run(module):
     params = module.params
     if not HAS_CRYPTOGRAPHY:
@@ -259,6 +334,10 @@ def run(module):
         results.append(entry)
     failures = ['%s (%s): %s' % (e['name'], e['key_type'], '; '.join(e['problems'])) for e in results if e['problems']]
     result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
+    if params['probe'] and params['policy'] != 'none':
+        result['policies'] = policies(module, params)
+        failures += ['%s: %s' % (v['name'], v['summary']) for v in result['policies'] if not v['ok']]
+        result['ok'] = not failures
     if params['account_key']:
         try:
             with open(params['account_key'], 'rb') as handle:
@@ -289,6 +368,7 @@ def build_module():
             probe_address=dict(type='str', default='127.0.0.1'),
             probe_port=dict(type='int', default=443),
             timeout=dict(type='float', default=5),
+            policy=dict(type='str', default='none', choices=['none', 'intermediate']),
             fail_on_error=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

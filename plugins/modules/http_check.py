@@ -58,6 +58,15 @@ options:
         M(opsnotes.edge.syslog_ng_check).
     type: bool
     default: false
+  tls_policy:
+    description:
+      - For https, also judge what the server at the connect address accepts for the URL's name against Mozilla's
+        I(intermediate) profile, one handshake per question (TLS 1.0 and 1.1 refused, TLS 1.2 and 1.3 accepted, no
+        TLS 1.2 suite and no key exchange group outside the profile). Groups are asked with the C(openssl) command,
+        else reported as untested. The verdict is RV(tls.policy); a finding fails the check.
+    type: str
+    choices: [none, intermediate]
+    default: none
   timeout:
     description: Seconds to wait for the connection and for the answer.
     type: float
@@ -160,6 +169,12 @@ tls:
     not_after:
       description: The certificate's expiry (only when verified).
       type: str
+    policy:
+      description:
+        - With O(tls_policy), the verdict against the profile; C(ok), C(versions), C(ciphers) and C(groups)
+          accepted outside it, C(findings), C(untested), C(summary), C(address), C(server_name).
+      type: dict
+      sample: {ok: true, summary: "Mozilla intermediate: TLSv1.2 and TLSv1.3 only", findings: []}
 probe:
   description: With O(marker=true), what to look for in the server's access log.
   returned: when O(marker=true)
@@ -175,6 +190,13 @@ probe:
     sent_at:
       description: Epoch seconds at which the request was sent.
       type: float
+    client:
+      description:
+        - The address the request left from (this host's end of the connection). An access log line for the
+          request should name it, through proxies that pass the client's address on (PROXY protocol,
+          C(X-Forwarded-For)); see O(opsnotes.edge.syslog_ng_check#module:probe_client).
+      type: str
+      sample: 192.0.2.33
 """
 
 import http.client
@@ -185,6 +207,8 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
 BODY_CHARS = 200
 USER_AGENT = 'opsnotes-http-check'
@@ -286,7 +310,8 @@ def request(params):
             result['tls'] = tls_details(sock, params['validate_certs'])
         conn.sock = sock
         if params['marker']:
-            result['probe'] = dict(marker=marker, line='GET %s HTTP/1.1' % target, sent_at=time.time())
+            result['probe'] = dict(marker=marker, line='GET %s HTTP/1.1' % target, sent_at=time.time(),
+                                   client=sock.getsockname()[0])
         try:
             conn.request('GET', target, headers={'Host': host_header, 'User-Agent': USER_AGENT,
                                                  'Connection': 'close', 'Accept': '*/*'})
@@ -310,8 +335,24 @@ def request(params):
     return result
 
 
+def judge_policy(module, result):
+    """The server's TLS policy verdict (RV(tls.policy)); a finding makes the check fail."""
+    params = module.params
+    _scheme, host, port, _target, _host_header = parse_url(params['url'])
+    openssl, run_command = openssl_of(module, params['timeout'])
+    verdict = judge(result['peer'].rsplit(':', 1)[0], port, host, PROFILES[params['tls_policy']], openssl,
+                    run_command, params['timeout'])
+    verdict['summary'] = summary(verdict)
+    result['tls']['policy'] = verdict
+    if not verdict['ok']:
+        result['ok'] = False
+        result['reason'] = '; '.join(filter(None, [result['reason'], verdict['summary']]))
+
+
 def run(module):
     result = request(module.params)
+    if module.params['tls_policy'] != 'none' and result['tls'] and result['peer']:
+        judge_policy(module, result)
     if not result['ok'] and module.params['fail_on_error']:
         module.fail_json(msg=result['reason'], changed=False, **result)
     module.exit_json(changed=False, **result)
@@ -326,6 +367,7 @@ def build_module():
             ca=dict(type='str'),
             validate_certs=dict(type='bool', default=True),
             marker=dict(type='bool', default=False),
+            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate']),
             timeout=dict(type='float', default=10),
             fail_on_error=dict(type='bool', default=True),
         ),

@@ -47,6 +47,12 @@ options:
   probe_program:
     description: The C($PROGRAM) the line must arrive with (used to expand C($PROGRAM) in O(probe_wait)).
     type: str
+  probe_client:
+    description:
+      - The address the line must name as a whole word, such as RV(opsnotes.edge.http_check#module:probe.client)
+        of the request whose access log line O(probe_line) is. It proves that every proxy on the way passed the
+        client's address on and the server logged it, instead of the last proxy's address.
+    type: str
   probe_host:
     description: The C($HOST) to expand in O(probe_wait); anything when omitted.
     type: str
@@ -100,8 +106,9 @@ syntax_output:
 probe:
   description:
     - The probe, when one was requested. C(line), C(marker), C(sent_at); after waiting also C(ok), C(path),
-      C(record) (the line as written by syslog-ng), C(latency) in seconds, C(expected_paths), C(found_elsewhere) and
-      C(reason) when it failed.
+      C(record) (the line as written by syslog-ng), C(latency) in seconds, C(expected_paths), C(found_elsewhere),
+      with O(probe_client) also C(client) and C(addresses) (the IP addresses the record names), and C(reason) when
+      it failed.
   returned: when a probe was requested
   type: dict
   sample:
@@ -113,6 +120,7 @@ probe:
 """
 
 import glob
+import ipaddress
 import random
 import re
 import time
@@ -163,6 +171,42 @@ def find(paths, marker):
     return None, None
 
 
+def addresses_in(record):
+    """The IP addresses that ``record`` names as whole words, in order: bare, with a port ("192.0.2.1:80",
+    "[2001:db8::1]:443"), or next to quotes, brackets, commas and semicolons."""
+    found = []
+    for word in record.split():
+        word = word.strip('"\',;()')
+        bracketed = re.fullmatch(r'\[([0-9A-Fa-f:.]+)\](?::[0-9]+)?', word)
+        if bracketed:
+            word = bracketed.group(1)
+        elif word.count(':') == 1:
+            word = word.split(':', 1)[0]
+        try:
+            address = str(ipaddress.ip_address(word.strip('[]')))
+        except ValueError:
+            continue
+        if address not in found:
+            found.append(address)
+    return found
+
+
+def client_check(result, client, record):
+    """Whether the record names ``client``: the request's own address, passed on by every proxy on the way."""
+    try:
+        client = str(ipaddress.ip_address(client))
+    except ValueError:
+        result.update(ok=False, reason='probe_client %r is not an IP address' % (client,))
+        return
+    result['client'] = client
+    result['addresses'] = addresses_in(record)
+    if client not in result['addresses']:
+        result['ok'] = False
+        result['reason'] = ('the line names %s, not the client %s: a proxy on the way did not pass the client address '
+                            'on (PROXY protocol, X-Forwarded-For), or the server does not log it'
+                            % (', '.join(result['addresses']) or 'no address', client))
+
+
 def wait(params, line, sent_at):
     marker = re.search(r'opsnotes-probe-[0-9a-f]{32}', line)
     if not marker:
@@ -182,6 +226,8 @@ def wait(params, line, sent_at):
         result['latency'] = round(time.time() - sent_at, 3)
         if line in record:
             result['ok'] = True
+            if params.get('probe_client'):
+                client_check(result, params['probe_client'], record)
             return result
         first = line.split(' ', 1)[0]
         result['ok'] = False
@@ -249,10 +295,12 @@ def build_module():
             probe_wait=dict(type='str'),
             probe_program=dict(type='str'),
             probe_host=dict(type='str'),
+            probe_client=dict(type='str'),
             probe_timeout=dict(type='float', default=20),
             fail_on_error=dict(type='bool', default=True),
         ),
-        required_by=dict(probe_line=('probe_wait',), probe_program=('probe_wait',), probe_host=('probe_wait',)),
+        required_by=dict(probe_line=('probe_wait',), probe_program=('probe_wait',), probe_host=('probe_wait',),
+                         probe_client=('probe_wait',)),
         supports_check_mode=True,
     )
 

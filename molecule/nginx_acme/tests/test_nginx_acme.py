@@ -8,9 +8,13 @@ the renewal unit alone renewing on both hosts five times in a row, with the webr
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 import shlex
+import subprocess
+import sys
 import time
+import uuid
 
 import helpers
 import pytest
@@ -201,8 +205,9 @@ def test_challenge_check_catches_alias_traversal():
 @pytest.mark.parametrize('name', [WEB1, WEB2])
 def test_the_stateless_answer_reaches_the_ca_through_the_balancer(name):
     def from_balancer():
+        # The balancer passes the prober's address on (PROXY protocol): each line names the host that probed.
         return {web: int(helpers.host(web).run('grep -c "^%s .*acme-challenge" /var/log/nginx/access.log'
-                                               % ip_of(LB).replace('.', '\\.')).stdout.strip() or 0)
+                                               % ip_of(name).replace('.', '\\.')).stdout.strip() or 0)
                 for web in (WEB1, WEB2)}
     before = from_balancer()
     result = dry_run_through_the_balancer(name)
@@ -211,6 +216,82 @@ def test_the_stateless_answer_reaches_the_ca_through_the_balancer(name):
     # The balancer alternated: the probes met both hosts, and both answered for an account they share.
     after = from_balancer()
     assert all(after[web] > before[web] for web in (WEB1, WEB2)), (before, after)
+
+
+def access_line(marker, hosts=(WEB1, WEB2)):
+    """(host, line) of the nginx access log line holding ``marker``, on whichever web host served the request."""
+    for _attempt in range(50):
+        for web in hosts:
+            line = helpers.host(web).run('grep -h -F -- %s /var/log/nginx/access.log', marker).stdout.strip()
+            if line:
+                return web, line
+        time.sleep(0.1)
+    raise AssertionError('no access log line holds %s' % marker)
+
+
+@pytest.mark.parametrize('port, logged', [(443, 'the client'), (4443, 'the balancer')])
+def test_the_access_log_names_the_client_through_the_balancer(port, logged):
+    """An https request from the CA host through the balancer: on its PROXY protocol frontend (443) the web host
+    logs the client's own address; on the frontend without it (4443, the negative control), the balancer's."""
+    marker = 'opsnotes-pp-%d-%s' % (port, uuid.uuid4().hex)
+    body = ca.check_output('curl -sS -m 5 --cacert %s --resolve %s https://www.shop.test:%s/?%s',
+                           ROOT_PEM, 'www.shop.test:%d:%s' % (port, ip_of(LB)), str(port), marker)
+    assert body.startswith('app on opsnotes-acme-web')
+    _web, line = access_line(marker)
+    assert line.split()[0] == (ip_of(CA) if logged == 'the client' else ip_of(LB)), line
+
+
+# A PROXY protocol v1 header that claims the client 203.0.113.77, then a request, straight to a web host's port 8080.
+FORGED = ("import socket, sys; s = socket.create_connection((sys.argv[1], 8080), 5); "
+          "s.sendall(('PROXY TCP4 203.0.113.77 %s 40000 8080\\r\\nGET /?%s HTTP/1.1\\r\\nHost: shop.test\\r\\n'"
+          "'Connection: close\\r\\n\\r\\n' % (sys.argv[1], sys.argv[2])).encode()); print(s.recv(12).decode())")
+
+
+@pytest.mark.parametrize('sender, believed', [(CA, False), (LB, True)])
+def test_only_the_balancer_can_name_the_client(sender, believed):
+    """The same forged header sent to web1's PROXY port: from the CA host its own address is logged (the header is
+    not believed); from the balancer's address, the only trusted source, the claimed client is (the control)."""
+    marker = 'opsnotes-forged-%s' % uuid.uuid4().hex
+    answer = helpers.host(sender).check_output('python3 -c %s %s %s', FORGED, ip_of(WEB1), marker)
+    assert answer.startswith('HTTP/1.1 301')
+    _web, line = access_line(marker, hosts=(WEB1,))
+    assert line.split()[0] == ('203.0.113.77' if believed else ip_of(sender)), line
+
+
+def sslyze(address, port=443, name='www.shop.test'):
+    """sslyze's verdict against Mozilla's intermediate profile: {finding: text} ({} when compliant)."""
+    run = subprocess.run([str(pathlib.Path(sys.executable).with_name('sslyze')), '--mozilla_config=intermediate',
+                          '%s:%d{%s}' % (name, port, address)], capture_output=True, text=True, timeout=600, check=False)
+    assert 'Checking results against Mozilla' in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
+    verdict = run.stdout.split('Checking results against Mozilla', 1)[1]
+    findings = dict(re.findall(r'^\s+\* (\w+): (.*)$', verdict, flags=re.M))
+    assert bool(findings) == (run.returncode != 0), run.stdout[-3000:]
+    return findings
+
+
+# What only the test CA causes: Pebble's root is in no trust store, and its certificates live 5 years, where the
+# profile allows 366 days. Anything else (protocols, ciphers, curves, key sizes) is a finding of the role's own.
+TEST_CA_FINDINGS = {'certificate_path_validation', 'maximum_certificate_lifespan'}
+
+
+def test_a_third_party_judge_finds_the_mozilla_intermediate_profile():
+    """sslyze, not our modules, against a web host and through the balancer; then the collection's own judge
+    (acme_certificate_check's policy). The negative control for both: with the role's ssl_ecdh_curve taken out,
+    nginx's own key exchange groups offer X448 and secp521r1, and both judges say so."""
+    for address in (ip_of(WEB1), ip_of(LB)):          # directly, and through the balancer's PROXY frontend
+        findings = sslyze(address)
+        assert set(findings) <= TEST_CA_FINDINGS, (address, findings)
+    ours = cert_check(WEB1, policy='intermediate')     # the collection's own judge agrees
+    assert ours['ok'] and all(p['ok'] and not p['untested'] for p in ours['policies']), ours['policies']
+    restore = edit_config(WEB1, lambda t: re.sub(r'\n *ssl_ecdh_curve [^;]*;', '', t))
+    try:
+        loose = sslyze(ip_of(WEB1))
+        ours = cert_check(WEB1, policy='intermediate')
+    finally:
+        restore()
+    assert 'tls_curves' in loose and ('X448' in loose['tls_curves'] or 'secp521r1' in loose['tls_curves']), loose
+    assert not ours['ok'] and {p['name'] for p in ours['policies'] if not p['ok']} == {'shop', 'blog'}
+    assert all('X448 (TLSv1.3)' in p['groups'] for p in ours['policies']), ours['policies']
 
 
 def test_check_mode_on_the_converged_hosts_passes_and_changes_nothing():

@@ -24,7 +24,7 @@ CONFIG = dict(
     backends=[dict(name='be_static', servers=[dict(name='s1', address='10.0.0.21', port=8080, check=True)]),
               dict(name='be_www', balance='leastconn',
                    servers=[dict(name='w1', address='web-1.example.test', port=8080, weight=10, maxconn=100,
-                                 check=True), dict(name='w2', address='10.0.0.12', port=8080, backup=True)])],
+                                 check=True), dict(name='w2', address='10.0.0.12', port=8080, backup=True, send_proxy_v2=True)])],
     userlists=[dict(name='admins', users=[dict(name='ops', password='$6$salt$hash')])],
     global_=None,
 )
@@ -73,7 +73,7 @@ def test_valid_config_lints_clean_and_renders():
     assert 'use_backend be_static if host_www url_static || { path_beg /assets/ }' in lines
     assert 'default_backend be_www' in lines
     assert 'server w1 web-1.example.test:8080 check weight 10 maxconn 100' in lines
-    assert 'server w2 10.0.0.12:8080 backup' in lines
+    assert 'server w2 10.0.0.12:8080 backup send-proxy-v2' in lines
     assert 'balance leastconn' in lines and 'balance roundrobin' in lines
     assert 'user ops password $6$salt$hash' in lines
 

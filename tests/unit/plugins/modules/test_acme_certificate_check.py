@@ -5,13 +5,14 @@ RSA and an ECDSA certificate side by side, as nginx does."""
 
 from __future__ import annotations
 
-import socket
 import ssl
-import threading
+import warnings
 
 import pytest
 from pki import Pki, pem
+from tlsserver import TlsServer
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import INTERMEDIATE
 from ansible_collections.opsnotes.edge.plugins.modules import acme_certificate_check
 
 NAMES = ['a.example.org', 'www.a.example.org']
@@ -25,36 +26,6 @@ def pki():
 @pytest.fixture
 def site(pki, tmp_path):
     return [pki.write_site(tmp_path, kind, NAMES) for kind in ('rsa', 'ecdsa')]
-
-
-class TlsServer(object):
-    """Accepts handshakes with the given (cert, key) pairs loaded into one context."""
-
-    def __init__(self, pairs):
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        for cert, key in pairs:
-            self.context.load_cert_chain(cert, key)
-        self.sock = socket.socket()
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                return
-            try:
-                with self.context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-            except (OSError, ssl.SSLError):
-                pass
-
-    def close(self):
-        self.sock.close()
 
 
 def run(run_module, certificates, **extra):
@@ -159,3 +130,45 @@ def test_the_account_thumbprint(run_module, pki, tmp_path):
     assert not failed and result['account_thumbprint'] == jwk_thumbprint(public_jwk(key))
     result, failed = run(run_module, [item], account_key=str(tmp_path / 'missing.key'), fail_on_error=False)
     assert result['account_thumbprint'] is None and not result['ok'] and 'account key' in result['failures'][-1]
+
+
+def intermediate(context):
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(':'.join(INTERMEDIATE['ciphers']))
+    context.set_ecdh_curve('prime256v1')            # in the profile; X448 and secp521r1 are then refused
+
+
+def lax(context):
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers('ALL:@SECLEVEL=0')
+
+
+@pytest.mark.parametrize('configure, ok', [(intermediate, True), (lax, False)])
+def test_policy_judges_each_site_once(run_module, site, configure, ok):
+    server = TlsServer([(item['cert'], item['key']) for item in site], configure)
+    try:
+        result, failed = run(run_module, site, probe=True, probe_port=server.port, policy='intermediate',
+                             fail_on_error=False)
+    finally:
+        server.close()
+    assert not failed and result['ok'] is ok
+    [verdict] = result['policies']                       # two certificates, one site
+    assert verdict['name'] == 'site' and verdict['server_name'] == NAMES[0] and verdict['ok'] is ok
+    assert verdict['address'] == '127.0.0.1:%d' % server.port
+    if ok:
+        assert result['failures'] == [] and verdict['summary'].startswith('Mozilla intermediate: TLSv1.2 and TLSv1.3 only')
+    else:
+        assert result['failures'] == ['site: ' + verdict['summary']]
+        assert verdict['summary'].startswith('not Mozilla intermediate: accepts TLSv1; accepts TLSv1.1; accepts TLS 1.2')
+
+
+def test_no_policy_without_probe_or_with_none(run_module, site):
+    assert 'policies' not in run(run_module, site, policy='intermediate', fail_on_error=False)[0]
+    server = TlsServer([(item['cert'], item['key']) for item in site])
+    try:
+        result, _failed = run(run_module, site, probe=True, probe_port=server.port)
+    finally:
+        server.close()
+    assert 'policies' not in result

@@ -21,6 +21,7 @@ class Handler(QuietHandler):
 
     def do_GET(self):  # noqa: N802 - http.server API
         self.server.seen.append((self.requestline, self.headers['Host']))
+        self.server.peers.append(self.client_address[0])
         if self.path.startswith('/old'):
             return self.reply(301, b'', {'Location': 'https://%s/new' % NAME})
         if self.path.startswith('/missing'):
@@ -31,7 +32,7 @@ class Handler(QuietHandler):
 @pytest.fixture
 def http_server():
     with serving(Handler) as httpd:
-        httpd.seen = []
+        httpd.seen, httpd.peers = [], []
         yield httpd
 
 
@@ -48,7 +49,7 @@ def https_server(pki, tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(tmp_path / 'chain.pem'), str(tmp_path / 'key.pem'))
     with serving(Handler, context) as httpd:
-        httpd.seen = []
+        httpd.seen, httpd.peers = [], []
         yield httpd
 
 
@@ -72,6 +73,8 @@ def test_marker_gives_the_access_log_request_line(run_module, http_server):
     # What the server logged as its request line is exactly what the module says the log will hold.
     assert http_server.seen[0][0] == result['probe']['line'] == 'GET /shop?a=1&%s HTTP/1.1' % marker
     assert result['probe']['sent_at'] > 0
+    # The address the server saw the request come from: what its access log line names.
+    assert result['probe']['client'] == http_server.peers[0] == '127.0.0.1'
     url = 'http://%s:%d' % (NAME, http_server.server_port)
     again, again_failed = run_module(http_check, dict(url=url, address='127.0.0.1', marker=True))
     assert not again_failed and again['probe']['marker'] != marker
@@ -150,3 +153,27 @@ def test_parse_url_host_header():
     assert http_check.parse_url('https://a.test/x')[1:] == ('a.test', 443, '/x', 'a.test')
     assert http_check.parse_url('http://a.test:8080')[1:] == ('a.test', 8080, '/', 'a.test:8080')
     assert http_check.parse_url('http://[2001:db8::1]:81/?q')[1:] == ('2001:db8::1', 81, '/?q', '[2001:db8::1]:81')
+
+
+def test_tls_policy_judges_the_server_of_the_connect_address(run_module, https_server, pki):
+    """Python's default server context accepts TLS 1.2 CBC suites, which Mozilla's intermediate profile does not:
+    the request itself succeeds, the verdict fails the check and names them."""
+    url = 'https://%s:%d/' % (NAME, https_server.server_port)
+    args = dict(url=url, address='127.0.0.1', ca=pem(pki.root), tls_policy='intermediate')
+    result, failed = run_module(http_check, args)
+    policy = result['tls']['policy']
+    assert failed and result['status'] == 200 and not result['ok']
+    assert policy['server_name'] == NAME and policy['address'] == '127.0.0.1:%d' % https_server.server_port
+    assert policy['versions']['TLSv1.1'] is False and policy['versions']['TLSv1.3'] is True
+    assert policy['ciphers'] and not set(policy['ciphers']) & {'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256'}
+    assert result['msg'] == policy['summary'] and policy['summary'].startswith(
+        'not Mozilla intermediate: accepts TLS 1.2 suites outside the profile: ')
+    # Without the option, nothing is judged.
+    result, failed = run_module(http_check, dict(args, tls_policy='none'))
+    assert not failed and 'policy' not in result['tls']
+
+
+def test_tls_policy_is_not_asked_of_plain_http(run_module, http_server):
+    url = 'http://%s:%d/' % (NAME, http_server.server_port)
+    result, failed = run_module(http_check, dict(url=url, address='127.0.0.1', tls_policy='intermediate'))
+    assert not failed and result['ok'] and result['tls'] == {}

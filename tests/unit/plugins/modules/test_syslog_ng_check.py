@@ -125,3 +125,46 @@ def test_append_to_unwritable_file(run_module, tmp_path):
     result, failed = run_module(m, dict(syntax=False, probe_append=str(tmp_path / 'missing-dir' / 'x.log')))
     assert failed and result['msg'].startswith('cannot append the probe line to')
     assert json.dumps(result)      # the result stays serialisable
+
+
+def arrived(tmp_path, line):
+    write(tmp_path / 'remote' / 'app.x' / DAY / 'access_log', '06:00:00 web app.x %s\n' % line)
+
+
+def test_the_line_names_the_client(run_module, tmp_path):
+    arrived(tmp_path, LINE)
+    result, failed = run_module(m, dict(wait_args(tmp_path), probe_client='203.0.113.9'))
+    assert not failed and result['ok'] and result['probe']['ok']
+    assert result['probe']['client'] == '203.0.113.9' and result['probe']['addresses'] == ['203.0.113.9']
+
+
+def test_a_line_that_names_the_proxy_instead_of_the_client_fails(run_module, tmp_path):
+    """The request's line arrived intact, but a balancer on the way did not pass the client's address on."""
+    request = 'GET /?opsnotes-probe-%s HTTP/1.1' % ('b' * 32)
+    arrived(tmp_path, '10.0.0.2 - - [21/Nov/2026:06:00:00 +0000] "%s" 200 12 "-" "curl"' % request)
+    args = dict(wait_args(tmp_path), probe_line=request, probe_client='192.0.2.33', fail_on_error=True)
+    result, failed = run_module(m, args)
+    assert failed and result['ok'] is False and result['probe']['ok'] is False
+    assert result['probe']['addresses'] == ['10.0.0.2']
+    assert result['probe']['reason'].startswith('the line names 10.0.0.2, not the client 192.0.2.33: a proxy on the way')
+    # The same line from the client itself passes: only the address made the difference.
+    arrived(tmp_path, '192.0.2.33 - - [21/Nov/2026:06:00:00 +0000] "%s" 200 12 "-" "curl"' % request)
+    result, failed = run_module(m, args)
+    assert not failed and result['probe']['ok']
+
+
+def test_probe_client_must_be_an_address(run_module, tmp_path):
+    arrived(tmp_path, LINE)
+    result, failed = run_module(m, dict(wait_args(tmp_path), probe_client='203.0.113.9; rm'))
+    assert result['ok'] is False and result['probe']['reason'] == "probe_client '203.0.113.9; rm' is not an IP address"
+
+
+@pytest.mark.parametrize('record, addresses', [
+    ('06:00:00 web app.x 192.0.2.1 - -', ['192.0.2.1']),
+    ('peer 192.0.2.1:443, "192.0.2.2" [2001:db8::1]:8443 (::1); fe80::1',
+     ['192.0.2.1', '192.0.2.2', '2001:db8::1', '::1', 'fe80::1']),
+    ('1.2.3.4.5 192.0.2.1/24 06:00:00 21/Nov/2026:06:00:00 x192.0.2.9 2001:DB8::1', ['2001:db8::1']),
+    ('192.0.2.1 192.0.2.1', ['192.0.2.1']),
+])
+def test_addresses_in(record, addresses):
+    assert m.addresses_in(record) == addresses
