@@ -8,6 +8,9 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import warnings
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import INTERMEDIATE
 
 
 class TlsServer(object):
@@ -40,3 +43,19 @@ class TlsServer(object):
 
     def close(self):
         self.sock.close()
+
+
+def intermediate(context):
+    """A server on Mozilla's intermediate profile: TLS 1.2 and 1.3, its TLS 1.2 suites, a group inside it (so X448
+    and secp521r1 are refused)."""
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(':'.join(INTERMEDIATE['ciphers']))
+    context.set_ecdh_curve('prime256v1')
+
+
+def lax(context):
+    """A server that takes anything its library can: TLS 1.0 up, every suite, the default groups."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers('ALL:@SECLEVEL=0')

@@ -6,11 +6,10 @@ key exchange group questions with a stand-in for the openssl command."""
 from __future__ import annotations
 
 import ssl
-import warnings
 
 import pytest
 from pki import Pki
-from tlsserver import TlsServer
+from tlsserver import TlsServer, intermediate, lax
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _tls_policy as p
 
@@ -21,18 +20,6 @@ NAME = 'a.example.org'
 def pair(tmp_path_factory):
     item = Pki().write_site(tmp_path_factory.mktemp('pki'), 'rsa', [NAME])
     return item['cert'], item['key']
-
-
-def intermediate(context):
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_ciphers(':'.join(p.INTERMEDIATE['ciphers']))
-
-
-def lax(context):
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        context.minimum_version = ssl.TLSVersion.TLSv1
-    context.set_ciphers('ALL:@SECLEVEL=0')
 
 
 def tls12_only(context):

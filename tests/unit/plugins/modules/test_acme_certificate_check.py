@@ -5,14 +5,10 @@ RSA and an ECDSA certificate side by side, as nginx does."""
 
 from __future__ import annotations
 
-import ssl
-import warnings
-
 import pytest
 from pki import Pki, pem
-from tlsserver import TlsServer
+from tlsserver import TlsServer, intermediate, lax
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import INTERMEDIATE
 from ansible_collections.opsnotes.edge.plugins.modules import acme_certificate_check
 
 NAMES = ['a.example.org', 'www.a.example.org']
@@ -130,19 +126,6 @@ def test_the_account_thumbprint(run_module, pki, tmp_path):
     assert not failed and result['account_thumbprint'] == jwk_thumbprint(public_jwk(key))
     result, failed = run(run_module, [item], account_key=str(tmp_path / 'missing.key'), fail_on_error=False)
     assert result['account_thumbprint'] is None and not result['ok'] and 'account key' in result['failures'][-1]
-
-
-def intermediate(context):
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.set_ciphers(':'.join(INTERMEDIATE['ciphers']))
-    context.set_ecdh_curve('prime256v1')            # in the profile; X448 and secp521r1 are then refused
-
-
-def lax(context):
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        context.minimum_version = ssl.TLSVersion.TLSv1
-    context.set_ciphers('ALL:@SECLEVEL=0')
 
 
 @pytest.mark.parametrize('configure, ok', [(intermediate, True), (lax, False)])
