@@ -21,6 +21,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
     host,
     text,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import INTERMEDIATE
 
 VAR = 'haproxy_'
 NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
@@ -48,6 +49,22 @@ MODES = ('http', 'tcp')
 # HAProxy stops reading a configuration line after 64 words (MAX_LINE_ARGS); 'acl', name, criterion, flags and '--'
 # take at most 8 of them.
 VALUES_PER_LINE = 50
+# TLS profiles of the frontends' tls_bind (Mozilla's): the protocols and TLS 1.2 suites, on every TLS bind of the
+# process, and the key exchange groups, on each bind line (HAProxy before 2.8 has no global setting for them).
+# The TLS 1.2 suites are the profile's ECDHE ones (its DHE ones would need a DH parameter file); the TLS 1.3 suites
+# are OpenSSL's three, all of which every profile allows.
+TLS_PROFILES = {
+    'intermediate': dict(min_version='TLSv1.2', groups=':'.join(INTERMEDIATE['groups']),
+                         ciphers=':'.join(c for c in INTERMEDIATE['ciphers'] if c.startswith('ECDHE-'))),
+    'modern': dict(min_version='TLSv1.3', groups=':'.join(INTERMEDIATE['groups']), ciphers=None),
+}
+TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+ALPN_RE = re.compile(r'[A-Za-z0-9._/-]{1,32}')
+# The http-01 challenge path with a token as ACME defines it (base64url): nothing else is answered, so the answer
+# can never echo anything but "<token>.<thumbprint>".
+ACME_PATH = r'^/[.]well-known/acme-challenge/[-_A-Za-z0-9]{1,128}$'
+THUMBPRINT_RE = re.compile(r'[-_A-Za-z0-9]{43}')
+BIND_RE = re.compile(r'(\*|[0-9.]+|\[[0-9a-fA-F:]+\])?:([0-9]+)')
 # Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
 SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
 
@@ -233,17 +250,8 @@ class Linter(Findings):
                 frontends.add(item['name'])
             if item.get('mode') is not None and item['mode'] not in MODES:
                 self.err(where + '.mode', '%r must be one of %s' % (item['mode'], ', '.join(MODES)))
-            binds = item.get('bind')
-            if not isinstance(binds, list) or not binds:
-                self.err(where + '.bind', 'needs at least one address:port')
-                binds = []
-            for index, bind in enumerate(binds):
-                match = re.fullmatch(r'(\*|[0-9.]+|\[[0-9a-fA-F:]+\])?:([0-9]+)', str(bind))
-                if not match:
-                    self.err('%s.bind[%d]' % (where, index), '%r must be ADDRESS:PORT, *:PORT or [IPV6]:PORT' % (bind,))
-                elif not _port(match.group(2)):
-                    self.err('%s.bind[%d]' % (where, index), '%r: port %s is out of range 1-65535'
-                             % (bind, match.group(2)))
+            self.binds(where, item)
+            self.tls(where, item, cfg.get('global') or {})
             acls, used = {}, set()
             for awhere, acl in self.items(item.get('acls'), where + '.acls'):
                 if not self.name(awhere + '.name', acl.get('name')):
@@ -287,7 +295,74 @@ class Linter(Findings):
         self.global_settings(cfg.get('global') or {})
         return self
 
+    def binds(self, where, item):
+        plain, tls = item.get('bind') or [], item.get('tls_bind') or []
+        for key, binds in (('bind', plain), ('tls_bind', tls)):
+            if not isinstance(binds, list):
+                self.err('%s.%s' % (where, key), 'must be a list of ADDRESS:PORT')
+                continue
+            for index, bind in enumerate(binds):
+                match = BIND_RE.fullmatch(str(bind))
+                if not match:
+                    self.err('%s.%s[%d]' % (where, key, index), '%r must be ADDRESS:PORT, *:PORT or [IPV6]:PORT'
+                             % (bind,))
+                elif not _port(match.group(2)):
+                    self.err('%s.%s[%d]' % (where, key, index), '%r: port %s is out of range 1-65535'
+                             % (bind, match.group(2)))
+        if not (isinstance(plain, list) and plain) and not (isinstance(tls, list) and tls):
+            self.err(where + '.bind', 'needs at least one address:port (in bind or tls_bind)')
+
+    def tls(self, where, item, settings):
+        """The TLS keys of a frontend: tls_bind needs tls_certificates and the other way round; the http-only
+        options need mode http."""
+        has_tls = bool(item.get('tls_bind'))
+        certs = item.get('tls_certificates')
+        if certs is not None and (not isinstance(certs, list) or not has_tls):
+            self.err(where + '.tls_certificates', 'must be a list of PEM files, with tls_bind')
+            certs = []
+        if has_tls and not certs:
+            self.err(where + '.tls_certificates', 'tls_bind needs at least one certificate (a PEM file with the chain, '
+                     'and the key in it or in FILE.key)')
+        for index, path in enumerate(certs or []):
+            here = '%s.tls_certificates[%d]' % (where, index)
+            if self.check(here, abs_path, path) and certs.index(path) != index:
+                self.err(here, '%r is listed twice' % (path,))
+        alpn = item.get('alpn')
+        if alpn is not None:
+            if not isinstance(alpn, list) or not has_tls:
+                self.err(where + '.alpn', 'must be a list of protocol names, with tls_bind')
+            else:
+                for index, name in enumerate(alpn):
+                    if not isinstance(name, str) or not ALPN_RE.fullmatch(name):
+                        self.err('%s.alpn[%d]' % (where, index), '%r must be a protocol name such as h2 or http/1.1'
+                                 % (name,))
+        http = item.get('mode', 'http') == 'http'
+        for key, needs_tls in (('redirect_https', True), ('acme_challenge', False), ('hsts_include_subdomains', True)):
+            value = item.get(key)
+            if value is not None and not isinstance(value, bool):
+                self.err('%s.%s' % (where, key), '%r must be true or false' % (value,))
+            elif value and not http:
+                self.err('%s.%s' % (where, key), 'needs mode http')
+            elif value and needs_tls and not has_tls:
+                self.err('%s.%s' % (where, key), 'needs tls_bind (a frontend that also terminates TLS)')
+        max_age = item.get('hsts_max_age')
+        if max_age is not None:
+            if isinstance(max_age, bool) or not re.fullmatch(r'[0-9]{1,10}', str(max_age)):
+                self.err(where + '.hsts_max_age', '%r must be a number of seconds (0: no HSTS header)' % (max_age,))
+            elif int(max_age) and not (http and has_tls):
+                self.err(where + '.hsts_max_age', 'needs mode http and tls_bind')
+        if item.get('acme_challenge') and not THUMBPRINT_RE.fullmatch(str(settings.get('acme_thumbprint') or '')):
+            self.err(where + '.acme_challenge', 'needs %sacme_thumbprint, the ACME account key\'s thumbprint '
+                     '(43 base64url characters)' % VAR)
+
     def global_settings(self, settings):
+        thumbprint = settings.get('acme_thumbprint')
+        if thumbprint and not THUMBPRINT_RE.fullmatch(str(thumbprint)):
+            self.err(VAR + 'acme_thumbprint', '%r must be an ACME account key thumbprint: 43 characters of A-Z a-z '
+                     '0-9 _ -' % (thumbprint,))
+        if settings.get('tls_profile', 'intermediate') not in TLS_PROFILES:
+            self.err(VAR + 'tls_profile', '%r must be one of %s' % (settings['tls_profile'], ', '.join(TLS_PROFILES)))
+
         for key in ('stats_socket', 'state_file'):
             if settings.get(key) is not None:
                 self.check(VAR + key, abs_path, settings[key])
@@ -307,6 +382,49 @@ def redact(text):
     return re.sub(r'^(\s*user \S+ password )\S+', r'\1<redacted>', text or '', flags=re.M)
 
 
+def tls_bind(item, bind, settings):
+    """A bind line that terminates TLS. With several certificates, HAProxy picks by the client's SNI and, among
+    those for the name, by the key type the client supports (ECDSA first); the first one is served without SNI."""
+    words = [bind, 'ssl'] + ['crt %s' % haproxy_path(path) for path in item['tls_certificates']]
+    alpn = item.get('alpn')
+    if alpn is None and item.get('mode', 'http') == 'http':
+        alpn = ['h2', 'http/1.1']
+    if alpn:
+        words.append('alpn %s' % ','.join(alpn))
+    words.append('curves %s' % TLS_PROFILES[settings.get('tls_profile') or 'intermediate']['groups'])
+    return ' '.join(words)
+
+
+def tls_rules(item, settings):
+    """The http-request and http-response lines of a frontend's TLS and ACME options, before the user's rules: the
+    challenge answer first (nothing may deny or redirect the CA), then the redirect to https (never for the
+    challenge path, which a backend may answer), then HSTS on every response over TLS
+    (http-after-response: HAProxy's own errors and redirects too)."""
+    lines = []
+    if item.get('acme_challenge'):
+        # The stateless http-01 answer: "<token>.<account thumbprint>" for any well-formed token, computed by
+        # HAProxy itself, so every balancer behind a name answers an order placed from any host of the account.
+        lines.append('http-request return status 200 content-type text/plain lf-string "%%[path,field(4,/)].%s" '
+                     'if { path_reg %s }' % (settings['acme_thumbprint'], ACME_PATH))
+    if item.get('redirect_https'):
+        lines.append('http-request redirect scheme https code 301 if !{ ssl_fc } '
+                     '!{ path_beg /.well-known/acme-challenge/ }')
+    if item.get('hsts_max_age'):
+        value = 'max-age=%d' % int(item['hsts_max_age'])
+        if item.get('hsts_include_subdomains'):
+            value += '; includeSubDomains'
+        lines.append('http-after-response set-header Strict-Transport-Security "%s" if { ssl_fc }' % value)
+    return lines
+
+
+def certificates(config):
+    """Every certificate file the frontends of ``config`` load, in order, once."""
+    paths = []
+    for item in config.get('frontends') or []:
+        paths += [path for path in item.get('tls_certificates') or [] if path not in paths]
+    return paths
+
+
 def render(config, header=None):
     g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
              timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)
@@ -324,6 +442,16 @@ def render(config, header=None):
         '    group haproxy',
         '    maxconn %d' % int(g['maxconn']),
         '    server-state-file %s' % haproxy_path(g['state_file']),
+    ]
+    frontends = config.get('frontends') or []
+    if any(item.get('tls_bind') for item in frontends):
+        profile = TLS_PROFILES[g.get('tls_profile') or 'intermediate']
+        if profile['ciphers']:
+            out.append('    ssl-default-bind-ciphers %s' % profile['ciphers'])
+        out += ['    ssl-default-bind-ciphersuites %s' % TLS13_SUITES,
+                # No session tickets: their key never rotates while the process lives, which voids forward secrecy.
+                '    ssl-default-bind-options ssl-min-ver %s no-tls-tickets' % profile['min_version']]
+    out += [
         '',
         'defaults',
         '    log global',
@@ -340,9 +468,10 @@ def render(config, header=None):
     for item in config.get('userlists') or []:
         out += ['', 'userlist %s' % item['name']]
         out += ['    user %s password %s' % (u['name'], u['password']) for u in item.get('users') or []]
-    for item in config.get('frontends') or []:
+    for item in frontends:
         out += ['', 'frontend %s' % item['name']]
-        out += ['    bind %s' % bind for bind in item['bind']]
+        out += ['    bind %s' % bind for bind in item.get('bind') or []]
+        out += ['    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or []]
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
         for acl in item.get('acls') or []:
@@ -353,6 +482,7 @@ def render(config, header=None):
             for start in range(0, len(values), VALUES_PER_LINE) if values else [0]:
                 chunk = values[start:start + VALUES_PER_LINE]
                 out.append('    acl %s %s' % (acl['name'], ' '.join(head + (['--'] + chunk if chunk else []))))
+        out += ['    ' + line for line in tls_rules(item, g)]
         for rule in item.get('http_request') or []:
             line = 'http-request %s' % rule['action']
             if rule.get('args'):

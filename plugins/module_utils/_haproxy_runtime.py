@@ -7,9 +7,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
+import hashlib
 import io
 import ipaddress
+import os
+import re
 import socket
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): forced/inherited/config maintenance, forced/inherited drain,
@@ -121,3 +126,84 @@ def check_answer(answer):
     text = answer.strip()
     if text:
         raise RuntimeError_(text)
+
+
+# --- TLS certificates: what HAProxy serves from memory, and the hot swap of a renewed file --------------------------
+
+PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----')
+PEM_KEY = re.compile(r'-----BEGIN (?:RSA |EC )?PRIVATE KEY-----')
+
+
+def cli_word(value):
+    """One argument of the runtime API: its parser splits on spaces and ';' and reads a backslash as an escape."""
+    return re.sub(r'([\\\s;])', r'\\\1', value)
+
+
+def pem_fingerprint(text):
+    """SHA-1 fingerprint (upper-case hex, as 'show ssl cert' prints it) of the first certificate of a PEM text, or
+    None when there is none."""
+    match = PEM_CERT.search(text or '')
+    if not match:
+        return None
+    try:
+        der = base64.b64decode(''.join(match.group(1).split()), validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    return hashlib.sha1(der).hexdigest().upper()
+
+
+def certificate_payload(path):
+    """The PEM text 'set ssl cert' needs for ``path``: the file, plus FILE.key when the key is not in it (HAProxy
+    loads that file next to the certificate at startup too)."""
+    with open(path) as handle:
+        text = handle.read()
+    if not PEM_KEY.search(text) and os.path.exists(path + '.key'):
+        with open(path + '.key') as handle:
+            text = text.rstrip('\n') + '\n' + handle.read()
+    return text
+
+
+def parse_ssl_cert(text):
+    """'show ssl cert PATH' -> {Serial, SHA1 FingerPrint, notAfter, ...}."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(': ')
+        if sep:
+            fields[key.strip()] = value.strip()
+        elif line.endswith(':'):
+            fields[line[:-1].strip()] = ''
+    return fields
+
+
+def served_certificate(socket_path, path):
+    """What HAProxy serves from memory for the certificate file ``path``: {serial, fingerprint, not_after}."""
+    answer = command(socket_path, 'show ssl cert %s' % cli_word(path))
+    fields = parse_ssl_cert(answer)
+    if 'SHA1 FingerPrint' not in fields:
+        raise RuntimeError_('show ssl cert %s: %s' % (path, answer.strip() or 'no answer'))
+    return dict(serial=fields.get('Serial'), fingerprint=fields['SHA1 FingerPrint'].upper(),
+                not_after=fields.get('notAfter'))
+
+
+def swap_certificate(socket_path, path, payload):
+    """Replace the certificate HAProxy serves for ``path`` without a reload: 'set ssl cert' opens a transaction with
+    the new certificate and key, 'commit ssl cert' makes new handshakes use it (established connections keep
+    theirs). HAProxy refuses a key that is not the certificate's; the transaction is then aborted, and the old
+    certificate stays served."""
+    word = cli_word(path)
+    answer = command(socket_path, 'set ssl cert %s <<\n%s\n' % (word, payload.strip('\n')))
+    if 'Transaction created' not in answer and 'Transaction updated' not in answer:
+        raise RuntimeError_('set ssl cert %s: %s' % (path, answer.strip() or 'no answer'))
+    answer = command(socket_path, 'commit ssl cert %s' % word)
+    if 'Success!' not in answer:
+        command(socket_path, 'abort ssl cert %s' % word)
+        raise RuntimeError_('commit ssl cert %s: %s' % (path, ' '.join(answer.split()) or 'no answer'))
+
+
+def open_transaction(socket_path):
+    """The certificate file of the runtime API's open transaction ('show ssl cert' marks it with '*'), or None."""
+    answer = command(socket_path, 'show ssl cert')
+    for line in answer.splitlines():
+        if line.startswith('*'):
+            return line[1:]
+    return None

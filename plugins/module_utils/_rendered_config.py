@@ -31,13 +31,14 @@ def fix_mode(module, path, mode, group=None):
     return True
 
 
-def prepare(module, lint, render, redact=None, perms=None):
+def prepare(module, lint, render, redact=None, perms=None, unchanged=None):
     """Lint and render ``config``; exit unchanged when ``path`` already holds the result.
 
     Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None, the new
     content, result dict with changed, content, validated, reloaded, warnings_lint and diff) when there is a change.
     ``redact`` (text -> text) hides secrets in the result's content and diff; the file gets the real text.
     ``perms`` (mode, group or None): an unchanged file with other permissions gets these, and counts as changed.
+    ``unchanged`` (result -> None) runs before the exit when the file holds the result already (it may set changed).
     """
     redact = redact or (lambda text: text)
     params = module.params
@@ -53,5 +54,7 @@ def prepare(module, lint, render, redact=None, perms=None):
     if old == content:
         if perms:
             result['changed'] = fix_mode(module, path, *perms)
+        if unchanged:
+            unchanged(result)
         module.exit_json(**result)
     return old, content, result

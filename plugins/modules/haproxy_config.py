@@ -23,6 +23,11 @@ description:
     are redacted in the module's result and diff."
   - "Reloads, never restarts: C(systemctl reload) makes HAProxy's master start new workers that take the
     listening sockets over from the old ones (C(expose-fd listeners)), so no connection is refused."
+  - "TLS certificates without a reload: when the configuration is unchanged but a certificate file that a
+    frontend's C(tls_bind) loads holds another certificate than HAProxy serves (a renewal), the file's certificate
+    and key are swapped in over the admin socket (C(set ssl cert), C(commit ssl cert)). The workers stay the same
+    and established connections keep theirs; new handshakes get the new certificate. HAProxy refuses a key that is
+    not the certificate's, and the old certificate stays served."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.STATE_MODULE
@@ -30,7 +35,8 @@ options:
   config:
     description:
       - "C(frontends), C(backends), C(userlists) and C(global) (C(stats_socket), C(state_file), C(timeout_connect),
-        C(timeout_client), C(timeout_server), C(maxconn)). See the C(opsnotes.edge.haproxy) role for the item keys."
+        C(timeout_client), C(timeout_server), C(maxconn), C(tls_profile), C(acme_thumbprint)). See the
+        C(opsnotes.edge.haproxy) role for the item keys."
     type: dict
     required: true
   path:
@@ -72,6 +78,25 @@ EXAMPLES = r"""
       backends:
         - {name: be_static, servers: [{name: s1, address: 10.0.0.21, port: 8080, check: true}]}
         - {name: be_www, servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]}
+
+- name: Terminate TLS (an ECDSA and an RSA certificate), redirect http to https, answer ACME http-01 challenges
+  opsnotes.edge.haproxy_config:
+    config:
+      global:
+        acme_thumbprint: "{{ acme_account_thumbprint }}"
+      frontends:
+        - name: fe_web
+          bind: ["*:80"]
+          tls_bind: ["*:443"]
+          tls_certificates:
+            - /etc/haproxy/certs/www.example.org.ecdsa.pem
+            - /etc/haproxy/certs/www.example.org.rsa.pem
+          redirect_https: true
+          acme_challenge: true
+          hsts_max_age: 31536000
+          default_backend: be_www
+      backends:
+        - {name: be_www, servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true, send_proxy_v2: true}]}
 """
 
 RETURN = r"""
@@ -100,6 +125,16 @@ state_dropped:
   type: list
   elements: str
   sample: ["be_web/web1: web1.example.org:80 is now web1.example.org:8080"]
+certificates:
+  description:
+    - With the configuration unchanged and HAProxy running, each certificate file of the frontends, what HAProxy
+      served before the run, and whether it was swapped in (would be, in check mode). Empty after a reload,
+      which loads the files anyway.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/haproxy/certs/www.example.org.ecdsa.pem, file_fingerprint: 3F1C...,
+            served_fingerprint: 3F1C..., served_serial: 04A1..., swapped: false}]
 warnings_lint:
   description: Lint findings that are not errors (unused ACLs and backends).
   returned: always
@@ -115,8 +150,18 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint, redact, render
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import RuntimeError_, command, state_for
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import certificates, lint, redact, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
+    RuntimeError_,
+    certificate_payload,
+    cli_word,
+    command,
+    open_transaction,
+    pem_fingerprint,
+    served_certificate,
+    state_for,
+    swap_certificate,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
@@ -156,11 +201,59 @@ def live_sockets(text):
     return re.findall(r'^\s*stats socket (/\S+)[^\n]*level admin', text or '', re.M)
 
 
+def running(module):
+    systemctl = module.get_bin_path('systemctl', required=True)
+    return module.run_command([systemctl, 'is-active', '--quiet', module.params['service']])[0] == 0
+
+
+def hot_swap(module, result):
+    """With the configuration unchanged, make HAProxy serve what its certificate files hold: a file renewed since
+    HAProxy loaded it is swapped in over the admin socket ('set ssl cert', 'commit ssl cert'), with no reload and
+    no new worker. Established connections keep their certificate; new handshakes get the new one."""
+    settings = module.params['config'].get('global') or {}
+    socket_path = settings.get('stats_socket') or '/run/haproxy/admin.sock'
+    result['certificates'] = []
+    paths = certificates(module.params['config'])
+    if not paths or not running(module):
+        return
+    try:
+        stale = open_transaction(socket_path)
+        for path in paths:
+            try:
+                payload = certificate_payload(path)
+            except OSError as exc:
+                module.fail_json(msg='cannot read the certificate file %s: %s' % (path, exc.strerror), **result)
+            entry = dict(path=path, file_fingerprint=pem_fingerprint(payload), swapped=False)
+            if entry['file_fingerprint'] is None:
+                module.fail_json(msg='%s holds no PEM certificate; HAProxy keeps serving the one it loaded' % path,
+                                 **result)
+            served = served_certificate(socket_path, path)
+            entry.update(served_fingerprint=served['fingerprint'], served_serial=served['serial'])
+            if served['fingerprint'] != entry['file_fingerprint']:
+                entry['swapped'] = result['changed'] = True
+                if not module.check_mode:
+                    if stale in paths:
+                        # Left open by an interrupted run: it holds that attempt's payload.
+                        command(socket_path, 'abort ssl cert %s' % cli_word(stale))
+                        stale = None
+                    elif stale:
+                        module.fail_json(msg="HAProxy's runtime API has a certificate transaction open for %s, which "
+                                             "this configuration does not load (another operation in progress?); "
+                                             "nothing was swapped. Commit or abort it, then run again" % stale,
+                                         **result)
+                    swap_certificate(socket_path, path, payload)
+                    entry['served_serial'] = served_certificate(socket_path, path)['serial']
+            result['certificates'].append(entry)
+    except RuntimeError_ as exc:
+        module.fail_json(msg='hot swap of the certificates failed: %s' % exc, **result)
+
+
 def run(module):
     params = module.params
-    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']))
+    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']),
+                                   unchanged=lambda result: hot_swap(module, result))
     path = params['path']
-    result['state_saved'], result['state_dropped'] = False, []
+    result['state_saved'], result['state_dropped'], result['certificates'] = False, [], []
     ok, output = validate(module, path, content)
     if not ok:
         result['changed'] = False
@@ -173,8 +266,8 @@ def run(module):
     settings = params['config'].get('global') or {}
     state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
     systemctl = module.get_bin_path('systemctl', required=True)
-    running = module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0
-    if running:
+    active = running(module)
+    if active:
         # The running process answers on the socket of the configuration it loaded, which may not be the new one.
         for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
             try:
@@ -187,7 +280,7 @@ def run(module):
                 continue
     mode, group = file_mode(params['config'])
     write_atomic(module, path, content, mode, 0, group)
-    if params['reload'] and running:
+    if params['reload'] and active:
         rc, out, err = module.run_command([systemctl, 'reload', params['service']])
         if rc != 0:
             done = restore(module, path, old, params['config'])

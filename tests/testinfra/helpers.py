@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
@@ -20,6 +21,23 @@ MAC_RE = re.compile(r'\[([0-9A-Fa-f:]{17})\]')
 def host(container):
     """A testinfra host talking to a container through docker exec (fast, no ansible round trip)."""
     return testinfra.get_host('docker://' + container)
+
+
+def ip_of(name):
+    """The IPv4 address of a container on its first network."""
+    return host(name).check_output("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
+
+
+def sslyze(address, port=443, name='localhost'):
+    """sslyze's verdict (a third-party judge) against Mozilla's intermediate profile for the server at ``address``
+    and ``port``, with SNI ``name``: {finding: text}, {} when compliant."""
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'sslyze'), '--mozilla_config=intermediate',
+                          '%s:%d{%s}' % (name, port, address)], capture_output=True, text=True, timeout=600, check=False)
+    assert 'Checking results against Mozilla' in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
+    verdict = run.stdout.split('Checking results against Mozilla', 1)[1]
+    findings = dict(re.findall(r'^\s+\* (\w+): (.*)$', verdict, flags=re.M))
+    assert bool(findings) == (run.returncode != 0), run.stdout[-3000:]
+    return findings
 
 
 def mac(h, iface='eth0'):

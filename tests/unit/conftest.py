@@ -151,11 +151,15 @@ class FakeHAProxy(object):
         self.servers = {('be_www', 'www1'): dict(state='ready', weight=1, scur=0, status='UP'),
                         ('be_www', 'www2'): dict(state='ready', weight=1, scur=0, status='UP')}
         self.commands = []
+        self.certs, self.transaction = {}, None
         fake = self
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
                 line = self.rfile.readline().decode().strip()
+                if line.endswith('<<'):       # a payload follows, up to an empty line
+                    payload = ''.join(iter(lambda: self.rfile.readline().decode(), '\n')).rstrip('\n')
+                    line = '%s\n%s' % (line, payload)
                 fake.commands.append(line)
                 self.wfile.write(fake.answer(line).encode())
 
@@ -163,8 +167,57 @@ class FakeHAProxy(object):
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def load_certificate(self, path, text):
+        """What HAProxy loads from ``text`` for ``path`` at startup: the first certificate, and the key."""
+        self.certs[path] = text
+
+    def ssl_answer(self, line):
+        """The certificate commands of the runtime API, with HAProxy 2.6's answers: one global transaction;
+        commit refuses a key that is not the certificate's."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        head, _sep, payload = line.partition('\n')
+        words = head.split()
+        path = words[3] if len(words) > 3 else None
+        if head == 'show ssl cert':
+            out = ['# transaction'] + (['*' + self.transaction[0]] if self.transaction else [])
+            return '\n'.join(out + ['# filename'] + sorted(self.certs)) + '\n\n'
+        if path not in self.certs:
+            return "Can't replace a certificate which is not referenced by the configuration!\n\n"
+        if words[0] == 'show':
+            text = self.certs[path]
+            cert = x509.load_pem_x509_certificate(text[:text.index('-----END CERTIFICATE-----') + 25].encode())
+            return ('Filename: %s\nStatus: Used\nSerial: %X\nnotAfter: %s\nSHA1 FingerPrint: %s\n\n'
+                    % (path, cert.serial_number, getattr(cert, 'not_valid_after_utc', None), cert.fingerprint(hashes.SHA1()).hex().upper()))
+        if words[0] == 'set':
+            if self.transaction and self.transaction[0] != path:
+                return "The ongoing transaction is about '%s' but you are trying to set '%s'\n\n" % (
+                    self.transaction[0], path)
+            verb = 'updated' if self.transaction else 'created'
+            self.transaction = (path, payload)
+            return 'Transaction %s for certificate %s!\n\n' % (verb, path)
+        if words[0] == 'abort':
+            self.transaction = None
+            return "Transaction aborted for certificate '%s'!\n\n" % path
+        if not self.transaction or self.transaction[0] != path:
+            return 'No ongoing transaction!\n\n'
+        text = self.transaction[1]      # a refused commit leaves the transaction open, as in HAProxy
+        try:
+            cert = x509.load_pem_x509_certificate(text[:text.index('-----END CERTIFICATE-----') + 25].encode())
+            key = serialization.load_pem_private_key(text[text.index('-----BEGIN', text.index('-----END CERT')):]
+                                                     .encode(), password=None)
+        except ValueError:
+            return 'The transaction must contain at least a certificate and a private key!\n\n'
+        der = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        if cert.public_key().public_bytes(*der) != key.public_key().public_bytes(*der):
+            return "Can't commit %s: inconsistencies between private key and certificate!\n\n" % path
+        self.certs[path], self.transaction = text, None
+        return 'Committing %s.\nSuccess!\n\n' % path
+
     def answer(self, line):
         words = line.split()
+        if line.endswith(' ssl cert') or (len(words) > 2 and words[1:3] == ['ssl', 'cert']):
+            return self.ssl_answer(line)
         if line.startswith('show servers state'):
             backends = {b for b, _s in self.servers}
             if len(words) > 3 and words[3] not in backends:

@@ -8,11 +8,8 @@ the renewal unit alone renewing on both hosts five times in a row, with the webr
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 import shlex
-import subprocess
-import sys
 import time
 import uuid
 
@@ -28,8 +25,7 @@ ROOT_PEM = '/tmp/opsnotes-pebble-root.pem'
 ca = helpers.host(CA)
 
 
-def ip_of(name):
-    return helpers.host(name).check_output("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
+ip_of = helpers.ip_of
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -259,14 +255,7 @@ def test_only_the_balancer_can_name_the_client(sender, believed):
 
 
 def sslyze(address, port=443, name='www.shop.test'):
-    """sslyze's verdict against Mozilla's intermediate profile: {finding: text} ({} when compliant)."""
-    run = subprocess.run([str(pathlib.Path(sys.executable).with_name('sslyze')), '--mozilla_config=intermediate',
-                          '%s:%d{%s}' % (name, port, address)], capture_output=True, text=True, timeout=600, check=False)
-    assert 'Checking results against Mozilla' in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
-    verdict = run.stdout.split('Checking results against Mozilla', 1)[1]
-    findings = dict(re.findall(r'^\s+\* (\w+): (.*)$', verdict, flags=re.M))
-    assert bool(findings) == (run.returncode != 0), run.stdout[-3000:]
-    return findings
+    return helpers.sslyze(address, port, name)
 
 
 # What only the test CA causes: Pebble's root is in no trust store, and its certificates live 5 years, where the

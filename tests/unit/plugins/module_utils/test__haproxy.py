@@ -184,3 +184,92 @@ def test_lint_errors(change, message):
 
 def test_predefined_acls_are_allowed():
     assert errors_of(lambda c: c['frontends'][0]['http_request'].append(dict(action='deny', cond='!METH_GET !HTTP_1.1'))) == []
+
+
+TLS_FRONTEND = dict(name='fe_tls', bind=['*:80'], tls_bind=['*:443', '[::]:443'],
+                    tls_certificates=['/etc/haproxy/certs/www.ecdsa.pem', '/etc/haproxy/certs/www rsa.pem'],
+                    redirect_https=True, acme_challenge=True, hsts_max_age=600, hsts_include_subdomains=True,
+                    default_backend='be_www')
+THUMB = 'Ab-_' + 'x' * 39
+
+
+def tls_config(**frontend):
+    config = copy.deepcopy(CONFIG)
+    config['frontends'].append(dict(TLS_FRONTEND, **frontend))
+    config['global'] = dict(acme_thumbprint=THUMB)
+    return config
+
+
+def test_tls_frontend_renders_the_profile_the_certificates_and_the_challenge_answer():
+    config = tls_config()
+    assert h.lint(config)[0] == []
+    text = h.render(config)
+    assert ("    bind *:443 ssl crt /etc/haproxy/certs/www.ecdsa.pem crt '/etc/haproxy/certs/www rsa.pem' "
+            "alpn h2,http/1.1 curves X25519:prime256v1:secp384r1\n") in text
+    assert '    bind [::]:443 ssl crt' in text and '    bind *:80\n' in text
+    assert ('    ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:'
+            'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:'
+            'ECDHE-RSA-CHACHA20-POLY1305\n') in text
+    assert '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets\n' in text
+    lines = text[text.index('frontend fe_tls'):].splitlines()
+    rules = [line.strip() for line in lines if line.strip().startswith(('http-request', 'http-after-response'))]
+    assert rules == [
+        'http-request return status 200 content-type text/plain lf-string "%%[path,field(4,/)].%s" '
+        'if { path_reg ^/[.]well-known/acme-challenge/[-_A-Za-z0-9]{1,128}$ }' % THUMB,
+        'http-request redirect scheme https code 301 if !{ ssl_fc } !{ path_beg /.well-known/acme-challenge/ }',
+        'http-after-response set-header Strict-Transport-Security "max-age=600; includeSubDomains" if { ssl_fc }']
+    assert h.certificates(config) == TLS_FRONTEND['tls_certificates']
+
+
+def test_tls_options_that_are_not_set_render_nothing():
+    config = tls_config(redirect_https=False, acme_challenge=None, hsts_max_age=0, hsts_include_subdomains=None,
+                        mode='tcp', alpn=None)
+    config['global'] = dict(tls_profile='modern')
+    assert h.lint(config)[0] == []
+    text = h.render(config)
+    assert 'ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets' in text
+    assert 'ssl-default-bind-ciphers ' not in text and 'alpn' not in text     # TLS 1.3 only; tcp mode: no ALPN
+    assert 'http-request return' not in text and 'redirect scheme' not in text and 'Strict-Transport' not in text
+    assert 'ssl-default-bind' not in h.render(CONFIG)                          # no TLS frontend, no TLS settings
+    assert h.certificates(CONFIG) == []
+
+
+def test_a_frontend_may_only_terminate_tls():
+    config = tls_config(bind=None, alpn=['http/1.1'])
+    assert h.lint(config)[0] == []
+    assert 'alpn http/1.1 curves' in h.render(config)
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(tls_certificates=None), 'tls_certificates: tls_bind needs at least one certificate'),
+    (dict(tls_certificates=['certs/www.pem']), "tls_certificates[0]: 'certs/www.pem' must be an absolute"),
+    (dict(tls_certificates=['/c/a.pem\n    bind *:1 ssl crt /x']), 'tls_certificates[0]: '),
+    (dict(tls_certificates=['/c/a.pem', '/c/a.pem']), "tls_certificates[1]: '/c/a.pem' is listed twice"),
+    (dict(tls_bind=None), 'tls_certificates: must be a list of PEM files, with tls_bind'),
+    (dict(tls_bind=['*:99999']), "tls_bind[0]: '*:99999': port 99999 is out of range"),
+    (dict(tls_bind='*:443'), 'tls_bind: must be a list of ADDRESS:PORT'),
+    (dict(alpn=['h2 crt /x']), "alpn[0]: 'h2 crt /x' must be a protocol name"),
+    (dict(alpn='h2'), 'alpn: must be a list of protocol names'),
+    (dict(redirect_https='yes'), "redirect_https: 'yes' must be true or false"),
+    (dict(mode='tcp'), 'acme_challenge: needs mode http'),
+    (dict(tls_bind=None, tls_certificates=None), 'redirect_https: needs tls_bind'),
+    (dict(hsts_max_age='1y'), "hsts_max_age: '1y' must be a number of seconds"),
+    (dict(tls_bind=None, tls_certificates=None, redirect_https=False), 'hsts_max_age: needs mode http and tls_bind'),
+    (dict(bind=[], tls_bind=[]), 'bind: needs at least one address:port (in bind or tls_bind)'),
+])
+def test_tls_lint_errors(change, message):
+    errors = h.lint(tls_config(**change))[0]
+    assert any(message in e for e in errors), errors
+    assert all(e.startswith('haproxy_frontends[1]') for e in errors), errors
+
+
+@pytest.mark.parametrize('settings, message', [
+    (dict(), 'haproxy_frontends[1].acme_challenge: needs haproxy_acme_thumbprint'),
+    (dict(acme_thumbprint='x" if TRUE\n    http-request deny'), "haproxy_acme_thumbprint: 'x\" if TRUE"),
+    (dict(acme_thumbprint=THUMB, tls_profile='old'), "haproxy_tls_profile: 'old' must be one of intermediate, modern"),
+])
+def test_tls_global_errors(settings, message):
+    config = tls_config()
+    config['global'] = settings
+    errors = h.lint(config)[0]
+    assert any(message in e for e in errors), errors

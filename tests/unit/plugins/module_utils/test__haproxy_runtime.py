@@ -78,3 +78,72 @@ def test_state_for_drops_a_server_whose_address_or_port_changed(entries, dropped
 def test_state_for_without_backends_or_rows():
     assert r.state_for(STATE, None) == (STATE, [])
     assert r.state_for('', []) == ('\n', [])
+
+
+# --- TLS certificates ------------------------------------------------------------------------------------------
+
+def leaf(kind='ecdsa'):
+    import pki
+    key = pki.key(kind)
+    return key, pki.cert(key, 'www.example.test', names=['www.example.test'])
+
+
+def test_cli_word_escapes_what_the_runtime_api_splits_on():
+    assert r.cli_word('/etc/haproxy/certs/www.pem') == '/etc/haproxy/certs/www.pem'
+    assert r.cli_word('/etc/a b;c\\d') == '/etc/a\\ b\\;c\\\\d'
+
+
+def test_pem_fingerprint_is_the_first_certificates_sha1():
+    import pki
+    from cryptography.hazmat.primitives import hashes
+    key, cert = leaf()
+    other = leaf('rsa')[1]
+    text = pki.pem(cert, other) + pki.key_pem(key)
+    assert r.pem_fingerprint(text) == cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert r.pem_fingerprint(pki.key_pem(key)) is None
+    assert r.pem_fingerprint('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n') is None
+
+
+def test_certificate_payload_adds_the_key_file_when_the_pem_has_no_key(tmp_path):
+    import pki
+    key, cert = leaf()
+    (tmp_path / 'a.pem').write_text(pki.pem(cert) + pki.key_pem(key))
+    assert r.certificate_payload(str(tmp_path / 'a.pem')) == pki.pem(cert) + pki.key_pem(key)
+    (tmp_path / 'b.pem').write_text(pki.pem(cert))
+    (tmp_path / 'b.pem.key').write_text(pki.key_pem(key))
+    assert r.certificate_payload(str(tmp_path / 'b.pem')) == pki.pem(cert) + pki.key_pem(key)
+
+
+def test_parse_ssl_cert():
+    fields = r.parse_ssl_cert('Filename: /x.pem\nStatus: Used\nSerial: 0B\nOCSP Response Key:\nSHA1 FingerPrint: AB\n')
+    assert fields == {'Filename': '/x.pem', 'Status': 'Used', 'Serial': '0B', 'OCSP Response Key': '',
+                      'SHA1 FingerPrint': 'AB'}
+
+
+def test_swap_serves_the_new_certificate_and_refuses_a_foreign_key(fake_haproxy):
+    import pki
+    from cryptography.hazmat.primitives import hashes
+    key, cert = leaf()
+    fake_haproxy.load_certificate('/c/www.pem', pki.pem(cert) + pki.key_pem(key))
+    served = r.served_certificate(fake_haproxy.path, '/c/www.pem')
+    assert served['fingerprint'] == cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert served['serial'] == '%X' % cert.serial_number
+    renewed = pki.cert(key, 'www.example.test', names=['www.example.test'])
+    r.swap_certificate(fake_haproxy.path, '/c/www.pem', pki.pem(renewed) + pki.key_pem(key))
+    assert r.served_certificate(fake_haproxy.path, '/c/www.pem')['serial'] == '%X' % renewed.serial_number
+    # A key that is not the certificate's: HAProxy refuses the commit; the transaction is aborted, the old one stays.
+    with pytest.raises(r.RuntimeError_, match='commit ssl cert /c/www.pem: .*inconsistencies'):
+        r.swap_certificate(fake_haproxy.path, '/c/www.pem', pki.pem(leaf()[1]) + pki.key_pem(key))
+    assert fake_haproxy.commands[-1] == 'abort ssl cert /c/www.pem' and r.open_transaction(fake_haproxy.path) is None
+    assert r.served_certificate(fake_haproxy.path, '/c/www.pem')['serial'] == '%X' % renewed.serial_number
+    with pytest.raises(r.RuntimeError_, match='show ssl cert /c/none.pem: Can.t replace'):
+        r.served_certificate(fake_haproxy.path, '/c/none.pem')
+    with pytest.raises(r.RuntimeError_, match='set ssl cert /c/none.pem: Can.t replace'):
+        r.swap_certificate(fake_haproxy.path, '/c/none.pem', pki.pem(renewed))
+
+
+def test_open_transaction(fake_haproxy):
+    fake_haproxy.load_certificate('/c/www.pem', 'x')
+    assert r.open_transaction(fake_haproxy.path) is None
+    r.command(fake_haproxy.path, 'set ssl cert /c/www.pem <<\nx\n')
+    assert r.open_transaction(fake_haproxy.path) == '/c/www.pem'

@@ -141,3 +141,72 @@ def test_lint_errors_fail_first(run_module, tmp_path):
     result, failed = run_module(haproxy_config, args(tmp_path, None, bad), run_command=commands)
     assert failed and "haproxy_frontends[0].default_backend: backend 'nope' is not defined" in result['msg']
     assert commands.calls == []
+
+
+def tls_setup(run_module, tmp_path, fake):
+    """A configuration with one TLS certificate file, installed and loaded by the fake HAProxy."""
+    import pki
+    key = pki.key('ecdsa')
+    cert = pki.cert(key, 'www.example.test', names=['www.example.test'])
+    pem = tmp_path / 'www.pem'
+    pem.write_text(pki.pem(cert) + pki.key_pem(key))
+    config = dict(CONFIG, frontends=[dict(name='fe', bind=['*:80'], tls_bind=['*:443'], tls_certificates=[str(pem)],
+                                          default_backend='be')])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake, config), run_command=Commands())
+    assert not failed and result['reloaded'] and result['certificates'] == []   # the reload loads the files
+    fake.load_certificate(str(pem), pem.read_text())
+    renewed = pki.cert(key, 'www.example.test', names=['www.example.test'])
+    return config, pem, key, cert, renewed
+
+
+def test_a_renewed_certificate_file_is_swapped_in_without_a_reload(run_module, tmp_path, fake_haproxy):
+    import pki
+    from cryptography.hazmat.primitives import hashes
+    config, pem, key, cert, renewed = tls_setup(run_module, tmp_path, fake_haproxy)
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and not result['changed'] and not result['certificates'][0]['swapped']
+    assert result['certificates'][0]['served_serial'] == '%X' % cert.serial_number
+    pem.write_text(pki.pem(renewed) + pki.key_pem(key))
+    # Check mode says it would swap, and swaps nothing.
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands, check_mode=True)
+    assert result['changed'] and result['certificates'][0]['swapped']
+    assert not any(c.startswith(('set ', 'commit ')) for c in fake_haproxy.commands)
+    # The real run: set + commit over the socket, no reload.
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert not failed and result['changed'] and not result['reloaded']
+    entry = result['certificates'][0]
+    assert entry['swapped'] and entry['served_serial'] == '%X' % renewed.serial_number
+    assert entry['file_fingerprint'] == renewed.fingerprint(hashes.SHA1()).hex().upper() != entry['served_fingerprint']
+    assert ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+    # Runs 1 and 2 (check mode) only read; run 3 reads, swaps, and reads what is served now.
+    assert [c.split()[0] for c in fake_haproxy.commands if ' ssl cert ' + str(pem) in c] == [
+        'show', 'show', 'show', 'set', 'commit', 'show']
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not result['changed']
+
+
+def test_a_stale_transaction_of_ours_is_aborted_and_a_foreign_one_stops_the_swap(run_module, tmp_path, fake_haproxy):
+    import pki
+    config, pem, key, cert, renewed = tls_setup(run_module, tmp_path, fake_haproxy)
+    pem.write_text(pki.pem(renewed) + pki.key_pem(key))
+    fake_haproxy.transaction = ('/etc/haproxy/other.pem', 'x')
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and 'transaction open for /etc/haproxy/other.pem' in result['msg']
+    fake_haproxy.transaction = (str(pem), 'half of an interrupted run')
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and result['certificates'][0]['served_serial'] == '%X' % renewed.serial_number
+
+
+def test_a_file_whose_key_is_not_the_certificates_fails_and_the_old_one_stays_served(run_module, tmp_path, fake_haproxy):
+    import pki
+    config, pem, key, cert, renewed = tls_setup(run_module, tmp_path, fake_haproxy)
+    pem.write_text(pki.pem(renewed) + pki.key_pem(pki.key('ecdsa')))
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and 'hot swap of the certificates failed: commit ssl cert' in result['msg']
+    assert fake_haproxy.transaction is None
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands(), check_mode=True)
+    assert result['certificates'][0]['served_serial'] == '%X' % cert.serial_number
+    pem.write_text('not a certificate')
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and 'holds no PEM certificate' in result['msg']
