@@ -47,8 +47,13 @@ platforms() { "$ROOT/scripts/platforms.sh"; }
 bench() {
   BENCH_ROUNDS=1 BENCH_SIZES=2 BENCH_OUT=$(mktemp /tmp/opsnotes-bench-smoke.XXXXXX) "$ROOT/benchmarks/bench.sh" compare scale
 }
+# Molecule looks for a scenario named "default" to share state with; this project has none, and molecule says so
+# with a CRITICAL line on every green run ("'molecule/default/molecule.yml' glob failed.  Exiting.", then "default
+# scenario not found, disabling shared state" and it goes on). That one line is dropped, so a green run shows nothing
+# that looks like a failure; molecule's exit status is kept.
 molecule_scenario() {
-  molecule test -s "$1"
+  ( set -o pipefail
+    molecule test -s "$1" 2>&1 | sed -u "/'molecule\/default\/molecule.yml' glob failed/d" )
 }
 
 what=${1:-all}; shift || true

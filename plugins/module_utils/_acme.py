@@ -296,10 +296,34 @@ def served_leaf(address, port, server_name, key_type, timeout):
             return tls.getpeercert(binary_form=True)
 
 
-def inspect_certificate(item, renew_days, now, anchors=None):
-    """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains."""
+PRIVATE_KEY_RE = re.compile(r'-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----.+?-----END \1-----', re.S)
+
+
+def private_key_source(item, cert_text):
+    """Where the private key of ``item`` is: its ``key`` file; without one, as HAProxy looks, the certificate file
+    itself when it holds a key, else CERT.key. Returns (path, the key's PEM bytes when already read, else None)."""
+    if item.get('key') is not None:
+        return item['key'], None
+    match = PRIVATE_KEY_RE.search(cert_text)
+    if match:
+        return item['cert'], match.group(0).encode()
+    return item['cert'] + '.key', None
+
+
+def read_private_key(path, text=None):
     serialization = _x509()[1]
-    result = dict(name=item['name'], key_type=item['key_type'], cert=item['cert'], exists=False, usable=False,
+    if text is None:
+        with open(path, 'rb') as handle:
+            text = handle.read()
+    return serialization.load_pem_private_key(text, password=None)
+
+
+def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True):
+    """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains.
+    Without ``key_type`` the leaf's is taken, without ``domains`` the leaf's names, without ``key`` see
+    private_key_source. ``due_is_problem``: a certificate that is due only (still usable) counts as a problem."""
+    serialization = _x509()[1]
+    result = dict(name=item['name'], key_type=item.get('key_type'), cert=item['cert'], exists=False, usable=False,
                   due=True, days_left=None, not_after=None, renew_at=None, serial=None, issuer=None, key=None,
                   key_matches=False,
                   domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
@@ -311,7 +335,8 @@ def inspect_certificate(item, renew_days, now, anchors=None):
     result['exists'] = True
     try:
         with open(item['cert']) as handle:
-            chain = load_chain(handle.read())
+            cert_text = handle.read()
+        chain = load_chain(cert_text)
     except (OSError, ValueError) as exc:
         problems.append('cannot read %s: %s' % (item['cert'], exc))
         return result
@@ -324,34 +349,36 @@ def inspect_certificate(item, renew_days, now, anchors=None):
                   serial='%x' % leaf.serial_number, issuer=leaf.issuer.rfc4514_string(),
                   chain_length=len(chain), leaf_der=leaf.public_bytes(serialization.Encoding.DER))
     family, result['key'] = key_description(leaf.public_key())
-    if family != item['key_type']:
-        problems.append('the certificate has a %s key, not %s' % (result['key'], item['key_type']))
+    result['key_type'] = wanted_type = item.get('key_type') or family
+    if family != wanted_type:
+        problems.append('the certificate has a %s key, not %s' % (result['key'], wanted_type))
+    where, text = private_key_source(item, cert_text)
     try:
-        with open(item['key'], 'rb') as handle:
-            private = serialization.load_pem_private_key(handle.read(), password=None)
+        private = read_private_key(where, text)
         result['key_matches'] = public_der(private.public_key()) == public_der(leaf.public_key())
         if not result['key_matches']:
-            problems.append('the certificate does not belong to the key %s' % item['key'])
+            problems.append('the certificate does not belong to the key %s' % where)
     except (OSError, ValueError, TypeError) as exc:
-        problems.append('cannot read the key %s: %s' % (item['key'], exc))
+        problems.append('cannot read the key %s: %s' % (where, exc))
     names = dns_names(leaf)
+    wanted_names = names if item.get('domains') is None else item['domains']
     result['domains'] = names
-    result['domains_missing'] = [d for d in item.get('domains') or [] if d.rstrip('.').lower() not in names]
+    result['domains_missing'] = [d for d in wanted_names if d.rstrip('.').lower() not in names]
     if result['domains_missing']:
         problems.append('the certificate does not cover %s' % ', '.join(result['domains_missing']))
-    wanted = set(d.rstrip('.').lower() for d in item.get('domains') or [])
+    wanted = set(d.rstrip('.').lower() for d in wanted_names)
     extra = [n for n in names if n not in wanted]
     if extra:
         problems.append('the certificate also covers %s, no longer wanted' % ', '.join(extra))
     chain_issues = chain_problems(chain, now, anchors)
     result['chain_valid'] = not chain_issues
     problems.extend(chain_issues)
-    result['usable'] = (result['key_matches'] and family == item['key_type'] and not_after(leaf) > now
+    result['usable'] = (result['key_matches'] and family == wanted_type and not_after(leaf) > now
                         and not_before(leaf) <= now)
     due, renew_at = renewal(not_before(leaf), not_after(leaf), now, renew_days)
     result['renew_at'] = renew_at.strftime('%Y-%m-%dT%H:%M:%SZ')
     result['due'] = bool(problems) or due
-    if due and not_after(leaf) > now:
+    if due and not_after(leaf) > now and due_is_problem:
         problems.append('%d days left: due since %s (fewer than %d days, or less than a third of the lifetime)'
                         % (left.days, result['renew_at'], renew_days))
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: acme_certificate_check
-short_description: Report days left, key type, chain validity and the certificate nginx really serves per key type
+short_description: Report days left, key type, chain validity and the certificate the server really serves per key type
 version_added: 0.1.0
 author: Opsnotes Edge maintainers (@opsnotes)
 description:
@@ -42,23 +42,24 @@ options:
         type: str
         required: true
       key_type:
-        description: The key type the certificate must have.
+        description: The key type the certificate must have. Default, the certificate's own.
         type: str
         choices: [rsa, ecdsa]
-        required: true
       cert:
-        description: The fullchain file.
+        description: The fullchain file (an HAProxy bundle, with the key after the chain, too).
         type: path
         required: true
       key:
-        description: The private key file.
+        description:
+          - The private key file. Default, as HAProxy loads it, the key in the certificate file itself, else
+            the file CERT.key.
         type: path
-        required: true
       domains:
-        description: The names the certificate must cover; the first one is used as SNI when probing.
+        description:
+          - The names the certificate must cover; the first one is used as SNI when probing. Default, the
+            certificate's own names.
         type: list
         elements: str
-        required: true
   renew_days:
     description:
       - A certificate is due for renewal when fewer days than this are left or, for a short-lived one, when less than
@@ -139,7 +140,8 @@ certificates:
       description: The site.
       type: str
     key_type:
-      description: The wanted key type.
+      description:
+        - The wanted key type (without O(certificates[].key_type), the certificate's own; null when unreadable).
       type: str
     cert:
       description: The file.
@@ -277,12 +279,18 @@ except ImportError:
     HAS_CRYPTOGRAPHY = False
 
 
+def names_of(item, entry):
+    return entry.get('domains') or [] if item['domains'] is None else item['domains']
+
+
 def probe(params, item, entry):
     served = []
-    for domain in item['domains']:
+    if entry['key_type'] is None:         # no certificate to take it from, and none asked for
+        return served
+    for domain in names_of(item, entry):
         row = dict(domain=domain, matches=False, serial=None, error=None)
         try:
-            der = served_leaf(params['probe_address'], params['probe_port'], domain, item['key_type'],
+            der = served_leaf(params['probe_address'], params['probe_port'], domain, entry['key_type'],
                               params['timeout'])
             row['matches'] = der == entry.get('leaf_der')
             from cryptography import x509
@@ -291,22 +299,23 @@ def probe(params, item, entry):
             row['error'] = str(exc)
         if not row['matches']:
             entry['problems'].append('%s: a %s-only client %s' % (
-                domain, item['key_type'].upper(),
+                domain, entry['key_type'].upper(),
                 'could not connect: %s' % row['error'] if row['error']
                 else 'is served serial %s, not the certificate in the file' % row['serial']))
         served.append(row)
     return served
 
 
-def policies(module, params):
+def policies(module, params, entries):
     """Per site (its first name as SNI), what the server accepts against the profile."""
     openssl, run_command = openssl_of(module, params['timeout'])
     results, seen = [], set()
-    for item in params['certificates']:
-        if item['name'] in seen or not item['domains']:
+    for index, item in enumerate(params['certificates']):
+        names = names_of(item, entries[index])
+        if item['name'] in seen or not names:
             continue
         seen.add(item['name'])
-        verdict = judge(params['probe_address'], params['probe_port'], item['domains'][0],
+        verdict = judge(params['probe_address'], params['probe_port'], names[0],
                         PROFILES[params['policy']], openssl, run_command, params['timeout'])
         verdict.update(name=item['name'], summary=summary(verdict))
         results.append(verdict)
@@ -332,10 +341,11 @@ def run(module):
             entry['served'] = probe(params, item, entry)
         entry.pop('leaf_der', None)
         results.append(entry)
-    failures = ['%s (%s): %s' % (e['name'], e['key_type'], '; '.join(e['problems'])) for e in results if e['problems']]
+    failures = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
+                for e in results if e['problems']]
     result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
     if params['probe'] and params['policy'] != 'none':
-        result['policies'] = policies(module, params)
+        result['policies'] = policies(module, params, results)
         failures += ['%s: %s' % (v['name'], v['summary']) for v in result['policies'] if not v['ok']]
         result['ok'] = not failures
     if params['account_key']:
@@ -356,10 +366,10 @@ def build_module():
         argument_spec=dict(
             certificates=dict(type='list', elements='dict', required=True, options=dict(
                 name=dict(type='str', required=True),
-                key_type=dict(type='str', required=True, choices=['rsa', 'ecdsa']),
+                key_type=dict(type='str', choices=['rsa', 'ecdsa']),
                 cert=dict(type='path', required=True),
-                key=dict(type='path', required=True, no_log=False),
-                domains=dict(type='list', elements='str', required=True),
+                key=dict(type='path', no_log=False),
+                domains=dict(type='list', elements='str'),
             )),
             renew_days=dict(type='int', default=30),
             account_key=dict(type='path', no_log=False),

@@ -18,6 +18,12 @@ description:
     used but not defined is an error, an ACL defined but never used a warning.
   - Reads C(show stat) and C(show servers state) from the admin socket and returns each frontend, backend and server
     with its status, admin state (ready, drain, maint), weight and current sessions.
+  - "For every bind line that terminates TLS (C(ssl), C(crt FILE)): each certificate file (validity, key type,
+    names, days left, the key in the file or in FILE.key), the certificate HAProxy holds in memory for it
+    (C(show ssl cert): a renewal not swapped in yet is a problem), and, per name of the certificate, which
+    certificate a TLS 1.2 client offering only the certificate's key type is served, which must be this one.
+    With O(tls_policy=intermediate), also what each TLS bind accepts against Mozilla's I(intermediate) profile
+    (see C(opsnotes.edge.acme_certificate_check)). A certificate that is due for renewal is reported, not failed."
   - Fails on errors, and on servers that are DOWN when O(fail_on_down=true).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -36,9 +42,28 @@ options:
     type: bool
     default: false
   fail_on_error:
-    description: Fail on a syntax error or an undefined reference.
+    description: Fail on a syntax error, an undefined reference, or a TLS problem.
     type: bool
     default: true
+  tls:
+    description: Check the certificates of the TLS binds (needs python3-cryptography on the target when there are any).
+    type: bool
+    default: true
+  tls_policy:
+    description: The TLS profile every TLS bind must keep to; V(none) judges nothing.
+    type: str
+    choices: [none, intermediate]
+    default: none
+  renew_days:
+    description: A certificate with fewer days left (or less than a third of its lifetime) is reported as due.
+    type: int
+    default: 30
+  timeout:
+    description: Seconds to wait for each TLS handshake.
+    type: float
+    default: 5
+requirements:
+  - python3-cryptography on the target, when the configuration has TLS binds and O(tls=true)
 seealso:
   - module: opsnotes.edge.haproxy_config
   - module: opsnotes.edge.haproxy_server
@@ -92,15 +117,45 @@ down:
   returned: always
   type: list
   elements: str
+tls:
+  description:
+    - Per certificate of each TLS bind, what C(opsnotes.edge.acme_certificate_check) reports for a certificate
+      (C(exists), C(usable), C(due), C(days_left), C(not_after), C(serial), C(key), C(key_type), C(domains),
+      C(chain_valid), C(problems)), plus the C(frontend), the C(bind), the C(memory_serial) HAProxy holds, and
+      C(served), per name, whether a client of the key type got this certificate.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{frontend: fe_site, bind: "*:443", cert: /etc/haproxy/certs/www.example.org.ecdsa.pem, key_type: ecdsa,
+            serial: 4a1f0c, memory_serial: 4A1F0C, days_left: 61, due: false,
+            served: [{name: www.example.org, matches: true, serial: 4a1f0c, error: null}], problems: []}]
+tls_policies:
+  description: With O(tls_policy), per TLS bind, the verdict of the profile (as in C(acme_certificate_check)).
+  returned: always
+  type: list
+  elements: dict
+tls_error:
+  description: Why the certificates could not be checked (no python3-cryptography).
+  returned: when the TLS binds could not be checked
+  type: str
+failures:
+  description: Every problem found, one line each.
+  returned: always
+  type: list
+  elements: str
 runtime_error:
   description: Why the runtime part was skipped, when the socket did not answer.
   returned: when the socket did not answer
   type: str
 """
 
+import datetime
+import hashlib
 import re
+import shlex
+import ssl
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import PREDEFINED, condition_acls
@@ -110,10 +165,99 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
     command,
     parse_servers_state,
     parse_stat,
+    served_certificate,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
+
+try:
+    import cryptography  # noqa: F401  # pylint: disable=unused-import
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
 
 SECTION_RE = re.compile(r'(global|defaults|frontend|backend|listen|userlist|peers|resolvers|cache|program|'
                         r'http-errors|ring|mailers)\b\s*(\S*)')
+
+
+def tls_bind(line):
+    """[{address, port, certificates}] for a 'bind' line that terminates TLS ('ssl' and 'crt FILE' words; several
+    addresses separated by commas), else []. Words are read as HAProxy reads them (quotes, backslashes)."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    if 'ssl' not in words or len(words) < 2:
+        return []
+    certificates = [words[index + 1] for index, word in enumerate(words[:-1]) if word == 'crt']
+    binds = []
+    for spec in words[1].split(','):
+        address, _sep, port = spec.rpartition(':')
+        if not port.isdigit():
+            continue
+        address = address.strip('[]')
+        binds.append(dict(address=address, port=int(port), certificates=certificates))
+    return binds
+
+
+def probe_address(address):
+    """Where to reach a bind address from the host itself: loopback for a wildcard."""
+    if address in ('', '*', '0.0.0.0'):
+        return '127.0.0.1'
+    if address == '::':
+        return '::1'
+    return address
+
+
+def tls_report(module, binds, socket_path):
+    """Per certificate of each TLS bind: the file (validity, key, names, days left), what HAProxy holds in memory
+    ('show ssl cert'), and what a client of the certificate's key type is served for each of its names; per bind,
+    with O(tls_policy), what it accepts against the profile."""
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, served_leaf
+    params, now = module.params, datetime.datetime.now(datetime.timezone.utc)
+    openssl, run_command = openssl_of(module, params['timeout'])
+    certificates, policies = [], []
+    for bind in binds:
+        address = probe_address(bind['address'])
+        for path in bind['certificates']:
+            entry = inspect_certificate(dict(name=bind['frontend'], cert=path), params['renew_days'], now,
+                                        due_is_problem=False)
+            leaf = entry.pop('leaf_der', None)
+            entry.update(frontend=bind['frontend'], bind='%s:%d' % (bind['address'] or '*', bind['port']),
+                         memory_serial=None, served=[])
+            try:
+                memory = served_certificate(socket_path, path)
+                entry['memory_serial'] = memory['serial']
+                if leaf is not None and memory['fingerprint'] != hashlib.sha1(leaf).hexdigest().upper():
+                    entry['problems'].append('HAProxy holds serial %s in memory, not the file\'s %s (a renewal not '
+                                             'swapped in yet)' % (memory['serial'], (entry['serial'] or '').upper()))
+            except RuntimeError_ as exc:
+                entry['memory_error'] = str(exc)
+            for name in [n for n in entry['domains'] if not n.startswith('*.')] if leaf else []:
+                row = dict(name=name, matches=False, serial=None, error=None)
+                try:
+                    der = served_leaf(address, bind['port'], name, entry['key_type'], params['timeout'])
+                    row['matches'] = der == leaf
+                    row['serial'] = certificate_serial(der)
+                except (OSError, ssl.SSLError, ValueError) as exc:
+                    row['error'] = str(exc)
+                if not row['matches']:
+                    entry['problems'].append('%s: an %s-only client %s' % (
+                        name, entry['key_type'].upper(), 'could not connect: %s' % row['error'] if row['error']
+                        else 'is served serial %s, not this certificate' % row['serial']))
+                entry['served'].append(row)
+            certificates.append(entry)
+        names = [n for c in certificates[-len(bind['certificates']):] for n in c['domains'] if not n.startswith('*.')]
+        if params['tls_policy'] != 'none' and bind['certificates'] and names:
+            verdict = judge(address, bind['port'], names[0], PROFILES[params['tls_policy']], openssl, run_command,
+                            params['timeout'])
+            verdict.update(frontend=bind['frontend'], summary=summary(verdict))
+            policies.append(verdict)
+    return certificates, policies
+
+
+def certificate_serial(der):
+    from cryptography import x509
+    return '%x' % x509.load_der_x509_certificate(der).serial_number
 
 
 def parse_config(text):
@@ -134,9 +278,11 @@ def parse_config(text):
     for section in sections:
         if section['kind'] not in ('frontend', 'listen'):
             continue
-        defined, used, named_backends = [], [], []
+        defined, used, named_backends, tls_binds = [], [], [], []
         for lineno, line in section['lines']:
             words = line.split()
+            if words[0] == 'bind':
+                tls_binds.extend(tls_bind(line))
             if words[0] == 'acl' and len(words) > 1:
                 defined.append(words[1])
             if words[0] in ('use_backend', 'default_backend') and len(words) > 1:
@@ -160,7 +306,7 @@ def parse_config(text):
             warnings.append('%s: ACL %s is defined but never used' % (where, acl))
         frontends.append(dict(name=section['name'], acls_defined=sorted(set(defined)),
                               acls_used=sorted({a for _l, a in used}),
-                              backends=sorted({b for _l, b in named_backends})))
+                              backends=sorted({b for _l, b in named_backends}), tls_binds=tls_binds))
     return dict(frontends=frontends, backends=sorted(backends), errors=errors, warnings=warnings)
 
 
@@ -197,13 +343,26 @@ def run(module):
             back['servers'].append(entry)
             if (srv.get('status') or '').startswith('DOWN') and entry['admin_state'] != 'maint':
                 result['down'].append('%s/%s' % (back['name'], srv['svname']))
+    binds = [dict(bind, frontend=front['name']) for front in result['frontends'] for bind in front['tls_binds']]
+    result['tls'], result['tls_policies'] = [], []
+    if params['tls'] and binds:
+        if not HAS_CRYPTOGRAPHY:
+            result['tls_error'] = missing_required_lib('cryptography') + ' (or set tls: false)'
+        else:
+            result['tls'], result['tls_policies'] = tls_report(module, binds, params['socket'])
     problems = []
+    if result.get('tls_error'):
+        problems.append(result['tls_error'])
+    problems += ['%s %s: %s' % (c['bind'], c['cert'], '; '.join(c['problems'])) for c in result['tls'] if c['problems']]
+    problems += ['%s %s: %s' % (v['frontend'], v['address'], v['summary']) for v in result['tls_policies']
+                 if not v['ok']]
     if not result['syntax_ok']:
         problems.append('haproxy -c failed: %s' % result['syntax_output'])
     problems.extend(result['errors'])
     if params['fail_on_down'] and result['down']:
         problems.append('servers DOWN: %s' % ', '.join(result['down']))
     result['ok'] = not problems
+    result['failures'] = list(problems)
     if problems and (params['fail_on_error'] or (params['fail_on_down'] and result['down'])):
         module.fail_json(msg='; '.join(problems), **result)
     module.exit_json(**result)
@@ -216,6 +375,10 @@ def build_module():
             socket=dict(type='path', default='/run/haproxy/admin.sock'),
             fail_on_down=dict(type='bool', default=False),
             fail_on_error=dict(type='bool', default=True),
+            tls=dict(type='bool', default=True),
+            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate']),
+            renew_days=dict(type='int', default=30),
+            timeout=dict(type='float', default=5),
         ),
         supports_check_mode=True,
     )

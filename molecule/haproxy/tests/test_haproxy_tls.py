@@ -131,6 +131,33 @@ def test_a_third_party_judge_finds_the_mozilla_intermediate_profile():
     assert 'tls_curves' in loose, loose
 
 
+def check(**args):
+    return helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_check', json.dumps(dict(
+        socket='/run/haproxy/opsnotes-admin.sock', tls_policy='intermediate', **args)), check=False)
+
+
+def test_the_check_proves_what_is_served_and_sees_a_renewal_not_swapped_in():
+    """haproxy_check: each certificate is the one in memory and the one a client of its key type gets, for each of
+    its names, and the bind keeps to Mozilla's profile. The control: a renewal written behind the role's back
+    (no run) is reported twice, in memory and on the wire; the role's next run swaps it in and the check passes."""
+    result = check()
+    assert result['ok'], result['failures']
+    assert sorted((c['key_type'], c['bind']) for c in result['tls']) == [('ecdsa', '*:443'), ('rsa', '*:443')]
+    for entry in result['tls']:
+        assert int(entry['memory_serial'], 16) == int(entry['serial'], 16) and entry['days_left'] >= 4
+        served = {(row['name'], row['matches']) for row in entry['served']}
+        assert served == {('www.example.test', True), ('example.test', True)}
+    assert [(p['frontend'], p['ok']) for p in result['tls_policies']] == [('fe_tls', True)]
+    new = lb.check_output('/usr/local/bin/opsnotes-test-cert.sh rsa')
+    result = check(fail_on_error=False)
+    rsa = [c for c in result['tls'] if c['key_type'] == 'rsa'][0]
+    assert not result['ok'] and int(rsa['serial'], 16) == int(new, 16), result['failures']
+    assert any('in memory, not the file' in p for p in rsa['problems']), rsa['problems']
+    assert any('an RSA-only client is served serial' in p for p in rsa['problems']), rsa['problems']
+    assert converge() == 1
+    assert check()['ok']
+
+
 def held_connection(go):
     """Start the held TLS connection client; returns its output path once its first request has been answered."""
     out = '/tmp/held-%s.json' % uuid.uuid4().hex

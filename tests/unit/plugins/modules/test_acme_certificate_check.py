@@ -155,3 +155,36 @@ def test_no_policy_without_probe_or_with_none(run_module, site):
     finally:
         server.close()
     assert 'policies' not in result
+
+
+def test_an_haproxy_bundle_needs_no_key_type_domains_or_key(run_module, pki, tmp_path):
+    """A bundle with the key after the chain, and one with its key in FILE.key (HAProxy's two ways): the key type
+    and the names come from the certificate. Served by a TLS server, both pass the probe."""
+    import pki as helpers
+    import tlsserver
+    items, pairs = [], []
+    for kind in ('ecdsa', 'rsa'):
+        key, leaf = pki.leaf(kind, ['www.example.test', 'example.test'])
+        bundle = tmp_path / ('%s.pem' % kind)
+        bundle.write_text(helpers.pem(leaf, pki.inter) + (helpers.key_pem(key) if kind == 'ecdsa' else ''))
+        if kind == 'rsa':
+            (tmp_path / 'rsa.pem.key').write_text(helpers.key_pem(key))
+        (tmp_path / ('%s.crt' % kind)).write_text(helpers.pem(leaf, pki.inter))
+        (tmp_path / ('%s.key' % kind)).write_text(helpers.key_pem(key))
+        pairs.append((str(tmp_path / ('%s.crt' % kind)), str(tmp_path / ('%s.key' % kind))))
+        items.append(dict(name='www', cert=str(bundle)))
+    server = tlsserver.TlsServer(pairs)
+    try:
+        result, failed = run(run_module, items, probe=True, probe_port=server.port)
+    finally:
+        server.close()
+    assert not failed, result
+    assert [(c['key_type'], c['key_matches'], c['domains']) for c in result['certificates']] == [
+        ('ecdsa', True, ['www.example.test', 'example.test']), ('rsa', True, ['www.example.test', 'example.test'])]
+    assert all(row['matches'] for c in result['certificates'] for row in c['served'])
+    # Without the key anywhere: named, with the place it was looked for.
+    (tmp_path / 'rsa.pem.key').unlink()
+    result, failed = run(run_module, items[1:])
+    assert failed and 'cannot read the key %s.key' % items[1]['cert'] in result['msg']
+    result, failed = run(run_module, [dict(name='gone', cert=str(tmp_path / 'none.pem'))], probe=True)
+    assert failed and 'gone (key type unknown): no certificate at' in result['msg']

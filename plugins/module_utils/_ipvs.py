@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The kernel's IPVS table, read from ``ipvsadm -Ln --exact`` or ``/proc/net/ip_vs``, and compared with the virtual
+servers a director should have.
+
+Both sources give, per virtual service, a line ``PROT ADDRESS:PORT SCHEDULER [FLAGS]`` (``FWM MARK SCHEDULER`` for a
+firewall mark) followed by one ``  -> ADDRESS:PORT FORWARD WEIGHT ACTIVECONN INACTCONN`` line per real server.
+/proc/net/ip_vs writes IPv4 addresses and every port as upper-case hex, IPv6 addresses in full inside brackets, the
+persistence as ``persistent SECONDS NETMASK(hex)``; ipvsadm writes them in decimal and compressed form,
+``persistent SECONDS [mask NETMASK]``. A virtual service is keyed by protocol, address and port (or mark).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+FORWARD = {'route': 'dr', 'masq': 'nat', 'tunnel': 'tun', 'local': 'local', 'bypass': 'bypass'}
+PROTOCOLS = ('TCP', 'UDP', 'SCTP')
+_ENDPOINT = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f.]+):([0-9A-Fa-f]+)$')
+
+
+class ParseError(ValueError):
+    """A line of the table that is not in either format."""
+
+
+def _address(text, hexadecimal):
+    """An address of the table in canonical form ('10.0.0.1', '2001:db8::1')."""
+    text = text.strip('[]')
+    if hexadecimal and ':' not in text and '.' not in text:
+        return str(ipaddress.IPv4Address(int(text, 16)))
+    return str(ipaddress.ip_address(text))
+
+
+def _endpoint(text, hexadecimal):
+    match = _ENDPOINT.match(text)
+    if not match:
+        raise ParseError('%r is not ADDRESS:PORT' % text)
+    return _address(match.group(1), hexadecimal), int(match.group(2), 16 if hexadecimal else 10)
+
+
+def parse(text, hexadecimal):
+    """The virtual services of a table: [{protocol, address, port, fwmark, scheduler, persistent, netmask, ops,
+    real_servers: [{address, port, forward, weight, active, inactive}]}]. ``hexadecimal``: /proc/net/ip_vs."""
+    services = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if not words or line.startswith(('IP Virtual Server', 'Prot ')) or words[:2] == ['->', 'RemoteAddress:Port']:
+            continue
+        try:
+            if words[0] == '->':
+                if not services or len(words) < 4:
+                    raise ParseError('a real server outside a virtual service')
+                address, port = _endpoint(words[1], hexadecimal)
+                services[-1]['real_servers'].append(dict(
+                    address=address, port=port, forward=FORWARD.get(words[2].lower(), words[2].lower()),
+                    weight=int(words[3]), active=int(words[4]) if len(words) > 4 else 0,
+                    inactive=int(words[5]) if len(words) > 5 else 0))
+                continue
+            if len(words) < 3:
+                raise ParseError('too few fields')
+            service = dict(protocol=words[0].upper(), address=None, port=None, fwmark=None, scheduler=words[2],
+                           persistent=None, netmask=None, ops=False, real_servers=[])
+            if service['protocol'] == 'FWM':
+                service['fwmark'] = int(words[1], 16 if hexadecimal else 10)
+            elif service['protocol'] in PROTOCOLS:
+                service['address'], service['port'] = _endpoint(words[1], hexadecimal)
+            else:
+                raise ParseError('unknown protocol %r' % words[0])
+            flags = words[3:]
+            service['ops'] = 'ops' in flags
+            if 'persistent' in flags:
+                index = flags.index('persistent')
+                service['persistent'] = int(flags[index + 1])
+                if hexadecimal and len(flags) > index + 2:
+                    # The persistence granularity: a netmask for IPv4, a prefix length for IPv6.
+                    mask = int(flags[index + 2], 16)
+                    service['netmask'] = ('/%d' % mask if service['address'] and ':' in service['address']
+                                          else str(ipaddress.IPv4Address(mask)))
+            if 'mask' in flags:
+                service['netmask'] = flags[flags.index('mask') + 1]
+            elif service['persistent'] is not None and service['netmask'] is None:
+                # ipvsadm leaves out the granularity when it is one client address.
+                service['netmask'] = '/128' if service['address'] and ':' in service['address'] else '255.255.255.255'
+            services.append(service)
+        except (ValueError, IndexError) as exc:
+            raise ParseError('line %d (%r): %s' % (number, line.strip(), exc)) from None
+    return services
+
+
+def key(service):
+    if service.get('fwmark') is not None:
+        return 'FWM %d' % int(service['fwmark'])
+    address = str(ipaddress.ip_address(service['address']))
+    return '%s %s:%d' % (service.get('protocol', 'TCP').upper(),
+                         '[%s]' % address if ':' in address else address, int(service['port']))
+
+
+def compare(expected, actual):
+    """Sentences naming each difference between the ``expected`` virtual services ([{protocol, address, port |
+    fwmark, scheduler, persistent, forward, real_servers: [{address, port, weight}]}]; a real server's port defaults
+    to the service's, ``forward`` to dr) and the ``actual`` table; [] when they agree. Connection counters are not
+    compared, nor services that are in the table but not expected (``extra`` lists them)."""
+    found = {key(service): service for service in actual}
+    drift = []
+    for want in expected:
+        name = key(want)
+        have = found.get(name)
+        if have is None:
+            drift.append('%s: not in the table' % name)
+            continue
+        if want.get('scheduler') and want['scheduler'] != have['scheduler']:
+            drift.append('%s: scheduler %s, not %s' % (name, have['scheduler'], want['scheduler']))
+        if (want.get('persistent') or None) != have['persistent']:
+            drift.append('%s: persistence %s, not %s' % (name, have['persistent'] or 'off',
+                                                         want.get('persistent') or 'off'))
+        servers = {(r['address'], r['port']): r for r in have['real_servers']}
+        wanted = set()
+        for real in want.get('real_servers') or []:
+            address = str(ipaddress.ip_address(real['address']))
+            port = int(real.get('port') or want.get('port') or 0)
+            wanted.add((address, port))
+            label = '%s -> %s:%d' % (name, '[%s]' % address if ':' in address else address, port)
+            got = servers.get((address, port))
+            if got is None:
+                drift.append('%s: not in the table (its health check fails, or it was never added)' % label)
+                continue
+            forward = want.get('forward') or 'dr'
+            if got['forward'] != forward:
+                drift.append('%s: forwarding %s, not %s' % (label, got['forward'], forward))
+            if real.get('weight') is not None and int(real['weight']) != got['weight']:
+                drift.append('%s: weight %d, not %d' % (label, got['weight'], int(real['weight'])))
+        for (address, port) in sorted(set(servers) - wanted):
+            drift.append('%s -> %s:%d: in the table, not expected' % (name, '[%s]' % address if ':' in address
+                                                                      else address, port))
+    return drift
+
+
+def extra(expected, actual):
+    """Keys of the virtual services in the table that are not expected."""
+    wanted = {key(service) for service in expected}
+    return [key(service) for service in actual if key(service) not in wanted]

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import pytest
+from ipvs_tables import EXPECTED, IPVSADM, PROC
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _ipvs
+
+
+def test_both_formats_read_the_same_table():
+    proc, ipvsadm = _ipvs.parse(PROC, True), _ipvs.parse(IPVSADM, False)
+    assert proc == ipvsadm
+    assert [_ipvs.key(s) for s in proc] == ['TCP 172.29.213.200:80', 'TCP [2001:db8::1]:443', 'FWM 1',
+                                            'UDP 172.29.213.200:53']
+    first = proc[0]
+    settings = (first['scheduler'], first['persistent'], first['netmask'], first['ops'])
+    assert settings == ('wlc', 300, '255.255.255.255', False)
+    assert first['real_servers'][1] == dict(address='172.29.213.12', port=80, forward='dr', weight=1, active=3,
+                                            inactive=12)
+    assert proc[2]['netmask'] == '255.255.255.0' and proc[3]['ops'] is True and proc[1]['persistent'] is None
+
+
+def test_a_table_as_expected_has_no_drift():
+    for text, hexadecimal in ((PROC, True), (IPVSADM, False)):
+        table = _ipvs.parse(text, hexadecimal)
+        assert _ipvs.compare(EXPECTED, table) == []
+        assert _ipvs.extra(EXPECTED, table) == ['UDP 172.29.213.200:53']
+
+
+def changed(**edits):
+    expected = [dict(service) for service in EXPECTED]
+    expected[0].update(edits)
+    return _ipvs.compare(expected, _ipvs.parse(PROC, True))
+
+
+@pytest.mark.parametrize('edits, drift', [
+    (dict(scheduler='rr'), ['TCP 172.29.213.200:80: scheduler wlc, not rr']),
+    (dict(persistent=None), ['TCP 172.29.213.200:80: persistence 300, not off']),
+    (dict(port=8080), ['TCP 172.29.213.200:8080: not in the table']),
+    (dict(forward='nat'), ['TCP 172.29.213.200:80 -> 172.29.213.11:80: forwarding dr, not nat',
+                           'TCP 172.29.213.200:80 -> 172.29.213.12:80: forwarding dr, not nat']),
+    (dict(real_servers=[dict(address='172.29.213.11', weight=5)]),
+     ['TCP 172.29.213.200:80 -> 172.29.213.11:80: weight 1, not 5',
+      'TCP 172.29.213.200:80 -> 172.29.213.12:80: in the table, not expected']),
+    (dict(real_servers=[dict(address='172.29.213.11'), dict(address='172.29.213.12'), dict(address='172.29.213.13')]),
+     ['TCP 172.29.213.200:80 -> 172.29.213.13:80: not in the table (its health check fails, or it was never added)']),
+])
+def test_each_difference_is_named(edits, drift):
+    assert changed(**edits) == drift
+
+
+def test_an_empty_table_and_unreadable_lines():
+    assert _ipvs.parse('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n'
+                       '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n', True) == []
+    assert _ipvs.compare(EXPECTED[:1], []) == ['TCP 172.29.213.200:80: not in the table']
+    with pytest.raises(_ipvs.ParseError, match=r"line 1 \('-> AC1DD50B:0050 Route 1 0 0'\): a real server outside"):
+        _ipvs.parse('  -> AC1DD50B:0050 Route 1 0 0\n', True)
+    with pytest.raises(_ipvs.ParseError, match="unknown protocol 'ICMP'"):
+        _ipvs.parse('ICMP  AC1DD5C8:0050 rr\n', True)
+    with pytest.raises(_ipvs.ParseError, match="'nonsense' is not ADDRESS:PORT"):
+        _ipvs.parse('TCP  nonsense rr\n', False)
+    assert _ipvs.parse('TCP  [2001:0db8:0000:0000:0000:0000:0000:0001]:01BB rr persistent 60 00000080\n',
+                       True)[0]['netmask'] == '/128'
