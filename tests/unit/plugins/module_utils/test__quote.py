@@ -171,10 +171,14 @@ HAPROXY = dict(
                           dict(name='auth', criterion='http_auth(ops)')],
                     http_request=[dict(action='deny', args='deny_status 400', cond='a !{ src 10.0.0.0/8 }'),
                                   dict(action='auth', args='realm x', cond='!auth')],
-                    use_backend=[dict(backend='be', cond='b || a')], default_backend='be')],
+                    use_backend=[dict(backend='be', cond='b || a')], default_backend='be'),
+               dict(name='fe_tls', bind=['*:80'], tls_bind=['*:443'], tls_certificates=['/etc/haproxy/certs/a.pem'],
+                    alpn=['h2', 'http/1.1'], acme_challenge=True, redirect_https=True, hsts_max_age=600,
+                    default_backend='be')],
     backends=[dict(name='be', balance='roundrobin', servers=[dict(name='s1', address='192.0.2.1', port=80)])],
     userlists=[dict(name='ops', users=[dict(name='u', password='$6$salt$hash')])],
-    **{'global': dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/state')})
+    **{'global': dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/state',
+                      acme_thumbprint='a' * 43, tls_profile='intermediate')})
 HAPROXY_FIELDS = sorted(leaves(HAPROXY), key=str)
 
 
