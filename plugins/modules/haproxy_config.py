@@ -227,7 +227,11 @@ def hot_swap(module, result):
             if entry['file_fingerprint'] is None:
                 module.fail_json(msg='%s holds no PEM certificate; HAProxy keeps serving the one it loaded' % path,
                                  **result)
-            served = served_certificate(socket_path, path)
+            try:
+                served = served_certificate(socket_path, path)
+            except RuntimeError_ as exc:
+                module.fail_json(msg='HAProxy holds no certificate for %s (%s): it runs another configuration than '
+                                     'the file %s; reload it' % (path, exc, module.params['path']), **result)
             entry.update(served_fingerprint=served['fingerprint'], served_serial=served['serial'])
             if served['fingerprint'] != entry['file_fingerprint']:
                 entry['swapped'] = result['changed'] = True

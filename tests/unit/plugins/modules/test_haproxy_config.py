@@ -210,3 +210,11 @@ def test_a_file_whose_key_is_not_the_certificates_fails_and_the_old_one_stays_se
     pem.write_text('not a certificate')
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
     assert failed and 'holds no PEM certificate' in result['msg']
+
+
+def test_a_certificate_haproxy_does_not_hold_means_another_configuration_runs(run_module, tmp_path, fake_haproxy):
+    config, pem, _key, _cert, _renewed = tls_setup(run_module, tmp_path, fake_haproxy)
+    fake_haproxy.certs.clear()          # the running process loaded a configuration without this file
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and result['msg'].startswith('HAProxy holds no certificate for %s' % pem)
+    assert 'it runs another configuration than the file' in result['msg']
