@@ -62,7 +62,8 @@ def test_traversal_is_denied_with_403():
 def test_duplicate_host_header_is_denied_with_400():
     raw = ('printf "GET / HTTP/1.1\\r\\nHost: www.example.test\\r\\nHost: evil.test\\r\\nConnection: close\\r\\n\\r\\n" '
            '| timeout 5 bash -c "exec 3<>/dev/tcp/%s/80; cat >&3; cat <&3"' % LB)
-    assert client.run(raw).stdout.startswith('HTTP/1.1 400')
+    # HAProxy 2.6 answers from the role's rule (HTTP/1.1); 2.2 refuses the request itself first (HTTP/1.0).
+    assert client.run(raw).stdout.startswith(('HTTP/1.1 400', 'HTTP/1.0 400'))
 
 
 def test_admin_socket_is_root_only():
