@@ -11,6 +11,7 @@ which community.crypto's ACME modules need there anyway.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import os
 import re
@@ -34,6 +35,16 @@ PROBE_CIPHERS = {
     'ecdsa': 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305',
     'rsa': 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305',
 }
+
+
+# TLS 1.3 signature algorithms a client that only verifies ECDSA (or only RSA) signatures would offer. An RSA client
+# lists PKCS#1 next to PSS as every real one does: TLS 1.3 handshakes are signed with PSS, and HAProxy picks its RSA
+# certificate only for a client that lists PKCS#1 (with PSS alone it sends its ECDSA one).
+PROBE_SIGALGS = {
+    'ecdsa': 'ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512',
+    'rsa': 'RSA-PSS+SHA256:RSA+SHA256:RSA-PSS+SHA384:RSA+SHA384:RSA-PSS+SHA512:RSA+SHA512',
+}
+PEM_CERTIFICATE = re.compile(r'-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----', re.S)
 
 
 # --- input lint (runs on the controller in preflight, and in the modules) -------------------------------------
@@ -283,17 +294,38 @@ def chain_problems(chain, now, anchors=None):
     return problems
 
 
-def served_leaf(address, port, server_name, key_type, timeout):
-    """DER of the leaf certificate the server sends to a TLS 1.2 client offering only ``key_type`` suites."""
+def served_leaf(address, port, server_name, key_type, timeout, openssl=None, run=None):
+    """DER of the leaf certificate the server sends to a TLS 1.2 client offering only ``key_type`` suites. A server
+    that refuses TLS 1.2 (Mozilla's modern profile) is asked as a TLS 1.3 client that accepts only ``key_type``
+    signatures, with the ``openssl`` command and ``run(argv) -> (rc, out, err)`` when given."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(PROBE_CIPHERS[key_type])
-    with socket.create_connection((address, port), timeout=timeout) as raw:
-        with context.wrap_socket(raw, server_hostname=server_name) as tls:
-            return tls.getpeercert(binary_form=True)
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=server_name) as tls:
+                return tls.getpeercert(binary_form=True)
+    except ssl.SSLError:
+        if not (openssl and run):
+            raise
+    return served_leaf_tls13(openssl, run, address, port, server_name, key_type)
+
+
+def served_leaf_tls13(openssl, run, address, port, server_name, key_type):
+    """DER of the leaf a TLS 1.3 client offering only ``key_type`` signature algorithms gets (openssl s_client:
+    Python's ssl module cannot choose the signature algorithms a client offers)."""
+    argv = [openssl, 's_client', '-connect', '%s:%d' % (address if ':' not in address else '[%s]' % address, port),
+            '-servername', server_name, '-tls1_3', '-sigalgs', PROBE_SIGALGS[key_type]]
+    _rc, out, err = run(argv)
+    match = PEM_CERTIFICATE.search(out or '')
+    if not match:
+        lines = [line for line in ((err or '') + (out or '')).splitlines() if line.strip()]
+        raise OSError('no TLS 1.2 handshake, and no TLS 1.3 handshake for an %s-only client: %s'
+                      % (key_type.upper(), lines[-1] if lines else 'no answer'))
+    return base64.b64decode(''.join(match.group(1).split()))
 
 
 PRIVATE_KEY_RE = re.compile(r'-----BEGIN ((?:RSA |EC )?PRIVATE KEY)-----.+?-----END \1-----', re.S)

@@ -26,7 +26,9 @@ INTERMEDIATE = dict(
              'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'),
     groups=('X25519', 'prime256v1', 'secp384r1'),
 )
-PROFILES = {'intermediate': INTERMEDIATE}
+# Mozilla's "modern": TLS 1.3 only (its suites are all good), the same groups.
+MODERN = dict(name='modern', versions=('TLSv1.3',), ciphers=(), groups=INTERMEDIATE['groups'])
+PROFILES = {'intermediate': INTERMEDIATE, 'modern': MODERN}
 VERSIONS = {'TLSv1': ssl.TLSVersion.TLSv1, 'TLSv1.1': ssl.TLSVersion.TLSv1_1,
             'TLSv1.2': ssl.TLSVersion.TLSv1_2, 'TLSv1.3': ssl.TLSVersion.TLSv1_3}
 # Groups outside the profile that a client can offer on its own, for TLS 1.3 and TLS 1.2 (ECDHE).
@@ -115,7 +117,7 @@ def judge(address, port, server_name, profile=None, openssl=None, run=None, time
         allowed = version in profile['versions']
         if result['versions'][version] != allowed:
             result['findings'].append('%s %s' % ('refuses' if allowed else 'accepts', version))
-    if result['versions'].get('TLSv1.2'):
+    if result['versions'].get('TLSv1.2') and 'TLSv1.2' in profile['versions']:
         refused = list(profile['ciphers'])
         while len(result['ciphers']) < MAX_CIPHERS:
             offer = 'ALL:COMPLEMENTOFALL:' + ':'.join('!' + name for name in refused) + ':@SECLEVEL=0'

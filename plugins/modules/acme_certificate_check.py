@@ -89,10 +89,10 @@ options:
     default: 443
   policy:
     description:
-      - With O(probe=true), the TLS profile the server must keep to for each site (see the description);
-        V(none) judges nothing.
+      - With O(probe=true), the TLS profile the server must keep to for each site (see the description;
+        V(modern) wants TLS 1.3 only); V(none) judges nothing.
     type: str
-    choices: [none, intermediate]
+    choices: [none, intermediate, modern]
     default: none
   timeout:
     description: Seconds to wait for each handshake.
@@ -283,15 +283,16 @@ def names_of(item, entry):
     return entry.get('domains') or [] if item['domains'] is None else item['domains']
 
 
-def probe(params, item, entry):
+def probe(module, params, item, entry):
     served = []
+    openssl, run_command = openssl_of(module, params['timeout'])
     if entry['key_type'] is None:         # no certificate to take it from, and none asked for
         return served
     for domain in names_of(item, entry):
         row = dict(domain=domain, matches=False, serial=None, error=None)
         try:
             der = served_leaf(params['probe_address'], params['probe_port'], domain, entry['key_type'],
-                              params['timeout'])
+                              params['timeout'], openssl, run_command)
             row['matches'] = der == entry.get('leaf_der')
             from cryptography import x509
             row['serial'] = '%x' % x509.load_der_x509_certificate(der).serial_number
@@ -338,7 +339,7 @@ def run(module):
     for item in params['certificates']:
         entry = inspect_certificate(item, params['renew_days'], now, anchors)
         if params['probe']:
-            entry['served'] = probe(params, item, entry)
+            entry['served'] = probe(module, params, item, entry)
         entry.pop('leaf_der', None)
         results.append(entry)
     failures = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
@@ -378,7 +379,7 @@ def build_module():
             probe_address=dict(type='str', default='127.0.0.1'),
             probe_port=dict(type='int', default=443),
             timeout=dict(type='float', default=5),
-            policy=dict(type='str', default='none', choices=['none', 'intermediate']),
+            policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             fail_on_error=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

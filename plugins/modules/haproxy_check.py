@@ -50,9 +50,10 @@ options:
     type: bool
     default: true
   tls_policy:
-    description: The TLS profile every TLS bind must keep to; V(none) judges nothing.
+    description:
+      - The Mozilla TLS profile every TLS bind must keep to (V(modern) wants TLS 1.3 only); V(none) judges nothing.
     type: str
-    choices: [none, intermediate]
+    choices: [none, intermediate, modern]
     default: none
   renew_days:
     description: A certificate with fewer days left (or less than a third of its lifetime) is reported as due.
@@ -235,7 +236,8 @@ def tls_report(module, binds, socket_path):
             for name in [n for n in entry['domains'] if not n.startswith('*.')] if leaf else []:
                 row = dict(name=name, matches=False, serial=None, error=None)
                 try:
-                    der = served_leaf(address, bind['port'], name, entry['key_type'], params['timeout'])
+                    der = served_leaf(address, bind['port'], name, entry['key_type'], params['timeout'], openssl,
+                                      run_command)
                     row['matches'] = der == leaf
                     row['serial'] = certificate_serial(der)
                 except (OSError, ssl.SSLError, ValueError) as exc:
@@ -376,7 +378,7 @@ def build_module():
             fail_on_down=dict(type='bool', default=False),
             fail_on_error=dict(type='bool', default=True),
             tls=dict(type='bool', default=True),
-            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate']),
+            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             renew_days=dict(type='int', default=30),
             timeout=dict(type='float', default=5),
         ),

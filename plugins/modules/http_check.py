@@ -63,9 +63,10 @@ options:
       - For https, also judge what the server at the connect address accepts for the URL's name against Mozilla's
         I(intermediate) profile, one handshake per question (TLS 1.0 and 1.1 refused, TLS 1.2 and 1.3 accepted, no
         TLS 1.2 suite and no key exchange group outside the profile). Groups are asked with the C(openssl) command,
-        else reported as untested. The verdict is RV(tls.policy); a finding fails the check.
+        else reported as untested. The verdict is RV(tls.policy); a finding fails the check. V(modern) wants TLS 1.3
+        only.
     type: str
-    choices: [none, intermediate]
+    choices: [none, intermediate, modern]
     default: none
   timeout:
     description: Seconds to wait for the connection and for the answer.
@@ -367,7 +368,7 @@ def build_module():
             ca=dict(type='str'),
             validate_certs=dict(type='bool', default=True),
             marker=dict(type='bool', default=False),
-            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate']),
+            tls_policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             timeout=dict(type='float', default=10),
             fail_on_error=dict(type='bool', default=True),
         ),

@@ -115,6 +115,18 @@ def test_h2_is_offered_by_alpn():
     assert 'ALPN protocol: h2' in handshake('-alpn', 'h2,http/1.1')[1]
 
 
+def test_the_modern_profile_allows_tls13_only():
+    """haproxy_tls_profile: modern. The role's own verify judges the bind against it and passes; a TLS 1.2 client
+    is refused, TLS 1.3 completes. Back on intermediate, TLS 1.2 completes again (the control)."""
+    served = {file_serial('ecdsa'), file_serial('rsa')}
+    assert converge('-e', 'haproxy_tls_profile=modern') == 1
+    try:
+        assert handshake('-tls1_2')[0] is None and handshake('-tls1_3')[0] in served
+    finally:
+        assert converge() == 1
+    assert handshake('-tls1_2')[0] in served
+
+
 def test_a_third_party_judge_finds_the_mozilla_intermediate_profile():
     """sslyze against the balancer: only the test CA's finding may remain (its root is in no trust store). The
     control: with the role's curves taken off the bind line, sslyze reports HAProxy's default groups."""

@@ -208,3 +208,39 @@ def test_hooks_errors(hooks, fragment):
         assert errors == []
     else:
         assert len(errors) == 1 and fragment in errors[0], errors
+
+
+def test_a_tls13_only_server_is_probed_per_key_type_with_openssl(tmp_path):
+    """Python's ssl cannot offer a TLS 1.3 client's signature algorithms: against a server that refuses TLS 1.2,
+    the probe asks openssl s_client for each key type. Without the openssl command it cannot, and says so."""
+    import shutil
+    import ssl
+    import subprocess
+
+    import tlsserver
+    from pki import Pki
+
+    def tls13_only(context):
+        tlsserver.intermediate(context)
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+
+    def run(argv):
+        done = subprocess.run(['timeout', '10'] + argv, input='', capture_output=True, text=True, check=False)
+        return done.returncode, done.stdout, done.stderr
+
+    pki = Pki()
+    items = {kind: pki.write_site(tmp_path, kind, ['www.example.test']) for kind in ('rsa', 'ecdsa')}
+    server = tlsserver.TlsServer([(i['cert'], i['key']) for i in items.values()], tls13_only)
+    try:
+        for kind, item in items.items():
+            with open(item['cert']) as handle:
+                leaf = _acme.load_chain(handle.read())[0]
+            der = _acme.served_leaf('127.0.0.1', server.port, 'www.example.test', kind, 5, shutil.which('openssl'),
+                                    run)
+            assert der == leaf.public_bytes(_acme._x509()[1].Encoding.DER), kind
+        with pytest.raises(ssl.SSLError):
+            _acme.served_leaf('127.0.0.1', server.port, 'www.example.test', 'rsa', 5)
+    finally:
+        server.close()
+    with pytest.raises(OSError, match='no TLS 1.3 handshake for an ECDSA-only client'):
+        _acme.served_leaf_tls13('openssl', lambda argv: (1, '', 'connect:errno=111'), '::1', 1, 'x', 'ecdsa')

@@ -59,6 +59,20 @@ def test_a_lax_server_is_named_for_each_thing_it_accepts(pair):
     assert p.summary(result).startswith('not Mozilla intermediate: accepts TLSv1; accepts TLSv1.1; accepts TLS 1.2')
 
 
+def tls13_only(context):
+    intermediate(context)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+
+
+def test_the_modern_profile_wants_tls13_only(pair):
+    result = judge(pair, tls13_only, profile=p.MODERN)
+    assert result['ok'] and result['versions']['TLSv1.2'] is False and result['profile'] == 'modern'
+    assert p.summary(result).startswith('Mozilla modern: TLSv1.3 only')
+    # The control: a server on the intermediate profile is not modern, and its TLS 1.2 suites are not listed again.
+    result = judge(pair, intermediate, profile=p.MODERN)
+    assert result['findings'] == ['accepts TLSv1.2'] and result['ciphers'] == []
+
+
 def test_a_server_without_tls13_is_named(pair):
     result = judge(pair, tls12_only)
     assert result['findings'] == ['refuses TLSv1.3'] and result['versions']['TLSv1.3'] is False
