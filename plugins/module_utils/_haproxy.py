@@ -360,7 +360,7 @@ class Linter(Findings):
         if thumbprint and not THUMBPRINT_RE.fullmatch(str(thumbprint)):
             self.err(VAR + 'acme_thumbprint', '%r must be an ACME account key thumbprint: 43 characters of A-Z a-z '
                      '0-9 _ -' % (thumbprint,))
-        if settings.get('tls_profile', 'intermediate') not in TLS_PROFILES:
+        if (settings.get('tls_profile') or 'intermediate') not in TLS_PROFILES:
             self.err(VAR + 'tls_profile', '%r must be one of %s' % (settings['tls_profile'], ', '.join(TLS_PROFILES)))
 
         for key in ('stats_socket', 'state_file'):

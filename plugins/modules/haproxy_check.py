@@ -195,7 +195,7 @@ def tls_bind(line):
         address, _sep, port = spec.rpartition(':')
         if not port.isdigit():
             continue
-        address = address.strip('[]')
+        address = re.sub(r'^(ipv4|ipv6)@', '', address).strip('[]')
         binds.append(dict(address=address, port=int(port), certificates=certificates))
     return binds
 

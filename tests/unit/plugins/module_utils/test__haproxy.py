@@ -234,6 +234,13 @@ def test_tls_options_that_are_not_set_render_nothing():
     assert h.certificates(CONFIG) == []
 
 
+def test_an_unset_tls_profile_is_intermediate():
+    config = tls_config()
+    config['global'] = dict(acme_thumbprint=THUMB, tls_profile=None)
+    assert h.lint(config)[0] == []
+    assert 'ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets' in h.render(config)
+
+
 def test_a_frontend_may_only_terminate_tls():
     config = tls_config(bind=None, alpn=['http/1.1'])
     assert h.lint(config)[0] == []

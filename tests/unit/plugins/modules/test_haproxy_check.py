@@ -82,6 +82,8 @@ def test_tls_binds_are_read_as_haproxy_reads_them():
         dict(address='*', port=443, certificates=['/etc/a b.pem', '/etc/c.pem']),
         dict(address='::', port=8443, certificates=['/etc/a b.pem', '/etc/c.pem'])]
     assert haproxy_check.tls_bind('bind *:80') == []
+    binds = haproxy_check.tls_bind('bind ipv6@[::1]:443 ssl crt /c.pem')
+    assert binds == [dict(address='::1', port=443, certificates=['/c.pem'])]
     assert haproxy_check.tls_bind('bind 10.0.0.1:443 ssl crt-list /etc/list') == [
         dict(address='10.0.0.1', port=443, certificates=[])]
     assert [haproxy_check.probe_address(a) for a in ('*', '', '0.0.0.0', '::', '10.0.0.1')] == [
