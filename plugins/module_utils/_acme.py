@@ -21,6 +21,7 @@ from http.client import HTTPConnection
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import connect_arg
 
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 KEY_TYPES = ('rsa', 'ecdsa')
@@ -314,11 +315,16 @@ def served_leaf(address, port, server_name, key_type, timeout, openssl=None, run
     return served_leaf_tls13(openssl, run, address, port, server_name, key_type)
 
 
+def serial_of(der):
+    """The serial number (lower-case hex) of a DER certificate."""
+    return '%x' % _x509()[0].load_der_x509_certificate(der).serial_number
+
+
 def served_leaf_tls13(openssl, run, address, port, server_name, key_type):
     """DER of the leaf a TLS 1.3 client offering only ``key_type`` signature algorithms gets (openssl s_client:
     Python's ssl module cannot choose the signature algorithms a client offers)."""
-    argv = [openssl, 's_client', '-connect', '%s:%d' % (address if ':' not in address else '[%s]' % address, port),
-            '-servername', server_name, '-tls1_3', '-sigalgs', PROBE_SIGALGS[key_type]]
+    argv = [openssl, 's_client', '-connect', connect_arg(address, port), '-servername', server_name, '-tls1_3',
+            '-sigalgs', PROBE_SIGALGS[key_type]]
     _rc, out, err = run(argv)
     match = PEM_CERTIFICATE.search(out or '')
     if not match:

@@ -149,6 +149,11 @@ def pem_fingerprint(text):
         der = base64.b64decode(''.join(match.group(1).split()), validate=True)
     except (ValueError, binascii.Error):
         return None
+    return der_fingerprint(der)
+
+
+def der_fingerprint(der):
+    """SHA-1 fingerprint of a DER certificate, upper-case hex as 'show ssl cert' prints it."""
     return hashlib.sha1(der).hexdigest().upper()
 
 

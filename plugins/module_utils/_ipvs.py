@@ -91,12 +91,16 @@ def parse(text, hexadecimal):
     return services
 
 
+def endpoint(address, port):
+    """ADDRESS:PORT as ipvsadm writes it, an IPv6 address in brackets."""
+    return '%s:%d' % ('[%s]' % address if ':' in address else address, int(port))
+
+
 def key(service):
     if service.get('fwmark') is not None:
         return 'FWM %d' % int(service['fwmark'])
-    address = str(ipaddress.ip_address(service['address']))
-    return '%s %s:%d' % (service.get('protocol', 'TCP').upper(),
-                         '[%s]' % address if ':' in address else address, int(service['port']))
+    return '%s %s' % (service.get('protocol', 'TCP').upper(),
+                      endpoint(str(ipaddress.ip_address(service['address'])), service['port']))
 
 
 def compare(expected, actual):
@@ -123,7 +127,7 @@ def compare(expected, actual):
             address = str(ipaddress.ip_address(real['address']))
             port = int(real.get('port') or want.get('port') or 0)
             wanted.add((address, port))
-            label = '%s -> %s:%d' % (name, '[%s]' % address if ':' in address else address, port)
+            label = '%s -> %s' % (name, endpoint(address, port))
             got = servers.get((address, port))
             if got is None:
                 drift.append('%s: not in the table (its health check fails, or it was never added)' % label)
@@ -134,8 +138,7 @@ def compare(expected, actual):
             if real.get('weight') is not None and int(real['weight']) != got['weight']:
                 drift.append('%s: weight %d, not %d' % (label, got['weight'], int(real['weight'])))
         for (address, port) in sorted(set(servers) - wanted):
-            drift.append('%s -> %s:%d: in the table, not expected' % (name, '[%s]' % address if ':' in address
-                                                                      else address, port))
+            drift.append('%s -> %s: in the table, not expected' % (name, endpoint(address, port)))
     return drift
 
 

@@ -74,10 +74,15 @@ def handshake(address, port, server_name, version, ciphers=None, timeout=5.0):
         return None
 
 
+def connect_arg(address, port):
+    """ADDRESS:PORT for openssl s_client -connect, an IPv6 address in brackets."""
+    return '%s:%d' % (address if ':' not in address else '[%s]' % address, port)
+
+
 def group_accepted(openssl, address, port, server_name, version, group, run, timeout=5.0):
     """Whether a handshake offering only ``group`` completes (``openssl s_client``). ``run(argv)`` -> (rc, out, err)."""
-    argv = [openssl, 's_client', '-connect', '%s:%d' % (address if ':' not in address else '[%s]' % address, port),
-            '-servername', server_name, OPENSSL_FLAGS[version], '-groups', group, '-brief']
+    argv = [openssl, 's_client', '-connect', connect_arg(address, port), '-servername', server_name,
+            OPENSSL_FLAGS[version], '-groups', group, '-brief']
     if version == 'TLSv1.2':
         argv += ['-cipher', 'ECDHE:@SECLEVEL=0']
     rc, out, err = run(argv)

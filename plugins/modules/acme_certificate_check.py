@@ -268,7 +268,12 @@ import ssl
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, load_chain, served_leaf
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme import (
+    inspect_certificate,
+    load_chain,
+    serial_of,
+    served_leaf,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
@@ -294,8 +299,7 @@ def probe(module, params, item, entry):
             der = served_leaf(params['probe_address'], params['probe_port'], domain, entry['key_type'],
                               params['timeout'], openssl, run_command)
             row['matches'] = der == entry.get('leaf_der')
-            from cryptography import x509
-            row['serial'] = '%x' % x509.load_der_x509_certificate(der).serial_number
+            row['serial'] = serial_of(der)
         except (OSError, ssl.SSLError, ValueError) as exc:
             row['error'] = str(exc)
         if not row['matches']:

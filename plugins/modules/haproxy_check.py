@@ -151,7 +151,6 @@ runtime_error:
 """
 
 import datetime
-import hashlib
 import re
 import shlex
 import ssl
@@ -164,6 +163,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
     RuntimeError_,
     admin_state,
     command,
+    der_fingerprint,
     parse_servers_state,
     parse_stat,
     served_certificate,
@@ -213,7 +213,7 @@ def tls_report(module, binds, socket_path):
     """Per certificate of each TLS bind: the file (validity, key, names, days left), what HAProxy holds in memory
     ('show ssl cert'), and what a client of the certificate's key type is served for each of its names; per bind,
     with O(tls_policy), what it accepts against the profile."""
-    from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, served_leaf
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, serial_of, served_leaf
     params, now = module.params, datetime.datetime.now(datetime.timezone.utc)
     openssl, run_command = openssl_of(module, params['timeout'])
     certificates, policies = [], []
@@ -228,7 +228,7 @@ def tls_report(module, binds, socket_path):
             try:
                 memory = served_certificate(socket_path, path)
                 entry['memory_serial'] = memory['serial']
-                if leaf is not None and memory['fingerprint'] != hashlib.sha1(leaf).hexdigest().upper():
+                if leaf is not None and memory['fingerprint'] != der_fingerprint(leaf):
                     entry['problems'].append('HAProxy holds serial %s in memory, not the file\'s %s (a renewal not '
                                              'swapped in yet)' % (memory['serial'], (entry['serial'] or '').upper()))
             except RuntimeError_ as exc:
@@ -239,7 +239,7 @@ def tls_report(module, binds, socket_path):
                     der = served_leaf(address, bind['port'], name, entry['key_type'], params['timeout'], openssl,
                                       run_command)
                     row['matches'] = der == leaf
-                    row['serial'] = certificate_serial(der)
+                    row['serial'] = serial_of(der)
                 except (OSError, ssl.SSLError, ValueError) as exc:
                     row['error'] = str(exc)
                 if not row['matches']:
@@ -255,11 +255,6 @@ def tls_report(module, binds, socket_path):
             verdict.update(frontend=bind['frontend'], summary=summary(verdict))
             policies.append(verdict)
     return certificates, policies
-
-
-def certificate_serial(der):
-    from cryptography import x509
-    return '%x' % x509.load_der_x509_certificate(der).serial_number
 
 
 def parse_config(text):
