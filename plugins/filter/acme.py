@@ -12,8 +12,9 @@ import posixpath
 from ansible.errors import AnsibleFilterError
 
 
-def acme_cert_items(sites, key_types, cert_dir, challenge_dir):
-    """One item per site and key type: name, key_type, domains, webroot and the key, CSR and fullchain paths."""
+def acme_cert_items(sites, key_types, cert_dir, challenge_dir, bundles=False):
+    """One item per site and key type: name, key_type, domains, webroot and the key, CSR and fullchain paths; with
+    ``bundles``, also the path of the bundle of fullchain and key that HAProxy loads."""
     items = []
     for site in sites or []:
         base = posixpath.join(cert_dir, site['name'])
@@ -23,6 +24,21 @@ def acme_cert_items(sites, key_types, cert_dir, challenge_dir):
                 webroot=(site.get('webroot') or challenge_dir).rstrip('/'),
                 key=posixpath.join(base, '%s.key' % key_type), csr=posixpath.join(base, '%s.csr' % key_type),
                 cert=posixpath.join(base, '%s.fullchain.pem' % key_type)))
+            if bundles:
+                items[-1]['bundle'] = posixpath.join(base, '%s.pem' % key_type)
+    return items
+
+
+def acme_check_items(certs):
+    """The certificate items as acme_certificate_check takes them: each fullchain with its key; and each bundle
+    (fullchain and key in one file, what HAProxy loads) as an item of its own."""
+    items = []
+    for cert in certs or []:
+        items.append({key: cert[key] for key in ('name', 'key_type', 'cert', 'key', 'domains')})
+    for cert in certs or []:
+        if cert.get('bundle'):
+            items.append(dict(name=cert['name'], key_type=cert['key_type'], cert=cert['bundle'],
+                              domains=cert['domains']))
     return items
 
 
@@ -47,9 +63,58 @@ def acme_http01_files(order_results):
     return files
 
 
+# The TLS options of a frontend, dropped while none of its certificates exists yet.
+TLS_KEYS = ('tls_bind', 'tls_certificates', 'alpn', 'redirect_https', 'hsts_max_age', 'hsts_include_subdomains')
+
+
+def haproxy_acme_frontends(frontends, certs, usable=None):
+    """The haproxy role's frontends with the certificates of their ``acme_sites``: each site's bundles (``certs``,
+    acme_cert_items with bundles) join its tls_certificates; with ``usable`` (the bundles that exist and are usable
+    now), only those. A frontend left without any certificate (before the first issuance) loses its TLS options
+    until they exist, so HAProxy never points at a missing file: its plain binds answer the challenge meanwhile,
+    and a frontend with TLS binds only is left out."""
+    result = []
+    for frontend in frontends or []:
+        frontend = dict(frontend)
+        sites = frontend.pop('acme_sites', None) or []
+        paths = list(frontend.get('tls_certificates') or [])
+        paths += [cert['bundle'] for cert in certs or [] if cert['name'] in sites
+                  and (usable is None or cert['bundle'] in usable) and cert['bundle'] not in paths]
+        if paths:
+            frontend['tls_certificates'] = paths
+        elif sites:
+            for key in TLS_KEYS:
+                frontend.pop(key, None)
+            if not frontend.get('bind'):
+                continue
+        result.append(frontend)
+    return result
+
+
+def haproxy_acme_errors(frontends, sites, var='haproxy_frontends', sites_var='haproxy_acme_sites'):
+    """Problems with the frontends' acme_sites: a list of names of ``sites``, on a frontend with tls_bind."""
+    names = [site.get('name') for site in sites or [] if isinstance(site, dict)]
+    errors = []
+    for index, frontend in enumerate(frontends or []):
+        if not isinstance(frontend, dict) or frontend.get('acme_sites') is None:
+            continue
+        where = '%s[%d].acme_sites' % (var, index)
+        value = frontend['acme_sites']
+        if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+            errors.append('%s: %r must be a list of site names of %s' % (where, value, sites_var))
+            continue
+        errors += ['%s: %r is not a site of %s' % (where, name, sites_var) for name in value if name not in names]
+        if value and not frontend.get('tls_bind'):
+            errors.append('%s: needs tls_bind (the address:port that serves their certificates)' % where)
+    return errors
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'acme_cert_items': acme_cert_items,
             'acme_http01_files': acme_http01_files,
+            'acme_check_items': acme_check_items,
+            'haproxy_acme_frontends': haproxy_acme_frontends,
+            'haproxy_acme_errors': haproxy_acme_errors,
         }

@@ -44,6 +44,11 @@ def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_nam
     return errors
 
 
+def acme_sites_errors(sites, key_types, var_name, key_var_name, fields=('name', 'domains')):
+    """The ACME sites of a role that only needs certificates for them (haproxy): a name and domains each."""
+    return sites_errors(sites, key_types, var_name, key_var_name, fields=tuple(fields))
+
+
 def _suffixed(suffix):
     def check(value):
         _quote.abs_path(value)
@@ -110,5 +115,6 @@ class FilterModule(object):
             'syslog_ng_errors': syslog_ng_errors,
             'haproxy_errors': haproxy_errors,
             'nginx_acme_errors': nginx_acme_errors,
+            'acme_sites_errors': acme_sites_errors,
             'value_errors': value_errors,
         }

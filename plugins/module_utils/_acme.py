@@ -73,8 +73,12 @@ def absolute_path_errors(path, where, unit=False):
     return errors or (_quote.errors(where, _quote.systemd_path, path) if unit else [])
 
 
-def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_key_types'):
-    """Every problem with the site list and key types, each naming the variable path and the value."""
+SITE_FIELDS = ('name', 'domains', 'webroot', 'root', 'upstream', 'hsts')
+
+
+def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_key_types', fields=SITE_FIELDS):
+    """Every problem with the site list and key types, each naming the variable path and the value. ``fields``:
+    the keys a site may have (nginx's sites serve content; HAProxy's have a name and domains only)."""
     errors = []
     if not isinstance(key_types, list) or not key_types:
         errors.append('%s: %r must be a non-empty list of %s' % (key_var, key_types, ', '.join(KEY_TYPES)))
@@ -122,7 +126,7 @@ def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_k
         if upstream is not None and (not isinstance(upstream, str) or not UPSTREAM.fullmatch(upstream)):
             errors.append('%s.upstream: %r must be an http://, https:// or unix:/ URL without spaces, quotes, ";", '
                           'braces, "$" or a backslash' % (where, upstream))
-        unknown = sorted(set(site) - {'name', 'domains', 'webroot', 'root', 'upstream', 'hsts'})
+        unknown = sorted(set(site) - set(fields))
         if unknown:
             errors.append('%s: unknown keys %s' % (where, ', '.join(unknown)))
     return errors

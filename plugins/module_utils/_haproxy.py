@@ -16,6 +16,7 @@ import re
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
     Findings,
     abs_path,
+    dns_name,
     haproxy_path,
     haproxy_word,
     host,
@@ -351,6 +352,13 @@ class Linter(Findings):
                 self.err(where + '.hsts_max_age', '%r must be a number of seconds (0: no HSTS header)' % (max_age,))
             elif int(max_age) and not (http and has_tls):
                 self.err(where + '.hsts_max_age', 'needs mode http and tls_bind')
+        domains = item.get('acme_challenge_domains')
+        if domains is not None:
+            if not isinstance(domains, list) or not item.get('acme_challenge'):
+                self.err(where + '.acme_challenge_domains', 'must be a list of DNS names, with acme_challenge')
+            else:
+                for index, name in enumerate(domains):
+                    self.check('%s.acme_challenge_domains[%d]' % (where, index), dns_name, name)
         if item.get('acme_challenge') and not THUMBPRINT_RE.fullmatch(str(settings.get('acme_thumbprint') or '')):
             self.err(where + '.acme_challenge', 'needs %sacme_thumbprint, the ACME account key\'s thumbprint '
                      '(43 base64url characters)' % VAR)
@@ -404,8 +412,12 @@ def tls_rules(item, settings):
     if item.get('acme_challenge'):
         # The stateless http-01 answer: "<token>.<account thumbprint>" for any well-formed token, computed by
         # HAProxy itself, so every balancer behind a name answers an order placed from any host of the account.
+        # With acme_challenge_domains, only for those names (the Host header without its port): other names' tokens
+        # go on to the backends, which may hold another account.
+        hosts = ' '.join(name.rstrip('.').lower() for name in item.get('acme_challenge_domains') or [])
         lines.append('http-request return status 200 content-type text/plain lf-string "%%[path,field(4,/)].%s" '
-                     'if { path_reg %s }' % (settings['acme_thumbprint'], ACME_PATH))
+                     'if { path_reg %s }%s' % (settings['acme_thumbprint'], ACME_PATH,
+                                               ' { req.hdr(host),field(1,:) -i %s }' % hosts if hosts else ''))
     if item.get('redirect_https'):
         lines.append('http-request redirect scheme https code 301 if !{ ssl_fc } '
                      '!{ path_beg /.well-known/acme-challenge/ }')

@@ -3,7 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""HAProxy runtime API over the admin (stats) socket: send a command, parse 'show stat' and 'show servers state'."""
+"""HAProxy runtime API over the admin (stats) socket: send a command, parse 'show stat' and 'show servers state', and
+swap renewed certificates into the running HAProxy.
+
+Also a program, which the ACME renewal script of the collection runs on HAProxy hosts (standard library only):
+
+    python3 _haproxy_runtime.py swap SOCKET CERTIFICATE_FILE...
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import ipaddress
 import os
 import re
 import socket
+import sys
 
 # srv_admin_state bits (HAProxy's SRV_ADMF_*): forced/inherited/config maintenance, forced/inherited drain,
 # resolution maintenance.
@@ -212,3 +219,75 @@ def open_transaction(socket_path):
         if line.startswith('*'):
             return line[1:]
     return None
+
+
+class NotLoaded(RuntimeError_):
+    """HAProxy has no certificate in memory for this file: its running configuration does not load it."""
+
+
+def sync_certificates(socket_path, paths, apply=True):
+    """Make HAProxy serve what each certificate file of ``paths`` holds: one whose certificate differs from the one
+    in memory ('show ssl cert', SHA-1 fingerprint) is swapped in (with ``apply``). A transaction on one of ``paths``
+    was left open by an interrupted swap and holds that attempt's payload: it is aborted first. One on another file
+    belongs to another operation, and stops the swap before anything changes.
+
+    Returns one entry per file: {path, file_fingerprint, served_fingerprint, served_serial, swapped} (swapped: would
+    be, without ``apply``). Raises NotLoaded for a file HAProxy holds no certificate for, RuntimeError_ otherwise."""
+    stale = open_transaction(socket_path)
+    entries = []
+    for path in paths:
+        try:
+            payload = certificate_payload(path)
+        except OSError as exc:
+            raise RuntimeError_('cannot read the certificate file %s: %s' % (path, exc.strerror)) from None
+        entry = dict(path=path, file_fingerprint=pem_fingerprint(payload), swapped=False)
+        if entry['file_fingerprint'] is None:
+            raise RuntimeError_('%s holds no PEM certificate; HAProxy keeps serving the one it loaded' % path)
+        try:
+            served = served_certificate(socket_path, path)
+        except RuntimeError_ as exc:
+            raise NotLoaded('HAProxy holds no certificate for %s (%s)' % (path, exc)) from None
+        entry.update(served_fingerprint=served['fingerprint'], served_serial=served['serial'])
+        if served['fingerprint'] != entry['file_fingerprint']:
+            entry['swapped'] = True
+            if apply:
+                if stale in paths:
+                    command(socket_path, 'abort ssl cert %s' % cli_word(stale))
+                    stale = None
+                elif stale:
+                    raise RuntimeError_("HAProxy's runtime API has a certificate transaction open for %s, which is "
+                                        "not one of the files to swap (another operation in progress?); %s was not "
+                                        "swapped. Commit or abort it, then run again" % (stale, path))
+                swap_certificate(socket_path, path, payload)
+                entry['served_serial'] = served_certificate(socket_path, path)['serial']
+        entries.append(entry)
+    return entries
+
+
+def main(argv, out=sys.stdout, err=sys.stderr):
+    """swap SOCKET FILE...: swap each renewed file into the running HAProxy, one line per file on ``out``. A file
+    HAProxy does not load yet is not an error (the next reload loads it). Exit status 1 on any other failure."""
+    if len(argv) < 3 or argv[0] != 'swap':
+        err.write('usage: _haproxy_runtime.py swap SOCKET CERTIFICATE_FILE...\n')
+        return 2
+    socket_path, status = argv[1], 0
+    for path in argv[2:]:
+        try:
+            entry = sync_certificates(socket_path, [path])[0]
+        except NotLoaded as exc:
+            out.write('%s: not loaded by the running HAProxy, which loads it at its next reload (%s)\n' % (path, exc))
+            continue
+        except RuntimeError_ as exc:
+            err.write('%s: %s\n' % (path, exc))
+            status = 1
+            continue
+        if entry['swapped']:
+            out.write('%s: swapped into the running HAProxy without a reload, serial %s\n'
+                      % (path, entry['served_serial']))
+        else:
+            out.write('%s: already served, serial %s\n' % (path, entry['served_serial']))
+    return status
+
+
+if __name__ == '__main__':
+    raise SystemExit(main(sys.argv[1:]))

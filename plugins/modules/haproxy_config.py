@@ -152,15 +152,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import certificates, lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
+    NotLoaded,
     RuntimeError_,
-    certificate_payload,
-    cli_word,
     command,
-    open_transaction,
-    pem_fingerprint,
-    served_certificate,
     state_for,
-    swap_certificate,
+    sync_certificates,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
@@ -217,39 +213,13 @@ def hot_swap(module, result):
     if not paths or not running(module):
         return
     try:
-        stale = open_transaction(socket_path)
-        for path in paths:
-            try:
-                payload = certificate_payload(path)
-            except OSError as exc:
-                module.fail_json(msg='cannot read the certificate file %s: %s' % (path, exc.strerror), **result)
-            entry = dict(path=path, file_fingerprint=pem_fingerprint(payload), swapped=False)
-            if entry['file_fingerprint'] is None:
-                module.fail_json(msg='%s holds no PEM certificate; HAProxy keeps serving the one it loaded' % path,
-                                 **result)
-            try:
-                served = served_certificate(socket_path, path)
-            except RuntimeError_ as exc:
-                module.fail_json(msg='HAProxy holds no certificate for %s (%s): it runs another configuration than '
-                                     'the file %s; reload it' % (path, exc, module.params['path']), **result)
-            entry.update(served_fingerprint=served['fingerprint'], served_serial=served['serial'])
-            if served['fingerprint'] != entry['file_fingerprint']:
-                entry['swapped'] = result['changed'] = True
-                if not module.check_mode:
-                    if stale in paths:
-                        # Left open by an interrupted run: it holds that attempt's payload.
-                        command(socket_path, 'abort ssl cert %s' % cli_word(stale))
-                        stale = None
-                    elif stale:
-                        module.fail_json(msg="HAProxy's runtime API has a certificate transaction open for %s, which "
-                                             "this configuration does not load (another operation in progress?); "
-                                             "nothing was swapped. Commit or abort it, then run again" % stale,
-                                         **result)
-                    swap_certificate(socket_path, path, payload)
-                    entry['served_serial'] = served_certificate(socket_path, path)['serial']
-            result['certificates'].append(entry)
+        result['certificates'] = sync_certificates(socket_path, paths, apply=not module.check_mode)
+    except NotLoaded as exc:
+        module.fail_json(msg='%s: it runs another configuration than the file %s; reload it'
+                             % (exc, module.params['path']), **result)
     except RuntimeError_ as exc:
         module.fail_json(msg='hot swap of the certificates failed: %s' % exc, **result)
+    result['changed'] = result.get('changed') or any(entry['swapped'] for entry in result['certificates'])
 
 
 def run(module):

@@ -21,6 +21,10 @@ def test_cert_items_one_per_site_and_key_type():
                             csr='/etc/ssl/acme/shop/ecdsa.csr', cert='/etc/ssl/acme/shop/ecdsa.fullchain.pem')
     assert items[2]['webroot'] == '/srv/acme'
     assert FILTERS['acme_cert_items']([], ['rsa'], '/x', '/y') == []
+    assert all('bundle' not in item for item in items)
+    bundled = FILTERS['acme_cert_items'](sites, ['rsa', 'ecdsa'], '/etc/ssl/acme', '/var/lib/acme', bundles=True)
+    assert [i['bundle'] for i in bundled[:2]] == ['/etc/ssl/acme/shop/rsa.pem', '/etc/ssl/acme/shop/ecdsa.pem']
+    assert [dict(i, bundle=None) for i in bundled] == [dict(i, bundle=None) for i in items]
 
 
 def order(webroot, data):
@@ -45,3 +49,58 @@ def test_http01_files_refuses_orders_without_http01_or_webroot():
         FILTERS['acme_http01_files']([order('/srv/a', {'a.test': {'dns-01': {}}})])
     with pytest.raises(AnsibleFilterError, match='has no webroot'):
         FILTERS['acme_http01_files']([{'item': {}, 'challenge_data': {'a.test': {}}}])
+
+
+def bundles(*names):
+    sites = [{'name': name, 'domains': ['%s.test' % name]} for name in names]
+    return FILTERS['acme_cert_items'](sites, ['rsa', 'ecdsa'], '/c', '/w', bundles=True)
+
+
+def test_haproxy_acme_frontends_add_the_bundles_and_hold_back_tls_until_they_exist():
+    certs = bundles('www', 'api')
+    frontends = [
+        {'name': 'www', 'bind': ['*:80'], 'tls_bind': ['*:443'], 'acme_sites': ['www'], 'alpn': ['h2'],
+         'redirect_https': True, 'hsts_max_age': 300, 'acme_challenge': True},
+        {'name': 'api', 'tls_bind': ['*:8443'], 'acme_sites': ['api'], 'tls_certificates': ['/own.pem']},
+        {'name': 'tls-only', 'tls_bind': ['*:9443'], 'acme_sites': ['api']},
+        {'name': 'plain', 'bind': ['*:8080']},
+    ]
+    full = FILTERS['haproxy_acme_frontends'](frontends, certs)
+    assert full[0]['tls_certificates'] == ['/c/www/rsa.pem', '/c/www/ecdsa.pem'] and 'acme_sites' not in full[0]
+    assert full[1]['tls_certificates'] == ['/own.pem', '/c/api/rsa.pem', '/c/api/ecdsa.pem']
+    assert [f['name'] for f in full] == ['www', 'api', 'tls-only', 'plain'] and full[3] == frontends[3]
+    assert 'acme_sites' in frontends[0]                                   # the input is not modified
+    first = FILTERS['haproxy_acme_frontends'](frontends, certs, usable=['/c/www/ecdsa.pem'])
+    assert first[0]['tls_certificates'] == ['/c/www/ecdsa.pem'] and first[0]['redirect_https']
+    # Nothing usable yet: plain http only (the challenge is answered there), and a TLS-only frontend waits.
+    none = FILTERS['haproxy_acme_frontends'](frontends, certs, usable=[])
+    assert none[0] == {'name': 'www', 'bind': ['*:80'], 'acme_challenge': True}
+    assert none[1]['tls_certificates'] == ['/own.pem'] and none[1]['tls_bind'] == ['*:8443']
+    assert [f['name'] for f in none] == ['www', 'api', 'plain']
+
+
+def test_haproxy_acme_errors_name_the_frontend_and_the_site():
+    sites = [{'name': 'www', 'domains': ['www.test']}]
+    errors = FILTERS['haproxy_acme_errors']([
+        {'name': 'a', 'tls_bind': ['*:443'], 'acme_sites': ['www']},
+        {'name': 'b', 'tls_bind': ['*:443'], 'acme_sites': ['www', 'shop']},
+        {'name': 'c', 'bind': ['*:80'], 'acme_sites': ['www']},
+        {'name': 'd', 'tls_bind': ['*:443'], 'acme_sites': 'www'},
+        {'name': 'e', 'bind': ['*:80']},
+    ], sites)
+    assert errors == [
+        "haproxy_frontends[1].acme_sites: 'shop' is not a site of haproxy_acme_sites",
+        'haproxy_frontends[2].acme_sites: needs tls_bind (the address:port that serves their certificates)',
+        "haproxy_frontends[3].acme_sites: 'www' must be a list of site names of haproxy_acme_sites",
+    ]
+
+
+def test_acme_check_items_give_the_fullchains_then_the_bundles():
+    certs = FILTERS['acme_cert_items']([{'name': 'w', 'domains': ['w.test']}], ['rsa'], '/c', '/w')
+    plain = FILTERS['acme_check_items'](certs)
+    assert plain == [dict(name='w', key_type='rsa', cert='/c/w/rsa.fullchain.pem', key='/c/w/rsa.key',
+                          domains=['w.test'])]
+    items = FILTERS['acme_check_items'](bundles('www'))
+    assert [i['cert'] for i in items] == ['/c/www/rsa.fullchain.pem', '/c/www/ecdsa.fullchain.pem',
+                                          '/c/www/rsa.pem', '/c/www/ecdsa.pem']
+    assert items[2] == dict(name='www', key_type='rsa', cert='/c/www/rsa.pem', domains=['www.test'])

@@ -57,3 +57,13 @@ def test_quote_filter_renders_or_fails_loudly():
         quote('x\nExecStartPost=/bin/evil', 'systemd')
     with pytest.raises(AnsibleFilterError, match='unknown language'):
         quote('x', 'perl')
+
+
+def test_acme_sites_errors_allow_a_name_and_domains_only():
+    from ansible_collections.opsnotes.edge.plugins.filter.preflight import acme_sites_errors
+    sites = [{'name': 'www', 'domains': ['www.test']}, {'name': 'x', 'domains': ['*.test'], 'upstream': 'http://a'}]
+    errors = acme_sites_errors(sites, ['rsa', 'dsa'], 'haproxy_acme_sites', 'haproxy_acme_key_types')
+    assert "haproxy_acme_key_types[1]: 'dsa' is not a key type (choose from rsa, ecdsa)" in errors
+    assert any(e.startswith("haproxy_acme_sites[1].domains[0]: '*.test'") for e in errors)
+    assert 'haproxy_acme_sites[1]: unknown keys upstream' in errors and len(errors) == 3
+    assert acme_sites_errors(sites[:1], ['ecdsa'], 'v', 'k') == []

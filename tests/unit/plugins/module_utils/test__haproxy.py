@@ -221,6 +221,14 @@ def test_tls_frontend_renders_the_profile_the_certificates_and_the_challenge_ans
     assert h.certificates(config) == TLS_FRONTEND['tls_certificates']
 
 
+def test_the_challenge_answer_may_be_limited_to_some_names():
+    config = tls_config(acme_challenge_domains=['LB.Shop.test.', 'lb2.shop.test'])
+    assert h.lint(config)[0] == []
+    assert ('http-request return status 200 content-type text/plain lf-string "%%[path,field(4,/)].%s" '
+            'if { path_reg ^/[.]well-known/acme-challenge/[-_A-Za-z0-9]{1,128}$ } '
+            '{ req.hdr(host),field(1,:) -i lb.shop.test lb2.shop.test }\n' % THUMB) in h.render(config)
+
+
 def test_tls_options_that_are_not_set_render_nothing():
     config = tls_config(redirect_https=False, acme_challenge=None, hsts_max_age=0, hsts_include_subdomains=None,
                         mode='tcp', alpn=None)
@@ -263,6 +271,9 @@ def test_a_frontend_may_only_terminate_tls():
     (dict(hsts_max_age='1y'), "hsts_max_age: '1y' must be a number of seconds"),
     (dict(tls_bind=None, tls_certificates=None, redirect_https=False), 'hsts_max_age: needs mode http and tls_bind'),
     (dict(bind=[], tls_bind=[]), 'bind: needs at least one address:port (in bind or tls_bind)'),
+    (dict(acme_challenge_domains='a.test'), 'acme_challenge_domains: must be a list of DNS names, with acme_challenge'),
+    (dict(acme_challenge=False, acme_challenge_domains=['a.test']), 'acme_challenge_domains: must be a list of DNS'),
+    (dict(acme_challenge_domains=['a.test }\n    http-request deny']), 'acme_challenge_domains[0]: '),
 ])
 def test_tls_lint_errors(change, message):
     errors = h.lint(tls_config(**change))[0]

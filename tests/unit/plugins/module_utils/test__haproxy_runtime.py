@@ -147,3 +147,71 @@ def test_open_transaction(fake_haproxy):
     assert r.open_transaction(fake_haproxy.path) is None
     r.command(fake_haproxy.path, 'set ssl cert /c/www.pem <<\nx\n')
     assert r.open_transaction(fake_haproxy.path) == '/c/www.pem'
+
+
+def test_sync_swaps_only_what_differs_and_aborts_its_own_stale_transaction(fake_haproxy, tmp_path):
+    import pki
+    key, cert = leaf()
+    renewed = pki.cert(key, 'www.example.test', names=['www.example.test'])
+    current, stale = str(tmp_path / 'current.pem'), str(tmp_path / 'renewed.pem')
+    (tmp_path / 'current.pem').write_text(pki.pem(cert) + pki.key_pem(key))
+    (tmp_path / 'renewed.pem').write_text(pki.pem(renewed))
+    (tmp_path / 'renewed.pem.key').write_text(pki.key_pem(key))
+    fake_haproxy.load_certificate(current, pki.pem(cert) + pki.key_pem(key))
+    fake_haproxy.load_certificate(stale, pki.pem(cert) + pki.key_pem(key))
+    # An interrupted swap of one of these files left its transaction open.
+    r.command(fake_haproxy.path, 'set ssl cert %s <<\nold attempt\n' % stale)
+    planned = r.sync_certificates(fake_haproxy.path, [current, stale], apply=False)
+    assert [e['swapped'] for e in planned] == [False, True] and r.open_transaction(fake_haproxy.path) == stale
+    done = r.sync_certificates(fake_haproxy.path, [current, stale])
+    assert [e['swapped'] for e in done] == [False, True]
+    assert done[1]['served_serial'] == '%X' % renewed.serial_number and r.open_transaction(fake_haproxy.path) is None
+    assert not any(e['swapped'] for e in r.sync_certificates(fake_haproxy.path, [current, stale]))
+
+
+def test_sync_stops_at_a_foreign_transaction_and_names_unloaded_or_unreadable_files(fake_haproxy, tmp_path):
+    import pki
+    key, cert = leaf()
+    path = str(tmp_path / 'www.pem')
+    (tmp_path / 'www.pem').write_text(pki.pem(pki.cert(key, 'www.example.test')) + pki.key_pem(key))
+    fake_haproxy.load_certificate(path, pki.pem(cert) + pki.key_pem(key))
+    fake_haproxy.load_certificate('/c/other.pem', 'x')
+    r.command(fake_haproxy.path, 'set ssl cert /c/other.pem <<\nx\n')
+    with pytest.raises(r.RuntimeError_, match='transaction open for /c/other.pem.*%s was not swapped' % path):
+        r.sync_certificates(fake_haproxy.path, [path])
+    assert r.served_certificate(fake_haproxy.path, path)['serial'] == '%X' % cert.serial_number
+    # Without a swap to make, another operation's transaction is none of this call's business.
+    assert r.sync_certificates(fake_haproxy.path, [path], apply=False)[0]['swapped']
+    r.command(fake_haproxy.path, 'abort ssl cert /c/other.pem')
+    (tmp_path / 'new.pem').write_text(pki.pem(cert) + pki.key_pem(key))
+    with pytest.raises(r.NotLoaded, match='HAProxy holds no certificate for %s/new.pem' % tmp_path):
+        r.sync_certificates(fake_haproxy.path, [str(tmp_path / 'new.pem')])
+    with pytest.raises(r.RuntimeError_, match='cannot read the certificate file /c/missing.pem: No such file'):
+        r.sync_certificates(fake_haproxy.path, ['/c/missing.pem'])
+    (tmp_path / 'junk.pem').write_text('junk')
+    with pytest.raises(r.RuntimeError_, match='junk.pem holds no PEM certificate'):
+        r.sync_certificates(fake_haproxy.path, [str(tmp_path / 'junk.pem')])
+
+
+def test_the_program_swaps_each_file_and_says_what_it_did(fake_haproxy, tmp_path):
+    import io
+
+    import pki
+    key, cert = leaf()
+    renewed = pki.cert(key, 'www.example.test', names=['www.example.test'])
+    (tmp_path / 'www.pem').write_text(pki.pem(renewed) + pki.key_pem(key))
+    (tmp_path / 'new.pem').write_text(pki.pem(renewed) + pki.key_pem(key))
+    www = str(tmp_path / 'www.pem')
+    fake_haproxy.load_certificate(www, pki.pem(cert) + pki.key_pem(key))
+    out, err = io.StringIO(), io.StringIO()
+    status = r.main(['swap', fake_haproxy.path, www, str(tmp_path / 'new.pem'), '/c/missing.pem'], out, err)
+    lines = out.getvalue().splitlines()
+    assert status == 1 and len(lines) == 2
+    assert lines[0] == '%s: swapped into the running HAProxy without a reload, serial %X' % (www, renewed.serial_number)
+    assert lines[1].startswith('%s/new.pem: not loaded by the running HAProxy' % tmp_path)
+    assert err.getvalue().startswith('/c/missing.pem: cannot read the certificate file')
+    out = io.StringIO()
+    assert r.main(['swap', fake_haproxy.path, www], out, err) == 0
+    assert out.getvalue() == '%s: already served, serial %X\n' % (www, renewed.serial_number)
+    err = io.StringIO()
+    assert r.main(['show'], out, err) == 2 and err.getvalue().startswith('usage:')

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The renewal script, run by bash: its rule for "due" agrees with the playbook's (acme_certificate_check) on real
-certificates of several lifetimes, and the whole script (with acme-tiny, nginx and systemctl replaced by recording
-fakes) renews what is due, keeps the old certificate on failure naming the site and the reason, reloads nginx
-only after nginx -t, and runs the deploy hooks of the renewed sites."""
+"""The ACME engine's renewal script, run by bash: its rule for "due" agrees with the playbook's
+(acme_certificate_check) on real certificates of several lifetimes, and the whole script (with acme-tiny, nginx and
+systemctl replaced by recording fakes) renews what is due, keeps the old certificate on failure naming the site and
+the reason, reloads nginx only after nginx -t, runs the deploy hooks of the renewed sites, and for HAProxy writes
+the bundles and swaps them into a (fake) running HAProxy with the collection's own runtime client."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from pki import Pki
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import shell_word
 
-TEMPLATE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'nginx_acme', 'templates', 'usr',
-                        'local', 'sbin', 'opsnotes-acme-renew.j2')
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
+TEMPLATE = os.path.join(ROOT, 'roles', 'acme', 'templates', 'usr', 'local', 'sbin', 'opsnotes-acme-renew.j2')
+HAPROXY_HELPER = os.path.join(ROOT, 'plugins', 'module_utils', '_haproxy_runtime.py')
 
 
 def script_text():
@@ -99,7 +101,7 @@ esac
 openssl x509 -req -in "$csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -set_serial "0x$(openssl rand -hex 8)" -days 90 2>/dev/null
 ''',
     'nginx': '#!/bin/bash\necho "nginx $*" >> "$LOG"\n[ -z "$NGINX_BROKEN" ] || { echo "emerg: broken" >&2; exit 1; }\n',
-    'systemctl': '#!/bin/bash\necho "systemctl $*" >> "$LOG"\n',
+    'systemctl': '#!/bin/bash\necho "systemctl $*" >> "$LOG"\n[ "$1" != is-active ] || [ -z "$HAPROXY_DOWN" ]\n',
 }
 
 
@@ -120,13 +122,18 @@ def host(pki, tmp_path):
         directory = tmp_path / 'certs' / site
         directory.mkdir(parents=True)
         item = pki.write_site(directory, 'rsa', names)
-        items.append([site, 'rsa', item['cert'], csr_for(directory, item['key'], names), str(tmp_path)])
+        items.append([site, 'rsa', item['cert'], csr_for(directory, item['key'], names), str(tmp_path), item['key'],
+                      ''])
     hook_out = tmp_path / 'hooks.log'
     data = tmp_path / 'renew.conf'
 
-    def write_data(hooks=()):
+    def write_data(hooks=(), consumer='nginx', socket=''):
+        for item in items:
+            item[6] = item[2].replace('.fullchain.pem', '.pem') if consumer == 'haproxy' else ''
+        service = 'haproxy.service' if consumer == 'haproxy' else 'nginx.service'
         lines = ["DAYS=30", "ACCOUNT_KEY=/nonexistent", "DIRECTORY_URL=https://ca.test/dir", "CONTACT=''",
-                 "SERVICE=nginx.service", "CERT_DIR=%s" % shell_word(str(tmp_path / 'certs')),
+                 "CONSUMER=%s" % consumer, "SERVICE=%s" % service, "SOCKET=%s" % shell_word(socket),
+                 "HAPROXY_HELPER=%s" % shell_word(HAPROXY_HELPER), "CERT_DIR=%s" % shell_word(str(tmp_path / 'certs')),
                  "ITEMS=(%s)" % ' '.join(shell_word(w) for item in items for w in item),
                  "HOOK_COUNT=%d" % len(hooks)]
         for index, (command, sites) in enumerate(hooks):
@@ -158,6 +165,9 @@ def host(pki, tmp_path):
 
         def cert(self, site):
             return [item[2] for item in items if item[0] == site][0]
+
+        def key(self, site):
+            return [item[5] for item in items if item[0] == site][0]
     h = Host()
     h.write_data, h.data, h.hook_out = write_data, data, hook_out
     return h
@@ -242,3 +252,76 @@ def test_a_data_file_others_can_write_is_refused(host):
     host.data.chmod(0o664)
     run = host.run('--force')
     assert run.returncode == 1 and 'refusing to read it' in run.stderr and host.calls() == []
+
+
+# --- HAProxy as the consumer ------------------------------------------------------------------------------------
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+def test_haproxy_bundles_are_written_and_swapped_in_without_a_reload(host, fake_haproxy):
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_runtime as runtime
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    shop, blog = (host.cert(site).replace('.fullchain.pem', '.pem') for site in ('shop', 'blog'))
+    # HAProxy runs with shop's current certificate (from a bundle written earlier); blog is not loaded yet.
+    fake_haproxy.load_certificate(shop, read(host.cert('shop')) + read(host.key('shop')))
+    run = host.run()
+    assert run.returncode == 0 and 'renewed: 0, failed: 0' in run.stdout, run.stderr
+    assert 'wrote %s' % shop in run.stdout and '%s: already served' % shop in run.stdout
+    # Nothing due, bundles current: nothing written, nothing asked of HAProxy.
+    commands = len(fake_haproxy.commands)
+    run = host.run()
+    assert run.returncode == 0 and run.stdout.strip() == 'renewed: 0, failed: 0' and host.calls() == []
+    assert len(fake_haproxy.commands) == commands
+    run = host.run('--force')
+    assert run.returncode == 0 and 'renewed: 2, failed: 0' in run.stdout, run.stderr
+    for site, bundle in (('shop', shop), ('blog', blog)):
+        assert read(bundle) == read(host.cert(site)) + read(host.key(site))
+        assert oct(stat.S_IMODE(os.stat(bundle).st_mode)) == '0o600'
+    serial = host.serial('shop').strip().split('=')[1]
+    assert '%s: swapped into the running HAProxy without a reload, serial' % shop in run.stdout
+    assert int(runtime.served_certificate(fake_haproxy.path, shop)['serial'], 16) == int(serial, 16)
+    assert '%s: not loaded by the running HAProxy' % blog in run.stdout
+    assert not [call for call in host.calls() if call.startswith('nginx') or 'reload' in call]
+
+
+def test_a_missing_bundle_is_repaired_and_a_stopped_haproxy_loads_it_at_start(host, fake_haproxy):
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    assert host.run().returncode == 0
+    blog = host.cert('blog').replace('.fullchain.pem', '.pem')
+    os.unlink(blog)
+    run = host.run(HAPROXY_DOWN='1')
+    assert run.returncode == 0 and 'wrote %s' % blog in run.stdout and 'renewed: 0, failed: 0' in run.stdout
+    assert 'haproxy.service is not running: it loads the new bundles when it starts' in run.stdout
+    assert read(blog) == read(host.cert('blog')) + read(host.key('blog'))
+
+
+def test_a_fullchain_that_does_not_certify_its_key_keeps_the_old_bundle(host, pki, tmp_path, fake_haproxy):
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    assert host.run().returncode == 0
+    shop = host.cert('shop').replace('.fullchain.pem', '.pem')
+    before = read(shop)
+    other = tmp_path / 'other'
+    other.mkdir()
+    with open(host.key('shop'), 'w') as handle:
+        handle.write(read(pki.write_site(other, 'rsa', ['shop.test'])['key']))
+    run = host.run()
+    assert run.returncode == 0 and read(shop) == before
+    assert 'shop (rsa): %s does not certify %s; %s stays as it is' % (host.cert('shop'), host.key('shop'), shop) \
+        in run.stderr
+
+
+def test_a_refused_swap_fails_the_run_and_keeps_the_files(host, fake_haproxy):
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    shop = host.cert('shop').replace('.fullchain.pem', '.pem')
+    fake_haproxy.load_certificate(shop, read(host.cert('shop')) + read(host.key('shop')))
+    fake_haproxy.load_certificate('/etc/haproxy/other.pem', 'x')
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_runtime as runtime
+    runtime.command(fake_haproxy.path, 'set ssl cert /etc/haproxy/other.pem <<\nx\n')
+    run = host.run('shop/rsa')
+    assert run.returncode == 1 and 'renewed: 1, failed: 1' in run.stdout
+    assert 'swapping into the running HAProxy failed: %s: ' % shop in run.stderr
+    assert 'transaction open for /etc/haproxy/other.pem' in run.stderr
+    assert read(shop) == read(host.cert('shop')) + read(host.key('shop'))
