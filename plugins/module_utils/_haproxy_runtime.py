@@ -9,6 +9,8 @@ swap renewed certificates into the running HAProxy.
 Also a program, which the ACME renewal script of the collection runs on HAProxy hosts (standard library only):
 
     python3 _haproxy_runtime.py swap SOCKET CERTIFICATE_FILE...
+
+(installed by the ACME engine as /usr/local/lib/opsnotes-haproxy-runtime.py).
 """
 
 from __future__ import annotations
@@ -268,7 +270,7 @@ def main(argv, out=sys.stdout, err=sys.stderr):
     """swap SOCKET FILE...: swap each renewed file into the running HAProxy, one line per file on ``out``. A file
     HAProxy does not load yet is not an error (the next reload loads it). Exit status 1 on any other failure."""
     if len(argv) < 3 or argv[0] != 'swap':
-        err.write('usage: _haproxy_runtime.py swap SOCKET CERTIFICATE_FILE...\n')
+        err.write('usage: opsnotes-haproxy-runtime.py swap SOCKET CERTIFICATE_FILE...\n')
         return 2
     socket_path, status = argv[1], 0
     for path in argv[2:]:

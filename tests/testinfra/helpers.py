@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import testinfra
@@ -99,6 +100,31 @@ def restart(container, timeout=60):
 def journal(h, lines=60):
     """The tail of the journal, for failure messages."""
     return h.run('journalctl --no-pager -n %s', str(lines)).stdout
+
+
+def held_connection(client, address, port, sni):
+    """Start a TLS connection held open from ``client`` (opsnotes-held-tls.py, installed by the scenario's prepare),
+    asking a request every 0.5 s; returns (go, out) once its first request has been answered: touch ``go`` to end
+    it, then read held_result."""
+    go, out = '/tmp/go-%s' % uuid.uuid4().hex, '/tmp/held-%s.json' % uuid.uuid4().hex
+    client.check_output('nohup python3 /usr/local/bin/opsnotes-held-tls.py %s %s %s %s %s >/dev/null 2>&1 &',
+                        address, str(port), sni, go, out)
+    for _attempt in range(40):
+        if client.file(out).exists and json.loads(client.file(out).content_string)['results']:
+            return go, out
+        time.sleep(0.25)
+    raise AssertionError('the held connection never got an answer')
+
+
+def held_result(client, go, out):
+    """End the held connection and return its summary: {fingerprint, results: [status or error...], done}."""
+    client.check_output('touch %s', go)
+    for _attempt in range(40):
+        result = json.loads(client.file(out).content_string)
+        if result['done']:
+            return result
+        time.sleep(0.25)
+    raise AssertionError('the held connection client did not finish: %s' % client.file(out).content_string)
 
 
 def ansible_host(name):

@@ -170,43 +170,21 @@ def test_the_check_proves_what_is_served_and_sees_a_renewal_not_swapped_in():
     assert check()['ok']
 
 
-def held_connection(go):
-    """Start the held TLS connection client; returns its output path once its first request has been answered."""
-    out = '/tmp/held-%s.json' % uuid.uuid4().hex
-    client.check_output('nohup python3 /usr/local/bin/opsnotes-held-tls.py %s 443 www.example.test %s %s '
-                        '>/dev/null 2>&1 &', LB, go, out)
-    for _attempt in range(40):
-        if client.file(out).exists and json.loads(client.file(out).content_string)['results']:
-            return out
-        time.sleep(0.25)
-    raise AssertionError('the held connection never got an answer')
-
-
-def held_result(go, out):
-    client.check_output('touch %s', go)
-    for _attempt in range(40):
-        result = json.loads(client.file(out).content_string)
-        if result['done']:
-            return result
-        time.sleep(0.25)
-    raise AssertionError('the held connection client did not finish: %s' % client.file(out).content_string)
-
-
 def test_a_renewed_certificate_is_swapped_in_without_a_reload():
     """A renewal writes a new ECDSA certificate (same key, new serial). Check mode reports the swap and changes
     nothing; the run swaps it in over the admin socket: new handshakes get the new serial, HAProxy's processes
     are the same, and a TLS connection held open across the swap goes on answering (with the old certificate,
     which its handshake got). The next run changes nothing."""
-    before, go = workers(), '/tmp/go-%s' % uuid.uuid4().hex
+    before = workers()
     old = handshake('-sigalgs', SIGALGS['ecdsa'])[0]
-    out = held_connection(go)
+    go, out = helpers.held_connection(client, LB, 443, 'www.example.test')
     new = lb.check_output('/usr/local/bin/opsnotes-test-cert.sh ecdsa')
     assert new != old
     assert converge('--check', '--diff') == 1 and handshake('-sigalgs', SIGALGS['ecdsa'])[0] == old
     assert converge() == 1
     assert handshake('-sigalgs', SIGALGS['ecdsa'])[0] == new
     assert workers() == before
-    result = held_result(go, out)
+    result = helpers.held_result(client, go, out)
     assert result['results'] and set(result['results']) == {'200'} and len(result['results']) >= 4, result
     assert result['fingerprint'] != file_fingerprint('ecdsa')        # it kept the certificate of its handshake
     assert converge() == 0
@@ -215,12 +193,30 @@ def test_a_renewed_certificate_is_swapped_in_without_a_reload():
 def test_negative_control_a_reload_starts_new_workers_and_ends_the_held_connection():
     """The same renewal deployed by a reload: the new serial is served too, but HAProxy has a new worker, and the
     held connection is closed by the old one as it stops. The test above sees both."""
-    before, go = workers(), '/tmp/go-%s' % uuid.uuid4().hex
-    out = held_connection(go)
+    before = workers()
+    go, out = helpers.held_connection(client, LB, 443, 'www.example.test')
     new = lb.check_output('/usr/local/bin/opsnotes-test-cert.sh ecdsa')
     lb.check_output('systemctl reload haproxy')
     time.sleep(1)
     assert handshake('-sigalgs', SIGALGS['ecdsa'])[0] == new
     assert workers() != before
-    result = held_result(go, out)
+    result = helpers.held_result(client, go, out)
     assert result['results'][-1] != '200', result
+
+
+def test_check_mode_adding_acme_certificates_to_a_running_haproxy_changes_nothing():
+    """ACME sites added to this running HAProxy, in check mode: no account key exists yet, the run reports what it
+    would change (keys, renewal unit, configuration, issuance) and passes; the host is exactly as before. With the
+    ACME packages already there (installed first), check mode goes the whole way: the account's thumbprint is not
+    known yet, and the configuration it would install is still linted and diffed."""
+    lb.check_output('DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends acme-tiny '
+                    'ca-certificates >/dev/null')
+    acme = json.dumps({'haproxy_acme_sites': [{'name': 'www', 'domains': ['www.example.test']}],
+                       'haproxy_acme_terms_agreed': True,
+                       'haproxy_acme_directory_url': 'https://acme.invalid/directory'})
+    snapshot = 'md5sum /etc/haproxy/haproxy.cfg; ls /etc/ssl/opsnotes-acme /usr/local/sbin/opsnotes-acme-renew ' \
+               '/etc/systemd/system/opsnotes-acme-renew.service 2>&1; systemctl show -p MainPID --value haproxy'
+    before = lb.run(snapshot).stdout
+    assert 'No such file' in before
+    assert converge('--check', '--diff', '-e', acme) > 0
+    assert lb.run(snapshot).stdout == before
