@@ -50,3 +50,6 @@ log "galaxy round trip: tarball installed offline, opsnotes.edge.site ran green 
 # While the lab is up: the tasks-per-role benchmark still runs (into a scratch file).
 BENCH_OUT=$work/bench-tasks.md benchmarks/bench.sh tasks
 grep -q '^| director |' "$work/bench-tasks.md" || { log "the tasks benchmark produced no table"; exit 1; }
+# While the lab is up: the tests against it (TLS at the VIP judged by sslyze, the real servers' certificates
+# verified by the director); each undoes what it changes.
+PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -p no:cacheprovider tests/lab

@@ -12,7 +12,8 @@ DIRECTOR_IP=$LAB_NET.130
 export OPSNOTES_LAB=$LAB OPSNOTES_LAB_NET=$LAB_NET
 HOSTS=(director rs1 rs2 client collector acme)
 # The site's names resolve to the load balancer (director) on the lab network, as public DNS would point at it:
-# Pebble (on acme) validates http-01 through HAProxy, which hands the request to either real server.
+# Pebble (on acme) validates http-01 through HAProxy, which answers for the account the director and the real
+# servers share.
 WEB_NAMES=(www.lab.test lab.test)
 # The real servers' content, which a deploy would put there: each page says which server answered.
 WEB_ROOT=/var/www/lab
@@ -56,11 +57,12 @@ up() {
   [ -n "${LAB_PLAYBOOK:-}" ] || renewal
 }
 
-# The renewal path as the timer takes it, with no playbook: the unit on each real server renews all its certificates
-# now, every order validated through the director's balancer. Then the report again, with what the units left.
+# The renewal path as the timer takes it, with no playbook: the unit on the director and on each real server renews
+# all its certificates now, every order validated through the director's HAProxy; the director's are swapped into
+# the running HAProxy without a reload. Then the report again, with what the units left.
 renewal() {
   local h
-  for h in rs1 rs2; do
+  for h in director rs1 rs2; do
     docker exec "$PREFIX-$LAB-$h" bash -c 'echo RENEW_ARGS=--force >/etc/default/opsnotes-acme-renew
       systemctl start opsnotes-acme-renew.service; rc=$?
       rm -f /etc/default/opsnotes-acme-renew
@@ -68,7 +70,7 @@ renewal() {
       exit $rc' \
       || { log "the renewal unit failed on $h: docker exec $PREFIX-$LAB-$h journalctl -u opsnotes-acme-renew.service"; return 1; }
   done
-  log "unattended renewal done on rs1 and rs2; the report again:"
+  log "unattended renewal done on the director, rs1 and rs2; the report again:"
   ansible-playbook playbooks/verify.yml -i inventories/lab
 }
 

@@ -65,6 +65,8 @@ ALPN_RE = re.compile(r'[A-Za-z0-9._/-]{1,32}')
 # can never echo anything but "<token>.<thumbprint>".
 ACME_PATH = r'^/[.]well-known/acme-challenge/[-_A-Za-z0-9]{1,128}$'
 THUMBPRINT_RE = re.compile(r'[-_A-Za-z0-9]{43}')
+# The CA bundle a server's certificate is verified against by default: Debian's system trust store (ca-certificates).
+SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt'
 BIND_RE = re.compile(r'(\*|[0-9.]+|\[[0-9a-fA-F:]+\])?:([0-9]+)')
 # Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
 SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
@@ -202,6 +204,19 @@ class Linter(Findings):
             else:
                 used.add(name)
 
+    def server_tls(self, where, server):
+        """ssl (TLS to the server), ssl_verify (default true), ca_file, sni: the keys that only mean something
+        with ssl."""
+        tls = server.get('ssl') is True
+        for key in ('ssl_verify', 'ca_file', 'sni'):
+            if server.get(key) is not None and not tls:
+                self.err('%s.%s' % (where, key), 'only applies to a server with ssl: true')
+        if server.get('ca_file') is not None:
+            if self.check(where + '.ca_file', abs_path, server['ca_file']) and server.get('ssl_verify') is False:
+                self.err(where + '.ca_file', 'is only read with ssl_verify: true')
+        if server.get('sni') is not None:
+            self.check(where + '.sni', dns_name, server['sni'], False)
+
     def run(self):
         cfg = self.config
         userlists = {}
@@ -239,9 +254,10 @@ class Linter(Findings):
                     if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val))
                                             or not low <= int(val) <= high):
                         self.err('%s.%s' % (swhere, key), '%r must be an integer from %d to %d' % (val, low, high))
-                for key in ('check', 'backup', 'send_proxy_v2'):
+                for key in ('check', 'backup', 'send_proxy_v2', 'ssl', 'ssl_verify'):
                     if server.get(key) is not None and not isinstance(server[key], bool):
                         self.err('%s.%s' % (swhere, key), '%r must be true or false' % (server[key],))
+                self.server_tls(swhere, server)
         frontends = set()
         used_backends = set()
         for where, item in self.items(cfg.get('frontends'), VAR + 'frontends'):
@@ -429,6 +445,25 @@ def tls_rules(item, settings):
     return lines
 
 
+def server_tls_words(server):
+    """The words of a server line that connects over TLS: TLS 1.2 at least, and by default the server's certificate
+    verified against ca_file (Debian's system bundle unless given), for the name of sni when given (sent as SNI, by
+    health checks too, and required in the certificate); ssl_verify: false encrypts without verifying."""
+    sni = server.get('sni')
+    words = ['ssl', 'ssl-min-ver', 'TLSv1.2']
+    if server.get('ssl_verify', True) is False:
+        words += ['verify', 'none']
+    else:
+        words += ['verify', 'required', 'ca-file', haproxy_path(server.get('ca_file') or SYSTEM_CA_FILE)]
+        if sni:
+            words += ['verifyhost', dns_name(sni, False)]
+    if sni:
+        words += ['sni', 'str(%s)' % dns_name(sni, False)]
+        if server.get('check'):
+            words += ['check-sni', sni]
+    return words
+
+
 def certificates(config):
     """Every certificate file the frontends of ``config`` load, in order, once."""
     paths = []
@@ -525,5 +560,7 @@ def render(config, header=None):
                 # The PROXY protocol v2 header before the connection's first byte (health checks included): the
                 # server learns the client's address. The server must expect it on that port (nginx: proxy_protocol).
                 words.append('send-proxy-v2')
+            if server.get('ssl'):
+                words += server_tls_words(server)
             out.append('    ' + ' '.join(words))
     return '\n'.join(out) + '\n'

@@ -170,6 +170,11 @@ tls:
     not_after:
       description: The certificate's expiry (only when verified).
       type: str
+    serial:
+      description: The certificate's serial number, lower-case hex as C(acme_certificate_check) and C(haproxy_check)
+        report it (only when verified).
+      type: str
+      sample: 4a1f0c
     policy:
       description:
         - With O(tls_policy), the verdict against the profile; C(ok), C(versions), C(ciphers) and C(groups)
@@ -264,7 +269,7 @@ def tls_details(sock, verified):
     cert = sock.getpeercert() if verified else None
     if cert:
         details.update(subject=name_of(cert.get('subject')), issuer=name_of(cert.get('issuer')),
-                       not_after=cert.get('notAfter', ''))
+                       not_after=cert.get('notAfter', ''), serial='%x' % int(cert.get('serialNumber') or '0', 16))
     return details
 
 

@@ -118,7 +118,15 @@ def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
                       dict(action='deny', cond='! { src 127.0.0.0/8 }'),
                       dict(action='deny', cond='!!v || dup_host'),
                       dict(action='deny', cond='dash')],
-        default_backend='be')], backends=[dict(name='be', servers=[dict(name='s', address='127.0.0.1', port=9)])],
+        default_backend='be')],
+        # TLS to the servers, verified (the system trust store, a name) or not: words haproxy -c must accept.
+        backends=[dict(name='be', servers=[dict(name='s', address='127.0.0.1', port=9)]),
+                  dict(name='be_tls', servers=[
+                      dict(name='v', address='127.0.0.1', port=9, check=True, ssl=True, sni='www.example.org',
+                           send_proxy_v2=True),
+                      dict(name='c', address='127.0.0.1', port=9, ssl=True,
+                           ca_file='/etc/ssl/certs/ca-certificates.crt'),
+                      dict(name='n', address='127.0.0.1', port=9, ssl=True, ssl_verify=False, sni='a.example.org')])],
         **{'global': dict(stats_socket="/run/opsnotes diff's.sock", state_file='/var/tmp/hap state')})
     assert _haproxy.lint(config)[0] == []
     rendered = _haproxy.render(config) + haproxy_return_frontend(18080, [word for _value, word in pairs])

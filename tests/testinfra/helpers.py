@@ -29,10 +29,10 @@ def ip_of(name):
     return host(name).check_output("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
 
 
-def sslyze(address, port=443, name='localhost'):
-    """sslyze's verdict (a third-party judge) against Mozilla's intermediate profile for the server at ``address``
-    and ``port``, with SNI ``name``: {finding: text}, {} when compliant."""
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'sslyze'), '--mozilla_config=intermediate',
+def sslyze(address, port=443, name='localhost', profile='intermediate'):
+    """sslyze's verdict (a third-party judge) against Mozilla's ``profile`` for the server at ``address`` and
+    ``port``, with SNI ``name``: {finding: text}, {} when compliant."""
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'sslyze'), '--mozilla_config=' + profile,
                           '%s:%d{%s}' % (name, port, address)], capture_output=True, text=True, timeout=600, check=False)
     assert 'Checking results against Mozilla' in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
     verdict = run.stdout.split('Checking results against Mozilla', 1)[1]

@@ -291,3 +291,47 @@ def test_tls_global_errors(settings, message):
     config['global'] = settings
     errors = h.lint(config)[0]
     assert any(message in e for e in errors), errors
+
+
+def server_line(config, name):
+    return next(line.split() for line in h.render(config).splitlines() if line.strip().startswith('server %s ' % name))
+
+
+def test_tls_to_servers_verifies_by_default():
+    config = copy.deepcopy(CONFIG)
+    servers = config['backends'][1]['servers']
+    servers[0].update(ssl=True, sni='www.example.org', send_proxy_v2=True)      # verified, for that name
+    servers[1].update(ssl=True, ca_file='/etc/haproxy/ca/private root.pem')     # the chain only, another CA
+    config['backends'][0]['servers'][0].update(ssl=True, ssl_verify=False, sni='s1.example.org')
+    assert h.lint(config)[0] == []
+    w1 = server_line(config, 'w1')
+    assert w1[w1.index('ssl'):] == ['ssl', 'ssl-min-ver', 'TLSv1.2', 'verify', 'required', 'ca-file',
+                                    '/etc/ssl/certs/ca-certificates.crt', 'verifyhost', 'www.example.org',
+                                    'sni', 'str(www.example.org)', 'check-sni', 'www.example.org']
+    assert 'send-proxy-v2' in w1
+    w2 = server_line(config, 'w2')
+    assert w2[w2.index('ssl'):] == ['ssl', 'ssl-min-ver', 'TLSv1.2', 'verify', 'required', 'ca-file',
+                                    "'/etc/haproxy/ca/private", "root.pem'"]
+    s1 = server_line(config, 's1')
+    assert s1[s1.index('ssl'):] == ['ssl', 'ssl-min-ver', 'TLSv1.2', 'verify', 'none', 'sni', 'str(s1.example.org)',
+                                    'check-sni', 's1.example.org']
+    # Without ssl, nothing of it.
+    assert 'ssl' not in server_line(CONFIG, 'w1') and 'verify' not in server_line(CONFIG, 'w1')
+
+
+@pytest.mark.parametrize('server, message', [
+    (dict(sni='a.test'), 'servers[0].sni: only applies to a server with ssl: true'),
+    (dict(ssl_verify=True), 'servers[0].ssl_verify: only applies to a server with ssl: true'),
+    (dict(ssl='yes'), "servers[0].ssl: 'yes' must be true or false"),
+    (dict(ssl=True, ssl_verify='no'), "servers[0].ssl_verify: 'no' must be true or false"),
+    (dict(ssl=True, ca_file='ca.pem'), "servers[0].ca_file: 'ca.pem' must be an absolute"),
+    (dict(ssl=True, ca_file='/etc/ca.pem\n    server evil 10.6.6.6:80'), 'servers[0].ca_file: '),
+    (dict(ssl=True, ssl_verify=False, ca_file='/etc/ca.pem'), 'servers[0].ca_file: is only read with ssl_verify: true'),
+    (dict(ssl=True, sni='a.test) verify none'), "servers[0].sni: 'a.test) verify none' is not a host name"),
+    (dict(ssl=True, sni='*.a.test'), "servers[0].sni: '*.a.test' is not a host name"),
+    (dict(ssl=True, sni='a.test.'), "servers[0].sni: 'a.test.' is not a host name"),
+])
+def test_tls_to_servers_lint_errors(server, message):
+    errors = errors_of(lambda c: c['backends'][0]['servers'][0].update(server))
+    assert any(message in e for e in errors), errors
+    assert all(e.startswith('haproxy_backends[0].servers[0].') for e in errors), errors

@@ -49,7 +49,7 @@ def https_server(pki, tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(tmp_path / 'chain.pem'), str(tmp_path / 'key.pem'))
     with serving(Handler, context) as httpd:
-        httpd.seen, httpd.peers = [], []
+        httpd.seen, httpd.peers, httpd.leaf_serial = [], [], leaf.serial_number
         yield httpd
 
 
@@ -102,6 +102,7 @@ def test_https_verified_against_the_given_ca_for_the_url_host(run_module, https_
     tls = result['tls']
     assert tls['verified'] and tls['subject'] == NAME and tls['issuer'] == 'Test Intermediate'
     assert tls['version'].startswith('TLSv1.') and tls['cipher'] and tls['not_after']
+    assert tls['serial'] == '%x' % https_server.leaf_serial
     assert https_server.seen[0][1] == '%s:%d' % (NAME, https_server.server_port)
 
 
