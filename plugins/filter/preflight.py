@@ -11,6 +11,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme import hooks_errors, sites_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import address_errors, interface_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import lint as haproxy_lint
+from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import lint as keepalived_lint
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import SELECTORS, target_errors
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import lint as syslog_ng_lint
 
@@ -33,6 +34,10 @@ def syslog_ng_errors(config):
 
 def haproxy_errors(config):
     return haproxy_lint(config)[0]
+
+
+def keepalived_errors(config):
+    return keepalived_lint(config)[0]
 
 
 def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_name='nginx_acme_key_types',
@@ -114,6 +119,7 @@ class FilterModule(object):
             'oom_target_errors': oom_target_errors,
             'syslog_ng_errors': syslog_ng_errors,
             'haproxy_errors': haproxy_errors,
+            'keepalived_errors': keepalived_errors,
             'nginx_acme_errors': nginx_acme_errors,
             'acme_sites_errors': acme_sites_errors,
             'value_errors': value_errors,

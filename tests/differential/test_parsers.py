@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Differential tests of the rendering layer against the real parsers: HAProxy, syslog-ng, nginx and systemd.
+"""Differential tests of the rendering layer against the real parsers: HAProxy, syslog-ng, nginx, systemd and
+keepalived.
 
 One container from the lab's base image (systemd as PID 1) on a network this test creates, with haproxy,
 syslog-ng and nginx from Debian's archive. Hostile values (the cases found by hand, and generated ones) are
@@ -23,7 +24,7 @@ import time
 import pytest
 from hostile import HOSTILE, KNOWN
 
-from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _quote, _syslog_ng
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _keepalived, _quote, _syslog_ng
 
 IMAGE = os.environ.get('OPSNOTES_IMAGE', 'opsnotes-base-bookworm:latest')
 PREFIX = os.environ.get('OPSNOTES_PREFIX', 'opsnotes')
@@ -71,7 +72,8 @@ def box():
     subprocess.run(['docker', 'network', 'create', NAME], check=True, capture_output=True)
     try:
         subprocess.run(['docker', 'run', '-d', '--name', NAME, '--hostname', 'diff', '--network', NAME,
-                        '--cap-add', 'SYS_ADMIN', '--security-opt', 'apparmor=unconfined', '--tmpfs', '/run',
+                        '--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW',
+                        '--security-opt', 'apparmor=unconfined', '--tmpfs', '/run',
                         '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', IMAGE,
                         '/lib/systemd/systemd'], check=True, capture_output=True)
         b = Box()
@@ -81,7 +83,8 @@ def box():
                 break
             time.sleep(1)
         b.run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends '
-              'haproxy syslog-ng-core nginx-light >/dev/null && systemctl stop haproxy nginx syslog-ng', timeout=600)
+              'haproxy syslog-ng-core nginx-light keepalived >/dev/null && systemctl stop haproxy nginx syslog-ng',
+              timeout=600)
         yield b
     finally:
         subprocess.run(['docker', 'rm', '-f', NAME], capture_output=True, check=False)
@@ -296,3 +299,63 @@ def test_systemd_run_reads_every_listed_path_back(box):
     proc = run(' '.join('-' + path for path in blank))
     assert proc.returncode != 0, proc.stderr
     assert b'Invalid ReadWritePaths' in proc.stderr or b'Read-only file system' in proc.stderr, proc.stderr
+
+
+# --- keepalived -----------------------------------------------------------------------------------------------------
+
+ARGV_DUMP = """#!/usr/bin/python3
+import json, sys
+with open('/run/opsnotes-argv/' + sys.argv[1], 'w') as handle:
+    json.dump(sys.argv[2:], handle)
+"""
+
+
+def keepalived_scripts(groups, render):
+    """A keepalived.conf whose vrrp_scripts run the argument dumper with each group of words (``render``: argv ->
+    the script string), tracked by one VRRP instance on a VIP nobody uses."""
+    lines = ['global_defs {', '  enable_script_security', '  script_user root', '}']
+    for index, words in enumerate(groups):
+        script = render(['/usr/local/bin/opsnotes-argv', str(index)] + words)
+        lines += ['vrrp_script s%d {' % index, '  script %s' % script, '  interval 60', '}']
+    lines += ['vrrp_instance vi {', '  state BACKUP', '  interface eth0', '  virtual_router_id 51', '  priority 100',
+              '  virtual_ipaddress {', '    192.0.2.251/32 dev eth0', '  }', '  track_script {']
+    lines += ['    s%d' % index for index in range(len(groups))] + ['  }', '}']
+    return '\n'.join(lines) + '\n'
+
+
+def keepalived_argv(box, config, count):
+    """keepalived --config-test on ``config``; when it passes, keepalived runs it and each script's arguments are
+    read back. Returns (config-test return code, [argv per script] or None)."""
+    box.write('/etc/keepalived/keepalived.conf', config)
+    rc = box.run('keepalived --config-test', check=False).returncode
+    if rc != 0:
+        return rc, None
+    box.run('rm -rf /run/opsnotes-argv && mkdir -p /run/opsnotes-argv && systemctl restart keepalived')
+    try:
+        for _second in range(30):
+            done = box.run('ls /run/opsnotes-argv | wc -l').stdout.decode().strip()
+            if int(done) >= count:
+                break
+            time.sleep(0.5)
+        return rc, [json.loads(box.run('cat /run/opsnotes-argv/%d' % index).stdout) for index in range(count)]
+    finally:
+        box.run('systemctl stop keepalived', check=False)
+
+
+def test_keepalived_reads_every_script_word_back(box):
+    """Each word of a script (keepalived runs it without a shell) comes back byte for byte as one argument, from a
+    configuration keepalived --config-test accepts; the double quote, which has no spelling there, is refused."""
+    words = [value for value, _rendered in accepted(lambda v: _keepalived.script_words(['/bin/true', v]))]
+    assert len(words) > 80
+    assert not [v for v in VALUES if '"' in v and v in words]
+    box.write('/usr/local/bin/opsnotes-argv', ARGV_DUMP)
+    box.run('chmod 755 /usr/local/bin/opsnotes-argv')
+    groups = [words[start:start + 20] for start in range(0, len(words), 20)]
+    rc, argv = keepalived_argv(box, keepalived_scripts(groups, _keepalived.script_words), len(groups))
+    assert rc == 0
+    assert argv == groups
+    # Negative control: the words joined as they are inside the double quotes. keepalived splits a word with a blank
+    # in two, and takes a single quote or a backslash as its own syntax: the arguments differ (or the check fails).
+    naive = [[w for w in group if not set(w) & {'"'}] for group in groups]
+    rc, argv = keepalived_argv(box, keepalived_scripts(naive, lambda argv: '"%s"' % ' '.join(argv)), len(naive))
+    assert rc != 0 or argv != naive

@@ -141,3 +141,124 @@ def pytest_runtest_makereport(item, call):
     if report.when == 'call' and report.failed:
         for container in getattr(item.module, 'JOURNAL_HOSTS', []):
             report.sections.append(('journal of %s' % container, journal(host(container))))
+
+
+# --- a VIP under watch: requests through it from a client, and each director's view of it -------------------------
+
+VIP_PROBE = r'''
+import json, os, socket, sys, time
+vip, port, seconds, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+end, rows = time.time() + seconds, []
+while time.time() < end:
+    started, body = time.time(), None
+    try:
+        with socket.create_connection((vip, port), timeout=0.3) as conn:
+            conn.settimeout(0.3)
+            conn.sendall(b'GET / HTTP/1.0\r\nHost: vip\r\n\r\n')
+            data = b''
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        head, _sep, rest = data.partition(b'\r\n\r\n')
+        if b' 200 ' in head.split(b'\r\n', 1)[0] or b' 301 ' in head.split(b'\r\n', 1)[0]:
+            body = rest.decode(errors='replace').strip() or head.split(b'\r\n', 1)[0].decode()
+    except OSError:
+        pass
+    rows.append([started, body])
+    time.sleep(0.05)
+with open(out + '.tmp', 'w') as handle:
+    json.dump(rows, handle)
+os.rename(out + '.tmp', out)
+'''
+# Each director notes every 50 ms whether it holds the VIP: two holders at once cannot hide between the samples of
+# one observer.
+VIP_SAMPLER = r'''
+import json, os, subprocess, sys, time
+vip, seconds, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+end, rows = time.time() + seconds, []
+while time.time() < end:
+    text = subprocess.run(['ip', '-o', 'addr', 'show'], capture_output=True, text=True).stdout
+    rows.append([time.time(), (' %s/' % vip) in text])
+    time.sleep(0.05)
+with open(out + '.tmp', 'w') as handle:
+    json.dump(rows, handle)
+os.rename(out + '.tmp', out)
+'''
+
+
+def wait_for(predicate, seconds, step=0.1):
+    """Seconds until ``predicate()`` held, or None after ``seconds``."""
+    start = time.time()
+    while time.time() - start < seconds:
+        if predicate():
+            return time.time() - start
+        time.sleep(step)
+    return None
+
+
+def vip_holders(directors, vip):
+    """The names of ``directors`` ({name: testinfra host}) that hold ``vip``."""
+    return [name for name, h in directors.items() if (' %s/' % vip) in h.check_output('ip -o addr show')]
+
+
+class VipWatch(object):
+    """``with VipWatch(client, directors, vip, seconds) as watch:`` requests from ``client`` through ``vip`` (port
+    ``port``) every 50 ms, and each director's view of ``vip``, for ``seconds``; afterwards ``longest_gap()``,
+    ``served_by()`` (the response bodies) and ``two_holders()``."""
+
+    def __init__(self, client, directors, vip, seconds, port=80):
+        self.client, self.directors, self.vip, self.port = client, directors, vip, port
+        self.seconds, self.tag = seconds, uuid.uuid4().hex[:12]
+
+    def __enter__(self):
+        self.client.check_output('cat > /usr/local/bin/opsnotes-vip-probe <<"EOF"\n%s\nEOF' % VIP_PROBE)
+        self.client.check_output('systemd-run --collect --unit opsnotes-vip-probe-%s python3 /usr/local/bin/opsnotes-vip-probe '
+                                 '%s %s %s /run/opsnotes-vip-probe-%s.json', self.tag, self.vip, str(self.port),
+                                 str(self.seconds), self.tag)
+        for h in self.directors.values():
+            h.check_output('cat > /usr/local/bin/opsnotes-vip-sampler <<"EOF"\n%s\nEOF' % VIP_SAMPLER)
+            h.check_output('systemd-run --collect --unit opsnotes-vip-sampler-%s python3 /usr/local/bin/opsnotes-vip-sampler '
+                           '%s %s /run/opsnotes-vip-sampler-%s.json', self.tag, self.vip, str(self.seconds), self.tag)
+        time.sleep(1)
+        return self
+
+    def __exit__(self, *exc):
+        def read(h, name):
+            path = '/run/%s-%s.json' % (name, self.tag)
+            assert wait_for(lambda: h.file(path).exists, self.seconds + 10) is not None, path
+            return json.loads(h.file(path).content_string)
+        self.requests = read(self.client, 'opsnotes-vip-probe')
+        self.samples = {name: read(h, 'opsnotes-vip-sampler') for name, h in self.directors.items()}
+
+    def longest_gap(self):
+        """The longest time without a successful request, from the first request to the last."""
+        times = [row[0] for row in self.requests if row[1]]
+        edges = [self.requests[0][0]] + times + [self.requests[-1][0]]
+        return max(edges[i + 1] - edges[i] for i in range(len(edges) - 1))
+
+    def served_by(self):
+        return {row[1] for row in self.requests if row[1]}
+
+    def two_holders(self):
+        """Moments when two directors held the VIP: a sample of one inside another's holding interval."""
+        out = []
+        for name, rows in self.samples.items():
+            for other_name, other in self.samples.items():
+                if other_name == name:
+                    continue
+                for when, held in rows:
+                    before = [h for t, h in other if t <= when]
+                    after = [h for t, h in other if t >= when]
+                    if held and before and after and before[-1] and after[0]:
+                        out.append((name, other_name, when))
+        return out
+
+
+def journal_cursor(h):
+    return h.check_output('journalctl -n 0 --show-cursor --no-pager | tail -n 1').replace('-- cursor: ', '')
+
+
+def journal_since(h, cursor):
+    return h.run('journalctl --no-pager -o cat --after-cursor %s', cursor).stdout

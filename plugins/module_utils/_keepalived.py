@@ -1,0 +1,367 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""keepalived configuration model: lint (errors naming the variable path) and rendering of keepalived.conf.
+
+Shared by the preflight filter and the keepalived_config module. Config dict keys: global, vrrp_scripts,
+track_processes, vrrp_instances, virtual_servers (see the keepalived role for the item keys).
+
+keepalived reads a line as words; a double-quoted string is one word, and '#' or '!' outside one starts a comment.
+Every value here is either of a strict type (names, addresses, numbers, keywords), which renders as a bare word,
+or a script's argument vector, which renders as one double-quoted string of single-quoted words (script_words).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
+    Findings,
+    Unsafe,
+    abs_path,
+    fullmatch,
+    interface_name,
+    ip_address,
+    text,
+)
+
+VAR = 'keepalived_'
+NAME_RE = r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}'
+PROCESS_RE = r'[A-Za-z0-9_.:+@-]{1,15}'     # a process name as the kernel keeps it (comm: 15 characters)
+AUTH_PASS_RE = r'[A-Za-z0-9_.+=@%-]{1,8}'   # keepalived uses the first 8 characters only: longer is refused
+URL_PATH_RE = r'/[A-Za-z0-9._~/%?&=+:@,;-]*'
+LB_ALGOS = ('rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'sh', 'dh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos')
+LB_KINDS = ('DR', 'NAT', 'TUN')
+PROTOCOLS = ('TCP', 'UDP', 'SCTP')
+STATES = ('BACKUP', 'MASTER')
+CHECKS = ('HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'MISC_CHECK')
+NOTIFY = ('notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify')
+
+
+def script_words(argv):
+    """A script's argument vector as keepalived's configuration reads it back word for word: one double-quoted
+    string of single-quoted words. keepalived unescapes twice (the line, then the script's words), so a backslash
+    is written as four and a single quote as two backslashes and the quote. A double quote has no spelling that
+    keepalived's configuration check accepts (it ends the string at the line level), and is refused; so are control
+    characters. The first word is the program, an absolute path (keepalived runs it without a shell)."""
+    if not isinstance(argv, list) or not argv:
+        raise Unsafe('must be a non-empty list: the program (an absolute path) and its arguments, one word each')
+    words = [text(word, 'an argument', empty=True) for word in argv]
+    abs_path(words[0], 'the program')
+    for word in words:
+        if '"' in word:
+            raise Unsafe('%r: a double quote has no spelling in a keepalived script string (put the command in a '
+                         'script file and name that)' % (word,))
+    return '"%s"' % ' '.join("'%s'" % w.replace('\\', '\\\\\\\\').replace("'", "\\\\'") for w in words)
+
+
+def _vip(value):
+    """A virtual address: ADDRESS or ADDRESS/PREFIX (the compressed form back)."""
+    if not isinstance(value, str):
+        raise Unsafe('%r is not an address or ADDRESS/PREFIX' % (value,))
+    address, sep, length = value.partition('/')
+    ip_address(address)
+    if sep:
+        try:
+            return str(ipaddress.ip_interface(value))
+        except ValueError:
+            raise Unsafe('%r: the prefix length is not valid for the address' % (value,)) from None
+    return address
+
+
+class Linter(Findings):
+    def __init__(self, config):
+        super(Linter, self).__init__()
+        self.config = config or {}
+
+    def items(self, value, where):
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(where, 'must be a list, got %r' % (value,))
+            return []
+        out = []
+        for index, item in enumerate(value):
+            here = '%s[%d]' % (where, index)
+            if isinstance(item, dict):
+                out.append((here, item))
+            else:
+                self.err(here, 'must be a dict, got %r' % (item,))
+        return out
+
+    def name(self, where, value):
+        if not fullmatch(NAME_RE, value):
+            self.err(where, '%r must be 1-64 characters of A-Z a-z 0-9 _ . - (not starting with . or -)' % (value,))
+            return False
+        return True
+
+    def integer(self, where, value, low, high, required=False):
+        if value is None:
+            if required:
+                self.err(where, 'is required (an integer from %d to %d)' % (low, high))
+            return
+        if isinstance(value, bool) or not fullmatch(r'-?[0-9]+', str(value)) or not low <= int(value) <= high:
+            self.err(where, '%r must be an integer from %d to %d' % (value, low, high))
+
+    def flag(self, where, value):
+        if value is not None and not isinstance(value, bool):
+            self.err(where, '%r must be true or false' % (value,))
+
+    def choice(self, where, value, choices, required=False):
+        if value is None:
+            if required:
+                self.err(where, 'is required (one of %s)' % ', '.join(choices))
+        elif value not in choices:
+            self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
+
+    def unique(self, where, entries, seen, what):
+        """Each entry (where, name) once in ``seen``; a second one is an error."""
+        for here, value in entries:
+            if value in seen:
+                self.err(here, '%r is already defined (%s)' % (value, what))
+            seen.add(value)
+
+    def references(self, where, values, defined, what):
+        for index, value in enumerate(values or []):
+            name = value.get('name') if isinstance(value, dict) else value
+            here = '%s[%d]' % (where, index)
+            if not isinstance(name, str) or name not in defined:
+                self.err(here, '%r is not a defined %s' % (name, what))
+            elif isinstance(value, dict):
+                self.integer(here + '.weight', value.get('weight'), -254, 254)
+
+    def run(self):
+        cfg = self.config
+        glob = cfg.get('global') or {}
+        if glob.get('router_id') is not None:
+            self.name(VAR + 'router_id', glob['router_id'])
+        scripts, processes = set(), set()
+        for where, item in self.items(cfg.get('vrrp_scripts'), VAR + 'vrrp_scripts'):
+            if self.name(where + '.name', item.get('name')):
+                self.unique(where, [(where + '.name', item['name'])], scripts, 'a vrrp_script')
+            self.check(where + '.script', script_words, item.get('script'))
+            for key, low, high in (('interval', 1, 3600), ('timeout', 1, 3600), ('rise', 1, 100), ('fall', 1, 100)):
+                self.integer('%s.%s' % (where, key), item.get(key), low, high)
+            self.integer(where + '.weight', item.get('weight'), -254, 254)
+        for where, item in self.items(cfg.get('track_processes'), VAR + 'track_processes'):
+            if self.name(where + '.name', item.get('name')):
+                self.unique(where, [(where + '.name', item['name'])], processes, 'a track_process')
+            if not fullmatch(PROCESS_RE, item.get('process')):
+                self.err(where + '.process', '%r must be a process name (1-15 characters of A-Z a-z 0-9 _ . : + @ -)'
+                         % (item.get('process'),))
+            self.integer(where + '.weight', item.get('weight'), -254, 254)
+            self.integer(where + '.quorum', item.get('quorum'), 1, 65535)
+            self.integer(where + '.delay', item.get('delay'), 0, 3600)
+        self.instances(cfg.get('vrrp_instances'), scripts, processes)
+        self.virtual_servers(cfg.get('virtual_servers'))
+        return self
+
+    def instances(self, value, scripts, processes):
+        names, routers = set(), set()
+        for where, item in self.items(value, VAR + 'vrrp_instances'):
+            if self.name(where + '.name', item.get('name')):
+                self.unique(where, [(where + '.name', item['name'])], names, 'a vrrp_instance')
+            self.check(where + '.interface', interface_name, item.get('interface'))
+            self.integer(where + '.virtual_router_id', item.get('virtual_router_id'), 1, 255, required=True)
+            if item.get('virtual_router_id') is not None:
+                self.unique(where, [(where + '.virtual_router_id', (item.get('interface'), item['virtual_router_id']))],
+                            routers, 'the same virtual_router_id on this interface')
+            self.integer(where + '.priority', item.get('priority'), 1, 254, required=True)
+            self.integer(where + '.advert_int', item.get('advert_int'), 1, 255)
+            self.choice(where + '.state', item.get('state'), STATES)
+            self.flag(where + '.nopreempt', item.get('nopreempt'))
+            if item.get('nopreempt') and item.get('state') == 'MASTER':
+                self.err(where + '.nopreempt', 'needs state BACKUP (keepalived ignores nopreempt with state MASTER)')
+            if item.get('unicast_src_ip') is not None:
+                self.check(where + '.unicast_src_ip', ip_address, item['unicast_src_ip'])
+            for index, peer in enumerate(item.get('unicast_peers') or []):
+                self.check('%s.unicast_peers[%d]' % (where, index), ip_address, peer)
+            if item.get('auth_pass') is not None and not fullmatch(AUTH_PASS_RE, item['auth_pass']):
+                self.err(where + '.auth_pass', 'must be 1-8 characters of A-Z a-z 0-9 _ . + = @ %% - (keepalived '
+                                               'uses the first 8 only)')
+            vips = item.get('virtual_ipaddresses')
+            if not isinstance(vips, list) or not vips:
+                self.err(where + '.virtual_ipaddresses', 'must be a non-empty list of ADDRESS or ADDRESS/PREFIX')
+            else:
+                for index, vip in enumerate(vips):
+                    self.check('%s.virtual_ipaddresses[%d]' % (where, index), _vip, vip)
+            self.references(where + '.track_scripts', item.get('track_scripts'), scripts, 'vrrp_script')
+            self.references(where + '.track_processes', item.get('track_processes'), processes, 'track_process')
+            for key in NOTIFY:
+                if item.get(key) is not None:
+                    self.check('%s.%s' % (where, key), script_words, item[key])
+
+    def virtual_servers(self, value):
+        seen = set()
+        for where, item in self.items(value, VAR + 'virtual_servers'):
+            self.check(where + '.address', ip_address, item.get('address'))
+            self.integer(where + '.port', item.get('port'), 1, 65535, required=True)
+            self.choice(where + '.protocol', item.get('protocol'), PROTOCOLS)
+            key = (item.get('address'), item.get('port'), item.get('protocol') or 'TCP')
+            self.unique(where, [(where + '.port', key)], seen, 'a virtual_server with this address, port and protocol')
+            self.choice(where + '.lb_algo', item.get('lb_algo'), LB_ALGOS)
+            self.choice(where + '.lb_kind', item.get('lb_kind'), LB_KINDS)
+            for key, low, high in (('delay_loop', 1, 3600), ('persistence_timeout', 1, 2678400),
+                                   ('quorum', 1, 65535), ('hysteresis', 0, 65535)):
+                self.integer('%s.%s' % (where, key), item.get(key), low, high)
+            sorry = item.get('sorry_server')
+            if sorry is not None:
+                if not isinstance(sorry, dict):
+                    self.err(where + '.sorry_server', 'must be a dict {address, port}')
+                else:
+                    self.check(where + '.sorry_server.address', ip_address, sorry.get('address'))
+                    self.integer(where + '.sorry_server.port', sorry.get('port'), 1, 65535, required=True)
+            reals = self.items(item.get('real_servers'), where + '.real_servers')
+            if not reals and not isinstance(item.get('real_servers'), list):
+                self.err(where + '.real_servers', 'must be a list of {address, port, weight, check}')
+            real_seen = set()
+            for rwhere, real in reals:
+                self.check(rwhere + '.address', ip_address, real.get('address'))
+                self.integer(rwhere + '.port', real.get('port'), 1, 65535, required=True)
+                self.unique(rwhere, [(rwhere + '.address', (real.get('address'), real.get('port')))], real_seen,
+                            'a real server of this virtual server')
+                # Direct routing and tunnelling forward the packet unchanged: the real server gets the VIP's port.
+                if (item.get('lb_kind') or 'DR') in ('DR', 'TUN') and real.get('port') is not None \
+                        and str(real.get('port')) != str(item.get('port')):
+                    self.err(rwhere + '.port', '%r must be the virtual server\'s port %r with lb_kind %s (the packet '
+                                               'reaches the real server unchanged)'
+                             % (real.get('port'), item.get('port'), item.get('lb_kind') or 'DR'))
+                self.integer(rwhere + '.weight', real.get('weight'), 0, 65535)
+                if real.get('check') is not None:
+                    self.health_check(rwhere + '.check', real['check'])
+
+    def health_check(self, where, check):
+        if not isinstance(check, dict):
+            self.err(where, 'must be a dict {type, ...}')
+            return
+        kind = check.get('type')
+        self.choice(where + '.type', kind, CHECKS, required=True)
+        for key, low, high in (('connect_timeout', 1, 3600), ('connect_port', 1, 65535), ('retry', 0, 100),
+                               ('delay_before_retry', 0, 3600), ('status_code', 100, 599), ('misc_timeout', 1, 3600)):
+            self.integer('%s.%s' % (where, key), check.get(key), low, high)
+        if kind in ('HTTP_GET', 'SSL_GET'):
+            path = check.get('path') or '/'
+            if not fullmatch(URL_PATH_RE, path):
+                self.err(where + '.path', '%r must be a URL path (/ and A-Z a-z 0-9 . _ ~ / %% ? & = + : @ , ; -)'
+                         % (path,))
+        elif check.get('path') is not None:
+            self.err(where + '.path', 'only applies to HTTP_GET and SSL_GET')
+        if kind == 'MISC_CHECK':
+            self.check(where + '.misc_path', script_words, check.get('misc_path'))
+        elif check.get('misc_path') is not None:
+            self.err(where + '.misc_path', 'only applies to MISC_CHECK')
+
+
+def lint(config):
+    linter = Linter(config).run()
+    return linter.errors, linter.warnings
+
+
+def _block(out, indent, head, lines):
+    out.append('%s%s {' % ('  ' * indent, head))
+    out.extend('%s%s' % ('  ' * (indent + 1), line) for line in lines)
+    out.append('%s}' % ('  ' * indent))
+
+
+def _set(lines, item, *keys):
+    for key in keys:
+        if item.get(key) is not None:
+            lines.append('%s %d' % (key, int(item[key])))
+
+
+def _tracked(values):
+    out = []
+    for value in values or []:
+        if isinstance(value, dict):
+            out.append(value['name'] + (' weight %d' % int(value['weight']) if value.get('weight') is not None else ''))
+        else:
+            out.append(value)
+    return out
+
+
+def render_instance(item):
+    lines = ['state %s' % (item.get('state') or 'BACKUP'), 'interface %s' % item['interface'],
+             'virtual_router_id %d' % int(item['virtual_router_id']), 'priority %d' % int(item['priority']),
+             'advert_int %d' % int(item.get('advert_int') or 1)]
+    if item.get('nopreempt'):
+        lines.append('nopreempt')
+    if item.get('unicast_src_ip'):
+        lines.append('unicast_src_ip %s' % ip_address(item['unicast_src_ip']))
+    inner = []
+    if item.get('unicast_peers'):
+        inner.append(('unicast_peer', [ip_address(p) for p in item['unicast_peers']]))
+    if item.get('auth_pass'):
+        inner.append(('authentication', ['auth_type PASS', 'auth_pass %s' % item['auth_pass']]))
+    vips = ['%s dev %s' % (_vip(vip), item['interface']) for vip in item['virtual_ipaddresses']]
+    inner.append(('virtual_ipaddress', vips))
+    if item.get('track_scripts'):
+        inner.append(('track_script', _tracked(item['track_scripts'])))
+    if item.get('track_processes'):
+        inner.append(('track_process', _tracked(item['track_processes'])))
+    out = []
+    for head, body in inner:
+        _block(out, 0, head, body)
+    lines += out
+    lines += ['%s %s' % (key, script_words(item[key])) for key in NOTIFY if item.get(key)]
+    return lines
+
+
+def render_virtual_server(item):
+    lines = ['delay_loop %d' % int(item.get('delay_loop') or 6), 'lb_algo %s' % (item.get('lb_algo') or 'wlc'),
+             'lb_kind %s' % (item.get('lb_kind') or 'DR'), 'protocol %s' % (item.get('protocol') or 'TCP')]
+    _set(lines, item, 'persistence_timeout', 'quorum', 'hysteresis')
+    if item.get('sorry_server'):
+        sorry = item['sorry_server']
+        lines.append('sorry_server %s %d' % (ip_address(sorry['address']), int(sorry['port'])))
+    out = []
+    for real in item.get('real_servers') or []:
+        body = ['weight %d' % int(real.get('weight') if real.get('weight') is not None else 1)]
+        check = real.get('check')
+        if check:
+            inner = []
+            if check['type'] in ('HTTP_GET', 'SSL_GET'):
+                url = ['path %s' % check.get('path') or '/', 'status_code %d' % int(check.get('status_code') or 200)]
+                _block(inner, 0, 'url', url)
+            if check['type'] == 'MISC_CHECK':
+                inner.append('misc_path %s' % script_words(check['misc_path']))
+                _set(inner, check, 'misc_timeout')
+            _set(inner, check, 'connect_timeout', 'connect_port', 'retry', 'delay_before_retry')
+            _block(body, 0, check['type'], inner)
+        _block(out, 0, 'real_server %s %d' % (ip_address(real['address']), int(real['port'])), body)
+    return lines + out
+
+
+def render(config, header=None):
+    glob = config.get('global') or {}
+    out = ['# ' + line for line in (header or '').splitlines()]
+    # Scripts run as root, and keepalived refuses one that a non-root user could change.
+    defs = ['enable_script_security', 'script_user root']
+    if glob.get('router_id'):
+        defs.insert(0, 'router_id %s' % glob['router_id'])
+    _block(out, 0, 'global_defs', defs)
+    for item in config.get('vrrp_scripts') or []:
+        lines = ['script %s' % script_words(item['script']), 'interval %d' % int(item.get('interval') or 2)]
+        _set(lines, item, 'timeout', 'weight', 'rise', 'fall')
+        out.append('')
+        _block(out, 0, 'vrrp_script %s' % item['name'], lines)
+    for item in config.get('track_processes') or []:
+        lines = ['process %s' % item['process']]
+        _set(lines, item, 'weight', 'quorum', 'delay')
+        out.append('')
+        _block(out, 0, 'vrrp_track_process %s' % item['name'], lines)
+    for item in config.get('vrrp_instances') or []:
+        out.append('')
+        _block(out, 0, 'vrrp_instance %s' % item['name'], render_instance(item))
+    for item in config.get('virtual_servers') or []:
+        out.append('')
+        _block(out, 0, 'virtual_server %s %d' % (ip_address(item['address']), int(item['port'])),
+               render_virtual_server(item))
+    return '\n'.join(out) + '\n'
+
+
+def redact(text):
+    """``text`` with the VRRP passwords replaced, for results, diffs and messages."""
+    return re.sub(r'^(\s*auth_pass )\S+', r'\1<redacted>', text or '', flags=re.M)

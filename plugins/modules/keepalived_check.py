@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: keepalived_check
+short_description: Read keepalived's live VRRP state, and which virtual addresses this host holds
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Asks the running keepalived for its state (its DATA signal writes C(keepalived.data)) and reads the host's
+    addresses. Per VRRP instance, its state (MASTER, BACKUP, FAULT), priorities and virtual addresses, and which of
+    them this host holds.
+  - Drift is a MASTER without its addresses, a BACKUP or FAULT holding one (two holders), a FAULT, an expected
+    instance keepalived does not run, keepalived not running, or the live file failing C(keepalived --config-test).
+  - Waits up to O(wait) seconds for instances to leave INIT (an election after a start or a reload).
+  - Read-only (the data dump aside, which keepalived writes to its own file); safe in check mode.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.INFO_MODULE
+options:
+  instances:
+    description: VRRP instance names keepalived must run.
+    type: list
+    elements: str
+    default: []
+  path:
+    description: The live configuration file, checked with C(keepalived --config-test).
+    type: path
+    default: /etc/keepalived/keepalived.conf
+  pid_file:
+    description: keepalived's PID file.
+    type: path
+    default: /run/keepalived.pid
+  data_file:
+    description: Where keepalived writes its data dump.
+    type: path
+    default: /tmp/keepalived.data
+  wait:
+    description: Seconds to wait for every instance to leave INIT.
+    type: int
+    default: 15
+  fail_on_error:
+    description: Fail when there is drift (else report it in RV(failures)).
+    type: bool
+    default: true
+requirements:
+  - keepalived 2.0 or later (C(--signum))
+seealso:
+  - module: opsnotes.edge.keepalived_config
+"""
+
+EXAMPLES = r"""
+- name: Which director holds the VIP, and in which VRRP state
+  opsnotes.edge.keepalived_check:
+    instances: [VI_WEB]
+  register: vrrp
+"""
+
+RETURN = r"""
+instances:
+  description: Per VRRP instance, C(name), C(state), C(priority), C(effective_priority), C(interface), C(vips) and
+    C(held) (the virtual addresses on this host).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: VI_WEB, state: MASTER, priority: 150, effective_priority: 150, interface: eth0,
+            vips: [192.0.2.100], held: [192.0.2.100]}]
+running:
+  description: Whether keepalived runs (its PID file names a live process).
+  returned: always
+  type: bool
+config_ok:
+  description: Whether the live file passes C(keepalived --config-test).
+  returned: always
+  type: bool
+ok:
+  description: No drift.
+  returned: always
+  type: bool
+failures:
+  description: Every problem, one line each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import redact
+from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived_state import (
+    addresses_held,
+    judge,
+    parse_data,
+    settled,
+)
+
+
+def live_pid(pid_file):
+    text = read_text(pid_file)
+    if not text or not text.strip().isdigit():
+        return None
+    pid = int(text.strip())
+    return pid if os.path.exists('/proc/%d' % pid) else None
+
+
+def dump(module, keepalived, pid, data_file):
+    """Ask keepalived for a fresh data dump; its text, or None when none came within 5 seconds."""
+    rc, out, err = module.run_command([keepalived, '--signum=DATA'])
+    if rc != 0 or not out.strip().isdigit():
+        module.fail_json(msg='keepalived --signum=DATA failed: %s' % (out + err).strip())
+    before = os.stat(data_file).st_mtime if os.path.exists(data_file) else None
+    os.kill(pid, int(out.strip()))
+    for _tick in range(50):
+        time.sleep(0.1)
+        if os.path.exists(data_file) and os.stat(data_file).st_mtime != before:
+            time.sleep(0.1)     # written whole
+            return read_text(data_file)
+    return None
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, instances=[], running=False, config_ok=False, ok=False, failures=[])
+    keepalived = module.get_bin_path('keepalived', required=True)
+    ip = module.get_bin_path('ip', required=True)
+    rc, out, err = module.run_command([keepalived, '--config-test', '-f', params['path']])
+    result['config_ok'] = rc == 0
+    output = redact(out + err).strip()
+    failures = [] if rc == 0 else ['%s fails keepalived --config-test: %s' % (params['path'], output)]
+    pid = live_pid(params['pid_file'])
+    result['running'] = pid is not None
+    if pid is None:
+        failures.append('keepalived is not running (no live process in %s)' % params['pid_file'])
+    else:
+        deadline = time.time() + params['wait']
+        while True:
+            text = dump(module, keepalived, pid, params['data_file'])
+            instances = parse_data(text) if text is not None else []
+            if text is not None and (settled(instances, time.time()) or time.time() >= deadline):
+                break
+            if time.time() >= deadline:
+                failures.append('keepalived wrote no data dump to %s' % params['data_file'])
+                break
+            time.sleep(0.5)
+        held = addresses_held(module.run_command([ip, '-o', 'addr', 'show'], check_rc=True)[1])
+        failures += judge(instances, held, params['instances'])
+        failures += ['%s: still %s after %ds' % (i['name'], i['state'], params['wait'])
+                     for i in instances if i['state'] not in ('MASTER', 'BACKUP', 'FAULT')]
+        for item in instances:
+            item.pop('last_transition', None)
+            item.pop('master_down', None)
+        result['instances'] = instances
+    result['failures'], result['ok'] = failures, not failures
+    if failures and params['fail_on_error']:
+        module.fail_json(msg='; '.join(failures), **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            instances=dict(type='list', elements='str', default=[]),
+            path=dict(type='path', default='/etc/keepalived/keepalived.conf'),
+            pid_file=dict(type='path', default='/run/keepalived.pid'),
+            data_file=dict(type='path', default='/tmp/keepalived.data'),
+            wait=dict(type='int', default=15),
+            fail_on_error=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: keepalived_config
+short_description: Render, validate with keepalived --config-test, swap in and reload keepalived.conf
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Lints a structured keepalived configuration (VRRP instances, tracked scripts and processes, IPVS virtual
+    servers with their real servers and health checks) and renders the whole C(keepalived.conf).
+  - "Stage: the new file is written next to the live one and checked with C(keepalived --config-test); keepalived
+    starts even with errors in its configuration (it drops what it cannot read: a script, a tracked check), so a
+    file that fails the check never goes live."
+  - "Swap and reload: the file is replaced atomically (mode 0600: it holds the VRRP password) and a running
+    keepalived is reloaded with SIGHUP (C(systemctl reload)), which keeps each unchanged VRRP instance in its state:
+    the virtual addresses do not move. When the reload fails, the previous file is restored."
+  - Lint refuses what keepalived would misread or silently change (a password longer than its 8 characters,
+    C(nopreempt) with state MASTER, a real server port other than the virtual server's in direct routing),
+    undefined tracked scripts and processes, and script words with no safe spelling; the rest is rendered so that
+    keepalived reads every value back as it was given.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  config:
+    description:
+      - "The configuration: C(global) (C(router_id)), C(vrrp_scripts), C(track_processes), C(vrrp_instances),
+        C(virtual_servers). See the C(opsnotes.edge.keepalived) role for the item keys."
+    type: dict
+    required: true
+  path:
+    description: The configuration file.
+    type: path
+    default: /etc/keepalived/keepalived.conf
+  service:
+    description: The systemd unit reloaded after a change, when it is running.
+    type: str
+    default: keepalived.service
+  reload:
+    description: Reload a running keepalived after a change (and restore the previous file when that fails).
+    type: bool
+    default: true
+  header:
+    description: Comment written at the top of the file.
+    type: str
+    default: Managed by Ansible (opsnotes.edge.keepalived_config). Local edits are overwritten.
+requirements:
+  - keepalived 2.0.11 or later (C(--config-test), C(vrrp_track_process))
+seealso:
+  - module: opsnotes.edge.ipvs_check
+"""
+
+EXAMPLES = r"""
+- name: One VIP held by one of two directors, moving when HAProxy stops
+  opsnotes.edge.keepalived_config:
+    config:
+      track_processes:
+        - {name: haproxy, process: haproxy, weight: -100}
+      vrrp_instances:
+        - name: VI_WEB
+          interface: eth0
+          virtual_router_id: 51
+          priority: 150
+          unicast_src_ip: 192.0.2.11
+          unicast_peers: [192.0.2.12]
+          auth_pass: s3cret
+          virtual_ipaddresses: [192.0.2.100/24]
+          track_processes: [haproxy]
+"""
+
+RETURN = r"""
+content:
+  description: The rendered file, with the VRRP passwords redacted.
+  returned: always
+  type: str
+validated:
+  description: Whether the new file passed C(keepalived --config-test).
+  returned: always
+  type: bool
+reloaded:
+  description: Whether a running keepalived was reloaded with the new file.
+  returned: always
+  type: bool
+warnings_lint:
+  description: Lint findings that are not errors.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import lint, redact, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
+
+MODE = 0o600
+
+
+def config_test(module, keepalived, path, content):
+    """keepalived --config-test on ``content``, staged next to ``path`` (never the live file): (ok, output)."""
+    directory = os.path.dirname(path) or '.'
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd, staged = tempfile.mkstemp(dir=directory, prefix='.opsnotes-stage-', suffix='.conf')
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            os.fchmod(handle.fileno(), MODE)
+            handle.write(content)
+        rc, out, err = module.run_command([keepalived, '--config-test', '-f', staged])
+        return rc == 0, redact((out + err).replace(staged, path).strip())
+    finally:
+        os.unlink(staged)
+
+
+def run(module):
+    params = module.params
+    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None))
+    path = params['path']
+    keepalived = module.get_bin_path('keepalived', required=True)
+    ok, output = config_test(module, keepalived, path, content)
+    if not ok:
+        result['changed'] = False
+        module.fail_json(msg='the new configuration fails keepalived --config-test; nothing was changed: %s'
+                             % (output or '(no output)'), **result)
+    result['validated'] = True
+    if module.check_mode:
+        module.exit_json(**result)
+
+    write_atomic(module, path, content, MODE)
+    systemctl = module.get_bin_path('systemctl', required=True)
+    if params['reload'] and module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0:
+        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
+        if rc != 0:
+            if old is None:
+                os.unlink(path)
+            else:
+                write_atomic(module, path, old, MODE)
+            module.fail_json(msg='%s failed to reload (%s); the previous configuration was restored'
+                                 % (params['service'], (out + err).strip()), **result)
+        result['reloaded'] = True
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            config=dict(type='dict', required=True),
+            path=dict(type='path', default='/etc/keepalived/keepalived.conf'),
+            service=dict(type='str', default='keepalived.service'),
+            reload=dict(type='bool', default=True),
+            header=dict(type='str', default='Managed by Ansible (opsnotes.edge.keepalived_config). '
+                                            'Local edits are overwritten.'),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+import stat
+
+from ansible_collections.opsnotes.edge.plugins.modules import keepalived_config
+
+CONFIG = dict(vrrp_instances=[dict(name='VI_WEB', interface='eth0', virtual_router_id=51, priority=150,
+                                   auth_pass='s3cret', virtual_ipaddresses=['192.0.2.100/24'])])
+
+
+class FakeKeepalived(object):
+    """keepalived --config-test (refuses a file naming eth9) and systemctl (is-active, reload)."""
+
+    def __init__(self, active=True, reload_ok=True):
+        self.active, self.reload_ok, self.calls, self.tested = active, reload_ok, [], []
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append([os.path.basename(argv[0])] + argv[1:])
+        if argv[1] == '--config-test':
+            path = argv[3]
+            text = open(path).read()
+            self.tested.append((path, text, stat.S_IMODE(os.stat(path).st_mode)))
+            if 'eth9' in text:
+                return 5, '', '(%s: Line 6) WARNING - interface eth9 for vrrp_instance VI_WEB doesn\'t exist' % path
+            return 0, '', ''
+        if argv[1] == 'is-active':
+            return (0 if self.active else 3), '', ''
+        if argv[1] == 'reload':
+            return (0, '', '') if self.reload_ok else (1, '', 'Job for keepalived.service failed')
+        raise AssertionError(argv)
+
+
+def args(tmp_path, config=None, **extra):
+    return dict(config=config or CONFIG, path=str(tmp_path / 'keepalived.conf'), header='managed', **extra)
+
+
+def test_validates_a_staged_copy_swaps_reloads_then_idempotent(run_module, tmp_path):
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake)
+    assert not failed and result['changed'] and result['validated'] and result['reloaded']
+    live = tmp_path / 'keepalived.conf'
+    # The check read a staged copy (0600, next to the live file), never the live file, and it is gone.
+    path, text, mode = fake.tested[0]
+    assert path != str(live) and os.path.dirname(path) == str(tmp_path) and mode == 0o600 and not os.path.exists(path)
+    assert text == live.read_text() and 'auth_pass s3cret' in text
+    assert stat.S_IMODE(live.stat().st_mode) == 0o600
+    assert ['systemctl', 'reload', 'keepalived.service'] in fake.calls
+    # The password never shows in the result.
+    assert 'auth_pass <redacted>' in result['content'] and 's3cret' not in str(result)
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake)
+    assert not failed and not result['changed'] and fake.calls == []
+
+
+def test_a_file_keepalived_refuses_never_goes_live(run_module, tmp_path):
+    live = tmp_path / 'keepalived.conf'
+    live.write_text('# old\n')
+    config = dict(CONFIG, vrrp_instances=[dict(CONFIG['vrrp_instances'][0], interface='eth9')])
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path, config), run_command=fake)
+    assert failed and 'fails keepalived --config-test; nothing was changed' in result['msg']
+    assert 'interface eth9' in result['msg'] and str(live) in result['msg'] and '.opsnotes-stage-' not in result['msg']
+    assert live.read_text() == '# old\n' and os.listdir(tmp_path) == ['keepalived.conf']
+    assert not [c for c in fake.calls if c[0] == 'systemctl']
+
+
+def test_check_mode_validates_and_changes_nothing(run_module, tmp_path):
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake, check_mode=True)
+    assert not failed and result['changed'] and result['validated'] and not result['reloaded']
+    assert os.listdir(tmp_path) == [] and result['diff']['after'].count('<redacted>') == 1
+
+
+def test_stopped_keepalived_is_not_reloaded(run_module, tmp_path):
+    fake = FakeKeepalived(active=False)
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake)
+    assert not failed and result['changed'] and not result['reloaded']
+    assert ['systemctl', 'reload', 'keepalived.service'] not in fake.calls
+
+
+def test_a_failed_reload_restores_the_previous_file(run_module, tmp_path):
+    live = tmp_path / 'keepalived.conf'
+    live.write_text('# old\n')
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived(reload_ok=False))
+    assert failed and 'failed to reload' in result['msg'] and 'previous configuration was restored' in result['msg']
+    assert live.read_text() == '# old\n'
+    (tmp_path / 'keepalived.conf').unlink()
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived(reload_ok=False))
+    assert failed and not live.exists()
+
+
+def test_lint_errors_fail_before_anything(run_module, tmp_path):
+    config = dict(vrrp_instances=[dict(CONFIG['vrrp_instances'][0], priority=255)])
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path, config), run_command=fake)
+    assert failed and 'keepalived_vrrp_instances[0].priority: 255' in result['msg'] and fake.calls == []
+
+
+def test_wrong_mode_of_an_unchanged_file_is_fixed(run_module, tmp_path):
+    run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived())
+    live = tmp_path / 'keepalived.conf'
+    live.chmod(0o644)
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived())
+    assert not failed and result['changed'] and stat.S_IMODE(live.stat().st_mode) == 0o600
