@@ -6,20 +6,21 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-$LAB
 SUBNET=$LAB_NET.0/24
 RANGE=$LAB_NET.0/25   # dynamic addresses stay below .128; the VIP (.200, inventories/lab) lives above
-# The director's fixed address (lab_director_address in inventories/lab): the real servers trust the PROXY protocol
-# headers of its HAProxy from this address only.
-DIRECTOR_IP=$LAB_NET.130
+# The directors' fixed addresses (lab_director_addresses in inventories/lab): the real servers trust the PROXY
+# protocol headers of their HAProxy from these addresses only, and keepalived's VRRP goes between them (unicast).
+declare -A FIXED_IP=([director]=$LAB_NET.130 [director2]=$LAB_NET.131)
 export OPSNOTES_LAB=$LAB OPSNOTES_LAB_NET=$LAB_NET
-HOSTS=(director rs1 rs2 client collector acme)
-# The site's names resolve to the load balancer (director) on the lab network, as public DNS would point at it:
-# Pebble (on acme) validates http-01 through HAProxy, which answers for the account the director and the real
+HOSTS=(director director2 rs1 rs2 client collector acme)
+# The site's names resolve to the load balancers (the directors) on the lab network, as public DNS would point at
+# them: Pebble (on acme) validates http-01 through HAProxy, which answers for the account the directors and the real
 # servers share.
 WEB_NAMES=(www.lab.test lab.test)
 # The real servers' content, which a deploy would put there: each page says which server answered.
 WEB_ROOT=/var/www/lab
 # Log files the lab's services will write, created up front so syslog-ng can follow them and the
 # verify play can probe them (the web and load-balancer services of later roles take them over).
-LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:/var/log/haproxy/access.log)
+LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:/var/log/haproxy/access.log
+           director2:/var/log/haproxy/access.log)
 
 up() {
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
@@ -27,13 +28,13 @@ up() {
   local names=()
   for h in "${HOSTS[@]}"; do
     local extra=()
-    if [ "$h" = director ]; then
-      extra+=(--ip "$DIRECTOR_IP")
+    if [ -n "${FIXED_IP[$h]:-}" ]; then
+      extra+=(--ip "${FIXED_IP[$h]}")
       for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
       # A director of an older lab, started before it had a fixed address, is started anew at that address.
       if docker container inspect "$PREFIX-$LAB-$h" >/dev/null 2>&1 \
         && [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{with .IPAMConfig}}{{.IPv4Address}}{{end}}{{end}}' \
-                "$PREFIX-$LAB-$h")" != "$DIRECTOR_IP" ]; then
+                "$PREFIX-$LAB-$h")" != "${FIXED_IP[$h]}" ]; then
         docker rm -f "$PREFIX-$LAB-$h" >/dev/null
       fi
     fi
@@ -57,12 +58,12 @@ up() {
   [ -n "${LAB_PLAYBOOK:-}" ] || renewal
 }
 
-# The renewal path as the timer takes it, with no playbook: the unit on the director and on each real server renews
-# all its certificates now, every order validated through the director's HAProxy; the director's are swapped into
-# the running HAProxy without a reload. Then the report again, with what the units left.
+# The renewal path as the timer takes it, with no playbook: the unit on each director and real server renews all its
+# certificates now, every order validated through a director's HAProxy; the directors' are swapped into their
+# running HAProxy without a reload. Then the report again, with what the units left.
 renewal() {
   local h
-  for h in director rs1 rs2; do
+  for h in director director2 rs1 rs2; do
     docker exec "$PREFIX-$LAB-$h" bash -c 'echo RENEW_ARGS=--force >/etc/default/opsnotes-acme-renew
       systemctl start opsnotes-acme-renew.service; rc=$?
       rm -f /etc/default/opsnotes-acme-renew
@@ -70,7 +71,7 @@ renewal() {
       exit $rc' \
       || { log "the renewal unit failed on $h: docker exec $PREFIX-$LAB-$h journalctl -u opsnotes-acme-renew.service"; return 1; }
   done
-  log "unattended renewal done on the director, rs1 and rs2; the report again:"
+  log "unattended renewal done on director, director2, rs1 and rs2; the report again:"
   ansible-playbook playbooks/verify.yml -i inventories/lab
 }
 

@@ -127,21 +127,6 @@ class Linter(Findings):
         super(Linter, self).__init__()
         self.config = config or {}
 
-    def items(self, value, where):
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.err(where, 'must be a list, got %r' % (value,))
-            return []
-        out = []
-        for index, item in enumerate(value):
-            here = '%s[%d]' % (where, index)
-            if isinstance(item, dict):
-                out.append((here, item))
-            else:
-                self.err(here, 'must be a dict, got %r' % (item,))
-        return out
-
     def name(self, where, value, regex=NAME_RE):
         if not isinstance(value, str) or not regex.fullmatch(value):
             self.err(where, '%r must be 1-64 characters of A-Z a-z 0-9 _ . : -, with no spaces, newlines or "#"'

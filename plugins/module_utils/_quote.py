@@ -69,6 +69,22 @@ class Findings(object):
         self.errors.extend(problems)
         return not problems
 
+    def items(self, value, where):
+        """[(where[i], item)] of a list of dicts; anything else is an error naming its place (None: no items)."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(where, 'must be a list, got %r' % (value,))
+            return []
+        out = []
+        for index, item in enumerate(value):
+            here = '%s[%d]' % (where, index)
+            if isinstance(item, dict):
+                out.append((here, item))
+            else:
+                self.err(here, 'must be a dict, got %r' % (item,))
+        return out
+
 
 # --- typed values ---------------------------------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ hosts = {name: helpers.host(name) for name in DIRS}
 client = helpers.host('opsnotes-ka-client')
 MAX_GAP = 3.0
 # The scenario's script (molecule.yml), kept when a test adds another.
-CHK_HAPROXY = {'name': 'chk_haproxy', 'script': ['/usr/bin/systemctl', 'is-active', '--quiet', 'haproxy.service'],
-               'interval': 1, 'fall': 1, 'rise': 2}
+CHK_HAPROXY = {'name': 'chk_haproxy', 'script': ['/usr/bin/pgrep', '-x', 'haproxy'], 'interval': 1, 'timeout': 2,
+               'fall': 1, 'rise': 2}
 
 
 def holders():
