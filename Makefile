@@ -55,7 +55,7 @@ molecule: venv image
 platforms: venv setup
 	scripts/test.sh platforms
 
-# The three benchmarks into benchmarks/RESULTS.md (the first needs the lab, which this starts or updates).
+# The four benchmarks into benchmarks/RESULTS.md (the first and the last need the lab, which this starts or updates).
 bench: venv image
 	scripts/lab.sh up
 	benchmarks/bench.sh
