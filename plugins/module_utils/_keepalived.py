@@ -43,19 +43,20 @@ NOTIFY = ('notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'noti
 
 def script_words(argv):
     """A script's argument vector as keepalived's configuration reads it back word for word: one double-quoted
-    string of single-quoted words. keepalived unescapes twice (the line, then the script's words), so a backslash
-    is written as four and a single quote as two backslashes and the quote. A double quote has no spelling that
-    keepalived's configuration check accepts (it ends the string at the line level), and is refused; so are control
-    characters. The first word is the program, an absolute path (keepalived runs it without a shell)."""
+    string of single-quoted words (blanks, '#', '!', '$', braces and the like stay inside their word). A double
+    quote ends the string at the line level; a single quote or a backslash is unescaped twice by keepalived 2.1 and
+    2.2 and once by 2.3: no spelling reads back the same on every supported version, so the three are refused, as
+    are control characters. The first word is the program, an absolute path (keepalived runs it without a shell)."""
     if not isinstance(argv, list) or not argv:
         raise Unsafe('must be a non-empty list: the program (an absolute path) and its arguments, one word each')
     words = [text(word, 'an argument', empty=True) for word in argv]
     abs_path(words[0], 'the program')
     for word in words:
-        if '"' in word:
-            raise Unsafe('%r: a double quote has no spelling in a keepalived script string (put the command in a '
-                         'script file and name that)' % (word,))
-    return '"%s"' % ' '.join("'%s'" % w.replace('\\', '\\\\\\\\').replace("'", "\\\\'") for w in words)
+        bad = sorted(set(word) & set('"\'\\'))
+        if bad:
+            raise Unsafe('%r: %s has no spelling keepalived reads back the same on every version (put the command in '
+                         'a script file and name that)' % (word, ' and '.join(repr(c) for c in bad)))
+    return '"%s"' % ' '.join("'%s'" % word for word in words)
 
 
 def _vip(value):

@@ -344,10 +344,11 @@ def keepalived_argv(box, config, count):
 
 def test_keepalived_reads_every_script_word_back(box):
     """Each word of a script (keepalived runs it without a shell) comes back byte for byte as one argument, from a
-    configuration keepalived --config-test accepts; the double quote, which has no spelling there, is refused."""
+    configuration keepalived --config-test accepts. Refused: a double quote, a single quote and a backslash, which
+    keepalived 2.1 and 2.2 unescape twice and 2.3 once (no spelling reads back the same on every version)."""
     words = [value for value, _rendered in accepted(lambda v: _keepalived.script_words(['/bin/true', v]))]
-    assert len(words) > 80
-    assert not [v for v in VALUES if '"' in v and v in words]
+    assert len(words) > 60
+    assert not [v for v in words if set(v) & set('"\'\\')]
     box.write('/usr/local/bin/opsnotes-argv', ARGV_DUMP)
     box.run('chmod 755 /usr/local/bin/opsnotes-argv')
     groups = [words[start:start + 20] for start in range(0, len(words), 20)]
@@ -355,7 +356,7 @@ def test_keepalived_reads_every_script_word_back(box):
     assert rc == 0
     assert argv == groups
     # Negative control: the words joined as they are inside the double quotes. keepalived splits a word with a blank
-    # in two, and takes a single quote or a backslash as its own syntax: the arguments differ (or the check fails).
-    naive = [[w for w in group if not set(w) & {'"'}] for group in groups]
+    # in two (or drops an empty one): the arguments differ.
+    naive = groups
     rc, argv = keepalived_argv(box, keepalived_scripts(naive, lambda argv: '"%s"' % ' '.join(argv)), len(naive))
     assert rc != 0 or argv != naive
