@@ -28,9 +28,10 @@ def parse_data(text):
         if current is None:
             continue
         if in_vips:
-            vip = re.match(r'^ {5}(\S+)(?: dev \S+)?', line)
-            if vip and not line.startswith('     ' + ' '):
-                current['vips'].append(vip.group(1).split('/')[0])
+            # 2.2 and later: five spaces, "10.0.0.1 dev eth0 ..."; 2.1: four, "10.0.0.1/24 dev eth0 ...".
+            vip = re.match(r'^ {4,5}([0-9a-fA-F.:]+)(?:/[0-9]+)?(?: |$)', line)
+            if vip:
+                current['vips'].append(vip.group(1))
                 continue
             in_vips = False
         match = re.match(r'^ {3}([A-Za-z][A-Za-z _]*?) = (.*)$', line)
@@ -48,7 +49,7 @@ def parse_data(text):
                 current['last_transition'] = float(value.split()[0])
             elif key == 'Master down timer':
                 current['master_down'] = int(value.split()[0]) / 1e6
-        elif re.match(r'^ {3}Virtual IP \(\d+\):$', line):
+        elif re.match(r'^ {3}Virtual IP(?: \([0-9]+\))? ?:$', line):     # "Virtual IP (1):" (2.2), "Virtual IP :" (2.1)
             in_vips = True
     return instances
 
@@ -68,6 +69,9 @@ def judge(instances, held, expected=None):
             problems.append('%s: keepalived runs no such VRRP instance' % name)
     for item in instances:
         item['held'] = [vip for vip in item['vips'] if vip in held]
+        if not item['vips']:
+            # Every instance has one at least: none read means a dump this parser does not know.
+            problems.append("%s: no virtual address in keepalived's data dump (an unknown dump format?)" % item['name'])
         if item['state'] == 'MASTER' and len(item['held']) != len(item['vips']):
             missing = sorted(set(item['vips']) - set(item['held']))
             problems.append('%s: MASTER without %s on this host' % (item['name'], ', '.join(missing)))

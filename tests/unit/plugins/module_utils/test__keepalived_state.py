@@ -7,8 +7,10 @@ import time
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _keepalived_state as state
 
-# A dump of keepalived 2.2.7 (Debian 12) holding one instance as MASTER, written on its DATA signal.
+# Dumps of keepalived 2.2.7 (Debian 12) and 2.1.5 (Debian 11, its VRRP part) holding one instance as MASTER,
+# written on its DATA signal.
 DATA = os.path.join(os.path.dirname(__file__), '..', '..', 'keepalived_master.data')
+DATA_21 = os.path.join(os.path.dirname(__file__), '..', '..', 'keepalived_2.1_master.data')
 
 
 def test_settled_waits_for_a_fresh_backup_and_init():
@@ -29,3 +31,19 @@ def test_parse_data_and_addresses():
         ['127.0.0.1', 'fe80::1']
     problems = state.judge([dict(name='v', state='FAULT', vips=['10.0.0.1'])], [])
     assert problems == ['v: FAULT (an interface down or a tracked check failing)']
+
+
+def test_parse_the_dump_of_keepalived_2_1():
+    instances = state.parse_data(open(DATA_21).read())
+    assert [(i['name'], i['state'], i['vips'], i['effective_priority'], i['master_down']) for i in instances] == \
+        [('VI_1', 'MASTER', ['10.99.0.1'], 150, 3.414062)]
+    assert state.judge(instances, ['10.99.0.1']) == []
+
+
+def test_an_instance_without_a_virtual_address_read_is_drift():
+    """A dump whose address lines this parser cannot read must not pass as "holds nothing"."""
+    text = open(DATA).read().replace('     10.99.0.1 dev eth0 scope global set', '     (something new)')
+    instances = state.parse_data(text)
+    assert instances[0]['vips'] == []
+    assert state.judge(instances, ['10.99.0.1']) == [
+        "vi1: no virtual address in keepalived's data dump (an unknown dump format?)"]
