@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Against the running lab (scripts/lab.sh up): the director's HAProxy terminates TLS at the VIP with its own
+"""Against the running lab (scripts/lab.sh up): the directors' HAProxy terminates TLS at the VIP with its own
 certificates, judged by a third party (sslyze), and re-encrypts to the real servers, verifying their certificates:
 a real server whose certificate does not verify is taken out, and the requests through the VIP go on to the
 other. Every change is undone before the test ends."""
@@ -17,14 +17,15 @@ LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
 VIP = (os.environ.get('OPSNOTES_LAB_NET') or '172.29.213') + '.200'
 NAME = 'www.lab.test'
 CERTS = '/etc/ssl/opsnotes-acme/lab'
-director, client, rs1 = (helpers.host('%s-%s' % (LAB, h)) for h in ('director', 'client', 'rs1'))
-# HAProxy's runtime API on the director: "show stat" (CSV; the 18th field is the status).
+directors = [helpers.host('%s-%s' % (LAB, h)) for h in ('director', 'director2')]
+client, rs1 = (helpers.host('%s-%s' % (LAB, h)) for h in ('client', 'rs1'))
+# HAProxy's runtime API on a director: "show stat" (CSV; the 18th field is the status).
 STATES = ("printf 'show stat\\n' | python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); "
           "s.connect('/run/haproxy/admin.sock'); s.sendall(sys.stdin.buffer.read()); "
           "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())\"")
 
 
-def server_status(backend, server):
+def server_status(director, backend, server):
     for line in director.check_output(STATES).splitlines():
         fields = line.split(',')
         if fields[:2] == [backend, server]:
@@ -33,13 +34,14 @@ def server_status(backend, server):
 
 
 def wait_status(backend, server, prefix, seconds=30):
+    """Until the server's status starts with ``prefix`` on every director's HAProxy (either may hold the VIP)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
-        status = server_status(backend, server)
-        if status.startswith(prefix):
-            return status
+        statuses = [server_status(director, backend, server) for director in directors]
+        if all(status.startswith(prefix) for status in statuses):
+            return statuses
         time.sleep(0.5)
-    raise AssertionError('%s/%s is %s, not %s, after %ds' % (backend, server, status, prefix, seconds))
+    raise AssertionError('%s/%s is %s, not %s, after %ds' % (backend, server, statuses, prefix, seconds))
 
 
 def served_by(count=6):
