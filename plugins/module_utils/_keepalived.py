@@ -103,12 +103,11 @@ class Linter(Findings):
         elif value not in choices:
             self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
 
-    def unique(self, where, entries, seen, what):
-        """Each entry (where, name) once in ``seen``; a second one is an error."""
-        for here, value in entries:
-            if value in seen:
-                self.err(here, '%r is already defined (%s)' % (value, what))
-            seen.add(value)
+    def unique(self, where, value, seen, what):
+        """``value`` once in ``seen``; a second time is an error naming ``where``."""
+        if value in seen:
+            self.err(where, '%r is already defined (%s)' % (value, what))
+        seen.add(value)
 
     def references(self, where, values, defined, what):
         for index, value in enumerate(values or []):
@@ -127,14 +126,14 @@ class Linter(Findings):
         scripts, processes = set(), set()
         for where, item in self.items(cfg.get('vrrp_scripts'), VAR + 'vrrp_scripts'):
             if self.name(where + '.name', item.get('name')):
-                self.unique(where, [(where + '.name', item['name'])], scripts, 'a vrrp_script')
+                self.unique(where + '.name', item['name'], scripts, 'a vrrp_script')
             self.check(where + '.script', script_words, item.get('script'))
             for key, low, high in (('interval', 1, 3600), ('timeout', 1, 3600), ('rise', 1, 100), ('fall', 1, 100)):
                 self.integer('%s.%s' % (where, key), item.get(key), low, high)
             self.integer(where + '.weight', item.get('weight'), -254, 254)
         for where, item in self.items(cfg.get('track_processes'), VAR + 'track_processes'):
             if self.name(where + '.name', item.get('name')):
-                self.unique(where, [(where + '.name', item['name'])], processes, 'a track_process')
+                self.unique(where + '.name', item['name'], processes, 'a track_process')
             if not fullmatch(PROCESS_RE, item.get('process')):
                 self.err(where + '.process', '%r must be a process name (1-15 characters of A-Z a-z 0-9 _ . : + @ -)'
                          % (item.get('process'),))
@@ -149,12 +148,13 @@ class Linter(Findings):
         names, routers = set(), set()
         for where, item in self.items(value, VAR + 'vrrp_instances'):
             if self.name(where + '.name', item.get('name')):
-                self.unique(where, [(where + '.name', item['name'])], names, 'a vrrp_instance')
+                self.unique(where + '.name', item['name'], names, 'a vrrp_instance')
             self.check(where + '.interface', interface_name, item.get('interface'))
             self.integer(where + '.virtual_router_id', item.get('virtual_router_id'), 1, 255, required=True)
             if item.get('virtual_router_id') is not None:
-                self.unique(where, [(where + '.virtual_router_id', (item.get('interface'), item['virtual_router_id']))],
-                            routers, 'the same virtual_router_id on this interface')
+                router = (item.get('interface'), item['virtual_router_id'])
+                self.unique(where + '.virtual_router_id', router, routers,
+                            'the same virtual_router_id on this interface')
             self.integer(where + '.priority', item.get('priority'), 1, 254, required=True)
             self.integer(where + '.advert_int', item.get('advert_int'), 1, 255)
             self.choice(where + '.state', item.get('state'), STATES)
@@ -187,7 +187,7 @@ class Linter(Findings):
             self.integer(where + '.port', item.get('port'), 1, 65535, required=True)
             self.choice(where + '.protocol', item.get('protocol'), PROTOCOLS)
             key = (item.get('address'), item.get('port'), item.get('protocol') or 'TCP')
-            self.unique(where, [(where + '.port', key)], seen, 'a virtual_server with this address, port and protocol')
+            self.unique(where + '.port', key, seen, 'a virtual_server with this address, port and protocol')
             self.choice(where + '.lb_algo', item.get('lb_algo'), LB_ALGOS)
             self.choice(where + '.lb_kind', item.get('lb_kind'), LB_KINDS)
             for key, low, high in (('delay_loop', 1, 3600), ('persistence_timeout', 1, 2678400),
@@ -207,7 +207,7 @@ class Linter(Findings):
             for rwhere, real in reals:
                 self.check(rwhere + '.address', ip_address, real.get('address'))
                 self.integer(rwhere + '.port', real.get('port'), 1, 65535, required=True)
-                self.unique(rwhere, [(rwhere + '.address', (real.get('address'), real.get('port')))], real_seen,
+                self.unique(rwhere + '.address', (real.get('address'), real.get('port')), real_seen,
                             'a real server of this virtual server')
                 # Direct routing and tunnelling forward the packet unchanged: the real server gets the VIP's port.
                 if (item.get('lb_kind') or 'DR') in ('DR', 'TUN') and real.get('port') is not None \
