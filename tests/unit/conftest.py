@@ -231,8 +231,8 @@ class FakeHAProxy(object):
             out = ['# pxname,svname,qcur,scur,weight,status,']
             out.append('fe_web,FRONTEND,,0,,OPEN,')
             for (b, s), v in sorted(self.servers.items()):
-                out.append('%s,%s,0,%d,%d,%s,' % (b, s, v['scur'], v['weight'], 'MAINT' if v['state'] == 'maint'
-                                                  else v['status']))
+                status = {'maint': 'MAINT', 'drain': 'DRAIN'}.get(v['state'], v['status'])
+                out.append('%s,%s,0,%d,%d,%s,' % (b, s, v['scur'], v['weight'], status))
             out.append('be_www,BACKEND,0,0,2,UP,')
             return '\n'.join(out) + '\n\n'
         if words[:2] == ['set', 'server'] and words[3] == 'state':
