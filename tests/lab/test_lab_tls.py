@@ -19,18 +19,12 @@ NAME = 'www.lab.test'
 CERTS = '/etc/ssl/opsnotes-acme/lab'
 directors = [helpers.host('%s-%s' % (LAB, h)) for h in ('director', 'director2')]
 client, rs1 = (helpers.host('%s-%s' % (LAB, h)) for h in ('client', 'rs1'))
-# HAProxy's runtime API on a director: "show stat" (CSV; the 18th field is the status).
-STATES = ("printf 'show stat\\n' | python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); "
-          "s.connect('/run/haproxy/admin.sock'); s.sendall(sys.stdin.buffer.read()); "
-          "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())\"")
 
 
 def server_status(director, backend, server):
-    for line in director.check_output(STATES).splitlines():
-        fields = line.split(',')
-        if fields[:2] == [backend, server]:
-            return fields[17]
-    raise AssertionError('no server %s/%s in show stat' % (backend, server))
+    row = helpers.haproxy_stat(director).get((backend, server))
+    assert row is not None, 'no server %s/%s in show stat' % (backend, server)
+    return row['status']
 
 
 def wait_status(backend, server, prefix, seconds=30):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -70,7 +71,8 @@ def ansible_playbook(playbook, *args, **env):
 
 
 def playbook_failures(playbook, *args):
-    """Run a playbook with the JSON callback; returns (returncode, [(host, task, msg) of each failed task])."""
+    """Run a playbook with the JSON callback; returns (returncode, [(host, task, msg) of each failed task]); a loop's
+    msg holds its failed items' messages too."""
     run = ansible_playbook(playbook, *args, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
     # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.
     document = run.stdout[run.stdout.index('\n{') + 1:] if not run.stdout.startswith('{') else run.stdout
@@ -79,7 +81,9 @@ def playbook_failures(playbook, *args):
         for task in play['tasks']:
             for name, res in task['hosts'].items():
                 if res.get('failed'):
-                    failures.append((name, task['task']['name'], res.get('msg', '')))
+                    # A loop's own message is "One or more items failed": the failed items' messages follow it.
+                    items = [item.get('msg', '') for item in res.get('results', []) if item.get('failed')]
+                    failures.append((name, task['task']['name'], ' | '.join([res.get('msg', '')] + items)))
     return run.returncode, failures
 
 
@@ -146,15 +150,19 @@ def pytest_runtest_makereport(item, call):
 # --- a VIP under watch: requests through it from a client, and each director's view of it -------------------------
 
 VIP_PROBE = r'''
-import json, os, socket, sys, time
+import json, os, socket, ssl, sys, time
 vip, port, seconds, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+sni = (sys.argv[5] if len(sys.argv) > 5 else '') or None
+context = ssl.create_default_context()
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
 end, rows = time.time() + seconds, []
 while time.time() < end:
     started, body = time.time(), None
     try:
-        with socket.create_connection((vip, port), timeout=0.3) as conn:
-            conn.settimeout(0.3)
-            conn.sendall(b'GET / HTTP/1.0\r\nHost: vip\r\n\r\n')
+        with socket.create_connection((vip, port), timeout=0.3 if sni is None else 3) as raw:
+            conn = context.wrap_socket(raw, server_hostname=sni) if sni else raw
+            conn.settimeout(0.3 if sni is None else 3)
+            conn.sendall(('GET / HTTP/1.0\r\nHost: %s\r\n\r\n' % (sni or 'vip')).encode())
             data = b''
             while True:
                 chunk = conn.recv(4096)
@@ -162,9 +170,9 @@ while time.time() < end:
                     break
                 data += chunk
         head, _sep, rest = data.partition(b'\r\n\r\n')
-        if b' 200 ' in head.split(b'\r\n', 1)[0] or b' 301 ' in head.split(b'\r\n', 1)[0]:
+        if b' 200 ' in head.split(b'\r\n', 1)[0] or (sni is None and b' 301 ' in head.split(b'\r\n', 1)[0]):
             body = rest.decode(errors='replace').strip() or head.split(b'\r\n', 1)[0].decode()
-    except OSError:
+    except (OSError, ssl.SSLError):
         pass
     rows.append([started, body])
     time.sleep(0.05)
@@ -205,18 +213,19 @@ def vip_holders(directors, vip):
 
 class VipWatch(object):
     """``with VipWatch(client, directors, vip, seconds) as watch:`` requests from ``client`` through ``vip`` (port
-    ``port``) every 50 ms, and each director's view of ``vip``, for ``seconds``; afterwards ``longest_gap()``,
-    ``served_by()`` (the response bodies) and ``two_holders()``."""
+    ``port``; over TLS with ``sni``, where only a 200 counts) every 50 ms, and each director's view of ``vip``, for
+    ``seconds``; afterwards ``requests`` ([start time, body or None]), ``longest_gap()``, ``served_by()`` (the
+    response bodies) and ``two_holders()``."""
 
-    def __init__(self, client, directors, vip, seconds, port=80):
-        self.client, self.directors, self.vip, self.port = client, directors, vip, port
+    def __init__(self, client, directors, vip, seconds, port=80, sni=None):
+        self.client, self.directors, self.vip, self.port, self.sni = client, directors, vip, port, sni
         self.seconds, self.tag = seconds, uuid.uuid4().hex[:12]
 
     def __enter__(self):
         self.client.check_output('cat > /usr/local/bin/opsnotes-vip-probe <<"EOF"\n%s\nEOF' % VIP_PROBE)
         self.client.check_output('systemd-run --collect --unit opsnotes-vip-probe-%s python3 /usr/local/bin/opsnotes-vip-probe '
-                                 '%s %s %s /run/opsnotes-vip-probe-%s.json', self.tag, self.vip, str(self.port),
-                                 str(self.seconds), self.tag)
+                                 '%s %s %s /run/opsnotes-vip-probe-%s.json %s', self.tag, self.vip, str(self.port),
+                                 str(self.seconds), self.tag, self.sni or '')
         for h in self.directors.values():
             h.check_output('cat > /usr/local/bin/opsnotes-vip-sampler <<"EOF"\n%s\nEOF' % VIP_SAMPLER)
             h.check_output('systemd-run --collect --unit opsnotes-vip-sampler-%s python3 /usr/local/bin/opsnotes-vip-sampler '
@@ -254,6 +263,20 @@ class VipWatch(object):
                     if held and before and after and before[-1] and after[0]:
                         out.append((name, other_name, when))
         return out
+
+
+# HAProxy's runtime API on a host, with the Python every test image has: "show stat" (CSV, its fields named by
+# its header).
+HAPROXY_STAT = ("printf 'show stat\\n' | python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); "
+                "s.connect('%s'); s.sendall(sys.stdin.buffer.read()); "
+                "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())\"")
+
+
+def haproxy_stat(h, socket_path='/run/haproxy/admin.sock'):
+    """{(backend, server): {field: value}} from HAProxy's "show stat" on ``h`` (status, scur, econ, wretr, ...)."""
+    lines = [line for line in h.check_output(HAPROXY_STAT % socket_path).splitlines() if line.strip()]
+    header = lines[0].lstrip('# ').split(',')
+    return dict(((row['pxname'], row['svname']), row) for row in csv.DictReader(lines[1:], fieldnames=header))
 
 
 def journal_cursor(h):

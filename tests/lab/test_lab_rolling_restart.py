@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.rolling_restart` restarts nginx on
+rs1 and rs2, one at a time, under requests from the client through the VIP over TLS (every 50 ms). No request fails,
+and the drain itself is seen: no request is answered by a real server in the second before its nginx stops, nor
+until its new nginx runs. Control: the same restart without the drain, under the same requests: the restarted
+server answers requests up to the moment it stops (and some may fail), so the test can see the difference."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import time
+
+import helpers
+
+LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
+VIP = (os.environ.get('OPSNOTES_LAB_NET') or '172.29.213') + '.200'
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The playbook as a user of the installed collection runs it (the checkout's collection link serves it otherwise).
+PLAYBOOK = 'opsnotes.edge.rolling_restart'
+BEFORE_STOP = 1.0
+directors = {name: helpers.host('%s-%s' % (LAB, name)) for name in ('director', 'director2')}
+client = helpers.host('%s-client' % LAB)
+real_servers = {name: helpers.host('%s-%s' % (LAB, name)) for name in ('rs1', 'rs2')}
+
+
+def ansible(*argv):
+    return subprocess.run(list(argv) + ['-i', 'inventories/lab'], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+
+
+def stamp(h, prop):
+    """A realtime timestamp of nginx.service (seconds since the epoch) from systemd, to the microsecond."""
+    text = h.check_output('systemctl show -p %s --timestamp=us+utc nginx.service', prop).split('=', 1)[1]
+    return datetime.datetime.strptime(text.strip()[4:], '%Y-%m-%d %H:%M:%S.%f UTC').replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def outage(name):
+    """(stopped, running again) of the last restart of nginx on ``name``."""
+    h = real_servers[name]
+    return stamp(h, 'InactiveEnterTimestamp'), stamp(h, 'ActiveEnterTimestamp')
+
+
+def answered_by(watch, name, start, end):
+    return [t for t, body in watch.requests if body == 'served by %s' % name and start <= t <= end]
+
+
+def all_up():
+    """True when every real server is ready and UP on both directors' HAProxy."""
+    stats = [helpers.haproxy_stat(h) for h in directors.values()]
+    return all(stat.get(('be_web', name), {}).get('status') == 'UP' for stat in stats for name in real_servers)
+
+
+def test_a_rolling_restart_under_load_fails_no_request_and_no_server_is_asked_while_it_restarts():
+    assert helpers.wait_for(all_up, 30) is not None
+    with helpers.VipWatch(client, directors, VIP, 40, port=443, sni='www.lab.test') as watch:
+        started = time.time()
+        run = ansible('ansible-playbook', PLAYBOOK)
+        finished = time.time()
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert finished < watch.requests[-1][0], 'the playbook outlasted the requests'
+    failed = [t for t, body in watch.requests if body is None]
+    print('lab rolling restart: %d requests through the VIP, %d failed, playbook %.1f s'
+          % (len(watch.requests), len(failed), finished - started))
+    assert len(watch.requests) > 100 and failed == []
+    for name in real_servers:
+        stopped, running = outage(name)
+        assert started < stopped < running < finished, (name, started, stopped, running, finished)
+        # Drained before it stopped: nobody sends it a request from a second before its stop until it runs again.
+        assert answered_by(watch, name, stopped - BEFORE_STOP, running) == [], name
+        # ... and it is back: it answers again after the run.
+        assert answered_by(watch, name, finished, watch.requests[-1][0]), name
+    assert all_up()
+
+
+def test_negative_control_the_same_restart_without_the_drain_sends_requests_to_the_stopping_server():
+    assert helpers.wait_for(all_up, 30) is not None
+    with helpers.VipWatch(client, directors, VIP, 12, port=443, sni='www.lab.test') as watch:
+        time.sleep(3)
+        run = ansible('ansible', 'rs1', '-m', 'ansible.builtin.systemd_service', '-a', 'name=nginx.service state=restarted')
+    assert run.returncode == 0, run.stdout[-2000:]
+    stopped, running = outage('rs1')
+    failed = [t for t, body in watch.requests if body is None]
+    late = answered_by(watch, 'rs1', stopped - BEFORE_STOP, running)
+    print('lab restart without the drain: %d requests, %d failed, %d answered by rs1 in the second before its stop'
+          % (len(watch.requests), len(failed), len(late)))
+    assert late, 'rs1 got no request before its stop even without the drain: the test above could not fail'
+    assert helpers.wait_for(all_up, 30) is not None
+
+
+def test_a_host_keepalived_balances_with_ipvs_is_refused_before_anything_is_drained():
+    servers = '{"keepalived_virtual_servers": [{"real_servers": [{"address": "%s-rs1", "port": 443}]}]}' % LAB
+    run = ansible('ansible-playbook', PLAYBOOK, '-e', servers)
+    assert run.returncode != 0
+    assert 'rs1: keepalived_virtual_servers: IPVS sends this host traffic (real server %s-rs1)' % LAB in run.stdout
+    assert 'rs2: keepalived_virtual_servers' not in run.stdout        # rs2 is not one of its real servers
+    assert all_up() and 'TASK [Drain it on every balancer' not in run.stdout
