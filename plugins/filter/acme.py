@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -109,6 +110,27 @@ def haproxy_acme_errors(frontends, sites, var='haproxy_frontends', sites_var='ha
     return errors
 
 
+RENEWED_RE = re.compile(r'^renewed (\S+) \((\w+)\): serial ([0-9A-Fa-f]+)', re.M)
+
+
+def renewal_rows(served, host, address, script_output):
+    """Per (name, served serial) of ``served`` (get_certificate results: item, serial_number), a report row saying
+    whether that serial is one the renewal script just issued on ``host`` (its "renewed SITE (TYPE): serial HEX"
+    lines in ``script_output``)."""
+    issued = dict((int(serial, 16), '%s (%s)' % (site, key_type))
+                  for site, key_type, serial in RENEWED_RE.findall(script_output or ''))
+    rows = []
+    for result in served:
+        name, serial = result.get('item'), result.get('serial_number')
+        renewed = serial in issued
+        state = ('renewed: %s' % issued[serial] if renewed else
+                 'no answer: %s' % result.get('msg', '') if serial is None else 'NOT the certificate just issued')
+        hex_serial = '%x' % serial if serial is not None else '-'
+        rows.append(dict(host=host, address=address, name=name, serial=hex_serial, renewed=renewed,
+                         line='%-12s %-16s %-28s %-36s %s' % (host, address, name, hex_serial, state)))
+    return rows
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -117,4 +139,5 @@ class FilterModule(object):
             'acme_check_items': acme_check_items,
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'haproxy_acme_errors': haproxy_acme_errors,
+            'renewal_rows': renewal_rows,
         }

@@ -104,3 +104,29 @@ def test_acme_check_items_give_the_fullchains_then_the_bundles():
     assert [i['cert'] for i in items] == ['/c/www/rsa.fullchain.pem', '/c/www/ecdsa.fullchain.pem',
                                           '/c/www/rsa.pem', '/c/www/ecdsa.pem']
     assert items[2] == dict(name='www', key_type='rsa', cert='/c/www/rsa.pem', domains=['www.test'])
+
+
+RENEW_OUTPUT = '''lab (rsa): renewing: forced
+renewed lab (rsa): serial 0A1B2C, notAfter=Nov 21 00:00:00 2031 GMT
+lab (ecdsa): renewing: forced
+renewed lab (ecdsa): serial FF00, notAfter=Nov 21 00:00:00 2031 GMT
+renewed: 2, failed: 0
+'''
+
+
+def test_renewal_rows_name_the_serial_served_and_whether_it_is_new():
+    served = [dict(item='www.lab.test', serial_number=0xFF00), dict(item='lab.test', serial_number=0xA1B2C),
+              dict(item='old.lab.test', serial_number=0x1234), dict(item='down.lab.test', msg='connection refused')]
+    rows = FILTERS['renewal_rows'](served, 'rs1', '127.0.0.1', RENEW_OUTPUT)
+    assert [(r['name'], r['serial'], r['renewed']) for r in rows] == [
+        ('www.lab.test', 'ff00', True), ('lab.test', 'a1b2c', True), ('old.lab.test', '1234', False),
+        ('down.lab.test', '-', False)]
+    assert rows[0]['line'].split() == ['rs1', '127.0.0.1', 'www.lab.test', 'ff00', 'renewed:', 'lab', '(ecdsa)']
+    assert rows[1]['line'].endswith('renewed: lab (rsa)')
+    assert rows[2]['line'].endswith('NOT the certificate just issued')
+    assert rows[3]['line'].endswith('no answer: connection refused')
+
+
+def test_renewal_rows_without_a_renewal_mark_nothing_new():
+    rows = FILTERS['renewal_rows']([dict(item='a.test', serial_number=0xFF00)], 'h', '127.0.0.1', '')
+    assert [r['renewed'] for r in rows] == [False]

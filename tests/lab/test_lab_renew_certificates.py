@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.renew_certificates` renews every
+certificate of the directors (HAProxy, swapped in without a reload) and the real servers (nginx) from the lab's
+Pebble, and reports per host, address and name the serial served: the one just issued, new on every host, with
+HAProxy's workers unchanged. Control: the same playbook with the renewal skipped (--skip-tags renew) reports the
+older serials as not the ones just issued, and fails."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import helpers
+
+LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOSTS = ('director', 'director2', 'rs1', 'rs2')
+ROW = re.compile(r'^\s*(director2?|rs[12])\s+127\.0\.0\.1\s+(\S+)\s+([0-9a-f]+)\s+(.*)$', re.M)
+
+
+def renew(*extra):
+    run = subprocess.run(['ansible-playbook', 'opsnotes.edge.renew_certificates', '-i', 'inventories/lab'] + list(extra),
+                         cwd=ROOT, capture_output=True, text=True, check=False)
+    return run, {(host, name): (serial, state.strip()) for host, name, serial, state in ROW.findall(run.stdout)}
+
+
+def haproxy_pids(name):
+    """HAProxy's master and workers: a reload would start new workers."""
+    return sorted(helpers.host('%s-%s' % (LAB, name)).check_output('pgrep -x haproxy').split())
+
+
+def test_negative_control_without_the_renewal_the_served_serials_are_not_new_and_the_run_fails():
+    run, rows = renew('--skip-tags', 'renew')
+    assert run.returncode != 0
+    assert {host for host, _name in rows} == set(HOSTS), run.stdout[-3000:]
+    assert all(state == 'NOT the certificate just issued' for _serial, state in rows.values()), rows
+
+
+def test_every_host_serves_the_certificate_just_issued():
+    _run, before = renew('--skip-tags', 'renew')
+    pids = {name: haproxy_pids(name) for name in ('director', 'director2')}
+    run, after = renew()
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert set(after) == set(before) and {host for host, _name in after} == set(HOSTS)
+    for key, (serial, state) in after.items():
+        assert state.startswith('renewed: lab ('), (key, state)
+        assert serial != before[key][0], key
+    assert {name: haproxy_pids(name) for name in pids} == pids      # swapped in: the same workers, no reload
