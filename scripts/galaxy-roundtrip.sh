@@ -22,7 +22,8 @@ listing=$(tar -tzf "$tarball")
 if grep -E '^(tests|molecule|scripts|benchmarks|inventories|\.venv|\.collections)/' <<<"$listing"; then
   log "the tarball holds checkout-only files (see build_ignore in galaxy.yml)"; exit 1
 fi
-for f in playbooks/site.yml playbooks/verify.yml MANIFEST.json roles/nginx_acme/meta/argument_specs.yml \
+for f in playbooks/site.yml playbooks/verify.yml playbooks/rolling_restart.yml playbooks/drift.yml \
+         playbooks/oom_report.yml playbooks/renew_certificates.yml MANIFEST.json roles/nginx_acme/meta/argument_specs.yml \
          plugins/modules/lvs_dr_check.py; do
   grep -qx "$f" <<<"$listing" || { log "the tarball lacks $f"; exit 1; }
 done
@@ -51,8 +52,11 @@ log "galaxy round trip: tarball installed offline, opsnotes.edge.site ran green 
 BENCH_OUT=$work/bench-tasks.md benchmarks/bench.sh tasks
 grep -q '^| director |' "$work/bench-tasks.md" || { log "the tasks benchmark produced no table"; exit 1; }
 # While the lab is up: the tests against it (TLS at the VIP judged by sslyze, the real servers' certificates
-# verified by the directors); each undoes what it changes. The failover test runs as the failover benchmark, once
-# (into a scratch file), which prints its row.
-PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -p no:cacheprovider tests/lab/test_lab_tls.py
+# verified by the directors, and the day-2 playbooks of the installed collection: rolling restart under load, drift,
+# OOM report, renewal); each undoes what it changes. The failover test runs as the failover benchmark, once (into a
+# scratch file), which prints its row.
+PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -p no:cacheprovider tests/lab/test_lab_tls.py \
+  tests/lab/test_lab_drift.py tests/lab/test_lab_oom_report.py tests/lab/test_lab_rolling_restart.py \
+  tests/lab/test_lab_renew_certificates.py
 BENCH_ROUNDS=1 BENCH_OUT=$work/bench-failover.md benchmarks/bench.sh failover
 grep -E '^\| 1 \| director2? \|' "$work/bench-failover.md" || { log "the failover benchmark produced no row"; exit 1; }
