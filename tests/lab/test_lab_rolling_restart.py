@@ -98,3 +98,18 @@ def test_a_host_keepalived_balances_with_ipvs_is_refused_before_anything_is_drai
     assert 'rs1: keepalived_virtual_servers: IPVS sends this host traffic (real server %s-rs1)' % LAB in run.stdout
     assert 'rs2: keepalived_virtual_servers' not in run.stdout        # rs2 is not one of its real servers
     assert all_up() and 'TASK [Drain it on every balancer' not in run.stdout
+
+
+def test_check_mode_restarts_nothing_and_drains_nothing():
+    assert helpers.wait_for(all_up, 30) is not None
+    before = {name: outage(name) for name in real_servers}
+    with helpers.VipWatch(client, directors, VIP, 15, port=443, sni='www.lab.test') as watch:
+        run = ansible('ansible-playbook', PLAYBOOK, '--check')
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert {name: outage(name) for name in real_servers} == before
+    # Requests every 50 ms through the VIP: each real server answered at least every 1.5 s throughout (a drain,
+    # even the shortest, lasts through a restart and a check), and none failed.
+    for name in real_servers:
+        times = [watch.requests[0][0]] + answered_by(watch, name, 0, float('inf')) + [watch.requests[-1][0]]
+        assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 1.5, name
+    assert all(body for _t, body in watch.requests) and all_up()
