@@ -1,5 +1,5 @@
-# Start one lab container with systemd as PID 1 (sourced by lab.sh). Options measured in LAB-FACTS:
-# no --privileged; explicit caps; /proc/sys remounted read-write so namespaced net.* sysctls can be set.
+# Start one lab container with systemd as PID 1 (sourced by lab.sh). Options measured on the CI hosts: no
+# --privileged; explicit caps; /proc/sys remounted read-write so namespaced net.* sysctls can be set.
 # shellcheck shell=bash
 start_container() {  # name network [extra docker args...]
   local name=$1 network=$2; shift 2

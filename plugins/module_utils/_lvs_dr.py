@@ -13,7 +13,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import ho
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import boot_value
 
-# BRIEF §1: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
+# LVS-DR: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
 # source of their own ARP requests; the director keeps the kernel defaults.
 MODE_ARP = {
     'realserver': {'arp_ignore': 1, 'arp_announce': 2},

@@ -286,7 +286,8 @@ class Linter(Findings):
                 refs[key] = [v for v in values if v in known]
             for index, flag in enumerate(item.get('flags') or []):
                 self.choice('%s.flags[%d]' % (where, index), flag, LOG_FLAGS)
-            # The trap (BRIEF §2): a file source without program_override feeding a destination split by $PROGRAM.
+            # The trap: a file source without program_override (syslog-ng then reads the line's first word as
+            # $PROGRAM) feeding a destination split by $PROGRAM.
             for src in refs['sources']:
                 kind, source = sources[src]
                 if kind != 'file' or source.get('program_override'):

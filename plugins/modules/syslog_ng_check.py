@@ -19,7 +19,7 @@ description:
     syslog-ng macros (C($PROGRAM), C($YEAR$MONTH$DAY), C($HOST)...)."
   - The probe passes only if the whole line arrived, first field included, in the file of the expected C($PROGRAM).
     When it does not, the module looks for the marker under any expansion of the path and says what happened (for
-    example the first field eaten as C($PROGRAM), the BRIEF's trap).
+    example the first field eaten as C($PROGRAM), when a file source parses lines as syslog messages).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE

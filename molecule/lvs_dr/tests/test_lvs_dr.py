@@ -53,7 +53,7 @@ def test_director_keeps_kernel_defaults(iface):
 
 
 def test_negative_control_a_realserver_with_kernel_defaults_steals_the_vip():
-    """The bystander never got the role: holding the VIP on lo, it answers ARP too (BRIEF §1)."""
+    """The bystander never got the role: holding the VIP on lo, it answers ARP too (kernel defaults)."""
     assert helpers.sysctl(BYSTANDER, 'net', 'ipv4', 'conf', 'all', 'arp_ignore') == '0'
     BYSTANDER.check_output('ip address add %s/32 dev lo', VIPS[0])
     try:
