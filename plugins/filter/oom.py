@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-REFUSED = ('EACCES', 'EPERM')
+from ansible_collections.opsnotes.edge.plugins.module_utils._oom import limited_by_capability
 
 
 def target_status(target, cap):
@@ -32,8 +32,7 @@ def target_status(target, cap):
         status = 'not running'
     elif not wrong:
         status = 'applied'
-    elif not cap and expected is not None and expected < 0 and all(
-            str(p.get('error') or '').startswith(REFUSED) for p in wrong):
+    elif all(limited_by_capability(expected, cap, p.get('error')) for p in wrong):
         status = 'limited'
     else:
         status = 'drift'

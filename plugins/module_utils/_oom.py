@@ -162,6 +162,12 @@ def refused_without_cap(current, expected):
     return expected < min(current, 0)
 
 
+def limited_by_capability(expected, cap, reason):
+    """Whether a process misses ``expected`` only because the kernel refuses a negative value to a writer without
+    CAP_SYS_RESOURCE (``reason`` is the write's error, starting with its errno name): status "limited", not drift."""
+    return expected is not None and expected < 0 and not cap and str(reason or '').startswith(('EACCES', 'EPERM'))
+
+
 def has_capability(cap, root='/', pid='self'):
     """Whether the effective capability set of ``pid`` holds ``cap`` (from /proc/PID/status)."""
     text = (_read(_proc(root, pid, 'status')) or b'').decode('utf-8', 'replace')

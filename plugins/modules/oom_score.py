@@ -162,6 +162,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
     CAP_SYS_RESOURCE,
     SELECTORS,
     has_capability,
+    limited_by_capability,
     permission_reason,
     process_info,
     processes,
@@ -234,7 +235,7 @@ def run(module, root='/'):
         result_targets.append(entry)
 
     unmatched = [t['selector'] for t in result_targets if t['matched'] == 0]
-    limited = [u for u in unprotected if u['expected'] < 0 and not cap and u['reason'].startswith(('EACCES', 'EPERM'))]
+    limited = [u for u in unprotected if limited_by_capability(u['expected'], cap, u['reason'])]
     if not unprotected:
         status = 'ok'
     else:

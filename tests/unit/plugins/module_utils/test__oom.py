@@ -165,3 +165,16 @@ def test_target_errors_restrictions_and_duplicates():
 
 def test_list_pids_without_proc(tmp_path):
     assert o.list_pids(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('expected, cap, reason, limited', [
+    (-900, False, 'EACCES: lowering oom_score_adj below its minimum needs CAP_SYS_RESOURCE', True),
+    (-900, False, 'EPERM: x', True),
+    (-900, True, 'EACCES: x', False),            # refused although the capability is held: not a limit
+    (500, False, 'EACCES: x', False),            # a positive value is never refused for the capability
+    (-900, False, 'value did not stick', False),
+    (-900, False, None, False),
+    (None, False, 'EACCES: x', False),           # nothing expected: only read
+])
+def test_limited_by_capability(expected, cap, reason, limited):
+    assert o.limited_by_capability(expected, cap, reason) is limited
