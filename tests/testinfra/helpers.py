@@ -136,6 +136,23 @@ def ansible_host(name):
     return testinfra.get_host('ansible://' + name, ansible_inventory=os.environ['MOLECULE_INVENTORY_FILE'])
 
 
+def haproxy_server(name, socket_path, **args):
+    """The result of an ad-hoc opsnotes.edge.haproxy_server call on the scenario's host ``name`` (not checked)."""
+    return ansible_host(name).ansible('opsnotes.edge.haproxy_server', json.dumps(dict(socket=socket_path, **args)),
+                                      check=False)
+
+
+def load_while(client, url, seconds, action, out='/tmp/load.json'):
+    """(what ``action()`` returned, the summary of opsnotes-load.py on ``client``): new-connection requests to ``url``
+    for ``seconds`` while ``action()`` runs."""
+    client.check_output('rm -f %s; nohup sh -c "python3 /usr/local/bin/opsnotes-load.py %s %s > %s" >/dev/null 2>&1 &',
+                        out, url, str(seconds), out)
+    time.sleep(1)
+    result = action()
+    assert wait_for(lambda: client.file(out).contains('failed'), seconds + 15) is not None, 'no load summary in ' + out
+    return result, json.loads(client.file(out).content_string)
+
+
 # Pytest plumbing, imported by each scenario's tests/conftest.py: when a test fails, print the journal
 # of the hosts the test module lists in JOURNAL_HOSTS.
 @pytest.hookimpl(hookwrapper=True)

@@ -33,8 +33,7 @@ def backend_of(host, path):
 
 
 def runtime(args):
-    return helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_server', json.dumps(dict(socket=SOCKET, **args)),
-                                            check=False)
+    return helpers.haproxy_server(LB, SOCKET, **args)
 
 
 @pytest.mark.parametrize('host, path, expected', [
@@ -181,16 +180,11 @@ def test_a_server_moved_to_another_port_is_used_there_after_the_reload():
 
 def load_during(action, count, seconds):
     """Run the load client while ``action`` runs ``count`` times on the LB; returns the client's summary."""
-    client.check_output('rm -f /tmp/load.json; nohup sh -c "python3 /usr/local/bin/opsnotes-load.py '
-                        'http://%s/ %s > /tmp/load.json" >/dev/null 2>&1 &', LB, str(seconds))
-    time.sleep(1)
-    for _attempt in range(count):
-        lb.check_output('systemctl %s haproxy', action)
-        time.sleep(0.2)
-    deadline = time.time() + seconds + 15
-    while time.time() < deadline and not client.file('/tmp/load.json').contains('failed'):
-        time.sleep(0.5)
-    return json.loads(client.file('/tmp/load.json').content_string)
+    def act():
+        for _attempt in range(count):
+            lb.check_output('systemctl %s haproxy', action)
+            time.sleep(0.2)
+    return helpers.load_while(client, 'http://%s/' % LB, seconds, act)[1]
 
 
 def test_twenty_reloads_under_load_lose_no_request():

@@ -7,7 +7,6 @@ before any host is drained."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import helpers
@@ -37,18 +36,12 @@ def main_pid(name):
 
 
 def runtime(args):
-    return helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_server', json.dumps(dict(socket=SOCKET, **args)),
-                                            check=False)
+    return helpers.haproxy_server(LB, SOCKET, **args)
 
 
 def under_load(seconds, action):
-    """The load client's summary of ``seconds`` of requests through the balancer while ``action()`` runs."""
-    client.check_output('rm -f /tmp/load-rr.json; nohup sh -c "python3 /usr/local/bin/opsnotes-load.py '
-                        'http://%s/ %s > /tmp/load-rr.json" >/dev/null 2>&1 &', LB, str(seconds))
-    time.sleep(1)
-    result = action()
-    assert helpers.wait_for(lambda: client.file('/tmp/load-rr.json').contains('failed'), seconds + 15) is not None
-    return result, json.loads(client.file('/tmp/load-rr.json').content_string)
+    """(what ``action()`` returned, the load client's summary of ``seconds`` of requests through the balancer)."""
+    return helpers.load_while(client, 'http://%s/' % LB, seconds, action, out='/tmp/load-rr.json')
 
 
 def test_a_rolling_restart_under_load_fails_no_request_and_tries_no_server_while_it_restarts():
