@@ -146,3 +146,49 @@ def extra(expected, actual):
     """Keys of the virtual services in the table that are not expected."""
     wanted = {key(service) for service in expected}
     return [key(service) for service in actual if key(service) not in wanted]
+
+
+FORWARD_FLAGS = {'dr': '-g', 'local': '-g', 'tun': '-i', 'nat': '-m'}
+SERVICE_FLAGS = {'TCP': '-t', 'UDP': '-u', 'SCTP': '--sctp-service'}
+
+
+def thresholds(text):
+    """{(service key, real address, real port): (upper, lower)} from ``ipvsadm -Ln --exact --thresholds``, whose
+    real-server lines carry the connection thresholds where the plain listing has the forwarding method and the
+    weight."""
+    out, service = {}, None
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if not words or line.startswith(('IP Virtual Server', 'Prot ')) or words[:2] == ['->', 'RemoteAddress:Port']:
+            continue
+        try:
+            if words[0] == '->':
+                if service is None or len(words) < 4:
+                    raise ParseError('a real server outside a virtual service')
+                address, port = _endpoint(words[1], False)
+                out[(service, address, port)] = (int(words[2]), int(words[3]))
+            elif words[0].upper() == 'FWM':
+                service = 'FWM %d' % int(words[1])
+            elif words[0].upper() in PROTOCOLS:
+                address, port = _endpoint(words[1], False)
+                service = '%s %s' % (words[0].upper(), endpoint(address, port))
+            else:
+                raise ParseError('unknown protocol %r' % words[0])
+        except (ValueError, IndexError) as exc:
+            raise ParseError('line %d (%r): %s' % (number, line.strip(), exc)) from None
+    return out
+
+
+def edit_argv(service, real, weight, upper=0, lower=0):
+    """The arguments of ``ipvsadm -e`` that set ``real``'s weight in ``service`` (both as parse returns them) and
+    keep the rest: ipvsadm's edit resets what it is not given (forwarding to direct routing, thresholds to 0)."""
+    forward = FORWARD_FLAGS.get(real['forward'])
+    if forward is None:
+        where = endpoint(real['address'], real['port'])
+        raise ValueError('%s -> %s: forwarding %s cannot be edited' % (key(service), where, real['forward']))
+    if service.get('fwmark') is not None:
+        where = ['-f', str(service['fwmark'])] + (['-6'] if ':' in real['address'] else [])
+    else:
+        where = [SERVICE_FLAGS[service['protocol']], endpoint(service['address'], service['port'])]
+    return (['-e'] + where + ['-r', endpoint(real['address'], real['port']), forward, '-w', str(int(weight)),
+                              '-x', str(int(upper)), '-y', str(int(lower))])

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import os
 import re
@@ -40,6 +41,14 @@ def sslyze(address, port=443, name='localhost', profile='intermediate'):
     findings = dict(re.findall(r'^\s+\* (\w+): (.*)$', verdict, flags=re.M))
     assert bool(findings) == (run.returncode != 0), run.stdout[-3000:]
     return findings
+
+
+def unit_timestamp(h, unit, prop):
+    """A realtime timestamp of ``unit`` (``prop``, such as ActiveEnterTimestamp) from systemd, in seconds since the
+    epoch, to the microsecond."""
+    text = h.check_output('systemctl show -p %s --timestamp=us+utc %s', prop, unit).split('=', 1)[1]
+    return datetime.datetime.strptime(text.strip()[4:], '%Y-%m-%d %H:%M:%S.%f UTC').replace(
+        tzinfo=datetime.timezone.utc).timestamp()
 
 
 def mac(h, iface='eth0'):

@@ -62,3 +62,40 @@ def test_an_empty_table_and_unreadable_lines():
         _ipvs.parse('TCP  nonsense rr\n', False)
     assert _ipvs.parse('TCP  [2001:0db8:0000:0000:0000:0000:0000:0001]:01BB rr persistent 60 00000080\n',
                        True)[0]['netmask'] == '/128'
+
+
+THRESHOLDS = (
+    'IP Virtual Server version 1.2.1 (size=4096)\n'
+    'Prot LocalAddress:Port Scheduler Flags\n'
+    '  -> RemoteAddress:Port           Uthreshold Lthreshold ActiveConn InActConn\n'
+    'TCP  172.29.213.200:80 wlc persistent 300\n'
+    '  -> 172.29.213.11:80             100        50         0          0         \n'
+    'TCP  [2001:db8::1]:443 rr\n'
+    '  -> [2001:db8::10]:443           0          0          0          0         \n'
+    'FWM  1 wrr persistent 60 mask 255.255.255.0\n'
+    '  -> 172.29.213.11:0              7          0          0          0         \n'
+)
+
+
+def test_thresholds_are_read_per_service_and_real_server():
+    assert _ipvs.thresholds(THRESHOLDS) == {
+        ('TCP 172.29.213.200:80', '172.29.213.11', 80): (100, 50),
+        ('TCP [2001:db8::1]:443', '2001:db8::10', 443): (0, 0),
+        ('FWM 1', '172.29.213.11', 0): (7, 0)}
+    for bad in ('  -> 10.0.0.1:80 1 2 3 4\n', 'ICMP  10.0.0.1:80 rr\n', 'TCP  10.0.0.1:80 rr\n  -> 10.0.0.2:80 x y\n'):
+        with pytest.raises(_ipvs.ParseError):
+            _ipvs.thresholds(bad)
+
+
+def test_an_edit_gives_back_what_ipvsadm_would_reset():
+    table = _ipvs.parse(IPVSADM, False)
+    assert _ipvs.edit_argv(table[0], table[0]['real_servers'][1], 0, 100, 50) == [
+        '-e', '-t', '172.29.213.200:80', '-r', '172.29.213.12:80', '-g', '-w', '0', '-x', '100', '-y', '50']
+    assert _ipvs.edit_argv(table[1], dict(table[1]['real_servers'][0], forward='nat'), 4) == [
+        '-e', '-t', '[2001:db8::1]:443', '-r', '[2001:db8::10]:443', '-m', '-w', '4', '-x', '0', '-y', '0']
+    assert _ipvs.edit_argv(table[2], dict(table[2]['real_servers'][0], forward='tun'), 2)[:6] == [
+        '-e', '-f', '1', '-r', '172.29.213.11:0', '-i']
+    udp = dict(protocol='UDP', address='10.0.0.1', port=53, fwmark=None)
+    assert _ipvs.edit_argv(udp, dict(address='10.0.0.2', port=53, forward='local'), 1)[1:3] == ['-u', '10.0.0.1:53']
+    with pytest.raises(ValueError, match='forwarding bypass cannot be edited'):
+        _ipvs.edit_argv(udp, dict(address='10.0.0.2', port=53, forward='bypass'), 1)
