@@ -25,7 +25,6 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import c
 
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 KEY_TYPES = ('rsa', 'ecdsa')
-RSA_SIZES = (2048, 3072, 4096)
 # Full matches only (re.fullmatch): a '$' anchor would let a trailing newline through.
 SITE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}')
 LABEL = re.compile(r'(?!-)[a-z0-9-]{1,63}(?<!-)')

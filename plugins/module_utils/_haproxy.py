@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
-    Findings,
+    ConfigLinter,
     abs_path,
     dns_name,
     haproxy_path,
@@ -122,11 +122,7 @@ def parse_criterion(text):
     return match.group(1), match.group(2)
 
 
-class Linter(Findings):
-    def __init__(self, config):
-        super(Linter, self).__init__()
-        self.config = config or {}
-
+class Linter(ConfigLinter):
     def name(self, where, value, regex=NAME_RE):
         if not isinstance(value, str) or not regex.fullmatch(value):
             self.err(where, '%r must be 1-64 characters of A-Z a-z 0-9 _ . : -, with no spaces, newlines or "#"'
@@ -204,8 +200,25 @@ class Linter(Findings):
 
     def run(self):
         cfg = self.config
+        userlists = self.userlists(cfg.get('userlists'))
+        backends = self.backends(cfg.get('backends'))
+        used = set()
+        frontends = set()
+        for where, item in self.items(cfg.get('frontends'), VAR + 'frontends'):
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in frontends or item['name'] in backends:
+                    self.err(where + '.name', '%r is already defined' % item['name'])
+                frontends.add(item['name'])
+            used |= self.frontend(where, item, backends, userlists)
+        for name in sorted(set(backends) - used):
+            self.warnings.append('backend %s is not used by any frontend' % name)
+        self.global_settings(cfg.get('global') or {})
+        return self
+
+    def userlists(self, value):
+        """{name: userlist}: each user's password must be a crypt(3) hash."""
         userlists = {}
-        for where, item in self.items(cfg.get('userlists'), VAR + 'userlists'):
+        for where, item in self.items(value, VAR + 'userlists'):
             if self.name(where + '.name', item.get('name')):
                 if item['name'] in userlists:
                     self.err(where + '.name', '%r is already defined' % item['name'])
@@ -215,87 +228,84 @@ class Linter(Findings):
                 password = user.get('password')
                 if not isinstance(password, str) or not re.fullmatch(r'\$[0-9a-z]+\$[A-Za-z0-9./$]+', password):
                     self.err(uwhere + '.password', 'must be a crypt(3) hash such as $6$... (not a clear-text password)')
+        return userlists
+
+    def backends(self, value):
+        """{name: where it is defined}."""
         backends = {}
-        for where, item in self.items(cfg.get('backends'), VAR + 'backends'):
+        for where, item in self.items(value, VAR + 'backends'):
             if self.name(where + '.name', item.get('name')):
                 if item['name'] in backends:
                     self.err(where + '.name', '%r is already defined (%s)' % (item['name'], backends[item['name']]))
                 backends.setdefault(item['name'], where)
-            if item.get('mode') is not None and item['mode'] not in MODES:
-                self.err(where + '.mode', '%r must be one of %s' % (item['mode'], ', '.join(MODES)))
-            if item.get('balance') is not None and item['balance'] not in BALANCE:
-                self.err(where + '.balance', '%r must be one of %s' % (item['balance'], ', '.join(BALANCE)))
+            self.choice(where + '.mode', item.get('mode'), MODES)
+            self.choice(where + '.balance', item.get('balance'), BALANCE)
             servers = set()
             for swhere, server in self.items(item.get('servers'), where + '.servers'):
                 if self.name(swhere + '.name', server.get('name')):
                     if server['name'] in servers:
                         self.err(swhere + '.name', '%r is already defined in this backend' % server['name'])
                     servers.add(server['name'])
-                self.check(swhere + '.address', host, server.get('address'))
-                if not _port(server.get('port')):
-                    self.err(swhere + '.port', '%r must be a port from 1 to 65535' % (server.get('port'),))
-                for key, low, high in (('weight', 0, 256), ('maxconn', 1, 1000000)):
-                    val = server.get(key)
-                    if val is not None and (isinstance(val, bool) or not re.fullmatch(r'[0-9]+', str(val))
-                                            or not low <= int(val) <= high):
-                        self.err('%s.%s' % (swhere, key), '%r must be an integer from %d to %d' % (val, low, high))
-                for key in ('check', 'backup', 'send_proxy_v2', 'ssl', 'ssl_verify'):
-                    if server.get(key) is not None and not isinstance(server[key], bool):
-                        self.err('%s.%s' % (swhere, key), '%r must be true or false' % (server[key],))
-                self.server_tls(swhere, server)
-        frontends = set()
-        used_backends = set()
-        for where, item in self.items(cfg.get('frontends'), VAR + 'frontends'):
-            if self.name(where + '.name', item.get('name')):
-                if item['name'] in frontends or item['name'] in backends:
-                    self.err(where + '.name', '%r is already defined' % item['name'])
-                frontends.add(item['name'])
-            if item.get('mode') is not None and item['mode'] not in MODES:
-                self.err(where + '.mode', '%r must be one of %s' % (item['mode'], ', '.join(MODES)))
-            self.binds(where, item)
-            self.tls(where, item, cfg.get('global') or {})
-            acls, used = {}, set()
-            for awhere, acl in self.items(item.get('acls'), where + '.acls'):
-                if not self.name(awhere + '.name', acl.get('name')):
-                    continue
-                if acl['name'] in PREDEFINED:
-                    self.err(awhere + '.name', '%r is a predefined ACL' % acl['name'])
-                acls.setdefault(acl['name'], awhere)
-                self.criterion(awhere + '.criterion', acl.get('criterion'), acl.get('raw'), userlists)
-                for findex, flag in enumerate(acl.get('flags') or []):
-                    if flag not in FLAGS and not (isinstance(flag, str) and flag.startswith('-m ')
-                                                  and flag[3:] in MATCH_METHODS):
-                        self.err('%s.flags[%d]' % (awhere, findex), '%r must be -i, -n or -m METHOD' % (flag,))
-                values = acl.get('values')
-                if values is not None and not isinstance(values, list):
-                    self.err(awhere + '.values', 'must be a list')
-                    values = []
-                for vindex, val in enumerate(values or []):
-                    self.value('%s.values[%d]' % (awhere, vindex), val)
-            for rwhere, rule in self.items(item.get('http_request'), where + '.http_request'):
-                action = rule.get('action')
-                if action not in ACTIONS:
-                    self.err(rwhere + '.action', '%r must be one of %s' % (action, ', '.join(ACTIONS)))
-                if rule.get('args') is not None:
-                    self.safe(rwhere + '.args', rule['args'])
-                if rule.get('cond') is not None:
-                    self.condition(rwhere + '.cond', rule['cond'], acls, used)
-            for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
-                if rule.get('backend') not in backends:
-                    self.err(uwhere + '.backend', 'backend %r is not defined' % (rule.get('backend'),))
-                used_backends.add(rule.get('backend'))
-                self.condition(uwhere + '.cond', rule.get('cond'), acls, used)
-            default = item.get('default_backend')
-            if default is not None:
-                if default not in backends:
-                    self.err(where + '.default_backend', 'backend %r is not defined' % (default,))
-                used_backends.add(default)
-            for acl in sorted(set(acls) - used):
-                self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
-        for name in sorted(set(backends) - used_backends):
-            self.warnings.append('backend %s is not used by any frontend' % name)
-        self.global_settings(cfg.get('global') or {})
-        return self
+                self.server(swhere, server)
+        return backends
+
+    def server(self, where, server):
+        self.check(where + '.address', host, server.get('address'))
+        if not _port(server.get('port')):
+            self.err(where + '.port', '%r must be a port from 1 to 65535' % (server.get('port'),))
+        self.integer(where + '.weight', server.get('weight'), 0, 256)
+        self.integer(where + '.maxconn', server.get('maxconn'), 1, 1000000)
+        for key in ('check', 'backup', 'send_proxy_v2', 'ssl', 'ssl_verify'):
+            self.flag('%s.%s' % (where, key), server.get(key))
+        self.server_tls(where, server)
+
+    def frontend(self, where, item, backends, userlists):
+        """Checks one frontend; returns the backends it uses."""
+        self.choice(where + '.mode', item.get('mode'), MODES)
+        self.binds(where, item)
+        self.tls(where, item, self.config.get('global') or {})
+        acls, used_acls, used = self.acls(where, item, userlists), set(), set()
+        for rwhere, rule in self.items(item.get('http_request'), where + '.http_request'):
+            self.choice(rwhere + '.action', rule.get('action'), ACTIONS, required=True)
+            if rule.get('args') is not None:
+                self.safe(rwhere + '.args', rule['args'])
+            if rule.get('cond') is not None:
+                self.condition(rwhere + '.cond', rule['cond'], acls, used_acls)
+        for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
+            if rule.get('backend') not in backends:
+                self.err(uwhere + '.backend', 'backend %r is not defined' % (rule.get('backend'),))
+            used.add(rule.get('backend'))
+            self.condition(uwhere + '.cond', rule.get('cond'), acls, used_acls)
+        default = item.get('default_backend')
+        if default is not None:
+            if default not in backends:
+                self.err(where + '.default_backend', 'backend %r is not defined' % (default,))
+            used.add(default)
+        for acl in sorted(set(acls) - used_acls):
+            self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
+        return used
+
+    def acls(self, where, item, userlists):
+        """{name: where it is first defined} of a frontend's ACLs."""
+        acls = {}
+        for awhere, acl in self.items(item.get('acls'), where + '.acls'):
+            if not self.name(awhere + '.name', acl.get('name')):
+                continue
+            if acl['name'] in PREDEFINED:
+                self.err(awhere + '.name', '%r is a predefined ACL' % acl['name'])
+            acls.setdefault(acl['name'], awhere)
+            self.criterion(awhere + '.criterion', acl.get('criterion'), acl.get('raw'), userlists)
+            for findex, flag in enumerate(acl.get('flags') or []):
+                if flag not in FLAGS and not (isinstance(flag, str) and flag.startswith('-m ')
+                                              and flag[3:] in MATCH_METHODS):
+                    self.err('%s.flags[%d]' % (awhere, findex), '%r must be -i, -n or -m METHOD' % (flag,))
+            values = acl.get('values')
+            if values is not None and not isinstance(values, list):
+                self.err(awhere + '.values', 'must be a list')
+                values = []
+            for vindex, val in enumerate(values or []):
+                self.value('%s.values[%d]' % (awhere, vindex), val)
+        return acls
 
     def binds(self, where, item):
         plain, tls = item.get('bind') or [], item.get('tls_bind') or []
@@ -381,9 +391,7 @@ class Linter(Findings):
                 self.err(VAR + key, '%r must be a positive integer' % (val,))
 
 
-def lint(config):
-    linter = Linter(config).run()
-    return linter.errors, linter.warnings
+lint = Linter.lint
 
 
 def redact(text):

@@ -19,7 +19,7 @@ import ipaddress
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
-    Findings,
+    ConfigLinter,
     Unsafe,
     abs_path,
     fullmatch,
@@ -73,35 +73,12 @@ def _vip(value):
     return address
 
 
-class Linter(Findings):
-    def __init__(self, config):
-        super(Linter, self).__init__()
-        self.config = config or {}
-
+class Linter(ConfigLinter):
     def name(self, where, value):
         if not fullmatch(NAME_RE, value):
             self.err(where, '%r must be 1-64 characters of A-Z a-z 0-9 _ . - (not starting with . or -)' % (value,))
             return False
         return True
-
-    def integer(self, where, value, low, high, required=False):
-        if value is None:
-            if required:
-                self.err(where, 'is required (an integer from %d to %d)' % (low, high))
-            return
-        if isinstance(value, bool) or not fullmatch(r'-?[0-9]+', str(value)) or not low <= int(value) <= high:
-            self.err(where, '%r must be an integer from %d to %d' % (value, low, high))
-
-    def flag(self, where, value):
-        if value is not None and not isinstance(value, bool):
-            self.err(where, '%r must be true or false' % (value,))
-
-    def choice(self, where, value, choices, required=False):
-        if value is None:
-            if required:
-                self.err(where, 'is required (one of %s)' % ', '.join(choices))
-        elif value not in choices:
-            self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
 
     def unique(self, where, value, seen, what):
         """``value`` once in ``seen``; a second time is an error naming ``where``."""
@@ -241,9 +218,7 @@ class Linter(Findings):
             self.err(where + '.misc_path', 'only applies to MISC_CHECK')
 
 
-def lint(config):
-    linter = Linter(config).run()
-    return linter.errors, linter.warnings
+lint = Linter.lint
 
 
 def _block(out, indent, head, lines):

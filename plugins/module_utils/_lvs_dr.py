@@ -19,7 +19,6 @@ MODE_ARP = {
     'realserver': {'arp_ignore': 1, 'arp_announce': 2},
     'director': {'arp_ignore': 0, 'arp_announce': 0},
 }
-MAX_RULE_KEYS = ('arp_ignore', 'arp_announce', 'rp_filter')
 
 
 def resolve_interfaces(extra, default_iface, include_default=True):

@@ -55,7 +55,8 @@ def errors(where, check, *args, **kwargs):
 
 
 class Findings(object):
-    """The error list of a lint: ``err`` adds one naming its place, ``check`` runs a check of this layer."""
+    """The error list of a lint: ``err`` adds one naming its place, ``check`` runs a check of this layer, and the
+    typed checks every configuration lint shares (integer, choice, flag) name the place and the value."""
 
     def __init__(self):
         self.errors, self.warnings = [], []
@@ -84,6 +85,47 @@ class Findings(object):
             else:
                 self.err(here, 'must be a dict, got %r' % (item,))
         return out
+
+    def integer(self, where, value, low, high, required=False):
+        """An integer (or its decimal string) from ``low`` to ``high``; None is fine unless ``required``."""
+        if value is None:
+            if required:
+                self.err(where, 'is required (an integer from %d to %d)' % (low, high))
+            return
+        if isinstance(value, bool) or not fullmatch(r'-?[0-9]+', str(value)) or not low <= int(value) <= high:
+            self.err(where, '%r must be an integer from %d to %d' % (value, low, high))
+
+    def choice(self, where, value, choices, default=None, required=False):
+        """``value`` if it is one of ``choices`` (``default`` when None); anything else is an error."""
+        if value is None:
+            if required:
+                self.err(where, 'is required (one of %s)' % ', '.join(choices))
+            return default
+        if value not in choices:
+            self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
+        return value
+
+    def flag(self, where, value):
+        """true, false, or unset."""
+        if value is not None and not isinstance(value, bool):
+            self.err(where, '%r must be true or false' % (value,))
+
+
+class ConfigLinter(Findings):
+    """The lint of one structured configuration: ``run`` checks ``config`` section by section and returns self."""
+
+    def __init__(self, config):
+        super(ConfigLinter, self).__init__()
+        self.config = config or {}
+
+    def run(self):
+        raise NotImplementedError
+
+    @classmethod
+    def lint(cls, config):
+        """(errors, warnings) of ``config``."""
+        linter = cls(config).run()
+        return linter.errors, linter.warnings
 
 
 # --- typed values ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
-    Findings,
+    ConfigLinter,
     Unsafe,
     abs_path,
     host,
@@ -72,24 +72,10 @@ def no_parse(source):
     return bool(source.get('program_override')) if value is None else bool(value)
 
 
-class Linter(Findings):
-    def __init__(self, config):
-        super(Linter, self).__init__()
-        self.config = config or {}
-
-    def items(self, kind):
-        value = self.config.get(kind) or []
-        if not isinstance(value, list):
-            self.err(VAR + kind, 'must be a list, got %r' % (value,))
-            return []
-        result = []
-        for index, item in enumerate(value):
-            where = '%s%s[%d]' % (VAR, kind, index)
-            if not isinstance(item, dict):
-                self.err(where, 'must be a dict, got %r' % (item,))
-            else:
-                result.append((where, item))
-        return result
+class Linter(ConfigLinter):
+    def section(self, kind):
+        """[(where, item)] of the list ``kind`` of the configuration (syslog_ng_<kind>)."""
+        return self.items(self.config.get(kind) or [], VAR + kind)
 
     # value checks -------------------------------------------------------------------------------
     def string(self, where, value, required=True, template=False):
@@ -117,21 +103,6 @@ class Linter(Findings):
         seen[value] = where
         return value
 
-    def choice(self, where, value, choices, default=None):
-        if value is None:
-            return default
-        if value not in choices:
-            self.err(where, '%r must be one of %s' % (value, ', '.join(choices)))
-        return value
-
-    def integer(self, where, value, low, high, required=False):
-        if value is None:
-            if required:
-                self.err(where, 'is required')
-            return
-        if isinstance(value, bool) or not re.fullmatch(r'[0-9]+', str(value)) or not low <= int(value) <= high:
-            self.err(where, '%r must be an integer from %d to %d' % (value, low, high))
-
     def account(self, where, value):
         if value is not None and (not isinstance(value, str) or not USER_RE.fullmatch(value)):
             self.err(where, '%r is not a user or group name' % (value,))
@@ -151,21 +122,37 @@ class Linter(Findings):
 
     # the model --------------------------------------------------------------------------------
     def run(self):
-        names = {k: {} for k in KINDS}
-        sources, destinations = {}, {}
-        for where, item in self.items('templates'):
-            self.name(where, item, names['templates'])
+        self.names = {k: {} for k in KINDS}
+        self.sources, self.destinations = {}, {}
+        self.templates()
+        self.filters()
+        self.file_sources()
+        self.network_sources()
+        self.file_destinations()
+        self.network_destinations()
+        self.externals()
+        self.log_paths(self.sources, self.destinations, set(self.names['filters']))
+        self.unused()
+        return self
+
+    def templates(self):
+        for where, item in self.section('templates'):
+            self.name(where, item, self.names['templates'])
             self.string(where + '.template', item.get('template'), template=True)
-        for where, item in self.items('filters'):
-            self.name(where, item, names['filters'])
+
+    def filters(self):
+        for where, item in self.section('filters'):
+            self.name(where, item, self.names['filters'])
             expr = item.get('expression')
             if not isinstance(expr, str) or not expr.strip():
                 self.err(where + '.expression', 'is required')
             else:
                 self.check(where + '.expression', filter_expression, expr)
+
+    def file_sources(self):
         file_paths = {}
-        for where, item in self.items('file_sources'):
-            name = self.name(where, item, names['file_sources'])
+        for where, item in self.section('file_sources'):
+            name = self.name(where, item, self.names['file_sources'])
             self.path(where + '.path', item.get('path'))
             path = item.get('path')
             if isinstance(path, str):
@@ -178,40 +165,46 @@ class Linter(Findings):
                 if re.search(r'[\s/]', override) or override in ('.', '..'):
                     self.err(where + '.program_override', '%r must be one word without spaces or "/" '
                              '(it becomes $PROGRAM, often a directory name)' % override)
-            if item.get('no_parse') is not None and not isinstance(item.get('no_parse'), bool):
-                self.err(where + '.no_parse', '%r must be true or false' % (item.get('no_parse'),))
+            self.flag(where + '.no_parse', item.get('no_parse'))
             self.integer(where + '.follow_freq', item.get('follow_freq'), 1, 3600)
             self.choice(where + '.multi_line_mode', item.get('multi_line_mode'), MULTI_LINE)
             if item.get('persist_name') is not None and (not isinstance(item['persist_name'], str)
                                                          or not NAME_RE.fullmatch(item['persist_name'])):
                 self.err(where + '.persist_name', '%r must be a simple name' % (item['persist_name'],))
             if name:
-                sources[name] = ('file', item)
-        for where, item in self.items('network_sources'):
-            name = self.name(where, item, names['network_sources'])
+                self.sources[name] = ('file', item)
+
+    def network_sources(self):
+        for where, item in self.section('network_sources'):
+            name = self.name(where, item, self.names['network_sources'])
             self.network_common(where, item, listen=True)
             if name:
-                sources[name] = ('network', item)
-        for where, item in self.items('file_destinations'):
-            name = self.name(where, item, names['file_destinations'])
+                self.sources[name] = ('network', item)
+
+    def destination_template(self, where, item):
+        """A destination's template: the name of one of the role's templates, or an inline template."""
+        template = item.get('template')
+        if template is not None and template not in self.names['templates']:
+            self.string(where + '.template', template, template=True)
+
+    def file_destinations(self):
+        for where, item in self.section('file_destinations'):
+            name = self.name(where, item, self.names['file_destinations'])
             self.path(where + '.path', item.get('path'))
-            template = item.get('template')
-            if template is not None and template not in names['templates']:
-                self.string(where + '.template', template, template=True)
+            self.destination_template(where, item)
             for key in ('owner', 'group', 'dir_owner', 'dir_group'):
                 self.account(where + '.' + key, item.get(key))
             for key in ('perm', 'dir_perm'):
                 self.perm(where + '.' + key, item.get(key))
-            if item.get('create_dirs') is not None and not isinstance(item['create_dirs'], bool):
-                self.err(where + '.create_dirs', '%r must be true or false' % (item['create_dirs'],))
+            self.flag(where + '.create_dirs', item.get('create_dirs'))
             if name:
-                destinations[name] = ('file', item)
-        for where, item in self.items('network_destinations'):
-            name = self.name(where, item, names['network_destinations'])
+                self.destinations[name] = ('file', item)
+
+    def network_destinations(self):
+        for where, item in self.section('network_destinations'):
+            name = self.name(where, item, self.names['network_destinations'])
             self.network_common(where, item, listen=False)
-            template = item.get('template')
-            if template is not None and template not in names['templates']:
-                self.string(where + '.template', template, template=True)
+            self.destination_template(where, item)
             self.integer(where + '.time_reopen', item.get('time_reopen'), 1, 3600)
             buf = item.get('disk_buffer')
             if buf is not None:
@@ -223,8 +216,11 @@ class Linter(Findings):
                     if buf.get('dir') is not None:
                         self.path(where + '.disk_buffer.dir', buf.get('dir'))
             if name:
-                destinations[name] = ('network', item)
-        for kind, external in (('sources', sources), ('destinations', destinations)):
+                self.destinations[name] = ('network', item)
+
+    def externals(self):
+        """Sources and destinations defined outside the role, which log paths may name."""
+        for kind, external in (('sources', self.sources), ('destinations', self.destinations)):
             for index, value in enumerate(self.config.get('external_' + kind) or []):
                 where = '%sexternal_%s[%d]' % (VAR, kind, index)
                 if not isinstance(value, str) or not NAME_RE.fullmatch(value):
@@ -233,15 +229,15 @@ class Linter(Findings):
                     self.err(where, '%r is also defined by this role' % value)
                 else:
                     external[value] = ('external', {})
-        self.log_paths(sources, destinations, set(names['filters']))
+
+    def unused(self):
         used = set()
-        for _where, item in self.items('log_paths'):
+        for _where, item in self.section('log_paths'):
             for key in ('sources', 'filters', 'destinations'):
                 used.update(v for v in item.get(key) or [] if isinstance(v, str))
-        for name, (kind, _item) in list(sources.items()) + list(destinations.items()):
+        for name, (kind, _item) in list(self.sources.items()) + list(self.destinations.items()):
             if kind != 'external' and name not in used:
                 self.warnings.append('%s is defined but no log path uses it' % name)
-        return self
 
     def network_common(self, where, item, listen):
         protocol = self.choice(where + '.protocol', item.get('protocol'), PROTOCOLS, 'network')
@@ -271,7 +267,7 @@ class Linter(Findings):
             self.err(where, 'tls over udp is not supported')
 
     def log_paths(self, sources, destinations, filters):
-        for where, item in self.items('log_paths'):
+        for where, item in self.section('log_paths'):
             refs = {}
             for key, known in (('sources', sources), ('filters', filters), ('destinations', destinations)):
                 values = item.get(key) or []
@@ -301,10 +297,7 @@ class Linter(Findings):
                                  'and %s: set program_override on %s' % (dst, src, why, src))
 
 
-def lint(config):
-    """(errors, warnings) for a config dict."""
-    linter = Linter(config).run()
-    return linter.errors, linter.warnings
+lint = Linter.lint
 
 
 # rendering ------------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def connect_arg(address, port):
     return '%s:%d' % (address if ':' not in address else '[%s]' % address, port)
 
 
-def group_accepted(openssl, address, port, server_name, version, group, run, timeout=5.0):
+def group_accepted(openssl, address, port, server_name, version, group, run):
     """Whether a handshake offering only ``group`` completes (``openssl s_client``). ``run(argv)`` -> (rc, out, err)."""
     argv = [openssl, 's_client', '-connect', connect_arg(address, port), '-servername', server_name,
             OPENSSL_FLAGS[version], '-groups', group, '-brief']
@@ -144,7 +144,7 @@ def judge(address, port, server_name, profile=None, openssl=None, run=None, time
                 continue
             for group in PROBE_GROUPS:
                 try:
-                    if group_accepted(openssl, address, port, server_name, version, group, run, timeout):
+                    if group_accepted(openssl, address, port, server_name, version, group, run):
                         result['groups'].append('%s (%s)' % (group, version))
                 except Untestable as exc:
                     result['untested'].append(str(exc))
