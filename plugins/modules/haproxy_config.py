@@ -158,6 +158,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
     state_for,
     sync_certificates,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
@@ -181,15 +182,6 @@ def file_mode(config):
     if config.get('userlists'):
         return 0o640, 'haproxy'
     return 0o644, None
-
-
-def restore(module, path, old, config):
-    mode, group = file_mode(config)
-    if old is None:
-        os.unlink(path)
-        return 'the new file was removed (there was no previous one)'
-    write_atomic(module, path, old, mode, 0, group)
-    return 'the previous configuration was restored'
 
 
 def live_sockets(text):
@@ -252,15 +244,11 @@ def run(module):
                 break
             except RuntimeError_:
                 continue
-    mode, group = file_mode(params['config'])
-    write_atomic(module, path, content, mode, 0, group)
+    reload = None
     if params['reload'] and active:
-        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
-        if rc != 0:
-            done = restore(module, path, old, params['config'])
-            module.fail_json(msg='systemctl reload %s failed (%s); %s'
-                             % (params['service'], (out + err).strip(), done), **result)
-        result['reloaded'] = True
+        argv = [systemctl, 'reload', params['service']]
+        reload = ('systemctl reload %s' % params['service'], lambda: run_reload(module, argv))
+    LiveFile(module, path, old, *file_mode(params['config'])).install(result, content, reload=reload)
     module.exit_json(**result)
 
 

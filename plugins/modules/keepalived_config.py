@@ -99,7 +99,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
@@ -136,18 +136,12 @@ def run(module):
     if module.check_mode:
         module.exit_json(**result)
 
-    write_atomic(module, path, content, MODE)
     systemctl = module.get_bin_path('systemctl', required=True)
+    reload = None
     if params['reload'] and module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0:
-        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
-        if rc != 0:
-            if old is None:
-                os.unlink(path)
-            else:
-                write_atomic(module, path, old, MODE)
-            module.fail_json(msg='%s failed to reload (%s); the previous configuration was restored'
-                                 % (params['service'], (out + err).strip()), **result)
-        result['reloaded'] = True
+        argv = [systemctl, 'reload', params['service']]
+        reload = ('systemctl reload %s' % params['service'], lambda: run_reload(module, argv))
+    LiveFile(module, path, old, MODE).install(result, content, reload=reload)
     module.exit_json(**result)
 
 

@@ -81,11 +81,10 @@ test_output:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
 from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 
 
@@ -105,11 +104,13 @@ def staged_test(module, params, content):
         module.fail_json(msg='%s; nothing was changed' % exc)
 
 
-def restore(module, path, old):
-    if old is None:
-        os.unlink(path)
-    else:
-        write_atomic(module, path, old, 0o644)
+def reloader(module):
+    """(name, action) that reloads the running service, or None when it is not running."""
+    systemctl = module.get_bin_path('systemctl', required=True)
+    if module.run_command([systemctl, 'is-active', '--quiet', module.params['service']])[0] != 0:
+        return None
+    argv = [systemctl, 'reload', module.params['service']]
+    return 'systemctl reload %s' % module.params['service'], lambda: run_reload(module, argv)
 
 
 def run(module):
@@ -135,30 +136,28 @@ def run(module):
         if not ok:
             result['changed'] = False
             module.fail_json(msg='nginx -t refuses the new %s; nothing was changed: %s' % (path, output), **result)
-        write_atomic(module, path, content, 0o644)
-        ok, output = nginx_test(module)
-        result['test_output'] = output
-        if not ok:
-            restore(module, path, old)
-            module.fail_json(msg='nginx -t accepted the staged copy but refuses the live %s; the previous file was '
-                                 '%s: %s' % (path, 'removed' if old is None else 'restored', output), **result)
+        result['validated'] = True
+        reload = reloader(module)
+
+        def live_check():
+            # A file that passed on the staged tree is tested once more where it now is, in the live tree.
+            passed, text = nginx_test(module)
+            result['test_output'] = text
+            return passed, 'nginx -t: %s' % text
+        LiveFile(module, path, old).install(result, content, live_check=live_check,
+                                            reload=reload if params['reload'] or params['force_reload'] else None)
     else:
         ok, output = nginx_test(module)
         result['test_output'] = output
         if not ok:
             module.fail_json(msg='nginx -t fails; nginx was not reloaded: %s' % output, **result)
-    result['validated'] = True
-    systemctl = module.get_bin_path('systemctl', required=True)
-    running = module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0
-    if running and (params['force_reload'] or (changed and params['reload'])):
-        rc, out, err = module.run_command([systemctl, 'reload', params['service']])
-        if rc != 0:
-            if changed:
-                restore(module, path, old)
-            module.fail_json(msg='systemctl reload %s failed (%s)%s' % (
-                params['service'], (out + err).strip(), '; the previous file was restored' if changed else ''),
-                **result)
-        result['reloaded'] = True
+        result['validated'] = True
+        reload = reloader(module)
+        if reload:
+            rc, output = reload[1]()
+            if rc != 0:
+                module.fail_json(msg='%s failed (%s)' % (reload[0], output), **result)
+            result['reloaded'] = True
     result['changed'] = changed or result['reloaded']
     module.exit_json(**result)
 

@@ -87,11 +87,9 @@ warnings_lint:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
@@ -130,19 +128,15 @@ def run(module):
     if module.check_mode:
         module.exit_json(**result)
 
-    write_atomic(module, path, content, 0o644)
     ctl = module.get_bin_path('syslog-ng-ctl', required=True)
+    reload = None
     if params['reload'] and daemon_running(module, ctl):
-        rc, out, err = module.run_command([ctl, 'reload'])
-        if rc != 0:
-            if old is None:
-                os.unlink(path)
-            else:
-                write_atomic(module, path, old, 0o644)
-            module.fail_json(msg='syslog-ng refused the new configuration at reload (%s) and kept the previous one '
-                                 'running; the previous fragment was restored. The reason is in the journal: '
-                                 'journalctl -u syslog-ng' % (out + err).strip(), **result)
-        result['reloaded'] = True
+        reload = ('syslog-ng-ctl reload', lambda: run_reload(module, [ctl, 'reload']))
+    # A refused reload leaves syslog-ng running its previous configuration.
+    LiveFile(module, path, old).install(result, content, reload=reload,
+                                        hint='. syslog-ng refused the new configuration at reload and kept the '
+                                             'previous one running; the reason is in the journal: '
+                                             'journalctl -u syslog-ng')
     module.exit_json(**result)
 
 

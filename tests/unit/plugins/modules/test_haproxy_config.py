@@ -89,7 +89,8 @@ def test_invalid_config_changes_nothing(run_module, tmp_path, fake_haproxy, monk
 def test_failed_reload_restores_the_previous_file(run_module, tmp_path, fake_haproxy):
     (tmp_path / 'haproxy.cfg').write_text('# previous\n')
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands(reload_rc=1))
-    assert failed and 'the previous configuration was restored' in result['msg']
+    assert failed and result['msg'] == 'systemctl reload haproxy.service failed (Job failed); the previous file was restored'
+    assert not result['changed']
     assert (tmp_path / 'haproxy.cfg').read_text() == '# previous\n'
 
 

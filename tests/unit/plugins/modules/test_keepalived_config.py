@@ -85,7 +85,8 @@ def test_a_failed_reload_restores_the_previous_file(run_module, tmp_path):
     live = tmp_path / 'keepalived.conf'
     live.write_text('# old\n')
     result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived(reload_ok=False))
-    assert failed and 'failed to reload' in result['msg'] and 'previous configuration was restored' in result['msg']
+    assert failed and result['msg'] == ('systemctl reload keepalived.service failed (Job for keepalived.service '
+                                        'failed); the previous file was restored')
     assert live.read_text() == '# old\n'
     (tmp_path / 'keepalived.conf').unlink()
     result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived(reload_ok=False))

@@ -66,8 +66,8 @@ def test_new_file_is_tested_installed_and_reloaded(run_module, tmp_path):
     result, failed = run_module(nginx_config, args(path, content='server {}'), run_command=fake)
     assert not failed and result['changed'] and result['validated'] and result['reloaded']
     assert open(path).read() == 'server {}\n'
-    assert fake.calls == ['nginx -t -q', 'nginx -t -q -c STAGED', 'nginx -t -q',
-                          'systemctl is-active --quiet nginx.service', 'systemctl reload nginx.service']
+    assert fake.calls == ['nginx -t -q', 'nginx -t -q -c STAGED', 'systemctl is-active --quiet nginx.service',
+                          'nginx -t -q', 'systemctl reload nginx.service']
     # The staged test ran while the live file did not exist yet: nothing went live before the test passed.
     assert fake.live_at_test == [None, None, 'server {}\n']
     assert sorted(os.listdir(str(tmp_path / 'conf.d'))) == ['other.conf', 'site.conf']

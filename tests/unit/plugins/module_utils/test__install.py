@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _install
+
+
+class Failed(Exception):
+    pass
+
+
+class Module(object):
+    check_mode = False
+
+    def __init__(self, rc=0, out='', err=''):
+        self.answer, self.calls = (rc, out, err), []
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        return self.answer
+
+    def fail_json(self, msg, **result):
+        raise Failed(msg, result)
+
+
+def test_install_swaps_in_and_reloads(tmp_path):
+    path = tmp_path / 'svc.conf'
+    path.write_text('old\n')
+    module, result = Module(), dict(changed=True, reloaded=False)
+    live = _install.LiveFile(module, str(path), 'old\n', 0o600)
+    live.install(result, 'new\n', live_check=lambda: (path.read_text() == 'new\n', ''),
+                 reload=('svc reload', lambda: _install.run_reload(module, ['svc', 'reload'])))
+    assert path.read_text() == 'new\n' and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert result == dict(changed=True, reloaded=True) and module.calls == [['svc', 'reload']]
+
+
+@pytest.mark.parametrize('old', ['old\n', None])
+def test_a_refused_reload_puts_the_previous_file_back(tmp_path, old):
+    path = tmp_path / 'svc.conf'
+    if old is not None:
+        path.write_text(old)
+    module, result = Module(rc=1, err='Job failed\n'), dict(changed=True, reloaded=False)
+    with pytest.raises(Failed) as caught:
+        _install.LiveFile(module, str(path), old).install(
+            result, 'new\n', reload=('svc reload', lambda: _install.run_reload(module, ['svc', 'reload'])),
+            hint='. See the journal')
+    msg, failed_result = caught.value.args
+    done = _install.RESTORED if old else _install.REMOVED
+    assert msg == 'svc reload failed (Job failed); %s. See the journal' % done
+    assert failed_result == dict(changed=False, reloaded=False)
+    assert (path.read_text() == old) if old else not path.exists()
+
+
+def test_a_live_check_refusal_restores_before_any_reload(tmp_path):
+    path = tmp_path / 'svc.conf'
+    path.write_text('old\n')
+    module, reloads = Module(), []
+    with pytest.raises(Failed) as caught:
+        _install.LiveFile(module, str(path), 'old\n').install(
+            dict(changed=True), 'new\n', live_check=lambda: (False, 'unknown directive'),
+            reload=('svc reload', lambda: reloads.append(1) or (0, '')))
+    assert caught.value.args[0] == ('the live configuration fails the check after the swap (unknown directive); '
+                                    'the previous file was restored')
+    assert path.read_text() == 'old\n' and reloads == []
+
+
+def test_a_file_with_a_group_is_roots_with_that_group(tmp_path, monkeypatch):
+    written = []
+    monkeypatch.setattr(_install, 'write_atomic', lambda *args: written.append(args[1:]))
+    _install.LiveFile(Module(), '/x.cfg', 'old', 0o640, 'haproxy').install(dict(), 'new')
+    _install.LiveFile(Module(), '/y.cfg', 'old').install(dict(), 'new')
+    assert written == [('/x.cfg', 'new', 0o640, 0, 'haproxy'), ('/y.cfg', 'new', 0o644, None, None)]
