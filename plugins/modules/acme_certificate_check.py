@@ -268,13 +268,13 @@ import ssl
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme import (
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
+from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
     inspect_certificate,
     load_chain,
     serial_of,
     served_leaf,
 )
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
 try:

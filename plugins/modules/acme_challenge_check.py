@@ -145,7 +145,11 @@ import secrets
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme import CHALLENGE_PREFIX, explain_token_miss, http_get
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import (
+    CHALLENGE_PREFIX,
+    explain_token_miss,
+    http_get,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import key_authorization
 
 TRAVERSALS = (

@@ -213,7 +213,11 @@ def tls_report(module, binds, socket_path):
     """Per certificate of each TLS bind: the file (validity, key, names, days left), what HAProxy holds in memory
     ('show ssl cert'), and what a client of the certificate's key type is served for each of its names; per bind,
     with O(tls_policy), what it accepts against the profile."""
-    from ansible_collections.opsnotes.edge.plugins.module_utils._acme import inspect_certificate, serial_of, served_leaf
+    from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
+        inspect_certificate,
+        serial_of,
+        served_leaf,
+    )
     params, now = module.params, datetime.datetime.now(datetime.timezone.utc)
     openssl, run_command = openssl_of(module, params['timeout'])
     certificates, policies = [], []

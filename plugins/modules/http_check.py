@@ -207,13 +207,13 @@ probe:
 
 import http.client
 import secrets
-import socket
 import ssl
 import time
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._http import Client
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
 BODY_CHARS = 200
@@ -293,45 +293,35 @@ def request(params):
             return result
     connect_to = params['address'] or host
     started = time.time()
-    conn = http.client.HTTPConnection(host, port, timeout=params['timeout'])
-    try:
+    with Client(connect_to, port, params['timeout']) as client:
         try:
-            sock = socket.create_connection((connect_to, port), timeout=params['timeout'])
+            result['peer'] = client.connect()
         except OSError as exc:
             result['reason'] = 'could not connect to %s:%d: %s' % (connect_to, port, exc)
             return result
-        result['peer'] = '%s:%d' % sock.getpeername()[:2]
         if scheme == 'https':
             try:
-                sock = context.wrap_socket(sock, server_hostname=host)
+                sock = client.start_tls(context, host)
             except ssl.SSLCertVerificationError as exc:
-                sock.close()
                 result['reason'] = 'certificate verify failed for %s: %s (connected to %s)' % (
                     host, exc.verify_message or exc, result['peer'])
                 return result
             except (ssl.SSLError, OSError) as exc:
-                sock.close()
                 result['reason'] = 'TLS handshake with %s failed: %s' % (result['peer'], exc)
                 return result
             result['tls'] = tls_details(sock, params['validate_certs'])
-        conn.sock = sock
         if params['marker']:
             result['probe'] = dict(marker=marker, line='GET %s HTTP/1.1' % target, sent_at=time.time(),
-                                   client=sock.getsockname()[0])
+                                   client=client.local)
         try:
-            conn.request('GET', target, headers={'Host': host_header, 'User-Agent': USER_AGENT,
-                                                 'Connection': 'close', 'Accept': '*/*'})
-            response = conn.getresponse()
-            body = response.read(65536)
+            response = client.get(target, host_header, USER_AGENT)
         except (OSError, http.client.HTTPException) as exc:
             result['reason'] = 'no answer from %s: %s' % (result['peer'], exc)
             return result
-    finally:
-        conn.close()
     result['elapsed'] = round(time.time() - started, 3)
     result['status'] = response.status
-    result['location'] = response.getheader('Location') or ''
-    result['body'] = body.decode('utf-8', 'replace').strip()[:BODY_CHARS]
+    result['location'] = response.headers.get('location') or ''
+    result['body'] = response.text().strip()[:BODY_CHARS]
     if response.status in params['expect_status']:
         result['ok'] = True
     else:
