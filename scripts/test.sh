@@ -8,12 +8,17 @@ cd "$ROOT"
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$VENV/bin:$PATH
 
 passed=0 failed=0 results=()
+# Each stage's output streams as usual and is kept; a failed stage's last lines are printed again above the count,
+# so the end of a long run (what a CI log's tail shows) says what failed and where.
+tails=$(mktemp -d /tmp/opsnotes-stages.XXXXXX)
+trap 'rm -rf "$tails"' EXIT
 stage() {  # name command...
-  local name=$1 start rc; shift
+  local name=$1 start rc kept; shift
   start=$(date +%s)
+  kept=$tails/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.:-' _).log
   log "stage $name"
-  "$@"; rc=$?
-  if [ $rc -eq 0 ]; then passed=$((passed + 1)); results+=("PASS $name ($(( $(date +%s) - start ))s)")
+  "$@" 2>&1 | tee "$kept"; rc=${PIPESTATUS[0]}
+  if [ $rc -eq 0 ]; then passed=$((passed + 1)); results+=("PASS $name ($(( $(date +%s) - start ))s)"); rm -f "$kept"
   else failed=$((failed + 1)); results+=("FAIL $name (rc=$rc, $(( $(date +%s) - start ))s)"); fi
 }
 
@@ -113,6 +118,11 @@ case "$what" in
      exit 2 ;;
 esac
 
+for kept in "$tails"/*.log; do
+  [ -e "$kept" ] || continue
+  printf '\n==> the last lines of the failed stage %s:\n' "$(basename "$kept" .log)"
+  grep -av '^\(ok\|skipping\|included\): ' "$kept" | tail -n 40
+done
 echo
 printf '%s\n' "${results[@]}"
 echo "stages: $passed passed, $failed failed"
