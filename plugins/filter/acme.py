@@ -113,6 +113,9 @@ def haproxy_acme_errors(frontends, sites, var='haproxy_frontends', sites_var='ha
 RENEWED_RE = re.compile(r'^renewed (\S+) \((\w+)\): serial ([0-9A-Fa-f]+)', re.M)
 
 
+RENEWAL_LINE = '%-12s %-16s %-28s %-36s %s'
+
+
 def renewal_rows(served, host, address, script_output):
     """Per (name, served serial) of ``served`` (get_certificate results: item, serial_number), a report row saying
     whether that serial is one the renewal script just issued on ``host`` (its "renewed SITE (TYPE): serial HEX"
@@ -127,8 +130,14 @@ def renewal_rows(served, host, address, script_output):
                  'no answer: %s' % result.get('msg', '') if serial is None else 'NOT the certificate just issued')
         hex_serial = '%x' % serial if serial is not None else '-'
         rows.append(dict(host=host, address=address, name=name, serial=hex_serial, renewed=renewed,
-                         line='%-12s %-16s %-28s %-36s %s' % (host, address, name, hex_serial, state)))
+                         line=RENEWAL_LINE % (host, address, name, hex_serial, state)))
     return rows
+
+
+def renewal_report(rows):
+    """The renewal report: a header and each row's line, in the same columns."""
+    return '\n'.join([RENEWAL_LINE % ('HOST', 'ADDRESS', 'NAME (SNI)', 'SERIAL SERVED', 'STATE')]
+                     + [row['line'] for row in rows])
 
 
 class FilterModule(object):
@@ -140,4 +149,5 @@ class FilterModule(object):
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'haproxy_acme_errors': haproxy_acme_errors,
             'renewal_rows': renewal_rows,
+            'renewal_report': renewal_report,
         }

@@ -309,5 +309,18 @@ def journal_cursor(h):
     return h.check_output('journalctl -n 0 --show-cursor --no-pager | tail -n 1').replace('-- cursor: ', '')
 
 
+def renew_unit(h, force=False):
+    """Start the ACME renewal unit (opsnotes-acme-renew.service) alone on ``h``, as its timer does, forced to
+    renew with ``force``; returns (rc, the journal of that run)."""
+    cursor = journal_cursor(h)
+    if force:
+        h.check_output('echo RENEW_ARGS=--force > /etc/default/opsnotes-acme-renew')
+    try:
+        run = h.run('systemctl start opsnotes-acme-renew.service')
+    finally:
+        h.check_output('rm -f /etc/default/opsnotes-acme-renew')
+    return run.rc, h.run('journalctl -u opsnotes-acme-renew.service --no-pager --after-cursor %s', cursor).stdout
+
+
 def journal_since(h, cursor):
     return h.run('journalctl --no-pager -o cat --after-cursor %s', cursor).stdout

@@ -98,14 +98,8 @@ def test_a_third_party_judge_finds_the_mozilla_intermediate_profile():
 
 def renew_unit():
     """The renewal unit alone, forced, as its timer would start it; returns its journal."""
-    cursor = lb.check_output('journalctl -n 0 --show-cursor --no-pager | tail -n 1').replace('-- cursor: ', '')
-    lb.check_output('echo RENEW_ARGS=--force > /etc/default/opsnotes-acme-renew')
-    try:
-        run = lb.run('systemctl start opsnotes-acme-renew.service')
-    finally:
-        lb.check_output('rm -f /etc/default/opsnotes-acme-renew')
-    log = lb.run('journalctl -u opsnotes-acme-renew.service --no-pager --after-cursor %s', cursor).stdout
-    assert run.rc == 0, log
+    rc, log = helpers.renew_unit(lb, force=True)
+    assert rc == 0, log
     return log
 
 

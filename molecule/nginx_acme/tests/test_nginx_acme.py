@@ -72,16 +72,7 @@ def dry_run_through_the_balancer(name, site='shop'):
 
 def renew_unit(name, force=False):
     """Start the renewal unit alone, as its timer does; returns (rc, the journal of that run)."""
-    h = helpers.host(name)
-    cursor = h.check_output('journalctl -n 0 --show-cursor --no-pager | tail -n 1').replace('-- cursor: ', '')
-    if force:
-        h.check_output('echo RENEW_ARGS=--force > /etc/default/opsnotes-acme-renew')
-    try:
-        run = h.run('systemctl start opsnotes-acme-renew.service')
-    finally:
-        h.check_output('rm -f /etc/default/opsnotes-acme-renew')
-    log = h.run('journalctl -u opsnotes-acme-renew.service --no-pager --after-cursor %s' % shlex.quote(cursor)).stdout
-    return run.rc, log
+    return helpers.renew_unit(helpers.host(name), force)
 
 
 def serials(name):

@@ -125,6 +125,10 @@ def test_renewal_rows_name_the_serial_served_and_whether_it_is_new():
     assert rows[1]['line'].endswith('renewed: lab (rsa)')
     assert rows[2]['line'].endswith('NOT the certificate just issued')
     assert rows[3]['line'].endswith('no answer: connection refused')
+    report = FILTERS['renewal_report'](rows).splitlines()
+    assert report[0].split() == ['HOST', 'ADDRESS', 'NAME', '(SNI)', 'SERIAL', 'SERVED', 'STATE']
+    assert report[1:] == [row['line'] for row in rows]
+    assert report[0].index('ADDRESS') == report[1].index('127.0.0.1') and report[0].index('STATE') == report[1].index('renewed')
 
 
 def test_renewal_rows_without_a_renewal_mark_nothing_new():
