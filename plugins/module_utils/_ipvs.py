@@ -42,14 +42,24 @@ def _endpoint(text, hexadecimal):
     return _address(match.group(1), hexadecimal), int(match.group(2), 16 if hexadecimal else 10)
 
 
+def _rows(text):
+    """(line number, line, its words) of each virtual-service and real-server line of an ipvsadm listing or of
+    /proc/net/ip_vs, the headers left out."""
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if words and not line.startswith(('IP Virtual Server', 'Prot ')) and words[:2] != ['->', 'RemoteAddress:Port']:
+            yield number, line, words
+
+
+def _bad_line(number, line, exc):
+    return ParseError('line %d (%r): %s' % (number, line.strip(), exc))
+
+
 def parse(text, hexadecimal):
     """The virtual services of a table: [{protocol, address, port, fwmark, scheduler, persistent, netmask, ops,
     real_servers: [{address, port, forward, weight, active, inactive}]}]. ``hexadecimal``: /proc/net/ip_vs."""
     services = []
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.split()
-        if not words or line.startswith(('IP Virtual Server', 'Prot ')) or words[:2] == ['->', 'RemoteAddress:Port']:
-            continue
+    for number, line, words in _rows(text):
         try:
             if words[0] == '->':
                 if not services or len(words) < 4:
@@ -87,7 +97,7 @@ def parse(text, hexadecimal):
                 service['netmask'] = '/128' if service['address'] and ':' in service['address'] else '255.255.255.255'
             services.append(service)
         except (ValueError, IndexError) as exc:
-            raise ParseError('line %d (%r): %s' % (number, line.strip(), exc)) from None
+            raise _bad_line(number, line, exc) from None
     return services
 
 
@@ -157,10 +167,7 @@ def thresholds(text):
     real-server lines carry the connection thresholds where the plain listing has the forwarding method and the
     weight."""
     out, service = {}, None
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.split()
-        if not words or line.startswith(('IP Virtual Server', 'Prot ')) or words[:2] == ['->', 'RemoteAddress:Port']:
-            continue
+    for number, line, words in _rows(text):
         try:
             if words[0] == '->':
                 if service is None or len(words) < 4:
@@ -175,7 +182,7 @@ def thresholds(text):
             else:
                 raise ParseError('unknown protocol %r' % words[0])
         except (ValueError, IndexError) as exc:
-            raise ParseError('line %d (%r): %s' % (number, line.strip(), exc)) from None
+            raise _bad_line(number, line, exc) from None
     return out
 
 
