@@ -74,3 +74,15 @@ def run_reload(module, argv):
     """(rc, output) of a reload command."""
     rc, out, err = module.run_command(argv)
     return rc, (out + err).strip()
+
+
+def unit_active(module, service):
+    """Whether the systemd unit ``service`` is active (running)."""
+    systemctl = module.get_bin_path('systemctl', required=True)
+    return module.run_command([systemctl, 'is-active', '--quiet', service])[0] == 0
+
+
+def systemd_reload(module, service):
+    """The ``reload`` of LiveFile.install for a systemd unit: ('systemctl reload SERVICE', its action)."""
+    argv = [module.get_bin_path('systemctl', required=True), 'reload', service]
+    return 'systemctl reload %s' % service, lambda: run_reload(module, argv)

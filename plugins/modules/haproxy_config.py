@@ -158,7 +158,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
     state_for,
     sync_certificates,
 )
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
@@ -189,11 +189,6 @@ def live_sockets(text):
     return re.findall(r'^\s*stats socket (/\S+)[^\n]*level admin', text or '', re.M)
 
 
-def running(module):
-    systemctl = module.get_bin_path('systemctl', required=True)
-    return module.run_command([systemctl, 'is-active', '--quiet', module.params['service']])[0] == 0
-
-
 def hot_swap(module, result):
     """With the configuration unchanged, make HAProxy serve what its certificate files hold: a file renewed since
     HAProxy loaded it is swapped in over the admin socket ('set ssl cert', 'commit ssl cert'), with no reload and
@@ -202,7 +197,7 @@ def hot_swap(module, result):
     socket_path = settings.get('stats_socket') or '/run/haproxy/admin.sock'
     result['certificates'] = []
     paths = certificates(module.params['config'])
-    if not paths or not running(module):
+    if not paths or not unit_active(module, module.params['service']):
         return
     try:
         result['certificates'] = sync_certificates(socket_path, paths, apply=not module.check_mode)
@@ -231,8 +226,7 @@ def run(module):
 
     settings = params['config'].get('global') or {}
     state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
-    systemctl = module.get_bin_path('systemctl', required=True)
-    active = running(module)
+    active = unit_active(module, params['service'])
     if active:
         # The running process answers on the socket of the configuration it loaded, which may not be the new one.
         for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
@@ -244,10 +238,7 @@ def run(module):
                 break
             except RuntimeError_:
                 continue
-    reload = None
-    if params['reload'] and active:
-        argv = [systemctl, 'reload', params['service']]
-        reload = ('systemctl reload %s' % params['service'], lambda: run_reload(module, argv))
+    reload = systemd_reload(module, params['service']) if params['reload'] and active else None
     LiveFile(module, path, old, *file_mode(params['config'])).install(result, content, reload=reload)
     module.exit_json(**result)
 

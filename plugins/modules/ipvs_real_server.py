@@ -241,17 +241,17 @@ def run(module):
             module.fail_json(msg=fail, **result)
         module.exit_json(**result)
 
+    who = endpoint(address, port) if port else address
     if params['state'] == 'ready' and not before and not params['wait']:
         finish(before, 'no virtual service holds %s%s (keepalived adds a real server when its health check '
-                       'passes; wait=true waits for it)' % (endpoint(address, port) if port else address,
-                                                            ' in %s' % named if named else ''))
+                       'passes; wait=true waits for it)' % (who, ' in %s' % named if named else ''))
     if params['state'] == 'drain' and not before and not absent:
-        module.warn('no virtual service holds %s: nothing to drain' % (endpoint(address, port) if port else address))
+        module.warn('no virtual service holds %s: nothing to drain' % who)
     if module.check_mode:
         finish([(service, dict(real, weight=weight)) for service, real in before])
     for argv in commands:
         director.run(argv)
-    after = before
+    after, left = before, []
     if commands:
         after, absent = entries(director.table(), named, address, port)
     if params['wait']:
@@ -270,10 +270,9 @@ def run(module):
             time.sleep(0.5)
             after, absent = entries(director.table(), named, address, port)
         result['waited'] = round(time.time() - start, 2)
-        result['absent'] = absent
-        if left:
-            finish(after, '; '.join('%s after %ds' % (reason, params['wait_timeout']) for reason in left))
     result['absent'] = absent
+    if left:
+        finish(after, '; '.join('%s after %ds' % (reason, params['wait_timeout']) for reason in left))
     finish(after)
 
 

@@ -99,7 +99,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
@@ -136,11 +136,9 @@ def run(module):
     if module.check_mode:
         module.exit_json(**result)
 
-    systemctl = module.get_bin_path('systemctl', required=True)
     reload = None
-    if params['reload'] and module.run_command([systemctl, 'is-active', '--quiet', params['service']])[0] == 0:
-        argv = [systemctl, 'reload', params['service']]
-        reload = ('systemctl reload %s' % params['service'], lambda: run_reload(module, argv))
+    if params['reload'] and unit_active(module, params['service']):
+        reload = systemd_reload(module, params['service'])
     LiveFile(module, path, old, MODE).install(result, content, reload=reload)
     module.exit_json(**result)
 

@@ -84,7 +84,7 @@ test_output:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
 from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 
 
@@ -106,11 +106,8 @@ def staged_test(module, params, content):
 
 def reloader(module):
     """(name, action) that reloads the running service, or None when it is not running."""
-    systemctl = module.get_bin_path('systemctl', required=True)
-    if module.run_command([systemctl, 'is-active', '--quiet', module.params['service']])[0] != 0:
-        return None
-    argv = [systemctl, 'reload', module.params['service']]
-    return 'systemctl reload %s' % module.params['service'], lambda: run_reload(module, argv)
+    service = module.params['service']
+    return systemd_reload(module, service) if unit_active(module, service) else None
 
 
 def run(module):

@@ -75,3 +75,24 @@ def test_a_file_with_a_group_is_roots_with_that_group(tmp_path, monkeypatch):
     _install.LiveFile(Module(), '/x.cfg', 'old', 0o640, 'haproxy').install(dict(), 'new')
     _install.LiveFile(Module(), '/y.cfg', 'old').install(dict(), 'new')
     assert written == [('/x.cfg', 'new', 0o640, 0, 'haproxy'), ('/y.cfg', 'new', 0o644, None, None)]
+
+
+class Systemd(Module):
+    def get_bin_path(self, name, required=False):
+        assert name == 'systemctl' and required
+        return '/usr/bin/systemctl'
+
+
+@pytest.mark.parametrize('rc, active', [(0, True), (3, False)])
+def test_unit_active_asks_systemctl_is_active(rc, active):
+    module = Systemd(rc=rc)
+    assert _install.unit_active(module, 'haproxy.service') is active
+    assert module.calls == [['/usr/bin/systemctl', 'is-active', '--quiet', 'haproxy.service']]
+
+
+def test_systemd_reload_is_named_and_runs_only_when_called():
+    module = Systemd(rc=1, out='', err='Job for x.service failed.\n')
+    name, action = _install.systemd_reload(module, 'x.service')
+    assert name == 'systemctl reload x.service' and module.calls == []
+    assert action() == (1, 'Job for x.service failed.')
+    assert module.calls == [['/usr/bin/systemctl', 'reload', 'x.service']]
