@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed, read_text, write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, ip_address, ip_network
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import valid_interface_name
 
@@ -101,3 +103,139 @@ def render_batch(entries, header=None):
     lines = ['# ' + line for line in (header or '').splitlines()]
     lines.extend('address replace %s/%d dev %s' % entry for entry in entries)
     return '\n'.join(lines) + '\n'
+
+
+def _entry_text(entry):
+    return '%s/%d dev %s' % entry
+
+
+def _live_entries(module, ip):
+    rc, out, err = module.run_command([ip, '-json', 'address', 'show'])
+    if rc != 0:
+        raise StepFailed('ip -json address show failed: %s' % err.strip())
+    return parse_ip_json(out)
+
+
+def _foreign_holders(desired, previous, live):
+    """Messages for VIPs that a NIC already holds as its own address: another prefix length, or another device,
+    not through an entry of our record. Taking such an address over would delete the NIC's address (and its
+    subnet and default routes with it)."""
+    ours = set(previous) | set(desired)
+    problems = []
+    for addr, _plen, _dev in desired:
+        for ldev, addrs in sorted(live.items()):
+            for laddr, lplen in addrs:
+                if laddr == addr and (laddr, lplen, ldev) not in ours:
+                    problems.append('addresses: %s is already an address of %s (%s/%d); a VIP must be an address '
+                                    'that no NIC holds, refusing to take it over' % (addr, ldev, laddr, lplen))
+    return problems
+
+
+def _apply(module, ip, steps):
+    """Run the ``ip address`` steps in order; on a failure, undo the done ones in reverse. Returns None, or
+    (the failed step's message, [undo failures])."""
+    done = []
+    for verb, (addr, plen, dev) in steps:
+        rc, _out, err = module.run_command([ip, 'address', verb, '%s/%d' % (addr, plen), 'dev', dev])
+        if rc != 0:
+            undo_errors = []
+            for done_verb, (daddr, dplen, ddev) in reversed(done):
+                back = 'add' if done_verb == 'del' else 'del'
+                rc2, _o, err2 = module.run_command([ip, 'address', back, '%s/%d' % (daddr, dplen), 'dev', ddev])
+                if rc2 != 0:
+                    undo_errors.append('ip address %s %s/%d dev %s: %s' % (back, daddr, dplen, ddev, err2.strip()))
+            return 'ip address %s %s/%d dev %s failed: %s' % (verb, addr, plen, dev, err.strip()), undo_errors
+        done.append((verb, (addr, plen, dev)))
+    return None
+
+
+def converge(module, addresses, interface, path, header):
+    """Make ``interface`` hold exactly ``addresses`` (host routes) among the ones this collection manages, recorded
+    in the ``ip -batch`` file ``path``; in check mode only compare. Returns the result (changed, added, removed,
+    addresses, file_changed, diff); failures raise StepFailed, with what the host then holds.
+
+    All or nothing, and the record always covers what is on the host: first a record of everything that may be
+    held during the change (what we held plus what we add), then the steps, then the final record. A failed step
+    undoes the done ones, and the record is rewritten from what the host then holds.
+    """
+    errors = address_errors(addresses, 'addresses') + interface_errors([interface], 'interface')
+    if errors:
+        raise StepFailed('; '.join(errors))
+
+    old_text = read_text(path)
+    try:
+        previous = parse_batch(old_text) if old_text else []
+    except AddressError as exc:
+        raise StepFailed('%s: %s; refusing to guess which addresses are managed' % (path, exc)) from exc
+
+    ip = module.get_bin_path('ip', required=True)
+    live = _live_entries(module, ip)
+    iface = interface
+    if iface not in live:
+        raise StepFailed('interface %s does not exist on this host' % iface)
+
+    desired = []
+    for address in addresses:
+        addr, plen = host_cidr(address).split('/')
+        desired.append((addr, int(plen), iface))
+    problems = _foreign_holders(desired, previous, live)
+    if problems:
+        raise StepFailed('; '.join(problems))
+    desired_keys = {(a, d) for a, _p, d in desired}
+
+    def is_live(entry):
+        return (entry[0], entry[1]) in live.get(entry[2], [])
+
+    removals = [e for e in previous if (e[0], e[2]) not in desired_keys and is_live(e)]
+    # A managed VIP held with another prefix length on its device (only ours: foreign ones were refused).
+    removals += [(a, p, d) for a, plen, d in desired for la, p in live[d] if la == a and p != plen
+                 and (a, p, d) in previous]
+    additions = [e for e in desired if not is_live(e)]
+
+    new_text = render_batch(desired, header)
+    file_changed = old_text != new_text
+    managed_before = [_entry_text(e) for e in previous if is_live(e)]
+    result = dict(
+        changed=bool(additions or removals or file_changed),
+        added=[_entry_text(e) for e in additions],
+        removed=[_entry_text(e) for e in removals],
+        addresses=['%s/%d' % (a, p) for a, p, _d in desired],
+        file_changed=file_changed,
+        diff=[
+            dict(before_header='live addresses', after_header='live addresses',
+                 before=''.join(line + '\n' for line in managed_before),
+                 after=''.join(_entry_text(e) + '\n' for e in desired)),
+            dict(before_header=path, after_header=path, before=old_text or '', after=new_text),
+        ],
+    )
+    if module.check_mode or not result['changed']:
+        return result
+
+    covering = [e for e in previous if is_live(e)] + [e for e in additions if e not in previous]
+    if additions:
+        try:
+            write_atomic(module, path, render_batch(covering, header), 0o644)
+        except OSError as exc:
+            result.update(changed=False, added=[], removed=[])
+            raise StepFailed('cannot write %s (%s); no address was changed' % (path, exc), result) from exc
+    failure = _apply(module, ip, [('del', e) for e in removals] + [('add', e) for e in additions])
+    if failure:
+        message, undo_errors = failure
+        live = _live_entries(module, ip)
+        held = [e for e in covering + removals if is_live(e)]
+        held = [e for i, e in enumerate(held) if e not in held[:i]]
+        if held or old_text is not None:
+            write_atomic(module, path, render_batch(held, header), 0o644)
+        elif os.path.exists(path):
+            os.unlink(path)
+        state = ('the previous addresses are back' if not undo_errors else
+                 'undoing failed too (%s); the record lists what the host holds now' % '; '.join(undo_errors))
+        result.update(changed=bool(undo_errors), added=[], removed=[], held=[_entry_text(e) for e in held])
+        raise StepFailed('%s; %s' % (message, state), result)
+    if file_changed:
+        try:
+            write_atomic(module, path, new_text, 0o644)
+        except OSError as exc:
+            raise StepFailed('the addresses were changed, but %s could not be rewritten (%s): it still lists '
+                             'every address this module may hold; run again to finish' % (path, exc), result) from exc
+    return result

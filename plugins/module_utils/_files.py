@@ -13,6 +13,15 @@ import pwd
 import tempfile
 
 
+class StepFailed(Exception):
+    """A change that could not be completed. ``result`` is the module result describing what the host holds now
+    (after the undo), for ``fail_json(msg=exc.msg, **exc.result)``."""
+
+    def __init__(self, msg, result=None):
+        super().__init__(msg)
+        self.msg, self.result = msg, dict(result or {})
+
+
 def read_text(path):
     """Content of ``path``, or None when it does not exist."""
     try:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed, read_text, write_atomic
 
 RESTORED = 'the previous file was restored'
 REMOVED = 'the new file was removed (there was no previous one)'
@@ -86,3 +86,39 @@ def systemd_reload(module, service):
     """The ``reload`` of LiveFile.install for a systemd unit: ('systemctl reload SERVICE', its action)."""
     argv = [module.get_bin_path('systemctl', required=True), 'reload', service]
     return 'systemctl reload %s' % service, lambda: run_reload(module, argv)
+
+
+def unit_file(module, path, text):
+    """Keep the systemd unit file ``path`` with ``text`` and the unit enabled, in check mode only comparing.
+
+    Returns (changed, diff). The file is written atomically (0644), then ``systemctl daemon-reload`` runs when it
+    changed and ``systemctl enable`` when the unit is not enabled. When either command fails, the previous file is
+    put back (or the new one removed) and reloaded, and StepFailed is raised: the old unit stands, not a half-done
+    new one.
+    """
+    unit = os.path.basename(path)
+    systemctl = module.get_bin_path('systemctl', required=True)
+    old = read_text(path)
+    enabled = old is not None and module.run_command([systemctl, 'is-enabled', unit])[1].strip() == 'enabled'
+    diff = dict(before_header=path, after_header=path, before=old or '', after=text)
+    if old == text and enabled:
+        return False, diff
+    if module.check_mode:
+        return True, diff
+    if old != text:
+        write_atomic(module, path, text, 0o644)
+    steps = [[systemctl, 'daemon-reload']] if old != text else []
+    steps += [] if enabled else [[systemctl, 'enable', unit]]
+    for argv in steps:
+        rc, out, err = module.run_command(argv)
+        if rc != 0:
+            problem = '%s failed: %s' % (' '.join(argv[1:]), (out + err).strip())
+            if old != text:
+                if old is None:
+                    os.unlink(path)
+                else:
+                    write_atomic(module, path, old, 0o644)
+                module.run_command([systemctl, 'daemon-reload'])
+                problem += '; %s' % (REMOVED if old is None else RESTORED)
+            raise StepFailed(problem)
+    return True, diff

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import host_cidr
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import boot_value
@@ -161,3 +162,28 @@ def compare_boot(mode, interfaces, assignments, rp_filter=None, ip_forward=None)
             drift.append('at boot, net.ipv4.ip_forward would be %s (%s), expected %s'
                          % (value or '0', where or 'kernel default', wanted))
     return rows, drift
+
+
+def render_vip_unit(vip_file, header):
+    """The boot unit that replays the VIP record ``vip_file`` with ``ip -force -batch``, after systemd-sysctl has
+    applied the ARP settings (a real server must never hold a VIP while it could still answer ARP for it)."""
+    return ''.join(line + '\n' for line in [
+        '# %s' % header,
+        '# Restores the LVS-DR VIPs listed in %s at boot, after systemd-sysctl has applied'
+        % _quote.systemd_value(vip_file),
+        '# the ARP settings, so a real server never holds a VIP while it could still answer ARP for it.',
+        '[Unit]',
+        'Description=LVS-DR virtual IPs (opsnotes.edge.lvs_dr)',
+        'After=systemd-sysctl.service',
+        'Wants=systemd-sysctl.service',
+        'Before=network.target',
+        'ConditionPathExists=%s' % _quote.systemd_path(vip_file),
+        '',
+        '[Service]',
+        'Type=oneshot',
+        'RemainAfterExit=yes',
+        'ExecStart=/sbin/ip -force -batch %s' % _quote.systemd_exec_arg(vip_file),
+        '',
+        '[Install]',
+        'WantedBy=multi-user.target',
+    ])

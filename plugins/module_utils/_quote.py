@@ -346,7 +346,12 @@ def systemd_path(value, listed=False):
     (ReadWritePaths=), where quotes, backslashes and spaces are C-escaped; otherwise the whole rest of the line
     is the path (ConditionPathExists=)."""
     path = systemd_value(abs_path(value))
-    return _c_escape(path) if listed else path
+    if listed:
+        return _c_escape(path)
+    if path != path.rstrip(' \t'):
+        # The rest of the line is the value, and systemd strips blanks at its end: the unit would name another path.
+        raise Unsafe('%r must not end with a blank (systemd strips it, and would read another path)' % (value,))
+    return path
 
 
 def systemd_exec_arg(value):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed, read_text, write_atomic
+
 # Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/", no whitespace. We accept the
 # conservative subset that also cannot be misread by a shell or as a sysctl path separator
 # other than the dot (VLAN names such as eth0.100 are handled by slash-form keys).
@@ -181,3 +183,86 @@ def default_route_interface(root='/'):
     except FileNotFoundError:
         pass
     return best[1] if best else None
+
+
+def _lines(values):
+    return ''.join('%s = %s\n' % (k, v) for k, v in values.items() if v is not None)
+
+
+def _desired(values):
+    desired = {}
+    for key, value in values.items():
+        try:
+            key = canonical_key(key)
+        except SysctlError as exc:
+            raise StepFailed('values: %s' % exc) from exc
+        raw = normalize_value(value) if isinstance(value, bool) else str(value).strip()
+        if not raw or '\n' in raw or '\r' in raw or '\0' in raw:
+            raise StepFailed('values: %s has an empty or multi-line value %r' % (key, value))
+        desired[key] = normalize_value(raw)
+    return desired
+
+
+def converge(module, values, path, header, runtime=True, root='/'):
+    """Set the keys of ``values`` in the running kernel (``runtime``) and write exactly them to ``path`` (when
+    given), in check mode only comparing. Returns the result (changed, changed_keys, file_changed, values, diff).
+
+    Every key is read first: a missing one fails before anything is written. All or nothing: the runtime keys one
+    by one, then the file; a failure at any step restores the keys already written, so runtime and boot never
+    disagree because of this call. Failures raise StepFailed.
+    """
+    desired = _desired(values)
+    live = {}
+    if runtime:
+        live = {key: read_sysctl(key, root) for key in desired}
+        missing = [key for key, value in live.items() if value is None]
+        if missing:
+            raise StepFailed('these sysctl keys do not exist on this host (missing interface or kernel module?): '
+                             '%s; nothing was changed' % ', '.join(missing), dict(missing=missing))
+    to_set = [key for key in desired if runtime and live[key] != desired[key]]
+
+    old_text = read_text(path) if path else None
+    new_text = render_sysctl_conf(desired, header) if path else None
+    file_changed = bool(path) and old_text != new_text
+
+    result = dict(
+        changed=bool(to_set) or file_changed,
+        changed_keys=to_set,
+        file_changed=file_changed,
+        values={key: {'before': live.get(key), 'after': value} for key, value in desired.items()},
+        diff=[
+            dict(before_header='runtime', after_header='runtime',
+                 before=_lines({k: live[k] for k in to_set}), after=_lines({k: desired[k] for k in to_set})),
+        ],
+    )
+    if path:
+        result['diff'].append(dict(before_header=path, after_header=path, before=old_text or '', after=new_text))
+    if module.check_mode or not result['changed']:
+        return result
+
+    done = []
+
+    def restore(reason):
+        restore_errors = []
+        for key in reversed(done):
+            try:
+                write_sysctl(key, live[key], root)
+            except SysctlError as restore_exc:
+                restore_errors.append(str(restore_exc))
+        restore_note = (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''
+        result['changed'] = bool(restore_errors)
+        return StepFailed('%s; restored the %d key(s) already written%s; the file was not changed'
+                          % (reason, len(done), restore_note), result)
+
+    try:
+        for key in to_set:
+            write_sysctl(key, desired[key], root)
+            done.append(key)
+    except SysctlError as exc:
+        raise restore(str(exc)) from exc
+    if file_changed:
+        try:
+            write_atomic(module, path, new_text, 0o644)
+        except OSError as exc:
+            raise restore('cannot write %s: %s' % (path, exc)) from exc
+    return result

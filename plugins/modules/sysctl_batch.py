@@ -81,93 +81,18 @@ values:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
-    SysctlError,
-    canonical_key,
-    normalize_value,
-    read_sysctl,
-    render_sysctl_conf,
-    write_sysctl,
-)
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import converge
 
 DEFAULT_HEADER = 'Managed by Ansible (opsnotes.edge.sysctl_batch). Local edits are overwritten.'
 
 
-def _lines(values):
-    return ''.join('%s = %s\n' % (k, v) for k, v in values.items() if v is not None)
-
-
 def run(module, root='/'):
     params = module.params
-    desired = {}
-    for key, value in params['values'].items():
-        try:
-            key = canonical_key(key)
-        except SysctlError as exc:
-            module.fail_json(msg='values: %s' % exc)
-        raw = normalize_value(value) if isinstance(value, bool) else str(value).strip()
-        if not raw or '\n' in raw or '\r' in raw or '\0' in raw:
-            module.fail_json(msg='values: %s has an empty or multi-line value %r' % (key, value))
-        desired[key] = normalize_value(raw)
-
-    live = {}
-    if params['runtime']:
-        live = {key: read_sysctl(key, root) for key in desired}
-        missing = [key for key, value in live.items() if value is None]
-        if missing:
-            module.fail_json(msg='these sysctl keys do not exist on this host (missing interface or kernel module?): '
-                             '%s; nothing was changed' % ', '.join(missing), missing=missing)
-    to_set = [key for key in desired if params['runtime'] and live[key] != desired[key]]
-
-    path = params['path']
-    old_text = read_text(path) if path else None
-    new_text = render_sysctl_conf(desired, params['header']) if path else None
-    file_changed = bool(path) and old_text != new_text
-
-    result = dict(
-        changed=bool(to_set) or file_changed,
-        changed_keys=to_set,
-        file_changed=file_changed,
-        values={key: {'before': live.get(key), 'after': value} for key, value in desired.items()},
-        diff=[
-            dict(before_header='runtime', after_header='runtime',
-                 before=_lines({k: live[k] for k in to_set}), after=_lines({k: desired[k] for k in to_set})),
-        ],
-    )
-    if path:
-        result['diff'].append(dict(before_header=path, after_header=path, before=old_text or '', after=new_text))
-
-    if module.check_mode or not result['changed']:
-        module.exit_json(**result)
-
-    # All or nothing: the runtime keys one by one, then the file. A failure at any step restores the keys already
-    # written, so runtime and boot never disagree because of this call.
-    done = []
-
-    def restore(reason):
-        restore_errors = []
-        for key in reversed(done):
-            try:
-                write_sysctl(key, live[key], root)
-            except SysctlError as restore_exc:
-                restore_errors.append(str(restore_exc))
-        restore_note = (' (restore failed: %s)' % '; '.join(restore_errors)) if restore_errors else ''
-        result['changed'] = bool(restore_errors)
-        module.fail_json(msg='%s; restored the %d key(s) already written%s; the file was not changed'
-                         % (reason, len(done), restore_note), **result)
-
     try:
-        for key in to_set:
-            write_sysctl(key, desired[key], root)
-            done.append(key)
-    except SysctlError as exc:
-        restore(str(exc))
-    if file_changed:
-        try:
-            write_atomic(module, path, new_text, 0o644)
-        except OSError as exc:
-            restore('cannot write %s: %s' % (path, exc))
+        result = converge(module, params['values'], params['path'], params['header'], params['runtime'], root)
+    except StepFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)
 
 

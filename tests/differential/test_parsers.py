@@ -24,7 +24,7 @@ import time
 import pytest
 from hostile import HOSTILE, KNOWN
 
-from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _keepalived, _quote, _syslog_ng
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _keepalived, _lvs_dr, _quote, _syslog_ng
 
 IMAGE = os.environ.get('OPSNOTES_IMAGE', 'opsnotes-base-bookworm:latest')
 PREFIX = os.environ.get('OPSNOTES_PREFIX', 'opsnotes')
@@ -269,6 +269,31 @@ def test_systemd_reads_every_argument_and_value_back(box):
             assert shown.rstrip('\n') == description.strip(' \t'), name     # systemd trims blanks at the ends
     box.run('systemctl start opsnotes-diff-naive.service', check=False)
     assert box.run('test -e /var/tmp/sd/pwned', check=False).returncode == 0
+
+
+def test_the_vip_unit_replays_the_record_at_every_accepted_path(box):
+    """lvs_dr_config's boot unit for VIP records with hostile names: systemd-analyze accepts each unit, and each one,
+    started, finds its record (ConditionPathExists=) and replays it with ip -force -batch (ExecStart=), so the VIP
+    is on lo afterwards. Negative control: the same unit with the path as it is, unquoted."""
+    names = [v for v, _r in accepted(lambda v: _lvs_dr.render_vip_unit(_quote.abs_path('/var/tmp/vip/' + v), 'x'))
+             if v and '/' not in v and v not in ('.', '..')][:40]
+    assert len(names) > 20 and any(' ' in n for n in names) and any('%' in n for n in names)
+    for index, name in enumerate(names):
+        path = '/var/tmp/vip/' + name
+        box.write(path, 'address replace 192.0.2.%d/32 dev lo\n' % (index + 1))
+        box.write('/etc/systemd/system/opsnotes-vip-%d.service' % index, _lvs_dr.render_vip_unit(path, 'x'))
+    box.run('systemctl daemon-reload && systemd-analyze verify /etc/systemd/system/opsnotes-vip-*.service')
+    box.run('for i in $(seq 0 %d); do systemctl start opsnotes-vip-$i.service; done' % (len(names) - 1))
+    held = box.run('ip -o address show dev lo').stdout.decode()
+    for index, name in enumerate(names):
+        assert ' 192.0.2.%d/32 ' % (index + 1) in held, name
+    blank = next(i for i, n in enumerate(names) if ' ' in n)
+    naive = _lvs_dr.render_vip_unit('/var/tmp/vip/' + names[blank], 'x').replace(
+        _quote.systemd_exec_arg('/var/tmp/vip/' + names[blank]), '/var/tmp/vip/' + names[blank])
+    box.run('ip address del 192.0.2.%d/32 dev lo' % (blank + 1))
+    box.write('/etc/systemd/system/opsnotes-vip-naive.service', naive)
+    box.run('systemctl daemon-reload && systemctl start opsnotes-vip-naive.service', check=False)
+    assert ' 192.0.2.%d/32 ' % (blank + 1) not in box.run('ip -o address show dev lo').stdout.decode()
 
 
 def test_systemd_run_reads_every_listed_path_back(box):

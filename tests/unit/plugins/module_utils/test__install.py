@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+from types import SimpleNamespace
 
 import pytest
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _install
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed
 
 
 class Failed(Exception):
@@ -96,3 +98,43 @@ def test_systemd_reload_is_named_and_runs_only_when_called():
     assert name == 'systemctl reload x.service' and module.calls == []
     assert action() == (1, 'Job for x.service failed.')
     assert module.calls == [['/usr/bin/systemctl', 'reload', 'x.service']]
+
+
+class Systemctl(object):
+    def __init__(self, enabled=(), fail=()):
+        self.enabled, self.fail, self.calls = set(enabled), set(fail), []
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv[1:])
+        if argv[1] in self.fail:
+            return 1, '', 'no'
+        if argv[1] == 'is-enabled':
+            return (0, 'enabled\n', '') if argv[2] in self.enabled else (1, 'disabled\n', '')
+        return 0, '', ''
+
+
+def _unit_module(run_command, check_mode=False):
+    return SimpleNamespace(run_command=run_command, check_mode=check_mode,
+                           get_bin_path=lambda name, required=False: '/bin/' + name)
+
+
+def test_unit_file_writes_reloads_enables_and_then_does_nothing(tmp_path):
+    path = str(tmp_path / 'x.service')
+    systemctl = Systemctl()
+    changed, diff = _install.unit_file(_unit_module(systemctl), path, '[Unit]\n')
+    assert changed and open(path).read() == '[Unit]\n' and diff['before'] == ''
+    assert systemctl.calls == [['daemon-reload'], ['enable', 'x.service']]   # no file: not enabled either
+    systemctl = Systemctl(enabled=['x.service'])
+    assert _install.unit_file(_unit_module(systemctl), path, '[Unit]\n')[0] is False
+    assert systemctl.calls == [['is-enabled', 'x.service']]
+
+
+def test_unit_file_check_mode_and_failure_restores_the_previous_file(tmp_path):
+    path = tmp_path / 'x.service'
+    path.write_text('old\n')
+    changed, diff = _install.unit_file(_unit_module(Systemctl(), check_mode=True), str(path), 'new\n')
+    assert changed and path.read_text() == 'old\n' and diff['after'] == 'new\n'
+    systemctl = Systemctl(enabled=['x.service'], fail=['daemon-reload'])
+    with pytest.raises(StepFailed, match='daemon-reload failed: no; ' + _install.RESTORED):
+        _install.unit_file(_unit_module(systemctl), str(path), 'new\n')
+    assert path.read_text() == 'old\n'

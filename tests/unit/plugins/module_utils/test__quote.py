@@ -344,3 +344,12 @@ def test_the_shared_lint_checks_name_the_place_and_the_value():
     assert Sample.lint(None)[0][:1] == ['x_port: is required (an integer from 1 to 65535)']
     with pytest.raises(NotImplementedError):
         ConfigLinter({}).run()
+
+
+def test_a_unit_path_ending_in_a_blank_is_refused():
+    # ConditionPathExists=/etc/x<blank>: systemd strips the blank and tests another path (found by the differential
+    # test of the VIP unit). In a list (ReadWritePaths=) the blank is C-escaped instead.
+    with pytest.raises(_quote.Unsafe, match='must not end with a blank'):
+        _quote.systemd_path('/etc/opsnotes/vips ')
+    assert _quote.systemd_path('/etc/opsnotes/vips ', listed=True) == '/etc/opsnotes/vips\\x20'
+    assert _quote.systemd_path('/etc/a b') == '/etc/a b'

@@ -57,7 +57,7 @@ def test_failed_write_restores_keys_already_written(run_module, fake_root, tmp_p
             raise _sysctl.SysctlError('cannot write %s = 1: Permission denied' % key)
         real_write(key, value, root)
 
-    monkeypatch.setattr(sysctl_batch, 'write_sysctl', flaky)
+    monkeypatch.setattr(_sysctl, 'write_sysctl', flaky)
     result, failed = run_module(sysctl_batch, dict(values=VALUES, path=path), fake_root)
     assert failed and 'restored the 2 key(s) already written' in result['msg']
     assert fake_root.get('net', 'ipv4', 'conf', 'all', 'arp_ignore') == '0'
@@ -68,7 +68,7 @@ def test_failed_write_restores_keys_already_written(run_module, fake_root, tmp_p
 def test_a_file_that_cannot_be_written_restores_the_runtime_keys(run_module, fake_root, tmp_path, monkeypatch):
     def read_only(module, path, text, mode=0o644, owner=None, group=None):
         raise OSError(30, 'Read-only file system')
-    monkeypatch.setattr(sysctl_batch, 'write_atomic', read_only)
+    monkeypatch.setattr(_sysctl, 'write_atomic', read_only)
     path = str(tmp_path / '90-x.conf')
     result, failed = run_module(sysctl_batch, dict(values=VALUES, path=path), fake_root)
     assert failed and 'Read-only file system' in result['msg'] and 'restored the 4 key(s)' in result['msg']

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import FakeIp
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _addresses
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import parse_batch
 from ansible_collections.opsnotes.edge.plugins.modules import vip_addresses
 
@@ -169,7 +170,7 @@ def test_when_undoing_fails_too_the_record_lists_what_the_host_holds(run_module,
 def test_an_unwritable_record_fails_before_any_address_changes(run_module, tmp_path, monkeypatch):
     def read_only(module, path, text, mode=0o644, owner=None, group=None):
         raise OSError(30, 'Read-only file system')
-    monkeypatch.setattr(vip_addresses, 'write_atomic', read_only)
+    monkeypatch.setattr(_addresses, 'write_atomic', read_only)
     ip = FakeIp(LIVE)
     result, failed = run_module(vip_addresses, dict(addresses=['192.0.2.10'], path=str(tmp_path / 'v')), run_command=ip)
     assert failed and 'Read-only file system' in result['msg'] and 'no address was changed' in result['msg']
