@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# The benchmarks of benchmarks/RESULTS.md. `make bench` runs all four at full size and rewrites the generated
+# The benchmarks of benchmarks/RESULTS.md. `make bench` runs them all at full size and rewrites the generated
 # part of RESULTS.md; `make test` runs them at a tiny size into a scratch file (BENCH_OUT) to prove they still run.
 #
-#   benchmarks/bench.sh [tasks] [compare] [scale] [failover]
-#   env: BENCH_ROUNDS (compare and failover, default 3), BENCH_VIPS (default 10), BENCH_SIZES (scale, default "10 15 25 50"),
-#        BENCH_STRATEGIES (default "linear free mitogen_linear"), BENCH_OUT (default benchmarks/RESULTS.md)
+#   benchmarks/bench.sh [tasks] [connections] [compare] [scale] [failover]
+#   env: BENCH_ROUNDS (connections, compare and failover, default 3), BENCH_VIPS (default 10),
+#        BENCH_SIZES (scale, default "10 15 25 50"), BENCH_STRATEGIES (default "linear free mitogen_linear"),
+#        BENCH_CONNECTIONS (default "docker docker-nopipe ssh ssh-nopersist ssh-mitogen"),
+#        BENCH_RAISE_INOTIFY=1 (scale: opt-in, see below), BENCH_OUT (default benchmarks/RESULTS.md)
 #
-# tasks   needs the lab (`make lab`): tasks executed per host and per role on an idempotent site.yml run.
-# compare starts fresh containers: first and idempotent run of benchmarks/ours.yml vs benchmarks/stock.yml,
-#         alternated, each round on new containers.
-# scale   starts N containers and runs ours.yml with each strategy; time per host and the slowest tasks.
+# tasks   needs the lab (`make lab`): module executions per host and role on an idempotent site.yml run.
+# connections needs the lab: the idempotent site.yml over docker exec and over SSH (scripts/lab.sh ssh), with and
+#         without pipelining, ControlPersist and Mitogen.
+# compare starts fresh containers: lvs_dr alone vs a naive playbook, and lvs_dr + oom_protect (benchmarks/ours.yml)
+#         vs stock modules (benchmarks/stock.yml); first and idempotent runs, alternated, each round on new containers.
+# scale   starts N containers and runs ours.yml with each strategy; time per host, the slowest tasks, and the curve
+#         as benchmarks/scale.svg. Each systemd container takes about 7 of the host's fs.inotify.max_user_instances
+#         (a global, host-wide limit, often 128): a size that does not fit is reported as not run, unless
+#         BENCH_RAISE_INOTIFY=1 lets this script raise the limit for the run and restore it on exit.
 # failover needs the lab: keepalived stopped on the VIP's holder under requests from the client (tests/lab), per
 #         round the time until the other director holds the VIP and the longest gap between answered requests.
 source "$(dirname "$0")/../scripts/lib.sh"
@@ -21,10 +28,12 @@ ROUNDS=${BENCH_ROUNDS:-3}
 NVIPS=${BENCH_VIPS:-10}
 SIZES=${BENCH_SIZES:-10 15 25 50}
 STRATEGIES=${BENCH_STRATEGIES:-linear free mitogen_linear}
+CONNECTIONS=${BENCH_CONNECTIONS:-docker docker-nopipe ssh ssh-nopersist ssh-mitogen}
 OUT=${BENCH_OUT:-$ROOT/benchmarks/RESULTS.md}
 NETWORK=$PREFIX-bench
 work=$(mktemp -d /tmp/opsnotes-bench.XXXXXX)
 sections=()
+lab_converged=""
 
 bench_down() {
   local ids
@@ -32,7 +41,12 @@ bench_down() {
   [ -z "$ids" ] || docker rm -f $ids >/dev/null
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
 }
-trap 'bench_down; rm -rf "$work"' EXIT
+INOTIFY=/proc/sys/fs/inotify/max_user_instances
+inotify_before=""
+restore_inotify() {  # the opt-in raise of scale() is undone on every exit
+  [ -z "$inotify_before" ] || { echo "$inotify_before" >"$INOTIFY" && log "fs.inotify.max_user_instances back to $inotify_before"; }
+}
+trap 'bench_down; restore_inotify; rm -rf "$work"' EXIT
 
 bench_up() {  # count -> starts opsnotes-bench-1..count, writes $work/inventory.yml
   bench_down
@@ -76,43 +90,88 @@ timed_run() {  # playbook [ansible-playbook args...] -> prints "seconds changed_
     "$(calc "$(grep -E '^[^ ]+ +: ok=' "$work/last.log" | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+)")"
 }
 
+# The callback that counts module executions per host and role (benchmarks/callback_plugins/module_executions.py).
+counted() {  # json-out ansible-playbook args... -> runs with the counter on
+  OPSNOTES_EXECUTIONS_JSON=$1 ANSIBLE_CALLBACK_PLUGINS=$ROOT/benchmarks/callback_plugins \
+    ANSIBLE_CALLBACKS_ENABLED=module_executions,ansible.posix.profile_tasks "${@:2}"
+}
+
 tasks() {
-  log "benchmark 1: tasks executed per host and role, idempotent site.yml on the lab"
+  log "benchmark 1: module executions per host and role, idempotent site.yml on the lab"
   ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
-  ANSIBLE_STDOUT_CALLBACK=ansible.posix.json \
-    ansible-playbook site.yml -i inventories/lab >"$work/site.json"
-  python3 - "$work/site.json" >"$work/tasks.md" <<'PY'
-import json, sys, collections
-data = json.JSONDecoder().raw_decode(open(sys.argv[1]).read()[open(sys.argv[1]).read().index('{'):])[0]
-count = collections.defaultdict(collections.Counter)
-changed = collections.Counter()
-for play in data['plays']:
-    for task in play['tasks']:
-        name = task['task']['name']
-        role = name.split(' : ')[0].replace('opsnotes.edge.', '') if ' : ' in name else 'verify / report'
-        for host, res in task['hosts'].items():
-            if res.get('skipped') or host == 'localhost':
-                continue
-            count[host][role] += 1
-            changed[host] += 1 if res.get('changed') else 0
-roles = sorted({r for c in count.values() for r in c}, key=lambda r: (r == 'verify / report', r))
-print('| Host | ' + ' | '.join(roles) + ' | total | changed |')
-print('| --- ' * (len(roles) + 3) + '|')
-for host in sorted(count):
-    print('| %s | %s | %d | %d |' % (host, ' | '.join(str(count[host][r] or '-') for r in roles),
-                                     sum(count[host].values()), changed[host]))
+  lab_converged=1
+  local start piped unpiped
+  start=$(date +%s.%N)
+  counted "$work/site.json" ansible-playbook site.yml -i inventories/lab >"$work/site.log"
+  piped=$(calc "round($(date +%s.%N) - $start, 1)")
+  start=$(date +%s.%N)
+  ANSIBLE_PIPELINING=false ansible-playbook site.yml -i inventories/lab >/dev/null
+  unpiped=$(calc "round($(date +%s.%N) - $start, 1)")
+  python3 - "$work/site.json" "$work/site.log" >"$work/tasks.md" <<'PY'
+import json, re, sys
+data = json.load(open(sys.argv[1]))
+changed = {m.group(1): m.group(2) for m in re.finditer(r'^(\S+) +: ok=\d+ +changed=(\d+)', open(sys.argv[2]).read(), re.M)}
+hosts = {h: c for h, c in data['hosts'].items() if h != 'localhost'}
+buckets = sorted({b for c in hosts.values() for b in c}, key=lambda b: (b in ('play', 'verify play'), b))
+print('| Host | ' + ' | '.join(buckets) + ' | total | changed |')
+print('| --- ' * (len(buckets) + 3) + '|')
+for host in sorted(hosts):
+    counts = hosts[host]
+    print('| %s | %s | %d | %s |' % (host, ' | '.join(str(counts.get(b) or '-') for b in buckets),
+                                     sum(counts.values()), changed.get(host, '?')))
 PY
-  sections+=("## 1. Tasks executed per host and role on an idempotent site.yml run
+  sections+=("## 1. Module executions per host and role on an idempotent site.yml run
 
-Command: \`make lab && benchmarks/bench.sh tasks\` (the lab inventory; a task counts when it ran on the host,
-not skipped; from the \`ansible.posix.json\` callback).
+Command: \`make lab && benchmarks/bench.sh tasks\` (the lab inventory, a run after a converging one). A module execution
+is one Python process on the host (one call of an action plugin's \`_execute_module\`, counted by
+\`benchmarks/callback_plugins/module_executions.py\`): a \`template\` task that finds its file unchanged counts 2,
+a loop counts once per item, \`assert\` and \`set_fact\` count 0. \`acme\` is the certificate engine that
+\`nginx_acme\` and \`haproxy\` import; \`verify play\` is what the site's verify play still reads itself (the roles'
+own proofs are reused).
 
-$(cat "$work/tasks.md")")
+$(cat "$work/tasks.md")
+
+Wall time of the same idempotent run: $piped s with \`pipelining = true\` (ansible.cfg), $unpiped s without it.")
+}
+
+executions_of() {  # json -> total module executions of the one bench host
+  python3 -c 'import json, sys; print(sum(sum(c.values()) for c in json.load(open(sys.argv[1]))["hosts"].values()))' "$1"
+}
+
+med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+compare_lvs_dr() {  # lvs_dr alone (the role vs a naive playbook), alternated in one run: rows and medians
+  local round variant first again fchanged achanged rows="" role=() naive=() role_n="" naive_n=""
+  for round in $(seq "$ROUNDS"); do
+    for variant in lvs_dr lvs_dr_naive; do
+      bench_up 1
+      read -r first fchanged < <(timed_run "benchmarks/$variant.yml")
+      read -r again achanged < <(counted "$work/exec.json" timed_run "benchmarks/$variant.yml")
+      rows+="| $round | $variant | $first ($fchanged changed) | $again ($achanged changed) | $(executions_of "$work/exec.json") |"$'\n'
+      if [ "$variant" = lvs_dr ]; then role+=("$again"); role_n=$(executions_of "$work/exec.json")
+      else naive+=("$again"); naive_n=$(executions_of "$work/exec.json"); fi
+    done
+  done
+  local r n
+  r=$(med "${role[@]}") n=$(med "${naive[@]}")
+  sections+=("## 2a. lvs_dr alone: the role vs a naive playbook
+
+Command: \`benchmarks/bench.sh compare\`. One fresh container per run pair; \`benchmarks/lvs_dr.yml\` (the role on a
+real server, $NVIPS VIPs, with its validation and its proof) and \`benchmarks/lvs_dr_naive.yml\` (facts gathered, one
+\`ansible.posix.sysctl\` task per key, one command per VIP, a boot unit; no validation, no proof), alternated, $ROUNDS
+rounds. Seconds; module executions of the idempotent run.
+
+| Round | Variant | First run | Idempotent run | Module executions |
+| --- | --- | --- | --- | --- |
+${rows}
+Median idempotent run: the role $r s ($role_n module executions) vs naive $n s ($naive_n); ratio role/naive
+$(calc "round($r / $n, 2)").")
 }
 
 compare() {
   log "benchmark 2: first and idempotent run, collection roles vs stock modules, $ROUNDS alternated rounds"
-  local round variant first again rows="" ours_first=() ours_again=() stock_first=() stock_again=()
+  compare_lvs_dr
+  local round variant first again fchanged achanged rows="" ours_first=() ours_again=() stock_first=() stock_again=()
   for round in $(seq "$ROUNDS"); do
     for variant in ours stock; do
       bench_up 1
@@ -123,8 +182,6 @@ compare() {
       else stock_first+=("$first"); stock_again+=("$again"); fi
     done
   done
-  local med
-  med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
   local of oa sf sa
   of=$(med "${ours_first[@]}") oa=$(med "${ours_again[@]}") sf=$(med "${stock_first[@]}") sa=$(med "${stock_again[@]}")
   sections+=("## 2. Wall time: the collection's roles vs the same result with stock modules
@@ -156,8 +213,15 @@ scale() {
   for size in $SIZES; do
     bench_down
     free=$(inotify_free) need=$((7 * size))
+    if [ "$need" -gt "$free" ] && [ "${BENCH_RAISE_INOTIFY:-0}" = 1 ]; then
+      # Opt-in only: a global knob of the host kernel, raised by what is missing plus a margin, restored on exit.
+      [ -n "$inotify_before" ] || inotify_before=$(cat "$INOTIFY")
+      echo $(( $(cat "$INOTIFY") + need - free + 32 )) >"$INOTIFY"
+      log "BENCH_RAISE_INOTIFY=1: fs.inotify.max_user_instances raised from $inotify_before to $(cat "$INOTIFY") for this run"
+      free=$(inotify_free)
+    fi
     if [ "$need" -gt "$free" ]; then
-      rows+="| $size | - | not run: $size systemd containers need about $need inotify instances, the host has $free left (fs.inotify.max_user_instances) | | |"$'\n'
+      rows+="| $size | - | not run: $size systemd containers need about $need inotify instances, the host has $free left (fs.inotify.max_user_instances; BENCH_RAISE_INOTIFY=1 raises it for the run) | | |"$'\n'
       continue
     fi
     if ! bench_up "$size"; then
@@ -184,7 +248,14 @@ scale() {
     done
   done
   bench_down
+  restore_inotify; inotify_before=""
   if [ -n "$lab" ]; then docker start $lab >/dev/null; wait_systemd $(docker ps --filter "label=$PREFIX.lab=1" --format '{{.Names}}'); fi
+  # The curve, next to the results file (benchmarks/scale.svg for `make bench`).
+  local svg
+  svg=$(dirname "$OUT")/scale.svg
+  [ "$OUT" = "$ROOT/benchmarks/RESULTS.md" ] || svg=$OUT.scale.svg
+  grep -E '^\| [0-9]+ \| [a-z_]+ \| [0-9.]+ \| [0-9.]+ \|' <<<"$rows" | awk -F'|' '{print $2, $3, $5}' \
+    | python3 "$ROOT/benchmarks/plot_scale.py" "$svg" || log "no size ran: no curve"
   sections+=("## 3. Scale: lvs_dr + oom_protect on N containers
 
 Command: \`benchmarks/bench.sh scale\` (idempotent run of \`benchmarks/ours.yml\` after a converging one; forks 20
@@ -193,9 +264,12 @@ from ansible.cfg; containers on this 2-core machine, so the hosts compete with t
 | Hosts | Strategy | Seconds | Seconds per host | changed |
 | --- | --- | --- | --- | --- |
 ${rows}
-Sizes marked not run could not start here: every container's systemd takes about 7 inotify instances from
-the host's shared \`fs.inotify.max_user_instances\` (128 on this machine), a global knob the benchmark does not
-touch. On a dedicated benchmark host, raise it and run \`BENCH_SIZES='10 25 50' benchmarks/bench.sh scale\`.
+The curve (seconds per host against hosts, per strategy): [scale.svg](scale.svg).
+
+Every container's systemd takes about 7 inotify instances from the host's shared
+\`fs.inotify.max_user_instances\` (128 on this machine), a global knob the benchmark leaves alone unless
+\`BENCH_RAISE_INOTIFY=1\` is set: it then raises the limit by what the size needs and restores it on exit. A size
+marked not run did not fit without that opt-in.
 
 Where the time goes at the largest size that ran, with the linear strategy (profile_tasks, slowest five):
 
@@ -226,6 +300,51 @@ stopped on the holder while the client sends a request through the VIP every 50 
 ${rows%$'\n'}")
 }
 
+connections() {
+  log "benchmark 5: the lab's idempotent site.yml by connection, $ROUNDS alternated rounds"
+  "$ROOT/scripts/lab.sh" ssh >/dev/null
+  local ssh_inv=$ROOT/.lab/$PREFIX-$LAB/ssh/inventory.yml mitogen round variant secs rows="" summary=""
+  mitogen=$(python3 -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy
+  declare -A times=()
+  [ -n "$lab_converged" ] || ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
+  for round in $(seq "$ROUNDS"); do
+    for variant in $CONNECTIONS; do
+      local start env=() inv=(-i inventories/lab)
+      case $variant in
+        docker) ;;
+        docker-nopipe) env=(ANSIBLE_PIPELINING=false) ;;
+        ssh) inv+=(-i "$ssh_inv") ;;
+        ssh-nopersist) inv+=(-i "$ssh_inv"); env=(ANSIBLE_SSH_ARGS="-o ControlMaster=no") ;;
+        ssh-mitogen) inv+=(-i "$ssh_inv"); env=(ANSIBLE_STRATEGY=mitogen_linear ANSIBLE_STRATEGY_PLUGINS="$mitogen") ;;
+        *) log "unknown connection variant $variant"; return 1 ;;
+      esac
+      start=$(date +%s.%N)
+      env "${env[@]}" ansible-playbook site.yml "${inv[@]}" >"$work/last.log" 2>&1 \
+        || { tail -30 "$work/last.log" >&2; return 1; }
+      secs=$(calc "round($(date +%s.%N) - $start, 1)")
+      grep -qE '^director +: .*changed=0 ' "$work/last.log" || { log "$variant: the run was not idempotent"; return 1; }
+      times[$variant]+="$secs "
+      rows+="| $round | $variant | $secs |"$'\n'
+    done
+  done
+  for variant in $CONNECTIONS; do
+    # shellcheck disable=SC2086
+    summary+="- $variant: median $(med ${times[$variant]}) s"$'\n'
+  done
+  sections+=("## 5. Connections: docker exec vs SSH, ControlPersist, Mitogen
+
+Command: \`make lab && benchmarks/bench.sh connections\` (\`scripts/lab.sh ssh\` gives every lab container sshd and a key
+made on this machine; the idempotent site.yml, after a converging run, over each connection in turn). Variants:
+\`docker\` (community.docker.docker, pipelining on, as ansible.cfg has it), \`docker-nopipe\` (pipelining off),
+\`ssh\` (pipelining and ansible's default ControlMaster=auto/ControlPersist=60s), \`ssh-nopersist\` (a new SSH
+connection per command), \`ssh-mitogen\` (Mitogen's mitogen_linear strategy over SSH). Seconds.
+
+| Round | Variant | Seconds |
+| --- | --- | --- |
+${rows}
+${summary%$'\n'}")
+}
+
 write_out() {  # rewrite OUT with the sections so far, so a later failure loses nothing
   {
     echo "# Benchmark results"
@@ -233,7 +352,7 @@ write_out() {  # rewrite OUT with the sections so far, so a later failure loses 
     echo "Generated by \`make bench\` (benchmarks/bench.sh) on $(date -u +%F) on this machine ($(nproc) cores); not timed tests."
     echo "\`make test\` runs the same script at a tiny size into a scratch file to prove it still works."
     local n kept
-    for n in 1 2 3 4; do
+    for n in 1 2a 2 3 4 5; do
       kept=""
       for sec in "${sections[@]}"; do [ "${sec#"## $n. "}" = "$sec" ] || kept=$sec; done
       # A benchmark not run this time keeps its section from the existing file.
@@ -248,5 +367,5 @@ write_out() {  # rewrite OUT with the sections so far, so a later failure loses 
   log "wrote $OUT"
 }
 
-[ $# -gt 0 ] || set -- tasks compare scale failover
+[ $# -gt 0 ] || set -- tasks connections compare scale failover
 for what in "$@"; do "$what"; write_out; done

@@ -49,8 +49,10 @@ log "execution environment: ansible-builder create wrote a build context"
 LAB_PLAYBOOK=opsnotes.edge.site scripts/lab.sh up
 log "galaxy round trip: tarball installed offline, opsnotes.edge.site ran green against the lab"
 # While the lab is up: the tasks-per-role benchmark still runs (into a scratch file).
-BENCH_OUT=$work/bench-tasks.md benchmarks/bench.sh tasks
+# The lab over SSH too (scripts/lab.sh ssh): the connections benchmark, one round of SSH and of Mitogen over SSH.
+BENCH_ROUNDS=1 BENCH_CONNECTIONS="ssh ssh-mitogen" BENCH_OUT=$work/bench-tasks.md benchmarks/bench.sh tasks connections
 grep -q '^| director |' "$work/bench-tasks.md" || { log "the tasks benchmark produced no table"; exit 1; }
+grep -qE '^\| 1 \| ssh-mitogen \| [0-9.]+ \|' "$work/bench-tasks.md" || { log "the connections benchmark produced no row"; exit 1; }
 # While the lab is up: the tests against it (TLS at the VIP judged by sslyze, the real servers' certificates
 # verified by the directors, and the day-2 playbooks of the installed collection: rolling restart under load, drift,
 # OOM report, renewal); each undoes what it changes. The failover test runs as the failover benchmark, once (into a

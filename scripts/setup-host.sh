@@ -7,6 +7,8 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v git >/dev/null || missing+=(git)
+# The lab's SSH mode (scripts/lab.sh ssh) and its benchmark reach the containers with ssh, as fleets are reached.
+command -v ssh >/dev/null && command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 if [ ${#missing[@]} -gt 0 ]; then
   log "apt-get install ${missing[*]}"
   apt-get update -qq
