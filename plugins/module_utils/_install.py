@@ -122,3 +122,93 @@ def unit_file(module, path, text):
                 problem += '; %s' % (REMOVED if old is None else RESTORED)
             raise StepFailed(problem)
     return True, diff
+
+
+def missing_packages(module, names):
+    """The Debian packages of ``names`` that are not installed (dpkg's status is not ``ii``), in order."""
+    if not names:
+        return []
+    dpkg_query = module.get_bin_path('dpkg-query', required=True)
+    _rc, out, _err = module.run_command([dpkg_query, '-W', '-f=${Package} ${db:Status-Abbrev}\\n'] + list(names))
+    installed = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].startswith('ii'):
+            installed.add(parts[0].split(':')[0])
+    return [name for name in names if name not in installed]
+
+
+def install_packages(module, names):
+    """Install the packages of ``names`` that are missing, as ``apt-get install`` does without recommends (the
+    package lists refreshed first); in check mode only name them. Returns the names that were (or would be)
+    installed; a failure raises StepFailed with apt's last lines."""
+    missing = missing_packages(module, names)
+    if not missing or module.check_mode:
+        return missing
+    apt_get = module.get_bin_path('apt-get', required=True)
+    env = dict(DEBIAN_FRONTEND='noninteractive')
+    for argv in ([apt_get, 'update', '-q'],
+                 [apt_get, 'install', '-y', '-q', '--no-install-recommends'] + missing):
+        rc, out, err = module.run_command(argv, environ_update=env)
+        if rc != 0:
+            tail = '\n'.join((out + err).strip().splitlines()[-10:])
+            raise StepFailed('apt-get %s failed (rc=%d): %s' % (argv[1], rc, tail))
+    return missing
+
+
+def keep_running(module, service):
+    """Keep the systemd unit ``service`` enabled and active; in check mode only say what would be done. Returns the
+    actions (``enable``, ``start``) that were (or would be) taken; a failure raises StepFailed."""
+    systemctl = module.get_bin_path('systemctl', required=True)
+    actions = []
+    if module.run_command([systemctl, 'is-enabled', '--quiet', service])[0] != 0:
+        actions.append('enable')
+    if module.run_command([systemctl, 'is-active', '--quiet', service])[0] != 0:
+        actions.append('start')
+    if module.check_mode:
+        return actions
+    for action in actions:
+        rc, out, err = module.run_command([systemctl, action, service])
+        if rc != 0:
+            raise StepFailed('systemctl %s %s failed: %s' % (action, service, (out + err).strip()))
+    return actions
+
+
+class Provision(object):
+    """What a ``*_config`` module does around its file for the options ``packages``, ``service`` and
+    ``keep_running``: the packages before the configuration is checked (as ``prepare``'s ``setup``), and the unit
+    enabled and started after it is installed (``finish``). Either failure fails the module naming the step."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.packages, self.service, self.running = params['packages'], params['service'], params['keep_running']
+
+    def setup(self):
+        try:
+            return dict(packages_installed=install_packages(self.module, self.packages))
+        except StepFailed as exc:
+            self.module.fail_json(msg='installing %s: %s; the configuration was not changed'
+                                      % (', '.join(self.packages), exc.msg))
+
+    def pending(self, result):
+        """In check mode, True when the packages are missing: nothing can be checked with them yet."""
+        return self.module.check_mode and bool(result.get('packages_installed'))
+
+    def finish(self, result):
+        result.setdefault('packages_installed', [])
+        result['changed'] = result['changed'] or bool(result['packages_installed'])
+        result['service_actions'] = []
+        if self.running:
+            try:
+                result['service_actions'] = keep_running(self.module, self.service)
+            except StepFailed as exc:
+                self.module.fail_json(msg=exc.msg, **result)
+            result['changed'] = result['changed'] or bool(result['service_actions'])
+        return result
+
+
+PROVISION_ARGS = dict(
+    packages=dict(type='list', elements='str', default=[]),
+    keep_running=dict(type='bool', default=False),
+)

@@ -16,6 +16,17 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import 
 
 # LVS-DR: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
 # source of their own ARP requests; the director keeps the kernel defaults.
+# The options lvs_dr_config and lvs_dr_check share: what the host should be.
+HOST_ARGS = dict(
+    mode=dict(type='str', required=True, choices=['director', 'realserver']),
+    vips=dict(type='list', elements='str', default=[]),
+    vip_interface=dict(type='str', default='lo'),
+    interfaces=dict(type='list', elements='str', default=[]),
+    include_default_interface=dict(type='bool', default=True),
+    rp_filter=dict(type='int', choices=[0, 1, 2]),
+    ip_forward=dict(type='bool'),
+)
+
 MODE_ARP = {
     'realserver': {'arp_ignore': 1, 'arp_announce': 2},
     'director': {'arp_ignore': 0, 'arp_announce': 0},

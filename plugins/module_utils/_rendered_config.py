@@ -31,7 +31,7 @@ def fix_mode(module, path, mode, group=None):
     return True
 
 
-def prepare(module, lint, render, redact=None, perms=None, unchanged=None):
+def prepare(module, lint, render, redact=None, perms=None, unchanged=None, setup=None):
     """Lint and render ``config``; exit unchanged when ``path`` already holds the result.
 
     Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None, the new
@@ -39,18 +39,22 @@ def prepare(module, lint, render, redact=None, perms=None, unchanged=None):
     ``redact`` (text -> text) hides secrets in the result's content and diff; the file gets the real text.
     ``perms`` (mode, group or None): an unchanged file with other permissions gets these, and counts as changed.
     ``unchanged`` (result -> None) runs before the exit when the file holds the result already (it may set changed).
+    ``setup`` (() -> dict of result keys) runs right after the lint, before anything else: the first change it may
+    make on the host (the service's packages) comes after the input was accepted.
     """
     redact = redact or (lambda text: text)
     params = module.params
     errors, warnings = lint(params['config'])
     if errors:
         module.fail_json(msg='; '.join(errors), errors=errors)
+    extra = setup() if setup else {}
     content = render(params['config'], params['header'])
     path = params['path']
     old = read_text(path)
     result = dict(changed=old != content, content=redact(content), validated=False, reloaded=False,
                   warnings_lint=warnings,
                   diff=dict(before_header=path, after_header=path, before=redact(old or ''), after=redact(content)))
+    result.update(extra)
     if old == content:
         if perms:
             result['changed'] = fix_mode(module, path, *perms)

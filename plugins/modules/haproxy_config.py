@@ -30,6 +30,7 @@ description:
     not the certificate's, and the old certificate stays served."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._provision
   - opsnotes.edge._attributes.STATE_MODULE
 options:
   config:
@@ -48,7 +49,7 @@ options:
     type: bool
     default: true
   service:
-    description: The systemd unit.
+    description: The systemd unit (reloaded, and kept running with O(keep_running)).
     type: str
     default: haproxy.service
   header:
@@ -100,6 +101,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+packages_installed:
+  description: The packages of O(packages) that were (or, in check mode, would be) installed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+service_actions:
+  description: What O(keep_running) did (or would do) to O(service), among V(enable) and V(start).
+  returned: success
+  type: list
+  elements: str
+  sample: []
 content:
   description: The rendered configuration, with the password hashes of userlists redacted (as in the diff).
   returned: always
@@ -158,7 +171,13 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
     state_for,
     sync_certificates,
 )
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
+    PROVISION_ARGS,
+    LiveFile,
+    Provision,
+    systemd_reload,
+    unit_active,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
@@ -211,18 +230,26 @@ def hot_swap(module, result):
 
 def run(module):
     params = module.params
-    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']),
-                                   unchanged=lambda result: hot_swap(module, result))
+    provision = Provision(module)
+
+    def unchanged(result):
+        hot_swap(module, result)
+        provision.finish(result)
+    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']), unchanged=unchanged,
+                                   setup=provision.setup)
     path = params['path']
+    if provision.pending(result):
+        # Check mode on a host without HAProxy: there is nothing to check the configuration with yet.
+        module.exit_json(**provision.finish(result))
     result['state_saved'], result['state_dropped'], result['certificates'] = False, [], []
     ok, output = validate(module, path, content)
     if not ok:
-        result['changed'] = False
+        result['changed'] = bool(result['packages_installed'])
         module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s' % redact(output),
                          **result)
     result['validated'] = True
     if module.check_mode:
-        module.exit_json(**result)
+        module.exit_json(**provision.finish(result))
 
     settings = params['config'].get('global') or {}
     state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
@@ -240,7 +267,7 @@ def run(module):
                 continue
     reload = systemd_reload(module, params['service']) if params['reload'] and active else None
     LiveFile(module, path, old, *file_mode(params['config'])).install(result, content, reload=reload)
-    module.exit_json(**result)
+    module.exit_json(**provision.finish(result))
 
 
 def build_module():
@@ -252,6 +279,7 @@ def build_module():
             service=dict(type='str', default='haproxy.service'),
             header=dict(type='str', default='Managed by Ansible (opsnotes.edge.haproxy_config). '
                                             'Local edits are overwritten.'),
+            **PROVISION_ARGS
         ),
         supports_check_mode=True,
     )

@@ -26,6 +26,7 @@ description:
     keepalived reads every value back as it was given.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._provision
   - opsnotes.edge._attributes.STATE_MODULE
 options:
   config:
@@ -39,7 +40,7 @@ options:
     type: path
     default: /etc/keepalived/keepalived.conf
   service:
-    description: The systemd unit reloaded after a change, when it is running.
+    description: The systemd unit reloaded after a change, when it is running (and kept running, with O(keep_running)).
     type: str
     default: keepalived.service
   reload:
@@ -75,6 +76,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+packages_installed:
+  description: The packages of O(packages) that were (or, in check mode, would be) installed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+service_actions:
+  description: What O(keep_running) did (or would do) to O(service), among V(enable) and V(start).
+  returned: success
+  type: list
+  elements: str
+  sample: []
 content:
   description: The rendered file, with the VRRP passwords redacted.
   returned: always
@@ -99,7 +112,13 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
+    PROVISION_ARGS,
+    LiveFile,
+    Provision,
+    systemd_reload,
+    unit_active,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
@@ -124,23 +143,28 @@ def config_test(module, keepalived, path, content):
 
 def run(module):
     params = module.params
-    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None))
+    provision = Provision(module)
+    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None), setup=provision.setup,
+                                   unchanged=provision.finish)
     path = params['path']
+    if provision.pending(result):
+        # Check mode on a host without keepalived: there is nothing to test the configuration with yet.
+        module.exit_json(**provision.finish(result))
     keepalived = module.get_bin_path('keepalived', required=True)
     ok, output = config_test(module, keepalived, path, content)
     if not ok:
-        result['changed'] = False
+        result['changed'] = bool(result['packages_installed'])
         module.fail_json(msg='the new configuration fails keepalived --config-test; nothing was changed: %s'
                              % (output or '(no output)'), **result)
     result['validated'] = True
     if module.check_mode:
-        module.exit_json(**result)
+        module.exit_json(**provision.finish(result))
 
     reload = None
     if params['reload'] and unit_active(module, params['service']):
         reload = systemd_reload(module, params['service'])
     LiveFile(module, path, old, MODE).install(result, content, reload=reload)
-    module.exit_json(**result)
+    module.exit_json(**provision.finish(result))
 
 
 def build_module():
@@ -152,6 +176,7 @@ def build_module():
             reload=dict(type='bool', default=True),
             header=dict(type='str', default='Managed by Ansible (opsnotes.edge.keepalived_config). '
                                             'Local edits are overwritten.'),
+            **PROVISION_ARGS
         ),
         supports_check_mode=True,
     )

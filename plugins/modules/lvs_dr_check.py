@@ -181,6 +181,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
+    HOST_ARGS,
     compare_boot,
     compare_effective,
     compare_sysctls,
@@ -283,13 +284,7 @@ def run(module, root='/'):
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            mode=dict(type='str', required=True, choices=['director', 'realserver']),
-            vips=dict(type='list', elements='str', default=[]),
-            vip_interface=dict(type='str', default='lo'),
-            interfaces=dict(type='list', elements='str', default=[]),
-            include_default_interface=dict(type='bool', default=True),
-            rp_filter=dict(type='int', choices=[0, 1, 2]),
-            ip_forward=dict(type='bool'),
+            HOST_ARGS,
             sysctl_file=dict(type='path'),
             vip_file=dict(type='path'),
             boot_check=dict(type='bool', default=True),

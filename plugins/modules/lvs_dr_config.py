@@ -153,6 +153,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils import _addresses, _
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import unit_file
 from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
+    HOST_ARGS,
     expected_sysctls,
     render_vip_unit,
     resolve_interfaces,
@@ -229,13 +230,7 @@ def run(module, root='/'):
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            mode=dict(type='str', required=True, choices=['director', 'realserver']),
-            vips=dict(type='list', elements='str', default=[]),
-            vip_interface=dict(type='str', default='lo'),
-            interfaces=dict(type='list', elements='str', default=[]),
-            include_default_interface=dict(type='bool', default=True),
-            rp_filter=dict(type='int', choices=[0, 1, 2]),
-            ip_forward=dict(type='bool'),
+            HOST_ARGS,
             sysctl_file=dict(type='path', required=True),
             vip_file=dict(type='path', required=True),
             unit=dict(type='str', default='opsnotes-lvs-dr-vips.service'),

@@ -24,6 +24,7 @@ description:
     without C(program_override) feeding a destination split by C($PROGRAM)).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._provision
   - opsnotes.edge._attributes.STATE_MODULE
 options:
   config:
@@ -49,6 +50,10 @@ options:
     description: Comment written at the top of the fragment.
     type: str
     default: Managed by Ansible (opsnotes.edge.syslog_ng_config). Local edits are overwritten.
+  service:
+    description: The systemd unit of syslog-ng, for O(keep_running).
+    type: str
+    default: syslog-ng.service
 requirements:
   - syslog-ng (C(syslog-ng), C(syslog-ng-ctl))
 seealso:
@@ -68,6 +73,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+packages_installed:
+  description: The packages of O(packages) that were (or, in check mode, would be) installed.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+service_actions:
+  description: What O(keep_running) did (or would do) to O(service), among V(enable) and V(start).
+  returned: success
+  type: list
+  elements: str
+  sample: []
 content:
   description: The rendered fragment.
   returned: always
@@ -89,7 +106,12 @@ warnings_lint:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, run_reload
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
+    PROVISION_ARGS,
+    LiveFile,
+    Provision,
+    run_reload,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
@@ -114,19 +136,23 @@ def stage_and_check(module, syslog_ng, main_config, path, content):
 
 def run(module):
     params = module.params
-    old, content, result = prepare(module, lint, render)
+    provision = Provision(module)
+    old, content, result = prepare(module, lint, render, setup=provision.setup, unchanged=provision.finish)
     path = params['path']
+    if provision.pending(result):
+        # Check mode on a host without syslog-ng: there is nothing to check the configuration with yet.
+        module.exit_json(**provision.finish(result))
 
     syslog_ng = module.get_bin_path('syslog-ng', required=True)
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
     if not ok:
         hint = syntax_hint(output, params['config'])
-        result['changed'] = False
+        result['changed'] = bool(result['packages_installed'])
         module.fail_json(msg='the new configuration fails syslog-ng --syntax-only; nothing was changed: %s%s'
                              % (output, '\n' + hint if hint else ''), **result)
     result['validated'] = True
     if module.check_mode:
-        module.exit_json(**result)
+        module.exit_json(**provision.finish(result))
 
     ctl = module.get_bin_path('syslog-ng-ctl', required=True)
     reload = None
@@ -137,7 +163,7 @@ def run(module):
                                         hint='. syslog-ng refused the new configuration at reload and kept the '
                                              'previous one running; the reason is in the journal: '
                                              'journalctl -u syslog-ng')
-    module.exit_json(**result)
+    module.exit_json(**provision.finish(result))
 
 
 def build_module():
@@ -149,6 +175,8 @@ def build_module():
             reload=dict(type='bool', default=True),
             header=dict(type='str', default='Managed by Ansible (opsnotes.edge.syslog_ng_config). '
                                             'Local edits are overwritten.'),
+            service=dict(type='str', default='syslog-ng.service'),
+            **PROVISION_ARGS
         ),
         supports_check_mode=True,
     )

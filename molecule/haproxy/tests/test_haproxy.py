@@ -233,7 +233,8 @@ def test_a_run_limited_by_tags_validates_like_a_full_one():
     returncode, failures = helpers.playbook_failures('molecule/haproxy/converge.yml', '--tags', 'haproxy_configure',
                                                      '--skip-tags', 'always', '-e', hostile)
     assert returncode != 0 and failures, failures
-    assert failures[0][1].split(' : ')[-1] == 'Install the validated configuration | haproxy', failures
+    task = failures[0][1].split(' : ')[-1]
+    assert task == 'Install the validated configuration, and keep HAProxy running | haproxy', failures
     assert message in failures[0][2]
     assert lb.check_output(snapshot) == before
 

@@ -138,3 +138,23 @@ def test_unit_file_check_mode_and_failure_restores_the_previous_file(tmp_path):
     with pytest.raises(StepFailed, match='daemon-reload failed: no; ' + _install.RESTORED):
         _install.unit_file(_unit_module(systemctl), str(path), 'new\n')
     assert path.read_text() == 'old\n'
+
+
+def test_missing_packages_reads_dpkg_status_and_arch_qualified_names():
+    calls = []
+
+    def dpkg(argv, **kwargs):
+        calls.append(argv[1:])
+        # dpkg-query prints 'un' for a known package that is not installed, and nothing (rc 1) for an unknown one.
+        return 1, 'haproxy:amd64 ii \nopenssl un \n', 'dpkg-query: no packages found matching acme-tiny\n'
+    module = _unit_module(dpkg)
+    assert _install.missing_packages(module, ['haproxy', 'openssl', 'acme-tiny']) == ['openssl', 'acme-tiny']
+    assert calls[0][:2] == ['-W', '-f=${Package} ${db:Status-Abbrev}\\n']
+    assert _install.missing_packages(module, []) == [] and len(calls) == 1
+
+
+def test_keep_running_in_check_mode_only_reports():
+    systemctl = Systemctl(fail=['is-active'])
+    module = _unit_module(systemctl, check_mode=True)
+    assert _install.keep_running(module, 'x.service') == ['enable', 'start']
+    assert [c[0] for c in systemctl.calls] == ['is-enabled', 'is-active']

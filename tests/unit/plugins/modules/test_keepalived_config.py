@@ -106,3 +106,74 @@ def test_wrong_mode_of_an_unchanged_file_is_fixed(run_module, tmp_path):
     live.chmod(0o644)
     result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived())
     assert not failed and result['changed'] and stat.S_IMODE(live.stat().st_mode) == 0o600
+
+
+class Provisioned(FakeKeepalived):
+    """FakeKeepalived on a host where dpkg, apt-get and the unit's enablement are part of the call too."""
+
+    def __init__(self, installed=(), enabled=True, active=True, apt_ok=True):
+        super().__init__(active=active)
+        self.installed, self.enabled, self.apt_ok = set(installed), enabled, apt_ok
+
+    def __call__(self, argv, **kwargs):
+        name = os.path.basename(argv[0])
+        if name == 'dpkg-query':
+            self.calls.append([name] + argv[1:])
+            return 0, ''.join('%s %s\n' % (p, 'ii ' if p in self.installed else 'un ') for p in argv[3:]), ''
+        if name == 'apt-get':
+            self.calls.append([name] + argv[1:])
+            assert kwargs.get('environ_update') == {'DEBIAN_FRONTEND': 'noninteractive'}
+            if argv[1] == 'install':
+                if not self.apt_ok:
+                    return 100, '', 'E: Unable to locate package keepalived'
+                self.installed.update(argv[5:])
+            return 0, '', ''
+        if argv[1] == 'is-enabled':
+            self.calls.append([name] + argv[1:])
+            return (0 if self.enabled else 1), '', ''
+        if argv[1] in ('enable', 'start'):
+            self.calls.append([name] + argv[1:])
+            self.enabled = self.enabled or argv[1] == 'enable'
+            self.active = self.active or argv[1] == 'start'
+            return 0, '', ''
+        return super().__call__(argv, **kwargs)
+
+
+def test_one_call_installs_the_package_checks_installs_and_starts(run_module, tmp_path):
+    fake = Provisioned(enabled=False, active=False)
+    extra = dict(packages=['keepalived', 'ipvsadm'], keep_running=True)
+    result, failed = run_module(keepalived_config, args(tmp_path, **extra), run_command=fake)
+    assert not failed and result['changed'] and result['validated'], result
+    assert result['packages_installed'] == ['keepalived', 'ipvsadm'] and result['service_actions'] == ['enable', 'start']
+    order = [c[:2] for c in fake.calls]
+    # Packages first, then the test of the staged file, then the unit: enabled and started with the new file.
+    assert order.index(['apt-get', 'install']) < order.index(['keepalived', '--config-test'])
+    assert order.index(['keepalived', '--config-test']) < order.index(['systemctl', 'start'])
+    assert ['apt-get', 'update', '-q'] in fake.calls
+    # The idempotent run: one dpkg-query and two systemctl reads, nothing else.
+    fake.calls = []
+    result, failed = run_module(keepalived_config, args(tmp_path, **extra), run_command=fake)
+    assert not failed and not result['changed'] and result['service_actions'] == []
+    assert [c[:2] for c in fake.calls] == [['dpkg-query', '-W'], ['systemctl', 'is-enabled'], ['systemctl', 'is-active']]
+
+
+def test_check_mode_names_the_missing_package_and_changes_nothing(run_module, tmp_path):
+    fake = Provisioned(enabled=False, active=False)
+    result, failed = run_module(keepalived_config, args(tmp_path, packages=['keepalived'], keep_running=True),
+                                run_command=fake, check_mode=True)
+    assert not failed and result['changed'] and result['packages_installed'] == ['keepalived']
+    assert result['validated'] is False and result['service_actions'] == ['enable', 'start']
+    assert not (tmp_path / 'keepalived.conf').exists()
+    assert not [c for c in fake.calls if c[0] == 'apt-get' or c[1:2] in (['enable'], ['start'], ['--config-test'])]
+
+
+def test_bad_input_fails_before_the_package_is_installed_and_apt_failure_is_named(run_module, tmp_path):
+    fake = Provisioned()
+    bad = dict(vrrp_instances=[dict(CONFIG['vrrp_instances'][0], auth_pass='far too long a password')])
+    result, failed = run_module(keepalived_config, args(tmp_path, config=bad, packages=['keepalived']),
+                                run_command=fake)
+    assert failed and fake.calls == []
+    fake = Provisioned(apt_ok=False)
+    result, failed = run_module(keepalived_config, args(tmp_path, packages=['keepalived']), run_command=fake)
+    assert failed and result['msg'].startswith('installing keepalived: apt-get install failed (rc=100): E: Unable to locate')
+    assert 'the configuration was not changed' in result['msg'] and not (tmp_path / 'keepalived.conf').exists()

@@ -143,3 +143,34 @@ def test_main_config_missing_or_not_including_the_fragment(run_module, etc):
     result, failed = run_module(syslog_ng_config, dict(args(etc), main_config=str(etc / 'nope.conf')),
                                 run_command=FakeSyslogNg())
     assert failed and 'nope.conf does not exist: is the service installed?' in result['msg']
+
+
+def test_keep_running_starts_the_unit_after_the_file_and_a_failure_is_named(run_module, etc):
+    class Unit(FakeSyslogNg):
+        def __init__(self, start_ok=True):
+            super().__init__(running=False)
+            self.start_ok = start_ok
+
+        def __call__(self, argv, **kwargs):
+            if os.path.basename(argv[0]) == 'dpkg-query':
+                self.calls.append(['dpkg-query'])
+                return 0, 'syslog-ng-core ii \n', ''
+            if os.path.basename(argv[0]) == 'systemctl':
+                self.calls.append(['systemctl'] + argv[1:])
+                if argv[1] == 'start' and not self.start_ok:
+                    return 1, '', 'Job for syslog-ng.service failed'
+                return (3 if argv[1] in ('is-enabled', 'is-active') else 0), '', ''
+            return super().__call__(argv, **kwargs)
+
+    fake = Unit()
+    extra = dict(packages=['syslog-ng-core'], keep_running=True)
+    result, failed = run_module(syslog_ng_config, args(etc, **extra), run_command=fake)
+    assert not failed and result['packages_installed'] == [] and result['service_actions'] == ['enable', 'start']
+    assert [c[:2] for c in fake.calls][-3:] == [['systemctl', 'is-active'], ['systemctl', 'enable'],
+                                                ['systemctl', 'start']]
+    verbs = [c[1] for c in fake.calls if len(c) > 1]
+    assert 'reload' not in verbs and verbs.index('--syntax-only') < verbs.index('start')   # not running: started
+    (etc / 'conf.d' / '50-opsnotes.conf').unlink()
+    result, failed = run_module(syslog_ng_config, args(etc, **extra), run_command=Unit(start_ok=False))
+    assert failed and result['msg'] == 'systemctl start syslog-ng.service failed: Job for syslog-ng.service failed'
+    assert result['changed'] is True      # the new file is in place and valid; only the start failed
