@@ -106,7 +106,10 @@ def unit_file(module, path, text):
     if module.check_mode:
         return True, diff
     if old != text:
-        write_atomic(module, path, text, 0o644)
+        try:
+            write_atomic(module, path, text, 0o644)
+        except OSError as exc:
+            raise StepFailed('cannot write %s: %s; the unit was not changed' % (path, exc)) from exc
     steps = [[systemctl, 'daemon-reload']] if old != text else []
     steps += [] if enabled else [[systemctl, 'enable', unit]]
     for argv in steps:

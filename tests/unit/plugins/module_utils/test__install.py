@@ -158,3 +158,13 @@ def test_keep_running_in_check_mode_only_reports():
     module = _unit_module(systemctl, check_mode=True)
     assert _install.keep_running(module, 'x.service') == ['enable', 'start']
     assert [c[0] for c in systemctl.calls] == ['is-enabled', 'is-active']
+
+
+def test_unit_file_that_cannot_be_written_is_a_step_failure(tmp_path, monkeypatch):
+    def read_only(module, path, text, mode=0o644, owner=None, group=None):
+        raise OSError(30, 'Read-only file system')
+    monkeypatch.setattr(_install, 'write_atomic', read_only)
+    systemctl = Systemctl()
+    with pytest.raises(StepFailed, match='cannot write .*Read-only file system.*; the unit was not changed'):
+        _install.unit_file(_unit_module(systemctl), str(tmp_path / 'x.service'), '[Unit]\n')
+    assert systemctl.calls == []
