@@ -166,7 +166,7 @@ def keep_running(module, service):
     actions = []
     if module.run_command([systemctl, 'is-enabled', '--quiet', service])[0] != 0:
         actions.append('enable')
-    if module.run_command([systemctl, 'is-active', '--quiet', service])[0] != 0:
+    if not unit_active(module, service):
         actions.append('start')
     if module.check_mode:
         return actions
@@ -179,8 +179,9 @@ def keep_running(module, service):
 
 class Provision(object):
     """What a ``*_config`` module does around its file for the options ``packages``, ``service`` and
-    ``keep_running``: the packages before the configuration is checked (as ``prepare``'s ``setup``), and the unit
-    enabled and started after it is installed (``finish``). Either failure fails the module naming the step."""
+    ``keep_running``: the packages before the configuration is checked (``_rendered_config.prepare`` calls
+    ``setup``), and the unit enabled and started after it is installed (``finish``, before each exit). Either
+    failure fails the module naming the step."""
 
     def __init__(self, module):
         self.module = module

@@ -31,7 +31,7 @@ def fix_mode(module, path, mode, group=None):
     return True
 
 
-def prepare(module, lint, render, redact=None, perms=None, unchanged=None, setup=None):
+def prepare(module, lint, render, redact=None, perms=None, unchanged=None, provision=None):
     """Lint and render ``config``; exit unchanged when ``path`` already holds the result.
 
     Uses the module parameters ``config``, ``header`` and ``path``. Returns (previous content or None, the new
@@ -39,15 +39,17 @@ def prepare(module, lint, render, redact=None, perms=None, unchanged=None, setup
     ``redact`` (text -> text) hides secrets in the result's content and diff; the file gets the real text.
     ``perms`` (mode, group or None): an unchanged file with other permissions gets these, and counts as changed.
     ``unchanged`` (result -> None) runs before the exit when the file holds the result already (it may set changed).
-    ``setup`` (() -> dict of result keys) runs right after the lint, before anything else: the first change it may
-    make on the host (the service's packages) comes after the input was accepted.
+    ``provision`` (an ``_install.Provision``): its packages are installed right after the lint, so the first change
+    on the host comes after the input was accepted; its ``finish`` (the unit kept running) runs before the exit of
+    an unchanged file; and in check mode with packages still missing, this exits too: there is nothing to check the
+    configuration with yet.
     """
     redact = redact or (lambda text: text)
     params = module.params
     errors, warnings = lint(params['config'])
     if errors:
         module.fail_json(msg='; '.join(errors), errors=errors)
-    extra = setup() if setup else {}
+    extra = provision.setup() if provision else {}
     content = render(params['config'], params['header'])
     path = params['path']
     old = read_text(path)
@@ -60,5 +62,9 @@ def prepare(module, lint, render, redact=None, perms=None, unchanged=None, setup
             result['changed'] = fix_mode(module, path, *perms)
         if unchanged:
             unchanged(result)
+        if provision:
+            provision.finish(result)
         module.exit_json(**result)
+    if provision and provision.pending(result):
+        module.exit_json(**provision.finish(result))
     return old, content, result

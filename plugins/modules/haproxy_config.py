@@ -231,16 +231,9 @@ def hot_swap(module, result):
 def run(module):
     params = module.params
     provision = Provision(module)
-
-    def unchanged(result):
-        hot_swap(module, result)
-        provision.finish(result)
-    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']), unchanged=unchanged,
-                                   setup=provision.setup)
+    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']),
+                                   unchanged=lambda result: hot_swap(module, result), provision=provision)
     path = params['path']
-    if provision.pending(result):
-        # Check mode on a host without HAProxy: there is nothing to check the configuration with yet.
-        module.exit_json(**provision.finish(result))
     result['state_saved'], result['state_dropped'], result['certificates'] = False, [], []
     ok, output = validate(module, path, content)
     if not ok:

@@ -144,12 +144,8 @@ def config_test(module, keepalived, path, content):
 def run(module):
     params = module.params
     provision = Provision(module)
-    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None), setup=provision.setup,
-                                   unchanged=provision.finish)
+    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None), provision=provision)
     path = params['path']
-    if provision.pending(result):
-        # Check mode on a host without keepalived: there is nothing to test the configuration with yet.
-        module.exit_json(**provision.finish(result))
     keepalived = module.get_bin_path('keepalived', required=True)
     ok, output = config_test(module, keepalived, path, content)
     if not ok:

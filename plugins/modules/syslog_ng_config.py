@@ -137,11 +137,8 @@ def stage_and_check(module, syslog_ng, main_config, path, content):
 def run(module):
     params = module.params
     provision = Provision(module)
-    old, content, result = prepare(module, lint, render, setup=provision.setup, unchanged=provision.finish)
+    old, content, result = prepare(module, lint, render, provision=provision)
     path = params['path']
-    if provision.pending(result):
-        # Check mode on a host without syslog-ng: there is nothing to check the configuration with yet.
-        module.exit_json(**provision.finish(result))
 
     syslog_ng = module.get_bin_path('syslog-ng', required=True)
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
