@@ -170,14 +170,13 @@ def converge(module, addresses, interface, path, header):
 
     ip = module.get_bin_path('ip', required=True)
     live = _live_entries(module, ip)
-    iface = interface
-    if iface not in live:
-        raise StepFailed('interface %s does not exist on this host' % iface)
+    if interface not in live:
+        raise StepFailed('interface %s does not exist on this host' % interface)
 
     desired = []
     for address in addresses:
         addr, plen = host_cidr(address).split('/')
-        desired.append((addr, int(plen), iface))
+        desired.append((addr, int(plen), interface))
     problems = _foreign_holders(desired, previous, live)
     if problems:
         raise StepFailed('; '.join(problems))

@@ -10,12 +10,19 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _quote
-from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import host_cidr
-from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import conf_key, effective
+from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
+    address_errors,
+    host_cidr,
+    interface_errors,
+)
+from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
+    conf_key,
+    default_route_interface,
+    effective,
+    list_interfaces,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import boot_value
 
-# LVS-DR: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
-# source of their own ARP requests; the director keeps the kernel defaults.
 # The options lvs_dr_config and lvs_dr_check share: what the host should be.
 HOST_ARGS = dict(
     mode=dict(type='str', required=True, choices=['director', 'realserver']),
@@ -27,10 +34,29 @@ HOST_ARGS = dict(
     ip_forward=dict(type='bool'),
 )
 
+# LVS-DR: real servers must never answer ARP for the VIP they hold on lo, nor use it as the
+# source of their own ARP requests; the director keeps the kernel defaults.
 MODE_ARP = {
     'realserver': {'arp_ignore': 1, 'arp_announce': 2},
     'director': {'arp_ignore': 0, 'arp_announce': 0},
 }
+
+
+def input_errors(params):
+    """The errors of the HOST_ARGS options that name addresses and interfaces."""
+    errors = address_errors(params['vips'], 'vips') + interface_errors(params['interfaces'], 'interfaces')
+    if params['vip_interface']:
+        errors += interface_errors([params['vip_interface']], 'vip_interface')
+    return errors
+
+
+def host_interfaces(params, root='/'):
+    """(the default route's NIC or None, the managed interfaces that exist, lo first, the ones that do not)."""
+    default_iface = default_route_interface(root)
+    wanted = resolve_interfaces(params['interfaces'], default_iface, params['include_default_interface'])
+    present = set(list_interfaces(root))
+    return (default_iface, [name for name in wanted if name in present],
+            [name for name in wanted if name not in present])
 
 
 def resolve_interfaces(extra, default_iface, include_default=True):

@@ -174,8 +174,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
     AddressError,
-    address_errors,
-    interface_errors,
     parse_batch,
     parse_ip_json,
 )
@@ -187,14 +185,13 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
     compare_sysctls,
     compare_vips,
     expected_sysctls,
-    resolve_interfaces,
+    host_interfaces,
+    input_errors,
     unmanaged_host_routes,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl import (
     SysctlError,
-    default_route_interface,
     interface_hwaddr,
-    list_interfaces,
     read_sysctl,
     read_sysctl_conf,
 )
@@ -203,18 +200,12 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._sysctl_boot import 
 
 def run(module, root='/'):
     params = module.params
-    errors = address_errors(params['vips'], 'vips') + interface_errors(params['interfaces'], 'interfaces')
-    if params['vip_interface']:
-        errors += interface_errors([params['vip_interface']], 'vip_interface')
+    errors = input_errors(params)
     if errors:
         module.fail_json(msg='; '.join(errors))
 
-    default_iface = default_route_interface(root)
+    default_iface, interfaces, missing = host_interfaces(params, root)
     vip_interface = params['vip_interface'] or default_iface
-    wanted = resolve_interfaces(params['interfaces'], default_iface, params['include_default_interface'])
-    present = set(list_interfaces(root))
-    missing = [name for name in wanted if name not in present]
-    interfaces = [name for name in wanted if name in present]
 
     expected = expected_sysctls(params['mode'], interfaces, params['rp_filter'], params['ip_forward'])
     live = {key: read_sysctl(key, root) for key in expected}

@@ -155,8 +155,9 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._install import unit
 from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
     HOST_ARGS,
     expected_sysctls,
+    host_interfaces,
+    input_errors,
     render_vip_unit,
-    resolve_interfaces,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, unit_name
 
@@ -165,10 +166,7 @@ VIP_HEADER = 'Managed by Ansible (opsnotes.edge.lvs_dr). Replayed at boot with i
 
 
 def _input_errors(params):
-    errors = _addresses.address_errors(params['vips'], 'vips')
-    errors += _addresses.interface_errors(params['interfaces'], 'interfaces')
-    if params['vip_interface']:
-        errors += _addresses.interface_errors([params['vip_interface']], 'vip_interface')
+    errors = input_errors(params)
     try:
         unit_name(params['unit'])
         render_vip_unit(params['vip_file'], '')
@@ -183,13 +181,10 @@ def run(module, root='/'):
     if errors:
         module.fail_json(msg='; '.join(errors))
 
-    default_iface = _sysctl.default_route_interface(root)
-    wanted = resolve_interfaces(params['interfaces'], default_iface, params['include_default_interface'])
-    present = set(_sysctl.list_interfaces(root))
-    missing = [name for name in wanted if name not in present]
+    default_iface, interfaces, missing = host_interfaces(params, root)
     held_on = (params['vip_interface'] or default_iface) if params['vips'] else 'lo'
-    result = dict(changed=False, default_interface=default_iface, interfaces=[n for n in wanted if n in present],
-                  missing_interfaces=missing, vip_interface=held_on or '', diff=[])
+    result = dict(changed=False, default_interface=default_iface, interfaces=interfaces, missing_interfaces=missing,
+                  vip_interface=held_on or '', diff=[])
     if missing:
         module.fail_json(msg='interfaces: %s does not exist on this host; nothing was changed'
                          % ', '.join(missing), **result)

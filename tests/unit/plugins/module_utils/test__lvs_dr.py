@@ -103,3 +103,14 @@ def test_compare_boot_director_and_ip_forward():
     assert drift == ['at boot, effective arp_ignore on eth0 would be 1, expected 0: all=0 (/etc/sysctl.d/90-x.conf:1), '
                      'eth0=1 (/etc/sysctl.d/99-y.conf:4)',
                      'at boot, net.ipv4.ip_forward would be 0 (kernel default), expected 1']
+
+
+def test_input_errors_and_host_interfaces(fake_root):
+    params = dict(vips=['192.0.2.1', '10.1.2.300'], interfaces=['eth0', 'eth7', 'bad name'], vip_interface='',
+                  include_default_interface=True)
+    errors = m.input_errors(params)
+    assert len(errors) == 2 and errors[0].startswith('vips[1]') and errors[1].startswith('interfaces[2]')
+    assert m.input_errors(dict(params, vips=[], interfaces=[], vip_interface='x/y'))[0].startswith('vip_interface')
+    params.update(interfaces=['eth7'])
+    assert m.host_interfaces(params, fake_root.path) == ('eth0', ['lo', 'eth0'], ['eth7'])
+    assert m.host_interfaces(dict(params, include_default_interface=False), fake_root.path) == ('eth0', ['lo'], ['eth7'])
