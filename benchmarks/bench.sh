@@ -21,6 +21,7 @@
 #         round the time until the other director holds the VIP and the longest gap between answered requests.
 source "$(dirname "$0")/../scripts/lib.sh"
 source "$ROOT/scripts/container.sh"
+source "$ROOT/benchmarks/counting.sh"
 cd "$ROOT"
 export PATH=$VENV/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg
 
@@ -90,12 +91,6 @@ timed_run() {  # playbook [ansible-playbook args...] -> prints "seconds changed_
     "$(calc "$(grep -E '^[^ ]+ +: ok=' "$work/last.log" | sed -E 's/.*changed=([0-9]+).*/\1/' | paste -sd+)")"
 }
 
-# The callback that counts module executions per host and role (benchmarks/callback_plugins/module_executions.py).
-counted() {  # json-out ansible-playbook args... -> runs with the counter on
-  OPSNOTES_EXECUTIONS_JSON=$1 ANSIBLE_CALLBACK_PLUGINS=$ROOT/benchmarks/callback_plugins \
-    ANSIBLE_CALLBACKS_ENABLED=module_executions,ansible.posix.profile_tasks "${@:2}"
-}
-
 tasks() {
   log "benchmark 1: module executions per host and role, idempotent site.yml on the lab"
   ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
@@ -134,10 +129,6 @@ $(cat "$work/tasks.md")
 Wall time of the same idempotent run: $piped s with \`pipelining = true\` (ansible.cfg), $unpiped s without it.")
 }
 
-executions_of() {  # json -> total module executions of the one bench host
-  python3 -c 'import json, sys; print(sum(sum(c.values()) for c in json.load(open(sys.argv[1]))["hosts"].values()))' "$1"
-}
-
 med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 compare_lvs_dr() {  # lvs_dr alone (the role vs a naive playbook), alternated in one run: rows and medians
@@ -147,9 +138,9 @@ compare_lvs_dr() {  # lvs_dr alone (the role vs a naive playbook), alternated in
       bench_up 1
       read -r first fchanged < <(timed_run "benchmarks/$variant.yml")
       read -r again achanged < <(counted "$work/exec.json" timed_run "benchmarks/$variant.yml")
-      rows+="| $round | $variant | $first ($fchanged changed) | $again ($achanged changed) | $(executions_of "$work/exec.json") |"$'\n'
-      if [ "$variant" = lvs_dr ]; then role+=("$again"); role_n=$(executions_of "$work/exec.json")
-      else naive+=("$again"); naive_n=$(executions_of "$work/exec.json"); fi
+      rows+="| $round | $variant | $first ($fchanged changed) | $again ($achanged changed) | $(executions "$work/exec.json") |"$'\n'
+      if [ "$variant" = lvs_dr ]; then role+=("$again"); role_n=$(executions "$work/exec.json")
+      else naive+=("$again"); naive_n=$(executions "$work/exec.json"); fi
     done
   done
   local r n

@@ -3,19 +3,18 @@
 # Proves the role's cost does not grow with the number of VIPs and NICs (batching, not looping).
 #   make lab && benchmarks/lvs_dr_round_trips.sh
 source "$(dirname "$0")/../scripts/lib.sh"
+source "$ROOT/benchmarks/counting.sh"
 export PATH=$VENV/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg
 cd "$ROOT"
 host=rs1 container=$PREFIX-lab-rs1
 
-count() {  # extra-vars-json -> "module executions, tasks" (benchmarks/callback_plugins/module_executions.py)
+count() {  # extra-vars-json -> "module executions, tasks" (benchmarks/counting.sh)
   ansible-playbook site.yml --limit "$host" -e "$1" >/dev/null   # converge first
   local out json
   json=$(mktemp)
-  out=$(OPSNOTES_EXECUTIONS_JSON=$json ANSIBLE_CALLBACK_PLUGINS=$ROOT/benchmarks/callback_plugins \
-        ANSIBLE_CALLBACKS_ENABLED=module_executions ansible-playbook site.yml --limit "$host" -e "$1" 2>&1)
+  out=$(counted "$json" ansible-playbook site.yml --limit "$host" -e "$1" 2>&1)
   printf '%s module executions in lvs_dr, %s in the whole site run, %s tasks executed (changed=%s)\n' \
-    "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["hosts"][sys.argv[2]].get("lvs_dr", 0))' "$json" "$host")" \
-    "$(python3 -c 'import json, sys; print(sum(json.load(open(sys.argv[1]))["hosts"][sys.argv[2]].values()))' "$json" "$host")" \
+    "$(executions "$json" "$host" lvs_dr)" "$(executions "$json" "$host")" \
     "$(grep -E "^$host +: " <<<"$out" | sed -E 's/.*ok=([0-9]+).*/\1/')" \
     "$(grep -E "^$host +: " <<<"$out" | sed -E 's/.*changed=([0-9]+).*/\1/')"
   rm -f "$json"

@@ -80,11 +80,14 @@ renewal() {
 #   scripts/lab.sh ssh && ansible-playbook -i inventories/lab -i .lab/<prefix>-<lab>/ssh/inventory.yml site.yml
 # The key and the inventory live in .lab/ (ignored by git), the key only for these containers.
 ssh() {
-  local dir=$ROOT/.lab/$PREFIX-$LAB/ssh h name addr
+  local dir=$ROOT/.lab/$PREFIX-$LAB/ssh h name
+  local opts="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+  declare -A addr=()
   mkdir -p "$dir" && chmod 700 "$dir"
   [ -f "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$PREFIX-$LAB" -f "$dir/id_ed25519"
   for h in "${HOSTS[@]}"; do
     name=$PREFIX-$LAB-$h
+    addr[$h]=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}" "$name")
     docker exec -i "$name" bash -c 'set -e
       if ! command -v sshd >/dev/null; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
@@ -98,20 +101,18 @@ ssh() {
     echo "---"
     echo "all:"
     echo "  hosts:"
-    for h in "${HOSTS[@]}"; do
-      addr=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}" "$PREFIX-$LAB-$h")
-      echo "    $h: {ansible_host: $addr}"
-    done
+    for h in "${HOSTS[@]}"; do echo "    $h: {ansible_host: ${addr[$h]}}"; done
     echo "  vars:"
     echo "    ansible_connection: ssh"
     echo "    ansible_user: root"
     echo "    ansible_ssh_private_key_file: $dir/id_ed25519"
-    echo "    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+    echo "    ansible_ssh_common_args: $opts"
   } >"$dir/inventory.yml"
+  # Each host answers with the key, as the inventory reaches it (a failed install above shows here).
   for h in "${HOSTS[@]}"; do
-    addr=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}" "$PREFIX-$LAB-$h")
-    command ssh -q -i "$dir/id_ed25519" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-      -o ConnectTimeout=10 "root@$addr" true || { log "ssh to $h ($addr) failed"; return 1; }
+    # shellcheck disable=SC2086
+    command ssh -q -i "$dir/id_ed25519" -o BatchMode=yes -o ConnectTimeout=10 $opts "root@${addr[$h]}" true \
+      || { log "ssh to $h (${addr[$h]}) failed"; return 1; }
   done
   log "lab reachable over ssh: ansible-playbook -i inventories/lab -i $dir/inventory.yml site.yml"
 }
