@@ -19,7 +19,7 @@ import socket
 import ssl
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
-from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import connect_arg
+from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import connect_arg, openssl_of
 
 # TLS 1.2 cipher suites a client that only speaks ECDSA (or only RSA) would offer.
 PROBE_CIPHERS = {
@@ -257,3 +257,33 @@ def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True
         problems.append('%d days left: due since %s (fewer than %d days, or less than a third of the lifetime)'
                         % (left.days, result['renew_at'], renew_days))
     return result
+
+
+def names_of(item, entry):
+    """The names to probe for a certificate item: its ``domains``, else those of the certificate found."""
+    return entry.get('domains') or [] if item['domains'] is None else item['domains']
+
+
+def probe_served(module, item, entry, address, port, timeout):
+    """Per name of ``item``, whether the server at ``address``:``port`` sends a client of the entry's key type the
+    certificate in the file (``entry`` from inspect_certificate, its ``leaf_der``); a mismatch or a failed
+    connection is added to the entry's problems. Returns [{domain, matches, serial, error}]."""
+    served = []
+    openssl, run_command = openssl_of(module, timeout)
+    if entry['key_type'] is None:         # no certificate to take it from, and none asked for
+        return served
+    for domain in names_of(item, entry):
+        row = dict(domain=domain, matches=False, serial=None, error=None)
+        try:
+            der = served_leaf(address, port, domain, entry['key_type'], timeout, openssl, run_command)
+            row['matches'] = der == entry.get('leaf_der')
+            row['serial'] = serial_of(der)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            row['error'] = str(exc)
+        if not row['matches']:
+            entry['problems'].append('%s: a %s-only client %s' % (
+                domain, entry['key_type'].upper(),
+                'could not connect: %s' % row['error'] if row['error']
+                else 'is served serial %s, not the certificate in the file' % row['serial']))
+        served.append(row)
+    return served

@@ -264,7 +264,6 @@ failures:
 """
 
 import datetime
-import ssl
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -272,8 +271,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import a
 from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
     inspect_certificate,
     load_chain,
-    serial_of,
-    served_leaf,
+    names_of,
+    probe_served,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
@@ -282,33 +281,6 @@ try:
     HAS_CRYPTOGRAPHY = True
 except ImportError:
     HAS_CRYPTOGRAPHY = False
-
-
-def names_of(item, entry):
-    return entry.get('domains') or [] if item['domains'] is None else item['domains']
-
-
-def probe(module, params, item, entry):
-    served = []
-    openssl, run_command = openssl_of(module, params['timeout'])
-    if entry['key_type'] is None:         # no certificate to take it from, and none asked for
-        return served
-    for domain in names_of(item, entry):
-        row = dict(domain=domain, matches=False, serial=None, error=None)
-        try:
-            der = served_leaf(params['probe_address'], params['probe_port'], domain, entry['key_type'],
-                              params['timeout'], openssl, run_command)
-            row['matches'] = der == entry.get('leaf_der')
-            row['serial'] = serial_of(der)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            row['error'] = str(exc)
-        if not row['matches']:
-            entry['problems'].append('%s: a %s-only client %s' % (
-                domain, entry['key_type'].upper(),
-                'could not connect: %s' % row['error'] if row['error']
-                else 'is served serial %s, not the certificate in the file' % row['serial']))
-        served.append(row)
-    return served
 
 
 def policies(module, params, entries):
@@ -343,7 +315,8 @@ def run(module):
     for item in params['certificates']:
         entry = inspect_certificate(item, params['renew_days'], now, anchors)
         if params['probe']:
-            entry['served'] = probe(module, params, item, entry)
+            entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
+                                           params['timeout'])
         entry.pop('leaf_der', None)
         results.append(entry)
     failures = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))

@@ -53,6 +53,12 @@ options:
     description: The main configuration file, which includes the directory of O(path).
     type: path
     default: /etc/nginx/nginx.conf
+  keep_running:
+    description:
+      - Keep O(service) enabled and started once the file is in place (C(systemctl enable), C(systemctl start), each
+        only when needed), so one call installs and keeps nginx serving.
+    type: bool
+    default: false
 requirements:
   - nginx
 seealso:
@@ -79,12 +85,22 @@ test_output:
   description: What the last C(nginx -t) printed.
   returned: always
   type: str
+service_actions:
+  description: What O(keep_running) did (or would do) to O(service), among V(enable) and V(start).
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import LiveFile, systemd_reload, unit_active
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
+    LiveFile,
+    keep_running,
+    systemd_reload,
+    unit_active,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._staged import StageError, staged_tree
 
 
@@ -110,6 +126,18 @@ def reloader(module):
     return systemd_reload(module, service) if unit_active(module, service) else None
 
 
+def done(module, result):
+    """Exit with ``result``, after keeping the service running when asked."""
+    result['service_actions'] = []
+    if module.params['keep_running']:
+        try:
+            result['service_actions'] = keep_running(module, module.params['service'])
+        except StepFailed as exc:
+            module.fail_json(msg=exc.msg, **result)
+        result['changed'] = result['changed'] or bool(result['service_actions'])
+    module.exit_json(**result)
+
+
 def run(module):
     params = module.params
     path, content = params['path'], params['content']
@@ -120,9 +148,9 @@ def run(module):
     result = dict(changed=changed, validated=False, reloaded=False, test_output='',
                   diff=dict(before_header=path, after_header=path, before=old or '', after=content))
     if not changed and not params['force_reload']:
-        module.exit_json(**result)
+        done(module, result)
     if module.check_mode:
-        module.exit_json(**result)
+        done(module, result)
     if changed:
         ok, output = nginx_test(module)
         if not ok:
@@ -156,7 +184,7 @@ def run(module):
                 module.fail_json(msg='%s failed (%s)' % (reload[0], output), **result)
             result['reloaded'] = True
     result['changed'] = changed or result['reloaded']
-    module.exit_json(**result)
+    done(module, result)
 
 
 def build_module():
@@ -168,6 +196,7 @@ def build_module():
             force_reload=dict(type='bool', default=False),
             service=dict(type='str', default='nginx.service'),
             main_config=dict(type='path', default='/etc/nginx/nginx.conf'),
+            keep_running=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

@@ -47,6 +47,20 @@ options:
     description: Run C(systemctl daemon-reload) when a file was written or removed.
     type: bool
     default: true
+  if_installed:
+    description:
+      - Units of O(dropins) that get their drop-in only when they are installed (systemd knows a unit file for
+        them); one that is not is treated as not listed (with O(exclusive=true), a drop-in written earlier is
+        removed). For defaults that apply to whatever the host runs.
+    type: list
+    elements: str
+    default: []
+  require_installed:
+    description:
+      - Fail, before anything is written, when a unit of O(dropins) not in O(if_installed) is not installed (the
+        failed result names them in C(refused)).
+    type: bool
+    default: false
 seealso:
   - module: opsnotes.edge.oom_score
 """
@@ -77,6 +91,16 @@ daemon_reloaded:
   description: Whether C(systemctl daemon-reload) ran.
   returned: always
   type: bool
+installed:
+  description: With O(if_installed) or O(require_installed), the units of O(dropins) that are installed.
+  returned: always
+  type: list
+  elements: str
+not_installed:
+  description: With O(if_installed) or O(require_installed), the units of O(dropins) that are not installed.
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -139,6 +163,22 @@ def content_errors(unit, content):
     return errors
 
 
+def installed_units(module, units):
+    """The units of ``units`` that systemd has a unit file for (LoadState other than not-found), in one
+    ``systemctl show``."""
+    if not units:
+        return []
+    systemctl = module.get_bin_path('systemctl', required=True)
+    rc, out, err = module.run_command([systemctl, 'show', '--property=LoadState', '--'] + list(units))
+    if rc != 0:
+        module.fail_json(msg='systemctl show failed: %s; nothing was changed' % (out + err).strip())
+    states = [section.strip() for section in out.strip().split('\n\n')]
+    if len(states) != len(units):
+        module.fail_json(msg='systemctl show answered %d units for %d asked; nothing was changed'
+                         % (len(states), len(units)))
+    return [units[index] for index, state in enumerate(states) if state != 'LoadState=not-found']
+
+
 def run(module):
     params = module.params
     errors = []
@@ -151,6 +191,17 @@ def run(module):
             errors.extend(content_errors(unit, content))
     if errors:
         module.fail_json(msg='; '.join(errors))
+
+    installed, missing = [], []
+    if params['if_installed'] or params['require_installed']:
+        units = sorted(params['dropins'])
+        installed = installed_units(module, units)
+        missing = [unit for unit in units if unit not in installed]
+        required = [unit for unit in missing if unit not in params['if_installed']]
+        if params['require_installed'] and required:
+            module.fail_json(msg='%s not installed on this host; nothing was changed' % ', '.join(required),
+                             installed=installed, not_installed=missing, refused=required)
+        params['dropins'] = {unit: content for unit, content in params['dropins'].items() if unit not in missing}
 
     directory, name = params['directory'], params['name']
     writes, removals, diffs = [], [], []
@@ -173,7 +224,7 @@ def run(module):
 
     changed = bool(writes or removals)
     result = dict(changed=changed, written=[w[0] for w in writes], removed=[r[0] for r in removals],
-                  daemon_reloaded=False, diff=diffs)
+                  daemon_reloaded=False, diff=diffs, installed=installed, not_installed=missing)
     if module.check_mode or not changed:
         module.exit_json(**result)
     # All or nothing: a failed write or removal, or a failed daemon-reload, puts every file back as it was, so the
@@ -217,6 +268,8 @@ def build_module():
                                             'Local edits are overwritten.'),
             exclusive=dict(type='bool', default=True),
             daemon_reload=dict(type='bool', default=True),
+            if_installed=dict(type='list', elements='str', default=[]),
+            require_installed=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

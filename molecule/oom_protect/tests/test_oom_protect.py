@@ -110,22 +110,25 @@ def test_a_dropped_sacrificial_unit_loses_its_dropin():
 
 
 def test_a_run_limited_by_tags_reads_the_installed_units_and_keeps_every_dropin():
-    # rsyslog is protected by the defaults, which apply to installed units only: service_facts (in the preflight)
-    # says which. The preflight always runs, so a run limited to the apply tag changes nothing.
+    # rsyslog is protected by the defaults, which apply to installed units only: the drop-ins call itself asks
+    # systemd which are (systemctl show LoadState), so a run limited to the apply tag changes nothing.
     snapshot = 'md5sum /etc/systemd/system/*.service.d/%s' % DROPIN
     before = HOST.check_output(snapshot)
     assert 'rsyslog.service.d' in before
     run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '--tags', 'oom_protect_apply')
     assert run.returncode == 0, run.stdout[-4000:]
-    assert 'List the installed units | oom_protect' in run.stdout
+    assert 'Write the OOMScoreAdjust drop-ins | oom_protect' in run.stdout
     assert HOST.check_output(snapshot) == before
-    # Negative control: with the preflight skipped by hand, nothing is known to be installed, so the exclusive
-    # sweep removes the log daemon's drop-in: what the "always" tag prevents.
+    # Negative control: with rsyslog's unit file gone (the package removed), the same run removes its drop-in.
+    unit = HOST.check_output('systemctl show -p FragmentPath --value rsyslog.service')
     try:
-        run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '--tags', 'oom_protect_apply',
-                                       '--skip-tags', 'always')
+        HOST.run_expect([0], 'mv %s /root/rsyslog.service.away && systemctl daemon-reload' % unit)
+        run = helpers.ansible_playbook('molecule/oom_protect/converge.yml', '--tags', 'oom_protect_apply')
+        assert run.returncode == 0, run.stdout[-4000:]
         assert not HOST.file('/etc/systemd/system/rsyslog.service.d/%s' % DROPIN).exists, run.stdout[-3000:]
     finally:
+        HOST.run('mv /root/rsyslog.service.away %s; systemctl daemon-reload' % unit)
         run = helpers.ansible_playbook('molecule/oom_protect/converge.yml')
     assert run.returncode == 0, run.stdout[-4000:]
+    assert HOST.check_output(snapshot) == before
     assert HOST.check_output(snapshot) == before

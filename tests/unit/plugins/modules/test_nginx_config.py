@@ -41,6 +41,11 @@ class Commands(object):
             return 0, '', ''
         if argv[1] == 'is-active':
             return (0 if self.active else 3), '', ''
+        if argv[1] == 'is-enabled':
+            return (0 if self.active else 1), '', ''
+        if argv[1] in ('enable', 'start'):
+            self.active = True
+            return 0, '', ''
         if argv[1] == 'reload':
             return self.reload_rc, '', 'Job failed' if self.reload_rc else ''
         raise AssertionError(argv)
@@ -160,3 +165,22 @@ def test_stopped_nginx_is_not_reloaded_and_check_mode_writes_nothing(run_module,
     result, failed = run_module(nginx_config, args(path, content='server { other }'), run_command=fake,
                                 check_mode=True)
     assert not failed and result['changed'] and fake.calls == [] and path.read_text() == 'server {}\n'
+
+
+def test_keep_running_starts_a_stopped_nginx_after_the_file_and_then_reads_only(run_module, tmp_path):
+    path = tmp_path / 'conf.d' / 'sites.conf'
+    commands = Commands(str(path), active=False)
+    result, failed = run_module(nginx_config, args(path, content='server { new }', keep_running=True),
+                                run_command=commands)
+    assert not failed and result['changed'] and result['service_actions'] == ['enable', 'start'], result
+    assert result['reloaded'] is False and path.read_text() == 'server { new }\n'
+    assert commands.calls[-2:] == ['systemctl enable nginx.service', 'systemctl start nginx.service']
+    commands.calls = []
+    result, failed = run_module(nginx_config, args(path, content='server { new }', keep_running=True),
+                                run_command=commands)
+    assert not failed and result['changed'] is False and result['service_actions'] == []
+    assert commands.calls == ['systemctl is-enabled --quiet nginx.service', 'systemctl is-active --quiet nginx.service']
+    # Without keep_running a stopped nginx stays stopped.
+    commands.active = False
+    result, failed = run_module(nginx_config, args(path, content='server { new }'), run_command=commands)
+    assert not failed and result['service_actions'] == [] and commands.active is False

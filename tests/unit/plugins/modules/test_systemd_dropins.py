@@ -140,3 +140,46 @@ def test_bad_input_refused(run_module, tmp_path, name, dropins, message):
                                 run_command=Systemctl())
     assert failed and message in result['msg']
     assert list(tmp_path.iterdir()) == []
+
+
+class Units(Systemctl):
+    """systemctl show --property=LoadState for the units in ``installed``; other units are not-found."""
+
+    def __init__(self, installed):
+        super().__init__()
+        self.installed = set(installed)
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv[1:])
+        if argv[1] == 'show':
+            units = argv[argv.index('--') + 1:]
+            return 0, '\n'.join('LoadState=%s\n' % ('loaded' if u in self.installed else 'not-found')
+                                for u in units), ''
+        return 0, '', ''
+
+
+def test_if_installed_skips_missing_units_and_removes_their_old_drop_in(run_module, tmp_path):
+    dropins = {'rsyslog.service': {'Service': {'OOMScoreAdjust': -900}},
+               'mysql.service': {'Service': {'OOMScoreAdjust': -500}}}
+    units = Units(['rsyslog.service', 'mysql.service'])
+    result, failed = run(run_module, tmp_path, dropins, units, if_installed=['mysql.service'])
+    assert not failed and result['written'] == ['mysql.service', 'rsyslog.service'], result
+    assert result['installed'] == ['mysql.service', 'rsyslog.service'] and result['not_installed'] == []
+    # mysql goes away: its drop-in goes too, in the same call.
+    units = Units(['rsyslog.service'])
+    result, failed = run(run_module, tmp_path, dropins, units, if_installed=['mysql.service'])
+    assert not failed and result['removed'] == ['mysql.service'] and result['written'] == []
+    assert result['not_installed'] == ['mysql.service'] and not (tmp_path / 'mysql.service.d').exists()
+    assert units.calls == [['show', '--property=LoadState', '--', 'mysql.service', 'rsyslog.service'],
+                           ['daemon-reload']]
+
+
+def test_require_installed_refuses_before_writing(run_module, tmp_path):
+    dropins = {'rsyslog.service': {'Service': {'OOMScoreAdjust': -900}},
+               'nosuch.service': {'Service': {'OOMScoreAdjust': -900}}}
+    result, failed = run(run_module, tmp_path, dropins, Units(['rsyslog.service']), require_installed=True)
+    assert failed and result['msg'] == 'nosuch.service not installed on this host; nothing was changed'
+    assert result['not_installed'] == result['refused'] == ['nosuch.service'] and list(tmp_path.iterdir()) == []
+    # Without the requirement the same input is written for both (systemd reads drop-ins of any name).
+    result, failed = run(run_module, tmp_path, dropins, Units(['rsyslog.service']))
+    assert not failed and result['written'] == ['nosuch.service', 'rsyslog.service'] and result['installed'] == []

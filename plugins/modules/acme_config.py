@@ -1,0 +1,535 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: acme_config
+short_description: Converge the ACME engine of a host in one call (packages, trust, keys, CSRs, renewal, inspection)
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Reads the host, compares it with what is asked and changes only what differs, in one module execution
+    whatever the number of sites, key types and files. The engine of the roles P(opsnotes.edge.nginx_acme#role) and
+    P(opsnotes.edge.haproxy#role).
+  - "In this order: the O(packages); the private CAs of O(trusted_ca_certs) in the system trust store
+    (C(update-ca-certificates) when one changed); the O(directories); the account key; a private key and a CSR per
+    item of O(keys); the renewal O(files) and the O(timer); then the certificates of O(certificates) are inspected
+    (what M(opsnotes.edge.acme_certificate_check) reports), with the account key's thumbprint."
+  - A key is kept when it is of the wanted type and size (else it is made anew), a CSR when it matches its key, the
+    first name as common name and every name as subjectAltName. Key material never appears in the result.
+  - "Each step is all or nothing: the trust store files written are restored when C(update-ca-certificates) fails,
+    and the renewal files when C(systemctl daemon-reload), C(enable) or C(start) fails. A failure stops the later
+    steps and names the step and those done before it."
+  - In check mode nothing is written; missing packages end the call there (with RV(pending)), as nothing could be
+    read with them yet.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.STATE_MODULE
+options:
+  packages:
+    description:
+      - Debian packages installed first when missing (as C(apt-get install --no-install-recommends), the package
+        lists refreshed). They must include C(python3-cryptography), which the keys need.
+    type: list
+    elements: str
+    default: []
+  trusted_ca_certs:
+    description:
+      - PEM certificates of private CAs to trust (the ACME server's, say), written as
+        C(/usr/local/share/ca-certificates/opsnotes-acme-N.crt) in list order.
+    type: list
+    elements: str
+    default: []
+  directories:
+    description: Directories to keep, root's, with their mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The directory.
+        type: path
+        required: true
+      mode:
+        description: Its mode, as an octal string.
+        type: str
+        default: '0700'
+  account_key:
+    description:
+      - The ACME account key (RSA 4096, which acme-tiny needs), mode 0600. Made on this host, unless
+        O(account_key_content) gives the key shared by another host. Omit it to leave the account key alone.
+    type: path
+  account_key_content:
+    description:
+      - The PEM account key of the host that made it (hosts behind one name share one account). Never logged.
+    type: str
+  keys:
+    description: One private key and CSR per item.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      key:
+        description: The private key file (mode 0600).
+        type: path
+        required: true
+      key_type:
+        description: The key's type (ECDSA keys are on the P-384 curve).
+        type: str
+        required: true
+        choices: [rsa, ecdsa]
+      size:
+        description: The size of an RSA key, in bits.
+        type: int
+        default: 3072
+      csr:
+        description: The CSR file (mode 0644).
+        type: path
+        required: true
+      domains:
+        description: The names; the first is the common name, every one a subjectAltName.
+        type: list
+        elements: str
+        required: true
+  files:
+    description:
+      - Files written as given (the renewal script, its data, its units), root's. Their diffs are shown.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The file.
+        type: path
+        required: true
+      content:
+        description: Its content.
+        type: str
+        required: true
+      mode:
+        description: Its mode, as an octal string.
+        type: str
+        default: '0644'
+  timer:
+    description:
+      - A systemd timer unit name, without C(.timer). With O(timer_enabled=true) it is enabled and started (after a
+        C(daemon-reload) when a unit file of O(files) changed); with V(false) it is stopped, disabled and its unit
+        file (O(unit_dir)/NAME.timer) removed, and O(files) must not hold it.
+    type: str
+  timer_enabled:
+    description: Whether the timer runs.
+    type: bool
+    default: true
+  unit_dir:
+    description: Where the timer's unit file is.
+    type: path
+    default: /etc/systemd/system
+  certificates:
+    description:
+      - The certificates to inspect once the rest is in place, as M(opsnotes.edge.acme_certificate_check) takes
+        them.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The site.
+        type: str
+        required: true
+      key_type:
+        description: The key type the certificate must have.
+        type: str
+        choices: [rsa, ecdsa]
+      cert:
+        description: The fullchain (or a bundle of fullchain and key).
+        type: path
+        required: true
+      key:
+        description: Its private key (omitted for a bundle).
+        type: path
+      domains:
+        description: The names it must cover, and no others.
+        type: list
+        elements: str
+  renew_days:
+    description: A certificate with fewer days left (or less than a third of its lifetime) is due.
+    type: int
+    default: 30
+  probe:
+    description: Also ask the server, per name and key type, which certificate it sends.
+    type: bool
+    default: false
+  probe_address:
+    description: Where to ask.
+    type: str
+    default: 127.0.0.1
+  probe_port:
+    description: The TLS port to ask.
+    type: int
+    default: 443
+  timeout:
+    description: Seconds per probe.
+    type: float
+    default: 5
+requirements:
+  - python3-cryptography on the target (installable through O(packages) in the same call).
+seealso:
+  - module: opsnotes.edge.acme_certificate_check
+"""
+
+EXAMPLES = r"""
+- name: Converge the ACME engine and inspect the certificates
+  opsnotes.edge.acme_config:
+    packages: [acme-tiny, python3-cryptography, openssl, ca-certificates]
+    directories:
+      - {path: /etc/ssl/opsnotes-acme, mode: '0700'}
+      - {path: /var/lib/opsnotes-acme/challenges, mode: '0755'}
+    account_key: /etc/ssl/opsnotes-acme/account.key
+    keys:
+      - key: /etc/ssl/opsnotes-acme/shop/ecdsa.key
+        key_type: ecdsa
+        csr: /etc/ssl/opsnotes-acme/shop/ecdsa.csr
+        domains: [shop.example.org, www.shop.example.org]
+    files:
+      - path: /etc/systemd/system/opsnotes-acme-renew.timer
+        content: "{{ lookup('ansible.builtin.template', 'opsnotes-acme-renew.timer.j2') }}"
+    timer: opsnotes-acme-renew
+    certificates:
+      - name: shop
+        key_type: ecdsa
+        cert: /etc/ssl/opsnotes-acme/shop/ecdsa.fullchain.pem
+        key: /etc/ssl/opsnotes-acme/shop/ecdsa.key
+        domains: [shop.example.org, www.shop.example.org]
+  register: engine
+"""
+
+RETURN = r"""
+pending:
+  description: True in check mode when packages are missing; nothing else was compared.
+  returned: always
+  type: bool
+packages_installed:
+  description: The packages installed (in check mode, that would be).
+  returned: always
+  type: list
+  elements: str
+trust_changed:
+  description: The trust store files written (in check mode, that would be); C(update-ca-certificates) ran after.
+  returned: always
+  type: list
+  elements: str
+directories_changed:
+  description: The directories created or whose owner or mode was fixed.
+  returned: always
+  type: list
+  elements: str
+account_key:
+  description: V(kept), V(mode) (owner or mode fixed), V(created), V(replaced), or V(none) without O(account_key).
+  returned: always
+  type: str
+keys:
+  description: Per item of O(keys), what was (in check mode, would be) done to its key and its CSR.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The key file.
+      type: str
+    key_action:
+      description: V(kept), V(mode), V(created) or V(replaced).
+      type: str
+    csr_action:
+      description: V(kept), V(mode), V(created) or V(replaced).
+      type: str
+files_changed:
+  description: The files of O(files) written, and a removed timer unit.
+  returned: always
+  type: list
+  elements: str
+renewal_state:
+  description:
+    - With O(timer) and O(timer_enabled=true), what systemd holds for the timer and its service once the call is
+      done (C(systemctl show)), as C({timer, service}), each a dict of C(Id), C(ActiveState), C(UnitFileState),
+      C(LastTriggerUSec), C(NextElapseUSecRealtime), C(Result), C(ExecMainStatus) and C(ExecMainExitTimestamp).
+  returned: when O(timer) is set and O(timer_enabled=true)
+  type: dict
+  sample:
+    timer: {Id: opsnotes-acme-renew.timer, ActiveState: active, UnitFileState: enabled}
+    service: {Id: opsnotes-acme-renew.service, ActiveState: inactive, Result: success, ExecMainStatus: '0'}
+timer_actions:
+  description: What was done to the timer (V(daemon-reload), V(enable), V(start), V(disable), V(remove)), in order.
+  returned: always
+  type: list
+  elements: str
+certificates:
+  description: Per item of O(certificates), as M(opsnotes.edge.acme_certificate_check) returns it.
+  returned: always
+  type: list
+  elements: dict
+account_thumbprint:
+  description: The account key's JWK thumbprint (base64url), or null when there is none yet.
+  returned: always
+  type: str
+failures:
+  description: One line per certificate with problems.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import datetime
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_keys
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
+from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import inspect_certificate, probe_served
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages
+
+CA_DIR = '/usr/local/share/ca-certificates'
+ACCOUNT_SPEC = ('rsa', 4096)
+STATE_PROPERTIES = ('Id,ActiveState,UnitFileState,LastTriggerUSec,NextElapseUSecRealtime,Result,ExecMainStatus,'
+                    'ExecMainExitTimestamp')
+
+
+def _mode(text, where):
+    try:
+        return int(text, 8)
+    except (TypeError, ValueError):
+        raise StepFailed('%s: mode %r is not an octal number' % (where, text)) from None
+
+
+def _diff(path, old, new):
+    return dict(before_header=path, after_header=path, before=old or '', after=new)
+
+
+def _transaction(module, wanted, result, diffs):
+    """Write each (path, text, mode) that differs, in one FileTransaction (nothing in check mode). Returns the
+    transaction and the paths written."""
+    txn, written = FileTransaction(module), []
+    for path, text, mode in wanted:
+        old = read_text(path)
+        same_mode = old is not None and os.stat(path).st_mode & 0o7777 == mode
+        if old == text and same_mode:
+            continue
+        written.append(path)
+        if old != text:
+            diffs.append(_diff(path, old, text))
+        if not module.check_mode:
+            txn.write(path, text, mode)
+    return txn, written
+
+
+def _run(module, argv, txn, what):
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        undone = txn.rollback()
+        command = ' '.join([os.path.basename(argv[0])] + list(argv[1:]))
+        restored = ('could not restore: %s' % '; '.join(undone)) if undone else '%s restored as they were' % what
+        raise StepFailed('%s failed: %s; %s' % (command, (out + err).strip() or 'no output', restored))
+
+
+def trust(module, certs, result, diffs):
+    wanted = [(os.path.join(CA_DIR, 'opsnotes-acme-%d.crt' % index), cert.strip() + '\n', 0o644)
+              for index, cert in enumerate(certs)]
+    txn, written = _transaction(module, wanted, result, diffs)
+    result['trust_changed'] = written
+    if written and not module.check_mode:
+        _run(module, [module.get_bin_path('update-ca-certificates', required=True)], txn, 'the CA files were')
+
+
+def directories(module, items, result):
+    for item in items:
+        path, mode = item['path'], _mode(item['mode'], item['path'])
+        if not os.path.isdir(path):
+            result['directories_changed'].append(path)
+            if not module.check_mode:
+                # Parents as mkdir -p makes them (traversable): a webroot's readers need to reach it.
+                os.makedirs(os.path.dirname(path.rstrip('/')) or '/', 0o755, exist_ok=True)
+                os.mkdir(path, mode)
+                os.chown(path, 0, 0)
+                os.chmod(path, mode)
+        elif _acme_keys.ensure_file_mode(module, path, mode):
+            result['directories_changed'].append(path)
+
+
+def keys(module, params, result):
+    if params['account_key']:
+        result['account_key'] = _acme_keys.ensure_key(module, params['account_key'], ACCOUNT_SPEC,
+                                                      params['account_key_content'])
+    for item in params['keys']:
+        spec = _acme_keys.key_spec(item['key_type'], item['size'])
+        key_action = _acme_keys.ensure_key(module, item['key'], spec)
+        try:
+            csr_action = _acme_keys.ensure_csr(module, item['csr'], item['key'], item['domains'],
+                                               key_changed=key_action in ('created', 'replaced'))
+        except ValueError as exc:
+            raise StepFailed('%s: %s' % (item['csr'], exc)) from exc
+        result['keys'].append(dict(key=item['key'], key_action=key_action, csr_action=csr_action))
+
+
+def renewal(module, params, result, diffs):
+    wanted = [(f['path'], f['content'], _mode(f['mode'], f['path'])) for f in params['files']]
+    txn, written = _transaction(module, wanted, result, diffs)
+    result['files_changed'] = written
+    name = params['timer']
+    if not name:
+        return
+    systemctl = module.get_bin_path('systemctl', required=True)
+    timer = '%s.timer' % name
+    timer_path = os.path.join(params['unit_dir'], timer)
+    units_changed = any(path.startswith(params['unit_dir'].rstrip('/') + '/') for path in written)
+    actions = result['timer_actions']
+    if params['timer_enabled']:
+        actions += ['daemon-reload'] if units_changed else []
+        enabled = module.run_command([systemctl, 'is-enabled', '--quiet', timer])[0] == 0
+        active = module.run_command([systemctl, 'is-active', '--quiet', timer])[0] == 0
+        actions += ([] if enabled else ['enable']) + ([] if active else ['start'])
+        if not module.check_mode:
+            for action in actions:
+                argv = [systemctl, action] + ([] if action == 'daemon-reload' else [timer])
+                _run(module, argv, txn, 'the renewal files were')
+        result['renewal_state'] = renewal_state(module, systemctl, name)
+        return
+    if os.path.exists(timer_path):
+        actions += ['disable', 'remove', 'daemon-reload']
+        result['files_changed'].append(timer_path)
+        diffs.append(_diff(timer_path, read_text(timer_path), ''))
+        if module.check_mode:
+            return
+        _run(module, [systemctl, 'disable', '--now', timer], txn, 'the renewal files were')
+        txn.remove(timer_path)
+        _run(module, [systemctl, 'daemon-reload'], txn, 'the renewal files were')
+    elif units_changed:
+        actions.append('daemon-reload')
+        if not module.check_mode:
+            _run(module, [systemctl, 'daemon-reload'], txn, 'the renewal files were')
+
+
+def renewal_state(module, systemctl, name):
+    """What systemd holds for the timer and its service now: {timer: {Property: value}, service: {...}}."""
+    _rc, out, _err = module.run_command([systemctl, 'show', '%s.timer' % name, '%s.service' % name, '--timestamp=utc',
+                                         '--property=' + STATE_PROPERTIES])
+    units = []
+    for section in out.strip().split('\n\n'):
+        units.append(dict(line.split('=', 1) for line in section.splitlines() if '=' in line))
+    units += [{}, {}]
+    return dict(timer=units[0], service=units[1])
+
+
+def inspect(module, params, result):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for item in params['certificates']:
+        entry = inspect_certificate(item, params['renew_days'], now)
+        if params['probe']:
+            entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
+                                           params['timeout'])
+        entry.pop('leaf_der', None)
+        result['certificates'].append(entry)
+    result['failures'] = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
+                          for e in result['certificates'] if e['problems']]
+    if params['account_key']:
+        try:
+            with open(params['account_key'], 'rb') as handle:
+                result['account_thumbprint'] = account_thumbprint(handle.read())
+        except OSError:
+            result['account_thumbprint'] = None     # check mode, before the key exists
+        except (ValueError, TypeError) as exc:
+            result['failures'].append('account key %s: %s' % (params['account_key'], exc))
+
+
+def run(module):
+    params = module.params
+    result = dict(changed=False, pending=False, packages_installed=[], trust_changed=[], directories_changed=[],
+                  account_key='none', keys=[], files_changed=[], timer_actions=[], certificates=[],
+                  account_thumbprint=None, failures=[])
+    diffs = []
+    steps = []
+    try:
+        steps.append('packages')
+        result['packages_installed'] = install_packages(module, params['packages'])
+        if module.check_mode and result['packages_installed']:
+            result.update(changed=True, pending=True)
+            module.exit_json(**result)
+        steps.append('trust')
+        trust(module, params['trusted_ca_certs'], result, diffs)
+        steps.append('directories')
+        directories(module, params['directories'], result)
+        # In check mode, keys in a directory that does not exist yet are created by the real run.
+        if not (module.check_mode and result['directories_changed']):
+            steps.append('keys')
+            keys(module, params, result)
+        steps.append('renewal')
+        renewal(module, params, result, diffs)
+    except (StepFailed, OSError) as exc:
+        done = ', '.join(steps[:-1]) or 'nothing'
+        result['changed'] = True
+        module.fail_json(msg='%s step: %s (steps completed before it: %s)'
+                         % (steps[-1], getattr(exc, 'msg', exc), done), **result)
+    result['changed'] = bool(result['packages_installed'] or result['trust_changed'] or result['directories_changed']
+                             or result['account_key'] not in ('kept', 'none') or result['files_changed']
+                             or result['timer_actions']
+                             or any(k['key_action'] != 'kept' or k['csr_action'] != 'kept' for k in result['keys']))
+    if module.check_mode and result['directories_changed']:
+        result['keys'] = [dict(key=k['key'], key_action='created', csr_action='created') for k in params['keys']]
+    inspect(module, params, result)
+    if module._diff:
+        result['diff'] = diffs
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type='list', elements='str', default=[]),
+            trusted_ca_certs=dict(type='list', elements='str', default=[]),
+            directories=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                mode=dict(type='str', default='0700'),
+            )),
+            account_key=dict(type='path', no_log=False),
+            account_key_content=dict(type='str', no_log=True),
+            keys=dict(type='list', elements='dict', default=[], no_log=False, options=dict(
+                key=dict(type='path', required=True, no_log=False),
+                key_type=dict(type='str', required=True, choices=['rsa', 'ecdsa']),
+                size=dict(type='int', default=3072),
+                csr=dict(type='path', required=True),
+                domains=dict(type='list', elements='str', required=True),
+            )),
+            files=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                content=dict(type='str', required=True),
+                mode=dict(type='str', default='0644'),
+            )),
+            timer=dict(type='str'),
+            timer_enabled=dict(type='bool', default=True),
+            unit_dir=dict(type='path', default='/etc/systemd/system'),
+            certificates=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                key_type=dict(type='str', choices=['rsa', 'ecdsa']),
+                cert=dict(type='path', required=True),
+                key=dict(type='path', no_log=False),
+                domains=dict(type='list', elements='str'),
+            )),
+            renew_days=dict(type='int', default=30),
+            probe=dict(type='bool', default=False),
+            probe_address=dict(type='str', default='127.0.0.1'),
+            probe_port=dict(type='int', default=443),
+            timeout=dict(type='float', default=5),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+import os
+
+import pytest
+from pki import Pki, pem
+
+from ansible_collections.opsnotes.edge.plugins.modules import acme_config
+
+CA_PEM = pem(Pki().root)
+
+
+class Host(object):
+    """run_command for dpkg-query, apt-get, update-ca-certificates and systemctl, with failures on demand."""
+
+    def __init__(self, installed=(), fail=()):
+        self.installed, self.fail, self.calls = set(installed), set(fail), []
+        self.enabled, self.active = set(), set()
+
+    def __call__(self, argv, **kwargs):
+        tool, args = os.path.basename(argv[0]), list(argv[1:])
+        self.calls.append([tool] + args)
+        if tool == 'dpkg-query':
+            return 0, ''.join('%s ii \n' % p for p in args[2:] if p in self.installed), ''
+        verb = args[0] if args else tool
+        if verb in self.fail or tool in self.fail:
+            return 1, '', '%s refused' % verb
+        if tool == 'apt-get' and verb == 'install':
+            self.installed.update(a for a in args if not a.startswith('-') and a != 'install')
+        if tool == 'systemctl':
+            unit = args[-1]
+            if verb == 'is-enabled':
+                return (0 if unit in self.enabled else 1), '', ''
+            if verb == 'is-active':
+                return (0 if unit in self.active else 3), '', ''
+            if verb == 'enable':
+                self.enabled.add(unit)
+            if verb == 'start':
+                self.active.add(unit)
+            if verb == 'show':
+                return 0, ''.join('Id=%s\nActiveState=%s\n\n' % (u, 'active' if u in self.active else 'inactive')
+                                  for u in args[1:3]), ''
+            if verb == 'disable':
+                self.enabled.discard(unit)
+                self.active.discard(unit)
+        return 0, '', ''
+
+    def systemctl(self):
+        return [c[1:] for c in self.calls if c[0] == 'systemctl']
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    monkeypatch.setattr(acme_config, 'CA_DIR', str(tmp_path / 'ca'))
+    monkeypatch.setattr(acme_config, 'ACCOUNT_SPEC', ('rsa', 2048))
+    base = tmp_path / 'ssl'
+    units = tmp_path / 'units'
+    args = dict(
+        packages=['acme-tiny'],
+        trusted_ca_certs=[CA_PEM],
+        directories=[dict(path=str(base), mode='0700'), dict(path=str(base / 'shop'), mode='0700'),
+                     dict(path=str(tmp_path / 'lib' / 'challenges'), mode='0755')],
+        account_key=str(base / 'account.key'),
+        keys=[dict(key=str(base / 'shop' / (kind + '.key')), key_type=kind, size=2048,
+                   csr=str(base / 'shop' / (kind + '.csr')), domains=['shop.example.test', 'www.shop.example.test']) for kind in ('rsa', 'ecdsa')],
+        files=[dict(path=str(tmp_path / 'sbin' / 'renew'), content='#!/bin/sh\nexit 0\n', mode='0755'),
+               dict(path=str(units / 'renew.service'), content='[Service]\nExecStart=/x\n'),
+               dict(path=str(units / 'renew.timer'), content='[Timer]\nOnCalendar=daily\n')],
+        timer='renew', unit_dir=str(units),
+        certificates=[dict(name='shop', key_type='ecdsa', cert=str(base / 'shop' / 'ecdsa.fullchain.pem'),
+                           key=str(base / 'shop' / 'ecdsa.key'), domains=['shop.example.test'])],
+    )
+    return args, tmp_path
+
+
+def test_converges_everything_in_one_call_then_only_reads(run_module, engine):
+    args, tmp = engine
+    host = Host()
+    result, failed = run_module(acme_config, args, run_command=host)
+    assert not failed and result['changed'], result
+    assert result['packages_installed'] == ['acme-tiny'] and 'acme-tiny' in host.installed
+    assert result['trust_changed'] == [str(tmp / 'ca' / 'opsnotes-acme-0.crt')]
+    assert ['update-ca-certificates'] in host.calls
+    assert oct(os.stat(tmp / 'ssl' / 'shop').st_mode & 0o777) == '0o700'
+    assert oct(os.stat(tmp / 'lib' / 'challenges').st_mode & 0o777) == '0o755'
+    assert oct(os.stat(tmp / 'lib').st_mode & 0o777) == '0o755'
+    assert result['account_key'] == 'created' and len(result['account_thumbprint']) == 43
+    assert [(k['key_action'], k['csr_action']) for k in result['keys']] == [('created', 'created')] * 2
+    assert (tmp / 'sbin' / 'renew').read_text() == '#!/bin/sh\nexit 0\n'
+    assert oct(os.stat(tmp / 'sbin' / 'renew').st_mode & 0o777) == '0o755'
+    assert result['timer_actions'] == ['daemon-reload', 'enable', 'start']
+    assert host.systemctl()[-4:-1] == [['daemon-reload'], ['enable', 'renew.timer'], ['start', 'renew.timer']]
+    # No certificate yet: due, not usable; never a key in the result.
+    assert result['certificates'][0]['exists'] is False and result['certificates'][0]['due'] is True
+    assert 'PRIVATE KEY' not in repr(result)
+
+    host.calls = []
+    again, failed = run_module(acme_config, args, run_command=host)
+    assert not failed and again['changed'] is False, again
+    assert again['account_thumbprint'] == result['account_thumbprint']
+    assert [(k['key_action'], k['csr_action']) for k in again['keys']] == [('kept', 'kept')] * 2
+    assert [c[0] for c in host.calls] == ['dpkg-query', 'systemctl', 'systemctl', 'systemctl']
+    assert host.systemctl()[:2] == [['is-enabled', '--quiet', 'renew.timer'], ['is-active', '--quiet', 'renew.timer']]
+    # The timer's state as systemd holds it after the call, for the role's verify step.
+    assert host.systemctl()[2][:3] == ['show', 'renew.timer', 'renew.service']
+    assert again['renewal_state'] == dict(timer=dict(Id='renew.timer', ActiveState='active'),
+                                          service=dict(Id='renew.service', ActiveState='inactive'))
+
+
+def test_check_mode_changes_nothing_and_says_what_it_would(run_module, engine):
+    args, tmp = engine
+    host = Host(installed=['acme-tiny'])
+    result, failed = run_module(acme_config, dict(args, _ansible_diff=True), run_command=host, check_mode=True)
+    assert not failed and result['changed'] and not result['pending'], result
+    assert not (tmp / 'ssl').exists() and not (tmp / 'ca').exists() and not (tmp / 'units').exists()
+    assert [(k['key_action'], k['csr_action']) for k in result['keys']] == [('created', 'created')] * 2
+    assert result['timer_actions'] == ['daemon-reload', 'enable', 'start']
+    assert [c[0] for c in host.calls] == ['dpkg-query', 'systemctl', 'systemctl', 'systemctl']
+    assert result['renewal_state']['timer']['ActiveState'] == 'inactive'
+    assert {d['after_header'] for d in result['diff']} >= {str(tmp / 'units' / 'renew.timer')}
+
+
+def test_check_mode_with_missing_packages_stops_there(run_module, engine):
+    args, tmp = engine
+    host = Host()
+    result, failed = run_module(acme_config, args, run_command=host, check_mode=True)
+    assert not failed and result['pending'] and result['packages_installed'] == ['acme-tiny']
+    assert [c[0] for c in host.calls] == ['dpkg-query'] and not (tmp / 'ssl').exists()
+
+
+def test_a_refused_timer_puts_the_previous_renewal_files_back(run_module, engine):
+    args, tmp = engine
+    host = Host()
+    assert not run_module(acme_config, args, run_command=host)[1]
+    changed = dict(args, files=[dict(f, content=f['content'] + '# new\n') for f in args['files']])
+    host.active.discard('renew.timer')
+    host.fail.add('start')
+    result, failed = run_module(acme_config, changed, run_command=host)
+    assert failed and result['msg'].startswith('renewal step: systemctl start renew.timer failed: start refused')
+    assert 'the renewal files were restored' in result['msg']
+    assert 'steps completed before it: packages, trust, directories, keys' in result['msg']
+    assert (tmp / 'units' / 'renew.timer').read_text() == '[Timer]\nOnCalendar=daily\n'
+    assert (tmp / 'sbin' / 'renew').read_text() == '#!/bin/sh\nexit 0\n'
+
+
+def test_a_refused_trust_update_puts_the_ca_files_back(run_module, engine):
+    args, tmp = engine
+    host = Host(installed=['acme-tiny'], fail=['update-ca-certificates'])
+    result, failed = run_module(acme_config, args, run_command=host)
+    assert failed and result['msg'].startswith('trust step: update-ca-certificates failed')
+    assert not (tmp / 'ca' / 'opsnotes-acme-0.crt').exists() and not (tmp / 'ssl').exists()
+
+
+def test_timer_switched_off_is_stopped_and_removed(run_module, engine):
+    args, tmp = engine
+    host = Host()
+    assert not run_module(acme_config, args, run_command=host)[1]
+    off = dict(args, timer_enabled=False, files=args['files'][:2])
+    result, failed = run_module(acme_config, off, run_command=host)
+    assert not failed and result['timer_actions'] == ['disable', 'remove', 'daemon-reload'], result
+    assert not (tmp / 'units' / 'renew.timer').exists() and 'renew.timer' not in host.enabled
+    result, failed = run_module(acme_config, off, run_command=host)
+    assert not failed and result['changed'] is False
+
+
+def test_shared_account_key_and_certificate_inspection(run_module, engine):
+    args, tmp = engine
+    pki = Pki()
+    host = Host(installed=['acme-tiny'])
+    assert not run_module(acme_config, args, run_command=host)[1]
+    shop = tmp / 'ssl' / 'shop'
+    item = pki.write_site(shop, 'ecdsa', ['shop.example.test'])
+    shared = (tmp / 'ssl' / 'account.key').read_text()
+    other = dict(args, account_key=str(tmp / 'other.key'), account_key_content=shared,
+                 certificates=[dict(item, name='shop')])
+    result, failed = run_module(acme_config, other, run_command=host)
+    assert not failed and result['account_key'] == 'created'
+    assert (tmp / 'other.key').read_text() == shared
+    # The site's key was replaced by the fixture's (PKCS#8, same type): kept, and its CSR made for the new key.
+    assert result['keys'][1] == dict(key=str(shop / 'ecdsa.key'), key_action='kept', csr_action='replaced')
+    cert = result['certificates'][0]
+    assert cert['usable'] and cert['exists'] and cert['key_matches'] and cert['days_left'] >= 88
+    assert cert['problems'] == [] and result['failures'] == [], cert
