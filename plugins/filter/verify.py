@@ -20,6 +20,12 @@ NO_MAC = ('', '00:00:00:00:00:00')
 ARP_MAC_RE = re.compile(r'\[([0-9a-f:]{17})\]')
 
 
+def _entry_name(got):
+    """The site of a challenge result: an entry of acme_certificate_check's challenges names it, a loop result of
+    acme_challenge_check carries it in its item."""
+    return got.get('name') or (got.get('item') or {}).get('name')
+
+
 def _unique(values):
     seen, out = set(), []
     for value in values:
@@ -239,16 +245,17 @@ class _Report(object):
                     continue
                 detail = ('%s: token served, nothing outside the webroot readable' % ', '.join(
                     d.get('domain') for d in got['domains']) if got.get('ok') else '; '.join(got.get('failures') or []))
-                self.add(host, 'acme challenge %s' % (got.get('item') or {}).get('name'), got.get('ok'), detail)
+                self.add(host, 'acme challenge %s' % _entry_name(got), got.get('ok'), detail)
             for got in res.get('dry_run') or []:
                 if 'domains' not in got:
                     continue
-                thumbprint = str(((got.get('invocation') or {}).get('module_args') or {}).get('thumbprint') or '')
+                thumbprint = str(got.get('thumbprint') or ((got.get('invocation') or {}).get('module_args') or {})
+                                 .get('thumbprint') or '')
                 detail = ("%s: %d random tokens answered <token>.%s... through the CA's path" % (
                     ', '.join(d.get('domain') for d in got['domains']),
                     sum(len(d.get('stateless') or []) for d in got['domains']), thumbprint[:8])
                     if got.get('ok') else '; '.join(got.get('failures') or []))
-                self.add(host, 'acme dry-run %s' % (got.get('item') or {}).get('name'), got.get('ok'), detail)
+                self.add(host, 'acme dry-run %s' % _entry_name(got), got.get('ok'), detail)
             checked = res.get('certificates') or {}
             for cert in checked.get('certificates') or []:
                 problems = cert.get('problems') or []

@@ -34,6 +34,12 @@ def key_spec(key_type, size=None):
     return ('rsa', int(size)) if key_type == 'rsa' else ('ecdsa', EC_CURVE)
 
 
+def fits(spec, wanted):
+    """Whether a key of ``spec`` is a key of ``wanted``; ('rsa', None) wants an RSA key of any size (an ACME account
+    key: made anew, it would be another account)."""
+    return spec is not None and (spec == wanted or (wanted[1] is None and spec[0] == wanted[0]))
+
+
 def spec_of(private_key):
     """The tuple of key_spec for a loaded private key, or None for another kind of key."""
     _x509, _hashes, _serialization, ec, rsa = _crypto()
@@ -57,7 +63,7 @@ def generate_key(spec):
     """A new private key for ``spec`` (a key_spec tuple), as PEM text in the traditional OpenSSL format."""
     _x509, _hashes, serialization, ec, rsa = _crypto()
     if spec[0] == 'rsa':
-        key = rsa.generate_private_key(public_exponent=65537, key_size=spec[1])
+        key = rsa.generate_private_key(public_exponent=65537, key_size=spec[1] or 4096)
     else:
         key = ec.generate_private_key(ec.SECP384R1())
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
@@ -84,14 +90,14 @@ def ensure_file_mode(module, path, mode):
 
 def ensure_key(module, path, spec, content=None):
     """Keep a private key at ``path``: the given PEM ``content`` (a key shared by another host), else one of
-    ``spec``. Returns the action: 'kept', 'mode' (only owner or mode fixed), 'created' or 'replaced' (a key of another
+    ``spec`` (see fits; a new RSA key of no given size has 4096 bits). Returns the action: 'kept', 'mode' (only owner or mode fixed), 'created' or 'replaced' (a key of another
     type or size, or not a key). In check mode nothing is written."""
     old = read_text(path) if os.path.exists(path) else None
     if content is not None:
         wanted_ok = old is not None and old.strip() == content.strip()
     else:
         loaded = load_key(old) if old is not None else None
-        wanted_ok = loaded is not None and spec_of(loaded) == spec
+        wanted_ok = loaded is not None and fits(spec_of(loaded), spec)
     if wanted_ok:
         return 'mode' if ensure_file_mode(module, path, 0o600) else 'kept'
     action = 'created' if old is None else 'replaced'

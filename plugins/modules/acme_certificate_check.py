@@ -27,6 +27,10 @@ description:
     1.3 accepted, each TLS 1.2 suite accepted outside the profile named, and the key exchange groups X448 and
     secp521r1 (outside the profile) refused. Groups are asked with the C(openssl) command; without it they are
     reported as untested. Results are in RV(policies); a finding is a failure."
+  - "With O(challenges), also proves the http-01 challenge path of each entry as M(opsnotes.edge.acme_challenge_check)
+    does (a token from the webroot, the stateless answer with the thumbprint of O(account_key), the traversal
+    probes), in the same call: the whole ACME proof of a host in one module execution. Results are in
+    RV(challenges); a failed entry is a failure."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
@@ -102,6 +106,47 @@ options:
     description: Fail when a certificate is missing, unusable, due, has an invalid chain or is not the one served.
     type: bool
     default: true
+  challenges:
+    description:
+      - Challenge paths to prove after the certificates, each as M(opsnotes.edge.acme_challenge_check) would (which
+        see for what is written and what check mode does).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: A label for the report (the site, say).
+        type: str
+        required: true
+      domains:
+        description: The names to ask for.
+        type: list
+        elements: str
+        required: true
+      webroot:
+        description: The directory the challenge location serves; without it only the stateless answer is probed.
+        type: path
+      stateless:
+        description:
+          - Also ask for random tokens that exist nowhere and expect C(<token>.<thumbprint>), with the thumbprint of
+            O(account_key). An entry that needs it while there is no readable account key is reported as skipped.
+        type: bool
+        default: false
+      stateless_probes:
+        description: How many random tokens per name (through a balancer, each may reach another host).
+        type: int
+        default: 3
+      address:
+        description: Connect here instead of resolving each name (the name is still the C(Host) header).
+        type: str
+      port:
+        description: The HTTP port.
+        type: int
+        default: 80
+      traversal_probe:
+        description: Also probe that nothing outside O(challenges[].webroot) is readable through the location.
+        type: bool
+        default: true
 requirements:
   - python3-cryptography on the target
 seealso:
@@ -256,8 +301,37 @@ policies:
       findings: []
       summary: "Mozilla intermediate: TLSv1.2 and TLSv1.3 only"
       untested: []
+challenges:
+  description: Per entry of O(challenges), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The entry's name.
+      type: str
+    ok:
+      description: True when every name passed.
+      type: bool
+    webroot:
+      description: The entry's webroot; null for an entry that only asks for the stateless answer (a dry run).
+      type: str
+    skipped:
+      description: True when the entry needed the account thumbprint and there was none (no C(domains) then).
+      type: bool
+    thumbprint:
+      description: The thumbprint the stateless answer was checked with, empty without.
+      type: str
+    domains:
+      description: Per name, the entry M(opsnotes.edge.acme_challenge_check) returns in its C(domains).
+      type: list
+      elements: dict
+    failures:
+      description: One line per failed name.
+      type: list
+      elements: str
 failures:
-  description: One line per certificate with problems.
+  description: One line per certificate with problems (and per failed challenge entry).
   returned: always
   type: list
   elements: str
@@ -267,6 +341,7 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import check_site
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
 from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
     inspect_certificate,
@@ -296,6 +371,27 @@ def policies(module, params, entries):
                         PROFILES[params['policy']], openssl, run_command, params['timeout'])
         verdict.update(name=item['name'], summary=summary(verdict))
         results.append(verdict)
+    return results
+
+
+def challenges(module, params, thumbprint):
+    """Each entry of ``challenges`` proved as acme_challenge_check does; ``thumbprint`` is the account's or None."""
+    results = []
+    for item in params['challenges']:
+        entry = dict(name=item['name'], webroot=item['webroot'], ok=False, skipped=False, thumbprint='', failures=[])
+        if item['stateless'] and not thumbprint:
+            entry.update(ok=True, skipped=True, failures=[])
+            results.append(entry)
+            continue
+        site = dict(item, thumbprint=thumbprint if item['stateless'] else None, timeout=params['timeout'])
+        entry['thumbprint'] = site['thumbprint'] or ''
+        try:
+            entry['domains'] = check_site(site, module.check_mode)
+        except ValueError as exc:
+            entry['domains'], entry['failures'] = [], [str(exc)]
+        entry['failures'] += ['%s: %s' % (d['domain'], d['reason']) for d in entry['domains'] if not d['ok']]
+        entry['ok'] = not entry['failures']
+        results.append(entry)
     return results
 
 
@@ -334,6 +430,9 @@ def run(module):
             result['account_thumbprint'] = None
             failures.append('account key %s: %s' % (params['account_key'], exc))
             result['ok'] = False
+    result['challenges'] = challenges(module, params, result.get('account_thumbprint'))
+    failures += ['challenge %s: %s' % (c['name'], line) for c in result['challenges'] for line in c['failures']]
+    result['ok'] = not failures
     if failures and params['fail_on_error']:
         module.fail_json(msg='; '.join(failures), **result)
     module.exit_json(**result)
@@ -358,6 +457,16 @@ def build_module():
             timeout=dict(type='float', default=5),
             policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             fail_on_error=dict(type='bool', default=True),
+            challenges=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                domains=dict(type='list', elements='str', required=True),
+                webroot=dict(type='path'),
+                stateless=dict(type='bool', default=False),
+                stateless_probes=dict(type='int', default=3),
+                address=dict(type='str'),
+                port=dict(type='int', default=80),
+                traversal_probe=dict(type='bool', default=True),
+            )),
         ),
         supports_check_mode=True,
     )

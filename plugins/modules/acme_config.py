@@ -59,8 +59,9 @@ options:
         default: '0700'
   account_key:
     description:
-      - The ACME account key (RSA 4096, which acme-tiny needs), mode 0600. Made on this host, unless
-        O(account_key_content) gives the key shared by another host. Omit it to leave the account key alone.
+      - The ACME account key, mode 0600. Made on this host (RSA 4096) when there is none or it is not an RSA key
+        (acme-tiny signs with RSA only); an RSA key of another size is kept, as a new key would be another account.
+        O(account_key_content) gives instead the key shared by another host. Omit it to leave the account key alone.
     type: path
   account_key_content:
     description:
@@ -293,7 +294,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTr
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages
 
 CA_DIR = '/usr/local/share/ca-certificates'
-ACCOUNT_SPEC = ('rsa', 4096)
+# Any RSA key is kept (acme-tiny signs with RSA only); a new one has 4096 bits.
+ACCOUNT_SPEC = ('rsa', None)
 STATE_PROPERTIES = ('Id,ActiveState,UnitFileState,LastTriggerUSec,NextElapseUSecRealtime,Result,ExecMainStatus,'
                     'ExecMainExitTimestamp')
 

@@ -59,8 +59,9 @@ def fleet():
                 certificates=dict(certificates=[dict(name='www', key_type='rsa', key='/etc/ssl/www.key', cert='/c/www',
                                                      serial='dd02', days_left=60, chain_length=2, problems=[])],
                                   policies=[policy('name', 'www')]),
-                challenge=[dict(ok=True, item=dict(name='www'), domains=[dict(domain='www.lab.test')])],
-                dry_run=[dict(ok=True, item=dict(name='www'), invocation=dict(module_args=dict(thumbprint='0123456789ab')),
+                # Entries of acme_certificate_check's challenges (the role's one proof call).
+                challenge=[dict(ok=True, name='www', thumbprint='0123456789ab', domains=[dict(domain='www.lab.test')])],
+                dry_run=[dict(ok=True, name='www', thumbprint='0123456789ab',
                               domains=[dict(domain='www.lab.test', stateless=[1, 2, 3, 4])])]),
             nginx_acme_renewal_state=timer(),
             oom_protect_check=dict(status='limited', targets=[],

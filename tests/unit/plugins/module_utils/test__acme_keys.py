@@ -89,3 +89,13 @@ def test_csr_is_created_kept_and_replaced(tmp_path):
     assert _acme_keys.ensure_csr(Module(True), csr_path, key_path, names, key_changed=True) == 'replaced'
     assert _acme_keys.ensure_csr(Module(True), str(tmp_path / 'new.csr'), key_path, names, key_changed=True) == \
         'created'
+
+
+def test_an_account_key_of_any_rsa_size_is_kept(tmp_path):
+    path = str(tmp_path / 'account.key')
+    open(path, 'w').write(key_pem(key('rsa')))            # 2048 bits
+    os.chmod(path, 0o600)
+    assert _acme_keys.ensure_key(Module(), path, ('rsa', None)) == 'kept'
+    open(path, 'w').write(key_pem(key('ecdsa')))
+    assert _acme_keys.ensure_key(Module(), path, ('rsa', None)) == 'replaced'
+    assert _acme_keys.spec_of(_acme_keys.load_key(open(path).read())) == ('rsa', 4096)

@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 from httpd import QuietHandler, serving
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_probe
 from ansible_collections.opsnotes.edge.plugins.modules import acme_challenge_check
 
 PREFIX = '/.well-known/acme-challenge'
@@ -116,7 +117,7 @@ def test_report_only_and_check_mode(run_module, server):
 
 def test_check_mode_writes_nothing_on_the_host(run_module, server, monkeypatch):
     written = []
-    monkeypatch.setattr(acme_challenge_check, 'write_file', lambda path, text: written.append(path))
+    monkeypatch.setattr(_acme_probe, 'write_file', lambda path, text: written.append(path))
     result, failed = run_module(acme_challenge_check, args(server), check_mode=True)
     assert not failed and result['ok'] and written == [] and leftovers(server) == []
     assert all(d['status'] == 404 and not d['token_written'] and 'check mode' in d['reason']
@@ -174,7 +175,7 @@ def test_stateless_probes_fail_on_a_wrong_thumbprint_a_mixed_balancer_or_a_webro
 
 def test_stateless_probes_run_in_check_mode(run_module, server, monkeypatch):
     written = []
-    monkeypatch.setattr(acme_challenge_check, 'write_file', lambda path, text: written.append(path))
+    monkeypatch.setattr(_acme_probe, 'write_file', lambda path, text: written.append(path))
     server.mode = 'stateless'
     result, failed = run_module(acme_challenge_check, args(server, thumbprint=THUMB, webroot=None), check_mode=True)
     assert not failed and result['ok'] and written == []
@@ -191,3 +192,42 @@ def test_stateless_probes_run_in_check_mode(run_module, server, monkeypatch):
 def test_needs_a_webroot_or_a_thumbprint(run_module):
     result, failed = run_module(acme_challenge_check, dict(domains=['a.example.org']))
     assert failed and result['msg'] == 'set webroot, thumbprint or both'
+
+
+# The same proofs inside acme_certificate_check (its challenges), with the thumbprint of its account key.
+
+def test_certificate_check_proves_the_challenges_with_the_account_thumbprint(run_module, server, tmp_path, monkeypatch):
+    from pki import key, key_pem
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
+    from ansible_collections.opsnotes.edge.plugins.modules import acme_certificate_check
+    account = tmp_path / 'account.key'
+    account.write_text(key_pem(key('rsa')))
+    monkeypatch.setitem(globals(), 'THUMB', account_thumbprint(account.read_bytes()))
+    server.mode = 'stateless'
+    site = dict(name='a', domains=['a.example.org'], address='127.0.0.1', port=server.server_port)
+    checks = [dict(site, webroot=server.webroot, stateless=True),
+              dict(site, name='a-ca', stateless=True, stateless_probes=4)]
+    params = dict(certificates=[], account_key=str(account), challenges=checks)
+    result, failed = run_module(acme_certificate_check, params)
+    assert not failed and result['ok'] and result['failures'] == [], result
+    local, through = result['challenges']
+    assert local['name'] == 'a' and local['thumbprint'] == THUMB and local['domains'][0]['token_written']
+    assert local['webroot'] == server.webroot and through['webroot'] is None
+    assert len(local['domains'][0]['traversal']) == 4 and len(through['domains'][0]['stateless']) == 4
+    assert not through['domains'][0]['token_written'] and leftovers(server) == []
+
+    # Negative control: the same call fails, naming the entry and the name, when the location is missing.
+    server.mode = 'missing'
+    result, failed = run_module(acme_certificate_check, params)
+    assert failed and not result['ok']
+    assert result['msg'].startswith('challenge a: a.example.org: HTTP 301 redirect'), result['msg']
+    assert [c['ok'] for c in result['challenges']] == [False, False]
+
+    # No account key: the entries that need its thumbprint are skipped, a webroot-only entry still runs.
+    server.mode = 'ok'
+    params = dict(certificates=[], challenges=[checks[1], dict(site, webroot=server.webroot)], fail_on_error=False)
+    result, failed = run_module(acme_certificate_check, params)
+    assert not failed and result['ok'], result
+    assert result['challenges'][0]['skipped'] and 'domains' not in result['challenges'][0]
+    assert result['challenges'][1]['thumbprint'] == '' and result['challenges'][1]['domains'][0]['ok']

@@ -54,7 +54,6 @@ class Host(object):
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
     monkeypatch.setattr(acme_config, 'CA_DIR', str(tmp_path / 'ca'))
-    monkeypatch.setattr(acme_config, 'ACCOUNT_SPEC', ('rsa', 2048))
     base = tmp_path / 'ssl'
     units = tmp_path / 'units'
     args = dict(
