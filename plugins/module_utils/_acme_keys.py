@@ -90,8 +90,9 @@ def ensure_file_mode(module, path, mode):
 
 def ensure_key(module, path, spec, content=None):
     """Keep a private key at ``path``: the given PEM ``content`` (a key shared by another host), else one of
-    ``spec`` (see fits; a new RSA key of no given size has 4096 bits). Returns the action: 'kept', 'mode' (only owner or mode fixed), 'created' or 'replaced' (a key of another
-    type or size, or not a key). In check mode nothing is written."""
+    ``spec`` (see fits; a new RSA key of no given size has 4096 bits). Returns the action: 'kept', 'mode' (only
+    owner or mode fixed), 'created' or 'replaced' (a key of another type or size, or not a key). In check mode
+    nothing is written."""
     old = read_text(path) if os.path.exists(path) else None
     if content is not None:
         wanted_ok = old is not None and old.strip() == content.strip()

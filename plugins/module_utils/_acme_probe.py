@@ -18,6 +18,16 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._http import get
 
 CHALLENGE_PREFIX = '/.well-known/acme-challenge/'
 
+# What check_site takes of one site, as an AnsibleModule argument spec (with a thumbprint and a timeout besides).
+SITE_ARGS = dict(
+    domains=dict(type='list', elements='str', required=True),
+    webroot=dict(type='path'),
+    stateless_probes=dict(type='int', default=3),
+    address=dict(type='str'),
+    port=dict(type='int', default=80),
+    traversal_probe=dict(type='bool', default=True),
+)
+
 
 # --- HTTP probes of the challenge location ---------------------------------------------------------------------
 

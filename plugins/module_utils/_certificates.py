@@ -287,3 +287,38 @@ def probe_served(module, item, entry, address, port, timeout):
                 else 'is served serial %s, not the certificate in the file' % row['serial']))
         served.append(row)
     return served
+
+
+# The certificate items and the inspection options of the modules that inspect (acme_certificate_check,
+# acme_config), as AnsibleModule argument specs.
+CERTIFICATE_ITEM = dict(
+    name=dict(type='str', required=True),
+    key_type=dict(type='str', choices=['rsa', 'ecdsa']),
+    cert=dict(type='path', required=True),
+    key=dict(type='path', no_log=False),
+    domains=dict(type='list', elements='str'),
+)
+INSPECT_ARGS = dict(
+    renew_days=dict(type='int', default=30),
+    probe=dict(type='bool', default=False),
+    probe_address=dict(type='str', default='127.0.0.1'),
+    probe_port=dict(type='int', default=443),
+    timeout=dict(type='float', default=5),
+)
+
+
+def inspect_all(module, params, anchors=None):
+    """Each item of params['certificates'] inspected (inspect_certificate, now), and with params['probe'] what the
+    server sends for it (probe_served). Returns (entries, one failure line per entry with problems)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    entries = []
+    for item in params['certificates']:
+        entry = inspect_certificate(item, params['renew_days'], now, anchors)
+        if params['probe']:
+            entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
+                                           params['timeout'])
+        entry.pop('leaf_der', None)
+        entries.append(entry)
+    failures = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
+                for e in entries if e['problems']]
+    return entries, failures

@@ -337,17 +337,16 @@ failures:
   elements: str
 """
 
-import datetime
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import check_site
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import SITE_ARGS, check_site
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
 from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
-    inspect_certificate,
+    CERTIFICATE_ITEM,
+    INSPECT_ARGS,
+    inspect_all,
     load_chain,
     names_of,
-    probe_served,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
@@ -406,17 +405,7 @@ def run(module):
                 anchors = load_chain(handle.read())
         except (OSError, ValueError) as exc:
             module.fail_json(msg='cannot read ca_file %s: %s' % (params['ca_file'], exc))
-    now = datetime.datetime.now(datetime.timezone.utc)
-    results = []
-    for item in params['certificates']:
-        entry = inspect_certificate(item, params['renew_days'], now, anchors)
-        if params['probe']:
-            entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
-                                           params['timeout'])
-        entry.pop('leaf_der', None)
-        results.append(entry)
-    failures = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
-                for e in results if e['problems']]
+    results, failures = inspect_all(module, params, anchors)
     result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
     if params['probe'] and params['policy'] != 'none':
         result['policies'] = policies(module, params, results)
@@ -441,32 +430,17 @@ def run(module):
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            certificates=dict(type='list', elements='dict', required=True, options=dict(
-                name=dict(type='str', required=True),
-                key_type=dict(type='str', choices=['rsa', 'ecdsa']),
-                cert=dict(type='path', required=True),
-                key=dict(type='path', no_log=False),
-                domains=dict(type='list', elements='str'),
-            )),
-            renew_days=dict(type='int', default=30),
+            certificates=dict(type='list', elements='dict', required=True, options=CERTIFICATE_ITEM),
             account_key=dict(type='path', no_log=False),
             ca_file=dict(type='path'),
-            probe=dict(type='bool', default=False),
-            probe_address=dict(type='str', default='127.0.0.1'),
-            probe_port=dict(type='int', default=443),
-            timeout=dict(type='float', default=5),
             policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             fail_on_error=dict(type='bool', default=True),
             challenges=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True),
-                domains=dict(type='list', elements='str', required=True),
-                webroot=dict(type='path'),
                 stateless=dict(type='bool', default=False),
-                stateless_probes=dict(type='int', default=3),
-                address=dict(type='str'),
-                port=dict(type='int', default=80),
-                traversal_probe=dict(type='bool', default=True),
+                **SITE_ARGS
             )),
+            **INSPECT_ARGS
         ),
         supports_check_mode=True,
     )

@@ -142,7 +142,7 @@ failures:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import check_site
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import SITE_ARGS, check_site
 
 
 def run(module):
@@ -164,15 +164,10 @@ def run(module):
 def build_module():
     return AnsibleModule(
         argument_spec=dict(
-            domains=dict(type='list', elements='str', required=True),
-            webroot=dict(type='path'),
             thumbprint=dict(type='str', no_log=False),
-            stateless_probes=dict(type='int', default=3),
-            address=dict(type='str'),
-            port=dict(type='int', default=80),
             timeout=dict(type='float', default=5),
-            traversal_probe=dict(type='bool', default=True),
             fail_on_error=dict(type='bool', default=True),
+            **SITE_ARGS
         ),
         supports_check_mode=True,
     )

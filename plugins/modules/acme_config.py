@@ -282,14 +282,17 @@ failures:
   elements: str
 """
 
-import datetime
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_keys
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import account_thumbprint
-from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import inspect_certificate, probe_served
+from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
+    CERTIFICATE_ITEM,
+    INSPECT_ARGS,
+    inspect_all,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages
 
@@ -426,16 +429,7 @@ def renewal_state(module, systemctl, name):
 
 
 def inspect(module, params, result):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    for item in params['certificates']:
-        entry = inspect_certificate(item, params['renew_days'], now)
-        if params['probe']:
-            entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
-                                           params['timeout'])
-        entry.pop('leaf_der', None)
-        result['certificates'].append(entry)
-    result['failures'] = ['%s (%s): %s' % (e['name'], e['key_type'] or 'key type unknown', '; '.join(e['problems']))
-                          for e in result['certificates'] if e['problems']]
+    result['certificates'], result['failures'] = inspect_all(module, params)
     if params['account_key']:
         try:
             with open(params['account_key'], 'rb') as handle:
@@ -512,18 +506,8 @@ def build_module():
             timer=dict(type='str'),
             timer_enabled=dict(type='bool', default=True),
             unit_dir=dict(type='path', default='/etc/systemd/system'),
-            certificates=dict(type='list', elements='dict', default=[], options=dict(
-                name=dict(type='str', required=True),
-                key_type=dict(type='str', choices=['rsa', 'ecdsa']),
-                cert=dict(type='path', required=True),
-                key=dict(type='path', no_log=False),
-                domains=dict(type='list', elements='str'),
-            )),
-            renew_days=dict(type='int', default=30),
-            probe=dict(type='bool', default=False),
-            probe_address=dict(type='str', default='127.0.0.1'),
-            probe_port=dict(type='int', default=443),
-            timeout=dict(type='float', default=5),
+            certificates=dict(type='list', elements='dict', default=[], options=CERTIFICATE_ITEM),
+            **INSPECT_ARGS
         ),
         supports_check_mode=True,
     )
