@@ -13,6 +13,8 @@ so a caller can install the package in the same process first.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
@@ -88,24 +90,42 @@ def ensure_file_mode(module, path, mode):
     return True
 
 
+@contextlib.contextmanager
+def _directory_lock(path, check_mode):
+    """Hold an exclusive lock on the directory of ``path`` (nothing in check mode, or when it does not exist yet):
+    two runs that reach one host at once (the host itself, and another host that reads its account key) make at
+    most one key."""
+    directory = os.path.dirname(path) or '.'
+    if check_mode or not os.path.isdir(directory):
+        yield
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def ensure_key(module, path, spec, content=None):
     """Keep a private key at ``path``: the given PEM ``content`` (a key shared by another host), else one of
     ``spec`` (see fits; a new RSA key of no given size has 4096 bits). Returns the action: 'kept', 'mode' (only
     owner or mode fixed), 'created' or 'replaced' (a key of another type or size, or not a key). In check mode
-    nothing is written."""
-    old = read_text(path) if os.path.exists(path) else None
-    if content is not None:
-        wanted_ok = old is not None and old.strip() == content.strip()
-    else:
-        loaded = load_key(old) if old is not None else None
-        wanted_ok = loaded is not None and fits(spec_of(loaded), spec)
-    if wanted_ok:
-        return 'mode' if ensure_file_mode(module, path, 0o600) else 'kept'
-    action = 'created' if old is None else 'replaced'
-    if not module.check_mode:
-        text = content if content is not None else generate_key(spec)
-        write_atomic(module, path, text if text.endswith('\n') else text + '\n', 0o600, 0, 0)
-    return action
+    nothing is written. The read, the comparison and the write happen under a lock of the key's directory."""
+    with _directory_lock(path, module.check_mode):
+        old = read_text(path) if os.path.exists(path) else None
+        if content is not None:
+            wanted_ok = old is not None and old.strip() == content.strip()
+        else:
+            loaded = load_key(old) if old is not None else None
+            wanted_ok = loaded is not None and fits(spec_of(loaded), spec)
+        if wanted_ok:
+            return 'mode' if ensure_file_mode(module, path, 0o600) else 'kept'
+        action = 'created' if old is None else 'replaced'
+        if not module.check_mode:
+            text = content if content is not None else generate_key(spec)
+            write_atomic(module, path, text if text.endswith('\n') else text + '\n', 0o600, 0, 0)
+        return action
 
 
 def csr_problem(csr_pem, private_key, domains):

@@ -67,6 +67,13 @@ options:
     description:
       - The PEM account key of the host that made it (hosts behind one name share one account). Never logged.
     type: str
+  return_account_key:
+    description:
+      - Return the account key's PEM in RV(account_key_content), for the other hosts of an account group (run it
+        delegated to the group's first host, with C(no_log)). The key is made first when there is none; two runs
+        at once make one key (the key's directory is locked).
+    type: bool
+    default: false
   keys:
     description: One private key and CSR per item.
     type: list
@@ -230,6 +237,10 @@ directories_changed:
 account_key:
   description: V(kept), V(mode) (owner or mode fixed), V(created), V(replaced), or V(none) without O(account_key).
   returned: always
+  type: str
+account_key_content:
+  description: The account key's PEM (secret; register it under C(no_log)).
+  returned: with O(return_account_key=true) when the key exists (not in check mode before it is made)
   type: str
 keys:
   description: Per item of O(keys), what was (in check mode, would be) done to its key and its CSR.
@@ -475,6 +486,8 @@ def run(module):
     if module.check_mode and result['directories_changed']:
         result['keys'] = [dict(key=k['key'], key_action='created', csr_action='created') for k in params['keys']]
     inspect(module, params, result)
+    if params['return_account_key'] and params['account_key'] and os.path.exists(params['account_key']):
+        result['account_key_content'] = read_text(params['account_key'])
     if module._diff:
         result['diff'] = diffs
     module.exit_json(**result)
@@ -491,6 +504,7 @@ def build_module():
             )),
             account_key=dict(type='path', no_log=False),
             account_key_content=dict(type='str', no_log=True),
+            return_account_key=dict(type='bool', default=False, no_log=False),
             keys=dict(type='list', elements='dict', default=[], no_log=False, options=dict(
                 key=dict(type='path', required=True, no_log=False),
                 key_type=dict(type='str', required=True, choices=['rsa', 'ecdsa']),

@@ -99,3 +99,22 @@ def test_an_account_key_of_any_rsa_size_is_kept(tmp_path):
     open(path, 'w').write(key_pem(key('ecdsa')))
     assert _acme_keys.ensure_key(Module(), path, ('rsa', None)) == 'replaced'
     assert _acme_keys.spec_of(_acme_keys.load_key(open(path).read())) == ('rsa', 4096)
+
+
+def test_two_runs_at_once_make_one_key(tmp_path):
+    import threading
+    path = str(tmp_path / 'account.key')
+    actions, start = [], threading.Barrier(2)
+
+    def run():
+        start.wait()
+        actions.append(_acme_keys.ensure_key(Module(), path, ('rsa', None)))
+
+    threads = [threading.Thread(target=run) for _index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The second waited for the lock, then found the first one's key.
+    assert sorted(actions) == ['created', 'kept']
+    assert _acme_keys.spec_of(_acme_keys.load_key(open(path).read())) == ('rsa', 4096)

@@ -182,3 +182,20 @@ def test_shared_account_key_and_certificate_inspection(run_module, engine):
     cert = result['certificates'][0]
     assert cert['usable'] and cert['exists'] and cert['key_matches'] and cert['days_left'] >= 88
     assert cert['problems'] == [] and result['failures'] == [], cert
+
+
+def test_return_account_key_makes_it_first_and_returns_it(run_module, engine):
+    args, tmp = engine
+    owner = dict(directories=[dict(path=str(tmp / 'owner'), mode='0700')], account_key=str(tmp / 'owner' / 'a.key'),
+                 return_account_key=True)
+    result, failed = run_module(acme_config, owner, run_command=Host())
+    assert not failed and result['account_key'] == 'created', result
+    assert result['account_key_content'] == (tmp / 'owner' / 'a.key').read_text()
+    assert result['account_key_content'].startswith('-----BEGIN RSA PRIVATE KEY-----')
+    again, failed = run_module(acme_config, owner, run_command=Host())
+    assert not failed and again['account_key'] == 'kept' and again['changed'] is False
+    assert again['account_key_content'] == result['account_key_content']
+    # Check mode before the key exists: nothing made, nothing returned.
+    other = dict(owner, account_key=str(tmp / 'owner' / 'b.key'))
+    checked, failed = run_module(acme_config, other, run_command=Host(), check_mode=True)
+    assert not failed and 'account_key_content' not in checked and not (tmp / 'owner' / 'b.key').exists()
