@@ -129,7 +129,8 @@ options:
       stateless:
         description:
           - Also ask for random tokens that exist nowhere and expect C(<token>.<thumbprint>), with the thumbprint of
-            O(account_key). An entry that needs it while there is no readable account key is reported as skipped.
+            O(account_key). Without a readable account key, an entry with a webroot is proven with a token file
+            only, and one without is reported as skipped.
         type: bool
         default: false
       stateless_probes:
@@ -317,7 +318,9 @@ challenges:
       description: The entry's webroot; null for an entry that only asks for the stateless answer (a dry run).
       type: str
     skipped:
-      description: True when the entry needed the account thumbprint and there was none (no C(domains) then).
+      description:
+        - True when the entry had only the stateless answer to prove and no account thumbprint (no C(domains)
+          then).
       type: bool
     thumbprint:
       description: The thumbprint the stateless answer was checked with, empty without.
@@ -378,10 +381,11 @@ def challenges(module, params, thumbprint):
     results = []
     for item in params['challenges']:
         entry = dict(name=item['name'], webroot=item['webroot'], ok=False, skipped=False, thumbprint='', failures=[])
-        if item['stateless'] and not thumbprint:
+        if item['stateless'] and not thumbprint and not item['webroot']:
             entry.update(ok=True, skipped=True, failures=[])
             results.append(entry)
             continue
+        # Without a thumbprint, an entry with a webroot is still proven with a token file.
         site = dict(item, thumbprint=thumbprint if item['stateless'] else None, timeout=params['timeout'])
         entry['thumbprint'] = site['thumbprint'] or ''
         try:

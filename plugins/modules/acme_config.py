@@ -355,9 +355,9 @@ def trust(module, certs, result, diffs):
     wanted = [(os.path.join(CA_DIR, 'opsnotes-acme-%d.crt' % index), cert.strip() + '\n', 0o644)
               for index, cert in enumerate(certs)]
     txn, written = _transaction(module, wanted, result, diffs)
-    result['trust_changed'] = written
     if written and not module.check_mode:
         _run(module, [module.get_bin_path('update-ca-certificates', required=True)], txn, 'the CA files were')
+    result['trust_changed'] = written
 
 
 def directories(module, items, result):
@@ -391,41 +391,48 @@ def keys(module, params, result):
 
 
 def renewal(module, params, result, diffs):
+    """The renewal files, then the timer. A refused systemctl puts the files back; RV(files_changed) and
+    RV(timer_actions) then name only what stands."""
     wanted = [(f['path'], f['content'], _mode(f['mode'], f['path'])) for f in params['files']]
     txn, written = _transaction(module, wanted, result, diffs)
-    result['files_changed'] = written
     name = params['timer']
     if not name:
+        result['files_changed'] = written
         return
     systemctl = module.get_bin_path('systemctl', required=True)
     timer = '%s.timer' % name
     timer_path = os.path.join(params['unit_dir'], timer)
     units_changed = any(path.startswith(params['unit_dir'].rstrip('/') + '/') for path in written)
-    actions = result['timer_actions']
     if params['timer_enabled']:
-        actions += ['daemon-reload'] if units_changed else []
         enabled = module.run_command([systemctl, 'is-enabled', '--quiet', timer])[0] == 0
         active = module.run_command([systemctl, 'is-active', '--quiet', timer])[0] == 0
-        actions += ([] if enabled else ['enable']) + ([] if active else ['start'])
-        if not module.check_mode:
-            for action in actions:
+        actions = (['daemon-reload'] if units_changed else []) + ([] if enabled else ['enable']) \
+            + ([] if active else ['start'])
+        try:
+            for action in actions if not module.check_mode else []:
                 argv = [systemctl, action] + ([] if action == 'daemon-reload' else [timer])
                 _run(module, argv, txn, 'the renewal files were')
-        result['renewal_state'] = renewal_state(module, systemctl, name)
+        except StepFailed:
+            if units_changed:       # systemd loaded the new units: it loads the restored ones again
+                module.run_command([systemctl, 'daemon-reload'])
+            raise
+        result.update(files_changed=written, timer_actions=actions,
+                      renewal_state=renewal_state(module, systemctl, name))
         return
+    actions = []
     if os.path.exists(timer_path):
-        actions += ['disable', 'remove', 'daemon-reload']
-        result['files_changed'].append(timer_path)
+        actions = ['disable', 'remove', 'daemon-reload']
+        written = written + [timer_path]
         diffs.append(_diff(timer_path, read_text(timer_path), ''))
-        if module.check_mode:
-            return
-        _run(module, [systemctl, 'disable', '--now', timer], txn, 'the renewal files were')
-        txn.remove(timer_path)
-        _run(module, [systemctl, 'daemon-reload'], txn, 'the renewal files were')
+        if not module.check_mode:
+            _run(module, [systemctl, 'disable', '--now', timer], txn, 'the renewal files were')
+            txn.remove(timer_path)
+            _run(module, [systemctl, 'daemon-reload'], txn, 'the renewal files were')
     elif units_changed:
-        actions.append('daemon-reload')
+        actions = ['daemon-reload']
         if not module.check_mode:
             _run(module, [systemctl, 'daemon-reload'], txn, 'the renewal files were')
+    result.update(files_changed=written, timer_actions=actions)
 
 
 def renewal_state(module, systemctl, name):
@@ -451,6 +458,13 @@ def inspect(module, params, result):
             result['failures'].append('account key %s: %s' % (params['account_key'], exc))
 
 
+def _changed(result):
+    """Whether the steps recorded in ``result`` changed (in check mode, would change) anything."""
+    return bool(result['packages_installed'] or result['trust_changed'] or result['directories_changed']
+                or result['account_key'] not in ('kept', 'none') or result['files_changed'] or result['timer_actions']
+                or any(k['key_action'] != 'kept' or k['csr_action'] != 'kept' for k in result['keys']))
+
+
 def run(module):
     params = module.params
     result = dict(changed=False, pending=False, packages_installed=[], trust_changed=[], directories_changed=[],
@@ -468,23 +482,16 @@ def run(module):
         trust(module, params['trusted_ca_certs'], result, diffs)
         steps.append('directories')
         directories(module, params['directories'], result)
-        # In check mode, keys in a directory that does not exist yet are created by the real run.
-        if not (module.check_mode and result['directories_changed']):
-            steps.append('keys')
-            keys(module, params, result)
+        # In check mode a key whose directory does not exist yet is reported as to be created, with its CSR.
+        steps.append('keys')
+        keys(module, params, result)
         steps.append('renewal')
         renewal(module, params, result, diffs)
     except (StepFailed, OSError) as exc:
         done = ', '.join(steps[:-1]) or 'nothing'
-        result['changed'] = True
         module.fail_json(msg='%s step: %s (steps completed before it: %s)'
-                         % (steps[-1], getattr(exc, 'msg', exc), done), **result)
-    result['changed'] = bool(result['packages_installed'] or result['trust_changed'] or result['directories_changed']
-                             or result['account_key'] not in ('kept', 'none') or result['files_changed']
-                             or result['timer_actions']
-                             or any(k['key_action'] != 'kept' or k['csr_action'] != 'kept' for k in result['keys']))
-    if module.check_mode and result['directories_changed']:
-        result['keys'] = [dict(key=k['key'], key_action='created', csr_action='created') for k in params['keys']]
+                         % (steps[-1], getattr(exc, 'msg', exc), done), **dict(result, changed=_changed(result)))
+    result['changed'] = _changed(result)
     inspect(module, params, result)
     if params['return_account_key'] and params['account_key'] and os.path.exists(params['account_key']):
         result['account_key_content'] = read_text(params['account_key'])

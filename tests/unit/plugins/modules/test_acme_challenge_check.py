@@ -224,10 +224,12 @@ def test_certificate_check_proves_the_challenges_with_the_account_thumbprint(run
     assert result['msg'].startswith('challenge a: a.example.org: HTTP 301 redirect'), result['msg']
     assert [c['ok'] for c in result['challenges']] == [False, False]
 
-    # No account key: the entries that need its thumbprint are skipped, a webroot-only entry still runs.
+    # No account key: an entry with only the stateless answer to prove is skipped; one with a webroot is proven
+    # with a token file only.
     server.mode = 'ok'
-    params = dict(certificates=[], challenges=[checks[1], dict(site, webroot=server.webroot)], fail_on_error=False)
+    params = dict(certificates=[], challenges=[checks[1], checks[0]], fail_on_error=False)
     result, failed = run_module(acme_certificate_check, params)
     assert not failed and result['ok'], result
     assert result['challenges'][0]['skipped'] and 'domains' not in result['challenges'][0]
     assert result['challenges'][1]['thumbprint'] == '' and result['challenges'][1]['domains'][0]['ok']
+    assert result['challenges'][1]['domains'][0]['token_written'] and result['challenges'][1]['domains'][0]['stateless'] == []

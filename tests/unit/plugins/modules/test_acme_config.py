@@ -142,6 +142,9 @@ def test_a_refused_timer_puts_the_previous_renewal_files_back(run_module, engine
     assert 'steps completed before it: packages, trust, directories, keys' in result['msg']
     assert (tmp / 'units' / 'renew.timer').read_text() == '[Timer]\nOnCalendar=daily\n'
     assert (tmp / 'sbin' / 'renew').read_text() == '#!/bin/sh\nexit 0\n'
+    # systemd loads the restored units again; nothing stands of the change: reported unchanged.
+    assert host.systemctl()[-2:] == [['start', 'renew.timer'], ['daemon-reload']]
+    assert result['changed'] is False and result['files_changed'] == [] and result['timer_actions'] == []
 
 
 def test_a_refused_trust_update_puts_the_ca_files_back(run_module, engine):
@@ -149,6 +152,7 @@ def test_a_refused_trust_update_puts_the_ca_files_back(run_module, engine):
     host = Host(installed=['acme-tiny'], fail=['update-ca-certificates'])
     result, failed = run_module(acme_config, args, run_command=host)
     assert failed and result['msg'].startswith('trust step: update-ca-certificates failed')
+    assert 'the CA files were restored as they were' in result['msg'] and result['changed'] is False
     assert not (tmp / 'ca' / 'opsnotes-acme-0.crt').exists() and not (tmp / 'ssl').exists()
 
 
