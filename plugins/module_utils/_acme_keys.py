@@ -18,14 +18,19 @@ import fcntl
 import os
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
 
 EC_CURVE = 'secp384r1'
 
 
 def _crypto():
-    import importlib
-    importlib.invalidate_caches()
-    from cryptography import x509
+    try:
+        from cryptography import x509
+    except ImportError:
+        # Installed by this very process (acme_config's packages) after Python listed its path entries.
+        import importlib
+        importlib.invalidate_caches()
+        from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     return x509, hashes, serialization, ec, rsa
@@ -72,24 +77,6 @@ def generate_key(spec):
                              serialization.NoEncryption()).decode()
 
 
-def _mode_of(path):
-    try:
-        return os.stat(path).st_mode & 0o7777, os.stat(path).st_uid
-    except OSError:
-        return None, None
-
-
-def ensure_file_mode(module, path, mode):
-    """Make ``path`` root's with ``mode``; True when it was (or would be, in check mode) changed."""
-    current, uid = _mode_of(path)
-    if current is None or (current == mode and uid == 0):
-        return False
-    if not module.check_mode:
-        os.chown(path, 0, 0)
-        os.chmod(path, mode)
-    return True
-
-
 @contextlib.contextmanager
 def _directory_lock(path, check_mode):
     """Hold an exclusive lock on the directory of ``path`` (nothing in check mode, or when it does not exist yet):
@@ -113,14 +100,14 @@ def ensure_key(module, path, spec, content=None):
     owner or mode fixed), 'created' or 'replaced' (a key of another type or size, or not a key). In check mode
     nothing is written. The read, the comparison and the write happen under a lock of the key's directory."""
     with _directory_lock(path, module.check_mode):
-        old = read_text(path) if os.path.exists(path) else None
+        old = read_text(path)
         if content is not None:
             wanted_ok = old is not None and old.strip() == content.strip()
         else:
             loaded = load_key(old) if old is not None else None
             wanted_ok = loaded is not None and fits(spec_of(loaded), spec)
         if wanted_ok:
-            return 'mode' if ensure_file_mode(module, path, 0o600) else 'kept'
+            return 'mode' if fix_mode(module, path, 0o600, 'root') else 'kept'
         action = 'created' if old is None else 'replaced'
         if not module.check_mode:
             text = content if content is not None else generate_key(spec)
@@ -167,14 +154,14 @@ def ensure_csr(module, path, key_path, domains, key_changed=False):
     """Keep a CSR at ``path`` for the key at ``key_path`` and ``domains``. Returns the action ('kept', 'mode',
     'created', 'replaced'). ``key_changed``: the key was (in check mode: would be) written anew in this run, so a
     CSR made for the previous key cannot fit it."""
-    old = read_text(path) if os.path.exists(path) else None
+    old = read_text(path)
     if module.check_mode and key_changed:
         return 'created' if old is None else 'replaced'
-    key = load_key(read_text(key_path) or '') if os.path.exists(key_path) else None
+    key = load_key(read_text(key_path) or '')
     if key is None:
         raise ValueError('no readable private key at %s' % key_path)
     if old is not None and csr_problem(old, key, domains) is None:
-        return 'mode' if ensure_file_mode(module, path, 0o644) else 'kept'
+        return 'mode' if fix_mode(module, path, 0o644, 'root') else 'kept'
     if not module.check_mode:
         write_atomic(module, path, make_csr(key, domains), 0o644, 0, 0)
     return 'created' if old is None else 'replaced'

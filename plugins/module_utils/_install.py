@@ -177,6 +177,33 @@ def keep_running(module, service):
     return actions
 
 
+def finish_running(module, service, running, result):
+    """With ``running``, keep_running ``service`` and record it in ``result`` (``service_actions``, ``changed``);
+    a failure fails the module with ``result``. Without it, ``service_actions`` is empty."""
+    result['service_actions'] = []
+    if running:
+        try:
+            result['service_actions'] = keep_running(module, service)
+        except StepFailed as exc:
+            module.fail_json(msg=exc.msg, **result)
+        result['changed'] = result['changed'] or bool(result['service_actions'])
+    return result
+
+
+def unit_properties(module, units, properties, options=()):
+    """What systemd holds for each of ``units``, in one ``systemctl show``: a dict of ``properties`` per unit, in
+    order. Raises StepFailed when systemctl fails or answers for another number of units."""
+    systemctl = module.get_bin_path('systemctl', required=True)
+    rc, out, err = module.run_command([systemctl, 'show', '--property=' + ','.join(properties)] + list(options)
+                                      + ['--'] + list(units))
+    if rc != 0:
+        raise StepFailed('systemctl show failed: %s' % (out + err).strip())
+    sections = out.strip().split('\n\n') if out.strip() else []
+    if len(sections) != len(units):
+        raise StepFailed('systemctl show answered %d units for %d asked' % (len(sections), len(units)))
+    return [dict(line.split('=', 1) for line in section.splitlines() if '=' in line) for section in sections]
+
+
 class Provision(object):
     """What a ``*_config`` module does around its file for the options ``packages``, ``service`` and
     ``keep_running``: the packages before the configuration is checked (``_rendered_config.prepare`` calls
@@ -202,14 +229,7 @@ class Provision(object):
     def finish(self, result):
         result.setdefault('packages_installed', [])
         result['changed'] = result['changed'] or bool(result['packages_installed'])
-        result['service_actions'] = []
-        if self.running:
-            try:
-                result['service_actions'] = keep_running(self.module, self.service)
-            except StepFailed as exc:
-                self.module.fail_json(msg=exc.msg, **result)
-            result['changed'] = result['changed'] or bool(result['service_actions'])
-        return result
+        return finish_running(self.module, self.service, self.running, result)
 
 
 PROVISION_ARGS = dict(

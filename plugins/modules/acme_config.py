@@ -305,13 +305,14 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import
     inspect_all,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
-from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages, unit_properties
+from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
 
 CA_DIR = '/usr/local/share/ca-certificates'
 # Any RSA key is kept (acme-tiny signs with RSA only); a new one has 4096 bits.
 ACCOUNT_SPEC = ('rsa', None)
-STATE_PROPERTIES = ('Id,ActiveState,UnitFileState,LastTriggerUSec,NextElapseUSecRealtime,Result,ExecMainStatus,'
-                    'ExecMainExitTimestamp')
+STATE_PROPERTIES = ['Id', 'ActiveState', 'UnitFileState', 'LastTriggerUSec', 'NextElapseUSecRealtime', 'Result',
+                    'ExecMainStatus', 'ExecMainExitTimestamp']
 
 
 def _mode(text, where):
@@ -371,7 +372,7 @@ def directories(module, items, result):
                 os.mkdir(path, mode)
                 os.chown(path, 0, 0)
                 os.chmod(path, mode)
-        elif _acme_keys.ensure_file_mode(module, path, mode):
+        elif fix_mode(module, path, mode, 'root'):
             result['directories_changed'].append(path)
 
 
@@ -417,7 +418,7 @@ def renewal(module, params, result, diffs):
                 module.run_command([systemctl, 'daemon-reload'])
             raise
         result.update(files_changed=written, timer_actions=actions,
-                      renewal_state=renewal_state(module, systemctl, name))
+                      renewal_state=renewal_state(module, name))
         return
     actions = []
     if os.path.exists(timer_path):
@@ -435,15 +436,15 @@ def renewal(module, params, result, diffs):
     result.update(files_changed=written, timer_actions=actions)
 
 
-def renewal_state(module, systemctl, name):
-    """What systemd holds for the timer and its service now: {timer: {Property: value}, service: {...}}."""
-    _rc, out, _err = module.run_command([systemctl, 'show', '%s.timer' % name, '%s.service' % name, '--timestamp=utc',
-                                         '--property=' + STATE_PROPERTIES])
-    units = []
-    for section in out.strip().split('\n\n'):
-        units.append(dict(line.split('=', 1) for line in section.splitlines() if '=' in line))
-    units += [{}, {}]
-    return dict(timer=units[0], service=units[1])
+def renewal_state(module, name):
+    """What systemd holds for the timer and its service now: {timer: {Property: value}, service: {...}} (empty
+    dicts when systemctl cannot say)."""
+    try:
+        timer, service = unit_properties(module, ['%s.timer' % name, '%s.service' % name], STATE_PROPERTIES,
+                                         ['--timestamp=utc'])
+    except StepFailed:
+        timer, service = {}, {}
+    return dict(timer=timer, service=service)
 
 
 def inspect(module, params, result):

@@ -94,10 +94,10 @@ service_actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import StepFailed, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
     LiveFile,
-    keep_running,
+    finish_running,
     systemd_reload,
     unit_active,
 )
@@ -128,14 +128,7 @@ def reloader(module):
 
 def done(module, result):
     """Exit with ``result``, after keeping the service running when asked."""
-    result['service_actions'] = []
-    if module.params['keep_running']:
-        try:
-            result['service_actions'] = keep_running(module, module.params['service'])
-        except StepFailed as exc:
-            module.fail_json(msg=exc.msg, **result)
-        result['changed'] = result['changed'] or bool(result['service_actions'])
-    module.exit_json(**result)
+    module.exit_json(**finish_running(module, module.params['service'], module.params['keep_running'], result))
 
 
 def run(module):

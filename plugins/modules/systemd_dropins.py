@@ -108,7 +108,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._install import unit_properties
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, text
 
 UNIT_RE = re.compile(r'[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*\.(service|socket|timer|mount|path|slice|scope|target)')
@@ -166,17 +167,11 @@ def content_errors(unit, content):
 def installed_units(module, units):
     """The units of ``units`` that systemd has a unit file for (LoadState other than not-found), in one
     ``systemctl show``."""
-    if not units:
-        return []
-    systemctl = module.get_bin_path('systemctl', required=True)
-    rc, out, err = module.run_command([systemctl, 'show', '--property=LoadState', '--'] + list(units))
-    if rc != 0:
-        module.fail_json(msg='systemctl show failed: %s; nothing was changed' % (out + err).strip())
-    states = [section.strip() for section in out.strip().split('\n\n')]
-    if len(states) != len(units):
-        module.fail_json(msg='systemctl show answered %d units for %d asked; nothing was changed'
-                         % (len(states), len(units)))
-    return [units[index] for index, state in enumerate(states) if state != 'LoadState=not-found']
+    try:
+        states = unit_properties(module, units, ['LoadState']) if units else []
+    except StepFailed as exc:
+        module.fail_json(msg='%s; nothing was changed' % exc.msg)
+    return [units[index] for index, state in enumerate(states) if state.get('LoadState') != 'not-found']
 
 
 def run(module):

@@ -168,3 +168,36 @@ def test_unit_file_that_cannot_be_written_is_a_step_failure(tmp_path, monkeypatc
     with pytest.raises(StepFailed, match='cannot write .*Read-only file system.*; the unit was not changed'):
         _install.unit_file(_unit_module(systemctl), str(tmp_path / 'x.service'), '[Unit]\n')
     assert systemctl.calls == []
+
+
+def test_unit_properties_reads_every_unit_in_one_call_in_order():
+    module = Systemd(out='Id=a.timer\nActiveState=active\n\nId=a.service\nResult=exit-code\nX=a=b\n')
+    assert _install.unit_properties(module, ['a.timer', 'a.service'], ['Id', 'ActiveState'], ['--timestamp=utc']) \
+        == [dict(Id='a.timer', ActiveState='active'), dict(Id='a.service', Result='exit-code', X='a=b')]
+    assert module.calls == [['/usr/bin/systemctl', 'show', '--property=Id,ActiveState', '--timestamp=utc', '--',
+                             'a.timer', 'a.service']]
+    with pytest.raises(StepFailed, match='answered 1 units for 2 asked'):
+        _install.unit_properties(Systemd(out='LoadState=loaded\n'), ['a', 'b'], ['LoadState'])
+    with pytest.raises(StepFailed, match='systemctl show failed: Access denied'):
+        _install.unit_properties(Systemd(rc=1, err='Access denied'), ['a'], ['LoadState'])
+
+
+def test_finish_running_records_what_keep_running_did():
+    systemctl = Systemctl()
+    result = _install.finish_running(_unit_module(systemctl), 'x.service', True, dict(changed=False))
+    # The fake's unit is active and not enabled.
+    assert result == dict(changed=True, service_actions=['enable'])
+    assert systemctl.calls == [['is-enabled', '--quiet', 'x.service'], ['is-active', '--quiet', 'x.service'],
+                               ['enable', 'x.service']]
+    idle = Systemctl()
+    assert _install.finish_running(_unit_module(idle), 'x.service', False, dict(changed=False)) == \
+        dict(changed=False, service_actions=[])
+    assert idle.calls == []
+
+
+def test_finish_running_fails_the_module_naming_the_step():
+    module = _unit_module(Systemctl(fail=['enable']))
+    module.fail_json = Module().fail_json
+    with pytest.raises(Failed) as failed:
+        _install.finish_running(module, 'x.service', True, dict(changed=False))
+    assert failed.value.args[0] == 'systemctl enable x.service failed: no'

@@ -41,7 +41,7 @@ class Host(object):
                 self.active.add(unit)
             if verb == 'show':
                 return 0, ''.join('Id=%s\nActiveState=%s\n\n' % (u, 'active' if u in self.active else 'inactive')
-                                  for u in args[1:3]), ''
+                                  for u in args[args.index('--') + 1:]), ''
             if verb == 'disable':
                 self.enabled.discard(unit)
                 self.active.discard(unit)
@@ -103,7 +103,8 @@ def test_converges_everything_in_one_call_then_only_reads(run_module, engine):
     assert [c[0] for c in host.calls] == ['dpkg-query', 'systemctl', 'systemctl', 'systemctl']
     assert host.systemctl()[:2] == [['is-enabled', '--quiet', 'renew.timer'], ['is-active', '--quiet', 'renew.timer']]
     # The timer's state as systemd holds it after the call, for the role's verify step.
-    assert host.systemctl()[2][:3] == ['show', 'renew.timer', 'renew.service']
+    assert host.systemctl()[2][0] == 'show' and host.systemctl()[2][-3:] == ['--', 'renew.timer', 'renew.service']
+    assert '--timestamp=utc' in host.systemctl()[2]
     assert again['renewal_state'] == dict(timer=dict(Id='renew.timer', ActiveState='active'),
                                           service=dict(Id='renew.service', ActiveState='inactive'))
 
