@@ -284,7 +284,7 @@ def render_virtual_server(item):
         if check:
             inner = []
             if check['type'] in ('HTTP_GET', 'SSL_GET'):
-                url = ['path %s' % check.get('path') or '/', 'status_code %d' % int(check.get('status_code') or 200)]
+                url = ['path %s' % (check.get('path') or '/'), 'status_code %d' % int(check.get('status_code') or 200)]
                 _block(inner, 0, 'url', url)
             if check['type'] == 'MISC_CHECK':
                 inner.append('misc_path %s' % script_words(check['misc_path']))

@@ -80,6 +80,18 @@ def test_defaults_render():
     assert 'authentication {' not in out and 'unicast_peer {' not in out
 
 
+def test_http_checks_without_a_path_ask_for_the_root():
+    # Without the parentheses, '%' bound before 'or' and rendered 'path None': every such check failed, every real
+    # server went out of the pool, and keepalived --config-test accepted it.
+    for kind in ('HTTP_GET', 'SSL_GET'):
+        config = dict(virtual_servers=[dict(address='10.0.0.1', port=80, real_servers=[
+            dict(address='10.0.0.2', port=80, check=dict(type=kind)),
+            dict(address='10.0.0.3', port=80, check=dict(type=kind, path=None))])])
+        assert k.lint(config)[0] == []
+        out = lines(k.render(config))
+        assert out.count('path /') == 2 and not [x for x in out if 'None' in x], out
+
+
 def errors_of(change):
     config = copy.deepcopy(CONFIG)
     change(config)
