@@ -465,6 +465,18 @@ def certificates(config):
     return paths
 
 
+def ca_files(config):
+    """Every CA file the servers of ``config`` verify against (the system bundle unless one is given), in order,
+    once. HAProxy reads them at start only."""
+    paths = []
+    for item in config.get('backends') or []:
+        for server in item.get('servers') or []:
+            if server.get('ssl') and server.get('ssl_verify', True) is not False:
+                path = server.get('ca_file') or SYSTEM_CA_FILE
+                paths += [path] if path not in paths else []
+    return paths
+
+
 def render(config, header=None):
     g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
              timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)

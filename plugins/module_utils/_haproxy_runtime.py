@@ -166,6 +166,44 @@ def der_fingerprint(der):
     return hashlib.sha1(der).hexdigest().upper()
 
 
+def pem_fingerprints(text):
+    """The SHA-1 fingerprints of every certificate of a PEM text (a CA bundle), as a set."""
+    found = set()
+    for match in PEM_CERT.finditer(text or ''):
+        try:
+            found.add(der_fingerprint(base64.b64decode(''.join(match.group(1).split()), validate=True)))
+        except (ValueError, binascii.Error):
+            continue
+    return found
+
+
+def loaded_ca_file(socket_path, path):
+    """The SHA-1 fingerprints of the certificates HAProxy holds in memory for the CA file ``path`` ('show ssl
+    ca-file PATH', HAProxy 2.5 and later), or None when it holds none for that file."""
+    answer = command(socket_path, 'show ssl ca-file %s' % cli_word(path))
+    if not answer.startswith('Filename:'):
+        return None
+    return {value.strip().upper() for key, _sep, value in (line.partition(': ') for line in answer.splitlines())
+            if key.strip() == 'SHA1 FingerPrint'}
+
+
+def stale_ca_files(socket_path, paths):
+    """The CA files of ``paths`` whose certificates are not those HAProxy holds: it reads a CA file at start only, so
+    a CA added to the trust store (or removed) reaches server verification only with a reload. A file HAProxy holds
+    nothing for, or that cannot be read, is left to the reload's own check."""
+    stale = []
+    for path in paths:
+        try:
+            with open(path) as handle:
+                wanted = pem_fingerprints(handle.read())
+        except OSError:
+            continue
+        loaded = loaded_ca_file(socket_path, path)
+        if loaded is not None and loaded != wanted:
+            stale.append(path)
+    return stale
+
+
 def certificate_payload(path):
     """The PEM text 'set ssl cert' needs for ``path``: the file, plus FILE.key when the key is not in it (HAProxy
     loads that file next to the certificate at startup too)."""

@@ -28,6 +28,10 @@ description:
     and key are swapped in over the admin socket (C(set ssl cert), C(commit ssl cert)). The workers stay the same
     and established connections keep theirs; new handshakes get the new certificate. HAProxy refuses a key that is
     not the certificate's, and the old certificate stays served."
+  - "CA files without a stale trust: HAProxy reads the CA files its servers verify against at start only. When the
+    configuration is unchanged but such a file holds other certificates than HAProxy holds (C(show ssl ca-file)),
+    a CA added to the trust store or taken out of it, HAProxy is reloaded (server state saved first), so that
+    server verification follows the trust store."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._provision
@@ -148,6 +152,14 @@ certificates:
   elements: dict
   sample: [{path: /etc/haproxy/certs/www.example.org.ecdsa.pem, file_fingerprint: 3F1C...,
             served_fingerprint: 3F1C..., served_serial: 04A1..., swapped: false}]
+ca_files_stale:
+  description:
+    - With the configuration unchanged and HAProxy running, the CA files whose certificates differed from those
+      HAProxy held; it was reloaded for them (would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/ssl/certs/ca-certificates.crt]
 warnings_lint:
   description: Lint findings that are not errors (unused ACLs and backends).
   returned: always
@@ -163,11 +175,12 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import certificates, lint, redact, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import ca_files, certificates, lint, redact, render
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
     NotLoaded,
     RuntimeError_,
     command,
+    stale_ca_files,
     state_for,
     sync_certificates,
 )
@@ -211,21 +224,49 @@ def live_sockets(text):
 def hot_swap(module, result):
     """With the configuration unchanged, make HAProxy serve what its certificate files hold: a file renewed since
     HAProxy loaded it is swapped in over the admin socket ('set ssl cert', 'commit ssl cert'), with no reload and
-    no new worker. Established connections keep their certificate; new handshakes get the new one."""
+    no new worker. Established connections keep their certificate; new handshakes get the new one. Then a CA file
+    that holds other certificates than HAProxy loaded at start gets a reload."""
     settings = module.params['config'].get('global') or {}
     socket_path = settings.get('stats_socket') or '/run/haproxy/admin.sock'
-    result['certificates'] = []
-    paths = certificates(module.params['config'])
-    if not paths or not unit_active(module, module.params['service']):
+    result.update(certificates=[], ca_files_stale=[], state_saved=False, state_dropped=[])
+    paths, cas = certificates(module.params['config']), ca_files(module.params['config'])
+    if not (paths or cas) or not unit_active(module, module.params['service']):
         return
     try:
-        result['certificates'] = sync_certificates(socket_path, paths, apply=not module.check_mode)
+        result['certificates'] = sync_certificates(socket_path, paths, apply=not module.check_mode) if paths else []
+        result['ca_files_stale'] = stale_ca_files(socket_path, cas)
     except NotLoaded as exc:
         module.fail_json(msg='%s: it runs another configuration than the file %s; reload it'
                              % (exc, module.params['path']), **result)
     except RuntimeError_ as exc:
         module.fail_json(msg='hot swap of the certificates failed: %s' % exc, **result)
-    result['changed'] = result.get('changed') or any(entry['swapped'] for entry in result['certificates'])
+    result['changed'] = result.get('changed') or any(entry['swapped'] for entry in result['certificates']) \
+        or bool(result['ca_files_stale'])
+    if result['ca_files_stale'] and module.params['reload'] and not module.check_mode:
+        save_state(module, None, result)
+        rc, output = systemd_reload(module, module.params['service'])[1]()
+        if rc != 0:
+            module.fail_json(msg='the trust of %s changed, and the reload that would load it failed: %s; HAProxy '
+                                 'runs as before' % (', '.join(result['ca_files_stale']), output or 'no output'),
+                             **result)
+        result['reloaded'] = True
+
+
+def save_state(module, old, result):
+    """Save the runtime state of every server to the state file before a reload, through the socket the running
+    process answers on (that of the configuration it loaded, ``old``, which may not be the new one)."""
+    params = module.params
+    settings = params['config'].get('global') or {}
+    state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
+    for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
+        try:
+            saved, result['state_dropped'] = state_for(command(socket_path, 'show servers state'),
+                                                       params['config'].get('backends'))
+            write_atomic(module, state_file, saved, 0o600)
+            result['state_saved'] = True
+            return
+        except RuntimeError_:
+            continue
 
 
 def run(module):
@@ -235,6 +276,7 @@ def run(module):
                                    unchanged=lambda result: hot_swap(module, result), provision=provision)
     path = params['path']
     result['state_saved'], result['state_dropped'], result['certificates'] = False, [], []
+    result['ca_files_stale'] = []
     ok, output = validate(module, path, content)
     if not ok:
         result['changed'] = bool(result['packages_installed'])
@@ -244,20 +286,9 @@ def run(module):
     if module.check_mode:
         module.exit_json(**provision.finish(result))
 
-    settings = params['config'].get('global') or {}
-    state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
     active = unit_active(module, params['service'])
     if active:
-        # The running process answers on the socket of the configuration it loaded, which may not be the new one.
-        for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
-            try:
-                saved, result['state_dropped'] = state_for(command(socket_path, 'show servers state'),
-                                                           params['config'].get('backends'))
-                write_atomic(module, state_file, saved, 0o600)
-                result['state_saved'] = True
-                break
-            except RuntimeError_:
-                continue
+        save_state(module, old, result)
     reload = systemd_reload(module, params['service']) if params['reload'] and active else None
     LiveFile(module, path, old, *file_mode(params['config'])).install(result, content, reload=reload)
     module.exit_json(**provision.finish(result))

@@ -152,6 +152,7 @@ class FakeHAProxy(object):
                         ('be_www', 'www2'): dict(state='ready', weight=1, scur=0, status='UP')}
         self.commands = []
         self.certs, self.transaction = {}, None
+        self.ca_files = {}
         fake = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -170,6 +171,23 @@ class FakeHAProxy(object):
     def load_certificate(self, path, text):
         """What HAProxy loads from ``text`` for ``path`` at startup: the first certificate, and the key."""
         self.certs[path] = text
+
+    def load_ca_file(self, path, text):
+        """What HAProxy loads from the CA file ``path`` at startup (and at each reload): every certificate."""
+        self.ca_files[path] = text
+
+    def ca_file_answer(self, path):
+        """'show ssl ca-file PATH' as HAProxy 2.6 answers it."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        if path not in self.ca_files:
+            return "Can't display the CA file : Not found!\n\n"
+        out = ['Filename: %s' % path, 'Status: Used']
+        for index, cert in enumerate(x509.load_pem_x509_certificates(self.ca_files[path].encode()), 1):
+            out += [' ', 'Certificate #%d:' % index, 'Serial: %X' % cert.serial_number,
+                    'SHA1 FingerPrint: %s' % cert.fingerprint(hashes.SHA1()).hex().upper(),
+                    'Subject: /CN=%s' % cert.subject.rfc4514_string()]
+        return '\n'.join(out) + '\n\n'
 
     def ssl_answer(self, line):
         """The certificate commands of the runtime API, with HAProxy 2.6's answers: one global transaction;
@@ -218,6 +236,8 @@ class FakeHAProxy(object):
         words = line.split()
         if line.endswith(' ssl cert') or (len(words) > 2 and words[1:3] == ['ssl', 'cert']):
             return self.ssl_answer(line)
+        if words[:3] == ['show', 'ssl', 'ca-file'] and len(words) == 4:
+            return self.ca_file_answer(words[3])
         if line.startswith('show servers state'):
             backends = {b for b, _s in self.servers}
             if len(words) > 3 and words[3] not in backends:

@@ -335,3 +335,15 @@ def test_tls_to_servers_lint_errors(server, message):
     errors = errors_of(lambda c: c['backends'][0]['servers'][0].update(server))
     assert any(message in e for e in errors), errors
     assert all(e.startswith('haproxy_backends[0].servers[0].') for e in errors), errors
+
+
+def test_ca_files_are_those_the_verifying_tls_servers_read():
+    config = dict(backends=[
+        dict(name='a', servers=[dict(name='s1', address='10.0.0.1', port=443, ssl=True),
+                                dict(name='s2', address='10.0.0.2', port=443, ssl=True, ca_file='/etc/x.pem'),
+                                dict(name='s3', address='10.0.0.3', port=443, ssl=True, ssl_verify=False,
+                                     ca_file='/etc/unread.pem')]),
+        dict(name='b', servers=[dict(name='s4', address='10.0.0.4', port=80),
+                                dict(name='s5', address='10.0.0.5', port=443, ssl=True, ca_file='/etc/x.pem')])])
+    assert h.ca_files(config) == [h.SYSTEM_CA_FILE, '/etc/x.pem']
+    assert h.ca_files({}) == []

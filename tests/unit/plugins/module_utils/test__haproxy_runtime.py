@@ -215,3 +215,69 @@ def test_the_program_swaps_each_file_and_says_what_it_did(fake_haproxy, tmp_path
     assert out.getvalue() == '%s: already served, serial %X\n' % (www, renewed.serial_number)
     err = io.StringIO()
     assert r.main(['show'], out, err) == 2 and err.getvalue().startswith('usage:')
+
+
+def test_pem_fingerprints_are_every_certificate_of_a_bundle():
+    import pki
+    from cryptography.hazmat.primitives import hashes
+    first, second = (pki.cert(pki.key('ecdsa'), name, ca=True) for name in ('One', 'Two'))
+    text = 'a comment\n' + pki.pem(first) + pki.pem(second) + pki.key_pem(pki.key('ecdsa'))
+    assert r.pem_fingerprints(text) == {c.fingerprint(hashes.SHA1()).hex().upper() for c in (first, second)}
+    assert r.pem_fingerprints('-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n') == set()
+    assert r.pem_fingerprints('') == r.pem_fingerprints(None) == set()
+
+
+# 'show ssl ca-file PATH' as HAProxy 2.6 (Debian 12) answered it for the system bundle (two of its entries), and for
+# a file it does not hold.
+CA_FILE_ANSWER = '\n'.join([
+    'Filename: /etc/ssl/certs/ca-certificates.crt',
+    'Status: Unused',
+    ' ',
+    'Certificate #1:',
+    'Serial: 715D4F32C072288476B815AD8FF0D96854C25DD0',
+    'notBefore: Dec  6 01:17:12 2026 GMT',
+    'notAfter: Jan  5 01:17:12 2027 GMT',
+    'Subject Alternative Name: DNS:opsnotes-lab-acme',
+    'Algorithm: RSA2048',
+    'SHA1 FingerPrint: 4B7D5F0F7673BF0C4B99CB31F3B40CE23D24AC07',
+    'Subject: /CN=opsnotes-lab-acme',
+    'Issuer: /CN=opsnotes-lab-acme',
+    ' ',
+    'Certificate #2:',
+    'Serial: FEDCE3010FC948FF',
+    'notBefore: Jun 29 15:13:05 2007 GMT',
+    'notAfter: Jun 29 15:13:05 2027 GMT',
+    'Subject Alternative Name: ',
+    'Algorithm: RSA2048',
+    'SHA1 FingerPrint: B12E13634586A46F1AB2606837582DC4ACFD9497',
+    'Subject: /C=FR/O=Dhimyotis/CN=Certigna',
+    'Issuer: /C=FR/O=Dhimyotis/CN=Certigna',
+    '',
+    '',
+])
+
+
+def test_loaded_ca_file_reads_haproxys_answer(monkeypatch):
+    answers = {'show ssl ca-file /etc/ssl/certs/ca-certificates.crt': CA_FILE_ANSWER,
+               'show ssl ca-file /etc/a\\ b.pem': "Can't display the CA file : Not found!\n\n"}
+    monkeypatch.setattr(r, 'command', lambda path, text: answers[text])
+    assert r.loaded_ca_file('/s', '/etc/ssl/certs/ca-certificates.crt') == {
+        '4B7D5F0F7673BF0C4B99CB31F3B40CE23D24AC07', 'B12E13634586A46F1AB2606837582DC4ACFD9497'}
+    assert r.loaded_ca_file('/s', '/etc/a b.pem') is None
+
+
+def test_stale_ca_files_are_those_whose_certificates_differ(fake_haproxy, tmp_path):
+    import pki
+    one, two = (pki.pem(pki.cert(pki.key('ecdsa'), name, ca=True)) for name in ('One', 'Two'))
+    same, grown, unknown, missing = (str(tmp_path / name) for name in ('same.pem', 'grown.pem', 'unknown.pem', 'gone'))
+    for path, text in ((same, one), (grown, one + two), (unknown, one)):
+        with open(path, 'w') as handle:
+            handle.write(text)
+    fake_haproxy.load_ca_file(same, one)
+    fake_haproxy.load_ca_file(grown, one)
+    fake_haproxy.load_ca_file(missing, one)
+    # Order and duplicates within a file do not count; a file HAProxy holds nothing for, or that is gone, is left out.
+    assert r.stale_ca_files(fake_haproxy.path, [same, grown, unknown, missing]) == [grown]
+    with open(same, 'w') as handle:
+        handle.write(one + one)
+    assert r.stale_ca_files(fake_haproxy.path, [same]) == []

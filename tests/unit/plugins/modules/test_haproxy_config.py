@@ -219,3 +219,48 @@ def test_a_certificate_haproxy_does_not_hold_means_another_configuration_runs(ru
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
     assert failed and result['msg'].startswith('HAProxy holds no certificate for %s' % pem)
     assert 'it runs another configuration than the file' in result['msg']
+
+
+def test_a_changed_trust_store_reloads_haproxy_and_then_nothing(run_module, tmp_path, fake_haproxy):
+    # HAProxy reads the CA files its servers verify against at start only: a CA added to the trust store (a private
+    # CA's new root) would never reach server verification, and the servers it signs would stay DOWN.
+    import pki
+    old_root, new_root = pki.key('ecdsa'), pki.key('ecdsa')
+    old_ca = pki.cert(old_root, 'Old Root', ca=True)
+    new_ca = pki.cert(new_root, 'New Root', ca=True)
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text(pki.pem(old_ca))
+    config = dict(CONFIG, backends=[dict(name='be', servers=[
+        dict(name='s1', address='10.0.0.1', port=443, ssl=True, ca_file=str(bundle)),
+        dict(name='s2', address='10.0.0.2', port=443, ssl=True, ssl_verify=False)])])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and result['reloaded']
+    fake_haproxy.load_ca_file(str(bundle), bundle.read_text())
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert not failed and not result['changed'] and result['ca_files_stale'] == [] and not result['reloaded']
+    assert ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+    bundle.write_text(pki.pem(old_ca) + pki.pem(new_ca))
+    # Check mode says it would reload, and does not.
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands,
+                                check_mode=True)
+    assert not failed and result['changed'] and result['ca_files_stale'] == [str(bundle)] and not result['reloaded']
+    assert ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+    # A refused reload fails, naming the file; the running HAProxy is left as it was.
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands(reload_rc=1))
+    assert failed and 'the trust of %s changed' % bundle in result['msg'] and 'Job failed' in result['msg']
+    # The real run: the server state saved, then one reload, which loads the file again.
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert not failed and result['changed'] and result['reloaded'] and result['state_saved']
+    assert result['ca_files_stale'] == [str(bundle)] and 'www1' in (tmp_path / 'state').read_text()
+    assert commands.calls.count(['systemctl', 'reload', 'haproxy.service']) == 1
+    fake_haproxy.load_ca_file(str(bundle), bundle.read_text())
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and not result['changed'] and not result['reloaded']
+    # A CA taken out of the store counts too.
+    bundle.write_text(pki.pem(new_ca))
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands(),
+                                check_mode=True)
+    assert result['changed'] and result['ca_files_stale'] == [str(bundle)]
