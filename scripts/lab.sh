@@ -6,11 +6,15 @@ source "$ROOT/scripts/container.sh"
 NETWORK=$PREFIX-$LAB
 SUBNET=$LAB_NET.0/24
 RANGE=$LAB_NET.0/25   # dynamic addresses stay below .128; the VIP (.200, inventories/lab) lives above
-# The directors' fixed addresses (lab_director_addresses in inventories/lab): the real servers trust the PROXY
-# protocol headers of their HAProxy from these addresses only, and keepalived's VRRP goes between them (unicast).
-declare -A FIXED_IP=([director]=$LAB_NET.130 [director2]=$LAB_NET.131)
+# Every host has a fixed address, as a fleet's servers do: the lab keeps its addresses when its containers restart
+# (a reboot, or a test stage that stops the lab to make room), so HAProxy's servers, resolved at its start, and the
+# real servers' trust in their balancers still hold. The directors' (lab_director_addresses in inventories/lab): the
+# real servers trust the PROXY protocol headers of their HAProxy from these addresses only, and keepalived's VRRP
+# goes between them (unicast).
+declare -A FIXED_IP=([director]=$LAB_NET.130 [director2]=$LAB_NET.131 [rs1]=$LAB_NET.140 [rs2]=$LAB_NET.141
+                     [client]=$LAB_NET.150 [collector]=$LAB_NET.151 [acme]=$LAB_NET.152)
 export OPSNOTES_LAB=$LAB OPSNOTES_LAB_NET=$LAB_NET
-HOSTS=(director director2 rs1 rs2 client collector acme)
+HOSTS=("${LAB_HOSTS[@]}")
 # The site's names resolve to the load balancers (the directors) on the lab network, as public DNS would point at
 # them: Pebble (on acme) validates http-01 through HAProxy, which answers for the account the directors and the real
 # servers share.
@@ -23,21 +27,24 @@ LOG_FILES=(rs1:/var/log/nginx/access.log rs2:/var/log/nginx/access.log director:
            director2:/var/log/haproxy/access.log)
 
 up() {
+  local h
+  # A lab made before its hosts had these fixed addresses is made anew: moving one host alone would leave the others
+  # with its old address (HAProxy's saved server state, which it prefers to DNS at start).
+  for h in "${HOSTS[@]}"; do
+    if docker container inspect "$PREFIX-$LAB-$h" >/dev/null 2>&1 \
+      && [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{with .IPAMConfig}}{{.IPv4Address}}{{end}}{{end}}' \
+              "$PREFIX-$LAB-$h")" != "${FIXED_IP[$h]}" ]; then
+      log "$PREFIX-$LAB-$h is not at its fixed address ${FIXED_IP[$h]}: the lab is made anew"
+      down
+      break
+    fi
+  done
   docker network inspect "$NETWORK" >/dev/null 2>&1 \
     || docker network create --subnet "$SUBNET" --ip-range "$RANGE" --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" "$NETWORK" >/dev/null
   local names=()
   for h in "${HOSTS[@]}"; do
-    local extra=()
-    if [ -n "${FIXED_IP[$h]:-}" ]; then
-      extra+=(--ip "${FIXED_IP[$h]}")
-      for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done
-      # A director of an older lab, started before it had a fixed address, is started anew at that address.
-      if docker container inspect "$PREFIX-$LAB-$h" >/dev/null 2>&1 \
-        && [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{with .IPAMConfig}}{{.IPv4Address}}{{end}}{{end}}' \
-                "$PREFIX-$LAB-$h")" != "${FIXED_IP[$h]}" ]; then
-        docker rm -f "$PREFIX-$LAB-$h" >/dev/null
-      fi
-    fi
+    local extra=(--ip "${FIXED_IP[$h]}")
+    case $h in director|director2) for n in "${WEB_NAMES[@]}"; do extra+=(--network-alias "$n"); done ;; esac
     start_container "$PREFIX-$LAB-$h" "$NETWORK" "${extra[@]}"
     names+=("$PREFIX-$LAB-$h")
   done
@@ -124,6 +131,8 @@ down() {
   # Containers of an older layout of this lab (before the name label; web: the retired separate web host).
   for h in "${HOSTS[@]}" web; do docker rm -f "$PREFIX-$LAB-$h" >/dev/null 2>&1 || true; done
   docker network rm "$NETWORK" >/dev/null 2>&1 || true
+  # The CA's certificates the controller kept for this lab (tests/playbooks/pebble.yml): a new lab, a new CA.
+  rm -f "$ROOT/.lab/$PREFIX-$LAB/pebble-root.pem" "$ROOT/.lab/$PREFIX-$LAB/pebble-listener.pem"
   log "lab removed"
 }
 

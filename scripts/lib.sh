@@ -18,6 +18,8 @@ OPSNOTES_IMAGE=$IMAGE   # molecule.yml platforms read this
 # inventories/lab reads the same two variables, so several labs (one per Debian release) can run side by side.
 LAB=${OPSNOTES_LAB:-lab}
 LAB_NET=${OPSNOTES_LAB_NET:-172.29.213}
+# The lab's hosts (inventories/lab): one systemd container each.
+LAB_HOSTS=(director director2 rs1 rs2 client collector acme)
 export VENV IMAGE PREFIX OPSNOTES_IMAGE
 
 log() { printf '==> %s\n' "$*" >&2; }
