@@ -47,10 +47,12 @@ inotify_before=""
 restore_inotify() {  # the opt-in raise of scale() is undone on every exit
   [ -z "$inotify_before" ] || { echo "$inotify_before" >"$INOTIFY" && log "fs.inotify.max_user_instances back to $inotify_before"; }
 }
-trap 'bench_down; restore_inotify; rm -rf "$work"' EXIT
+# bench_down first: the lab containers that make_room stopped start again after the benchmark's are gone.
+trap 'bench_down; restore_inotify; give_room_back; rm -rf "$work"' EXIT
 
 bench_up() {  # count -> starts opsnotes-bench-1..count, writes $work/inventory.yml
   bench_down
+  make_room "$1"
   docker network create --label "$PREFIX.bench=1" "$NETWORK" >/dev/null
   local names=() i name state deadline
   for i in $(seq "$1"); do
@@ -190,20 +192,14 @@ oom_score read-back) and validate input, which the stock playbook does not; its 
 every run where the kernel accepts the value, so it is not idempotent.")
 }
 
-inotify_free() {  # inotify instances root may still open (the limit is global: all containers share it)
-  echo $(( $(cat /proc/sys/fs/inotify/max_user_instances) - $(find /proc/[0-9]*/fd -lname 'anon_inode:inotify' 2>/dev/null | wc -l) ))
-}
-
 scale() {
   log "benchmark 3: scale, sizes: $SIZES; strategies: $STRATEGIES"
-  local size strategy secs changed rows="" profile="" lab free need
-  # The lab's containers would compete for the host's inotify instances (each systemd takes about 7).
-  bench_down
-  lab=$(docker ps --filter "label=$PREFIX.lab=1" --format '{{.ID}} {{.Names}}' | grep -v " $PREFIX-bench-" | cut -d' ' -f1 || true)
-  [ -z "$lab" ] || docker stop $lab >/dev/null
+  local size strategy secs changed rows="" profile="" free need
   for size in $SIZES; do
     bench_down
-    free=$(inotify_free) need=$((7 * size))
+    # The lab's containers compete for the host's inotify instances: make_room stops them when they are in the way.
+    make_room "$size" || true
+    free=$(inotify_free) need=$((INOTIFY_PER_CONTAINER * size))
     if [ "$need" -gt "$free" ] && [ "${BENCH_RAISE_INOTIFY:-0}" = 1 ]; then
       # Opt-in only: a global knob of the host kernel, raised by what is missing plus a margin, restored on exit.
       [ -n "$inotify_before" ] || inotify_before=$(cat "$INOTIFY")
@@ -240,7 +236,7 @@ scale() {
   done
   bench_down
   restore_inotify; inotify_before=""
-  if [ -n "$lab" ]; then docker start $lab >/dev/null; wait_systemd $(docker ps --filter "label=$PREFIX.lab=1" --format '{{.Names}}'); fi
+  give_room_back
   # The curve, next to the results file (benchmarks/scale.svg for `make bench`).
   local svg
   svg=$(dirname "$OUT")/scale.svg

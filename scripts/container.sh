@@ -30,3 +30,50 @@ wait_systemd() {  # name...
     case "$state" in running|degraded) ;; *) log "$name: systemd is '$state'"; return 1 ;; esac
   done
 }
+
+# Room for more systemd containers. Each one takes about INOTIFY_PER_CONTAINER of the host's inotify instances
+# (fs.inotify.max_user_instances: one host-wide limit, 128 on a stock kernel, that every container shares; the
+# converged lab's 7 containers hold 54). A host with the lab up has room for about 9 more: a stage that starts more
+# would see its containers' services fail ("Too many open files" from journald, syslog-ng's postinst) instead of
+# a clear message.
+INOTIFY_PER_CONTAINER=${INOTIFY_PER_CONTAINER:-8}
+ROOM_STOPPED=()
+inotify_free() {  # inotify instances still free (every process on the host counts against the one limit)
+  echo $(( $(cat /proc/sys/fs/inotify/max_user_instances) - $(find /proc/[0-9]*/fd -lname 'anon_inode:inotify' 2>/dev/null | wc -l) ))
+}
+
+# make_room COUNT: room for COUNT more systemd containers. Where the host has too little, the running containers of
+# the project's labs (label $PREFIX.lab=1, `make lab` among them) are stopped and noted; give_room_back starts them
+# again, so call it on every exit (a trap). Where that is still too little, it fails at once, naming what to stop.
+make_room() {  # count
+  local need=$(( $1 * INOTIFY_PER_CONTAINER )) free labs
+  free=$(inotify_free)
+  [ "$need" -gt "$free" ] || return 0
+  labs=$(docker ps -q --filter "label=$PREFIX.lab=1")
+  if [ -n "$labs" ]; then
+    log "$1 more containers need about $need inotify instances, $free are free: stopping the running lab containers" \
+        "($(docker ps --filter "label=$PREFIX.lab=1" --format '{{.Names}}' | paste -sd' ')) until this step ends"
+    # SIGRTMIN+3 is systemd's own request to halt: the containers stop at once instead of after docker's 10 s.
+    # shellcheck disable=SC2086
+    docker kill -s SIGRTMIN+3 $labs >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    docker stop $labs >/dev/null
+    read -r -a ROOM_STOPPED <<<"$(echo $labs)"
+    free=$(inotify_free)
+  fi
+  [ "$need" -le "$free" ] && return 0
+  log "no room: $1 more systemd containers need about $need inotify instances and the host has $free free" \
+      "(fs.inotify.max_user_instances=$(cat /proc/sys/fs/inotify/max_user_instances)); stop some of these first:" \
+      "$(docker ps --format '{{.Names}}' | paste -sd' ')"
+  return 1
+}
+
+give_room_back() {  # starts again what make_room stopped, and waits for their systemd
+  [ ${#ROOM_STOPPED[@]} -gt 0 ] || return 0
+  local ids=("${ROOM_STOPPED[@]}") names
+  ROOM_STOPPED=()
+  docker start "${ids[@]}" >/dev/null
+  names=$(docker inspect -f '{{.Name}}' "${ids[@]}" | tr -d /)
+  # shellcheck disable=SC2086
+  wait_systemd $names && log "the lab containers are running again: $(echo $names)"
+}

@@ -6,6 +6,7 @@
 # the molecule scenarios and the galaxy stage.
 #   scripts/platforms.sh [suite...]      default: bullseye trixie (Debian 11 and 13)
 source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/container.sh"
 cd "$ROOT"
 mkdir -p .cache
 export PATH=$VENV/bin:$PATH ANSIBLE_CONFIG=$ROOT/ansible.cfg
@@ -17,10 +18,13 @@ declare -A nets=([bullseye]=172.29.211 [trixie]=172.29.212 [bookworm]=172.29.210
 
 # The suites' labs run side by side (each its own containers, network and /24): the stage takes about the time of
 # the slowest suite instead of their sum. Each suite's output goes to .cache/platform-<suite>.log, shown when done.
+# On every exit, success or failure: each suite's lab is removed (a green suite removed its own already) and what
+# make_room stopped runs again.
 running=()
 cleanup() {
   local suite
   for suite in "${running[@]}"; do OPSNOTES_LAB=$suite scripts/lab.sh down >/dev/null 2>&1 || true; done
+  give_room_back
 }
 trap cleanup EXIT
 
@@ -53,6 +57,8 @@ for suite in "${suites[@]}"; do
   # An empty OPSNOTES_IMAGE lets lib.sh derive the image of this suite (this shell exported bookworm's).
   OPSNOTES_SUITE=$suite OPSNOTES_IMAGE="" scripts/build-image.sh
 done
+# Every suite's lab at once.
+make_room $(( ${#LAB_HOSTS[@]} * ${#suites[@]} ))
 pids=()
 for suite in "${suites[@]}"; do
   running+=("$suite")
@@ -64,5 +70,4 @@ for index in "${!suites[@]}"; do
   wait "${pids[$index]}" || failed=1
   cat ".cache/platform-${suites[$index]}.log"
 done
-running=()
 exit $failed

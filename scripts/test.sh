@@ -3,6 +3,7 @@
 #   scripts/test.sh all | lint | sanity | unit | differential | molecule [scenario...] | galaxy | platforms | bench
 #                   | side-by-side "scenario..." "scenario..."
 source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/container.sh"
 set +e
 cd "$ROOT"
 export ANSIBLE_CONFIG=$ROOT/ansible.cfg PATH=$VENV/bin:$PATH
@@ -46,6 +47,20 @@ differential() {
   PYTHONPATH=$ROOT/.collections:$ROOT/tests/unit python -m pytest -q -p no:cacheprovider tests/differential
 }
 galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
+# room COUNT command...: the command with room for COUNT more systemd containers on the host (make_room: the lab's
+# containers stop while it runs, when they are in the way) and the lab running again after, whatever the result.
+room() {
+  local rc
+  make_room "$1" || return 1
+  shift
+  "$@"; rc=$?
+  give_room_back
+  return $rc
+}
+lab_hosts_to_start() { if docker ps -q --filter "label=$PREFIX.lab.name=$LAB" | grep -q .; then echo 0; else echo ${#LAB_HOSTS[@]}; fi; }
+scenario_hosts() {  # scenario... -> the most containers one of them starts
+  python3 -c 'import sys, yaml; print(max(len(yaml.safe_load(open("molecule/%s/molecule.yml" % s))["platforms"]) for s in sys.argv[1:]))' "$@"
+}
 # Debian 11 and 13: the whole site on a lab of each release, green and idempotent (Debian 12: everything above).
 platforms() { "$ROOT/scripts/platforms.sh"; }
 # The benchmarks still run (tiny sizes, into a scratch file; the tasks benchmark runs in the galaxy stage, which
@@ -69,6 +84,10 @@ molecule_scenario() {
 # failover gaps) run alone, after.
 side_by_side() {  # "scenario..." "scenario..."
   local dir pid line result
+  # shellcheck disable=SC2086
+  if ! make_room $(( $(scenario_hosts $1) + $(scenario_hosts $2) )); then
+    failed=$((failed + 1)); results+=("FAIL molecule: $1 | $2 (no room for their containers)"); return
+  fi
   dir=$(mktemp -d /tmp/opsnotes-stages.XXXXXX)
   run_line() {  # index scenarios
     local s passed=0 failed=0 results=()
@@ -88,32 +107,57 @@ side_by_side() {  # "scenario..." "scenario..."
     done <"$dir/$line.results"
   done
   rm -rf "$dir"
+  give_room_back
+}
+
+# What the project has on docker (containers, running or not, and networks named $PREFIX-*), and what of it runs.
+ours() { { docker ps -a --format 'container {{.Names}}'; docker network ls --format 'network {{.Name}}'; } | grep " $PREFIX-" | sort; }
+running() { docker ps --format '{{.Names}}' | grep "^$PREFIX-" | sort; }
+# No stage leaves a container or a network behind, and what ran before the run (a `make lab`) runs after it: a
+# leftover is named, removed, and fails the run.
+leftovers() {
+  local left stopped kind name
+  left=$(comm -13 <(echo "$ours_before") <(ours))
+  stopped=$(comm -23 <(echo "$running_before") <(running))
+  [ -z "$stopped" ] || log "stopped by the run and not started again: $(echo $stopped)"
+  [ -n "$left" ] || { [ -z "$stopped" ] && log "no container or network left behind"; return; }
+  log "left behind by the run (removed now): $(echo $left)"
+  while read -r kind name; do
+    case $kind in container) docker rm -f "$name" >/dev/null ;; esac
+  done <<<"$left"
+  while read -r kind name; do
+    case $kind in network) docker network rm "$name" >/dev/null ;; esac
+  done <<<"$left"
+  return 1
 }
 
 what=${1:-all}; shift || true
 case "$what" in
   all)
+    ours_before=$(ours) running_before=$(running)
     stage lint lint
     stage sanity sanity
     stage unit unit
-    stage differential differential
+    stage differential room 1 differential
     side_by_side nginx_acme "lvs_dr syslog_ng oom_protect haproxy"
-    stage molecule:keepalived molecule_scenario keepalived
+    stage molecule:keepalived room "$(scenario_hosts keepalived)" molecule_scenario keepalived
     # A scenario not named above runs alone.
     for s in molecule/*/; do
       case " nginx_acme lvs_dr syslog_ng oom_protect haproxy keepalived " in
         *" $(basename "$s") "*) ;;
-        *) stage "molecule:$(basename "$s")" molecule_scenario "$(basename "$s")" ;;
+        *) stage "molecule:$(basename "$s")" room "$(scenario_hosts "$(basename "$s")")" molecule_scenario "$(basename "$s")" ;;
       esac
     done
-    stage galaxy galaxy
+    # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
+    stage galaxy room "$(lab_hosts_to_start)" galaxy
     stage platforms platforms
-    stage bench bench ;;
+    stage bench bench
+    stage leftovers leftovers ;;
   lint|sanity|unit|differential|galaxy|platforms|bench) stage "$what" "$what" ;;
   side-by-side) side_by_side "$1" "$2" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
-    for s in "${scenarios[@]}"; do stage "molecule:$s" molecule_scenario "$s"; done ;;
+    for s in "${scenarios[@]}"; do stage "molecule:$s" room "$(scenario_hosts "$s")" molecule_scenario "$s"; done ;;
   *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|bench|side-by-side A B" >&2
      exit 2 ;;
 esac
