@@ -149,8 +149,14 @@ class Linter(ConfigLinter):
             if not isinstance(vips, list) or not vips:
                 self.err(where + '.virtual_ipaddresses', 'must be a non-empty list of ADDRESS or ADDRESS/PREFIX')
             else:
+                families = set()
                 for index, vip in enumerate(vips):
-                    self.check('%s.virtual_ipaddresses[%d]' % (where, index), _vip, vip)
+                    if self.check('%s.virtual_ipaddresses[%d]' % (where, index), _vip, vip):
+                        families.add(ipaddress.ip_interface(vip).version)
+                if len(families) > 1:
+                    self.err(where + '.virtual_ipaddresses', 'mixes IPv4 and IPv6 addresses: a VRRP instance '
+                             'is of one address family, and keepalived ignores the addresses of the other ("address '
+                             'family must match VRRP instance"); give each family a vrrp_instance of its own')
             self.references(where + '.track_scripts', item.get('track_scripts'), scripts, 'vrrp_script')
             self.references(where + '.track_processes', item.get('track_processes'), processes, 'track_process')
             for key in NOTIFY:

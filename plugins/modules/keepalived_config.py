@@ -14,7 +14,8 @@ author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Lints a structured keepalived configuration (VRRP instances, tracked scripts and processes, IPVS virtual
     servers with their real servers and health checks) and renders the whole C(keepalived.conf).
-  - "Stage: the new file is written next to the live one and checked with C(keepalived --config-test); keepalived
+  - "Stage: the new file is written in a private temporary directory outside the configuration tree (nothing is
+    written there in check mode) and checked with C(keepalived --config-test); keepalived
     starts even with errors in its configuration (it drops what it cannot read: a script, a tracked check), so a
     file that fails the check never goes live."
   - "Swap and reload: the file is replaced atomically (mode 0600: it holds the VRRP password) and a running
@@ -108,6 +109,7 @@ warnings_lint:
 """
 
 import os
+import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -126,19 +128,19 @@ MODE = 0o600
 
 
 def config_test(module, keepalived, path, content):
-    """keepalived --config-test on ``content``, staged next to ``path`` (never the live file): (ok, output)."""
-    directory = os.path.dirname(path) or '.'
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, staged = tempfile.mkstemp(dir=directory, prefix='.opsnotes-stage-', suffix='.conf')
+    """keepalived --config-test on ``content``, staged in a private temporary directory outside the configuration
+    tree (never the live file; a check-mode run writes nothing there, and a killed run leaves nothing in /etc):
+    (ok, output)."""
+    stage = tempfile.mkdtemp(prefix='opsnotes-keepalived-')
+    staged = os.path.join(stage, os.path.basename(path))
     try:
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE)
         with os.fdopen(fd, 'w') as handle:
-            os.fchmod(handle.fileno(), MODE)
             handle.write(content)
         rc, out, err = module.run_command([keepalived, '--config-test', '-f', staged])
         return rc == 0, redact((out + err).replace(staged, path).strip())
     finally:
-        os.unlink(staged)
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def run(module):
@@ -156,6 +158,9 @@ def run(module):
     if module.check_mode:
         module.exit_json(**provision.finish(result))
 
+    directory = os.path.dirname(path) or '.'
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
     reload = None
     if params['reload'] and unit_active(module, params['service']):
         reload = systemd_reload(module, params['service'])

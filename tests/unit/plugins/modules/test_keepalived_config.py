@@ -42,9 +42,12 @@ def test_validates_a_staged_copy_swaps_reloads_then_idempotent(run_module, tmp_p
     result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake)
     assert not failed and result['changed'] and result['validated'] and result['reloaded']
     live = tmp_path / 'keepalived.conf'
-    # The check read a staged copy (0600, next to the live file), never the live file, and it is gone.
+    # The check read a staged copy (0600, in a private directory outside the configuration tree), never the live
+    # file, and it is gone with its directory.
     path, text, mode = fake.tested[0]
-    assert path != str(live) and os.path.dirname(path) == str(tmp_path) and mode == 0o600 and not os.path.exists(path)
+    assert path != str(live) and not path.startswith(str(tmp_path)) and mode == 0o600 and not os.path.exists(path)
+    assert os.path.basename(os.path.dirname(path)).startswith('opsnotes-keepalived-')
+    assert not os.path.exists(os.path.dirname(path))
     assert text == live.read_text() and 'auth_pass s3cret' in text
     assert stat.S_IMODE(live.stat().st_mode) == 0o600
     assert ['systemctl', 'reload', 'keepalived.service'] in fake.calls
@@ -62,7 +65,7 @@ def test_a_file_keepalived_refuses_never_goes_live(run_module, tmp_path):
     fake = FakeKeepalived()
     result, failed = run_module(keepalived_config, args(tmp_path, config), run_command=fake)
     assert failed and 'fails keepalived --config-test; nothing was changed' in result['msg']
-    assert 'interface eth9' in result['msg'] and str(live) in result['msg'] and '.opsnotes-stage-' not in result['msg']
+    assert 'interface eth9' in result['msg'] and str(live) in result['msg'] and 'opsnotes-keepalived-' not in result['msg']
     assert live.read_text() == '# old\n' and os.listdir(tmp_path) == ['keepalived.conf']
     assert not [c for c in fake.calls if c[0] == 'systemctl']
 
@@ -72,6 +75,12 @@ def test_check_mode_validates_and_changes_nothing(run_module, tmp_path):
     result, failed = run_module(keepalived_config, args(tmp_path), run_command=fake, check_mode=True)
     assert not failed and result['changed'] and result['validated'] and not result['reloaded']
     assert os.listdir(tmp_path) == [] and result['diff']['after'].count('<redacted>') == 1
+    # Not even the configuration's directory is made in check mode; a real run makes it.
+    nested = dict(args(tmp_path), path=str(tmp_path / 'etc' / 'keepalived' / 'keepalived.conf'))
+    result, failed = run_module(keepalived_config, nested, run_command=FakeKeepalived(), check_mode=True)
+    assert not failed and result['validated'] and os.listdir(tmp_path) == []
+    result, failed = run_module(keepalived_config, nested, run_command=FakeKeepalived())
+    assert not failed and (tmp_path / 'etc' / 'keepalived' / 'keepalived.conf').exists()
 
 
 def test_stopped_keepalived_is_not_reloaded(run_module, tmp_path):
