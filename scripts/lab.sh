@@ -76,7 +76,9 @@ renewal() {
       rm -f /etc/default/opsnotes-acme-renew
       echo "$(hostname): $(journalctl -u opsnotes-acme-renew.service -o cat --no-pager | grep "^renewed: " | tail -n 1)"
       exit $rc' \
-      || { log "the renewal unit failed on $h: docker exec $PREFIX-$LAB-$h journalctl -u opsnotes-acme-renew.service"; return 1; }
+      || { docker exec "$PREFIX-$LAB-$h" journalctl -u opsnotes-acme-renew.service -o cat --no-pager | tail -n 15
+           log "the renewal unit failed on $h (its journal above): docker exec $PREFIX-$LAB-$h journalctl -u opsnotes-acme-renew.service"
+           return 1; }
   done
   log "unattended renewal done on director, director2, rs1 and rs2; the report again:"
   ansible-playbook playbooks/verify.yml -i inventories/lab
