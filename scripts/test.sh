@@ -61,7 +61,7 @@ lab_hosts_to_start() { if docker ps -q --filter "label=$PREFIX.lab.name=$LAB" | 
 scenario_hosts() {  # scenario... -> the most containers one of them starts
   python3 -c 'import sys, yaml; print(max(len(yaml.safe_load(open("molecule/%s/molecule.yml" % s))["platforms"]) for s in sys.argv[1:]))' "$@"
 }
-# Debian 11 and 13: the whole site on a lab of each release, green and idempotent (Debian 12: everything above).
+# Debian 13: the whole site on a lab of its own, green and idempotent (Debian 12: everything above).
 platforms() { "$ROOT/scripts/platforms.sh"; }
 # The benchmarks still run (tiny sizes, into a scratch file; the tasks benchmark runs in the galaxy stage, which
 # has the lab up). Their figures come from `make bench`, never from timed tests.
