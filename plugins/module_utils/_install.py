@@ -127,25 +127,36 @@ def unit_file(module, path, text):
     return True, diff
 
 
-def missing_packages(module, names):
-    """The Debian packages of ``names`` that are not installed (dpkg's status is not ``ii``), in order."""
+def package_versions(module, names):
+    """{name: version} of the Debian packages of ``names`` that are installed (dpkg's status is ``ii``)."""
     if not names:
-        return []
+        return {}
     dpkg_query = module.get_bin_path('dpkg-query', required=True)
-    _rc, out, _err = module.run_command([dpkg_query, '-W', '-f=${Package} ${db:Status-Abbrev}\\n'] + list(names))
-    installed = set()
+    _rc, out, _err = module.run_command([dpkg_query, '-W', '-f=${Package} ${db:Status-Abbrev} ${Version}\\n']
+                                        + list(names))
+    installed = {}
     for line in out.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[1].startswith('ii'):
-            installed.add(parts[0].split(':')[0])
+            installed[parts[0].split(':')[0]] = parts[2] if len(parts) > 2 else ''
+    return installed
+
+
+def missing_packages(module, names):
+    """The Debian packages of ``names`` that are not installed (dpkg's status is not ``ii``), in order."""
+    installed = package_versions(module, names)
     return [name for name in names if name not in installed]
 
 
-def install_packages(module, names):
+def install_packages(module, names, versions=None):
     """Install the packages of ``names`` that are missing, as ``apt-get install`` does without recommends (the
     package lists refreshed first); in check mode only name them. Returns the names that were (or would be)
-    installed; a failure raises StepFailed with apt's last lines."""
-    missing = missing_packages(module, names)
+    installed; a failure raises StepFailed with apt's last lines. ``versions`` (a dict), when given, gets the
+    installed version of each package of ``names`` that is installed once this is done."""
+    installed = package_versions(module, names)
+    missing = [name for name in names if name not in installed]
+    if versions is not None:
+        versions.update(installed)
     if not missing or module.check_mode:
         return missing
     apt_get = module.get_bin_path('apt-get', required=True)
@@ -156,6 +167,8 @@ def install_packages(module, names):
         if rc != 0:
             tail = '\n'.join((out + err).strip().splitlines()[-10:])
             raise StepFailed('apt-get %s failed (rc=%d): %s' % (argv[1], rc, tail))
+    if versions is not None:
+        versions.update(package_versions(module, missing))
     return missing
 
 

@@ -39,10 +39,20 @@ options:
   trusted_ca_certs:
     description:
       - PEM certificates of private CAs to trust (the ACME server's, say), written as
-        C(/usr/local/share/ca-certificates/opsnotes-acme-N.crt) in list order.
+        C(/usr/local/share/ca-certificates/NAME-N.crt) in list order, NAME being O(trust_name).
+      - The store follows the list - a file C(NAME-N.crt) that the list no longer has is removed, and so is one
+        named C(opsnotes-acme-N.crt) (the name of every consumer before O(trust_name)), so a CA taken off the list
+        is no longer trusted. C(update-ca-certificates) runs when a file was written or removed.
     type: list
     elements: str
     default: []
+  trust_name:
+    description:
+      - The name of this consumer's CA files in the trust store. Two consumers on one host (the nginx_acme and haproxy
+        roles) each keep their own files with their own name, and neither removes the other's.
+      - Letters, digits, C(_), C(.) and C(-).
+    type: str
+    default: opsnotes-acme
   directories:
     description: Directories to keep, root's, with their mode.
     type: list
@@ -57,6 +67,17 @@ options:
         description: Its mode, as an octal string.
         type: str
         default: '0700'
+  renewal_lock:
+    description:
+      - The lock file of the renewal script, held while the keys and CSRs are compared and written, so that a renewal
+        running at the same time (its timer) never builds a certificate or an HAProxy bundle from a key replaced in
+        between, and this call never replaces a key under a renewal. The renewal script takes the same lock.
+    type: path
+    default: /run/opsnotes-acme-renew.lock
+  renewal_lock_timeout:
+    description: How long to wait for a renewal that holds O(renewal_lock), in seconds; then the step fails.
+    type: int
+    default: 900
   account_key:
     description:
       - The ACME account key, mode 0600. Made on this host (RSA 4096) when there is none or it is not an RSA key
@@ -224,8 +245,22 @@ packages_installed:
   returned: always
   type: list
   elements: str
+package_versions:
+  description:
+    - The installed version of each package of O(packages) that is installed (Debian's version string), once the
+      packages step is done. A consumer's configuration follows it (nginx 1.25.1 and later enable HTTP/2 with
+      C(http2 on), older ones on the C(listen) line).
+  returned: always
+  type: dict
+  sample: {nginx: 1.22.1-9+deb12u1, openssl: 3.0.17-1~deb12u2}
 trust_changed:
-  description: The trust store files written (in check mode, that would be); C(update-ca-certificates) ran after.
+  description:
+    - The trust store files written or removed (in check mode, that would be); C(update-ca-certificates) ran after.
+  returned: always
+  type: list
+  elements: str
+trust_removed:
+  description: Of RV(trust_changed), the files removed, whose CAs the list no longer has.
   returned: always
   type: list
   elements: str
@@ -293,7 +328,11 @@ failures:
   elements: str
 """
 
+import contextlib
+import fcntl
 import os
+import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -309,6 +348,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._install import inst
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
 
 CA_DIR = '/usr/local/share/ca-certificates'
+# The name of every consumer's CA files before trust_name: their files are this consumer's to remove.
+LEGACY_TRUST_NAME = 'opsnotes-acme'
 # Any RSA key is kept (acme-tiny signs with RSA only); a new one has 4096 bits.
 ACCOUNT_SPEC = ('rsa', None)
 STATE_PROPERTIES = ['Id', 'ActiveState', 'UnitFileState', 'LastTriggerUSec', 'NextElapseUSecRealtime', 'Result',
@@ -352,13 +393,25 @@ def _run(module, argv, txn, what):
         raise StepFailed('%s failed: %s; %s' % (command, (out + err).strip() or 'no output', restored))
 
 
-def trust(module, certs, result, diffs):
-    wanted = [(os.path.join(CA_DIR, 'opsnotes-acme-%d.crt' % index), cert.strip() + '\n', 0o644)
+def trust(module, certs, name, result, diffs):
+    """The CA files of this consumer follow ``certs``: written in list order as NAME-N.crt, and the files of its name
+    (and of the single name all consumers had before) that the list no longer has removed, in one transaction."""
+    if not re.fullmatch(r'[A-Za-z0-9_.-]+', name):
+        raise StepFailed('trust_name %r must be letters, digits, _ . and - only' % (name,))
+    wanted = [(os.path.join(CA_DIR, '%s-%d.crt' % (name, index)), cert.strip() + '\n', 0o644)
               for index, cert in enumerate(certs)]
     txn, written = _transaction(module, wanted, result, diffs)
-    if written and not module.check_mode:
+    ours = re.compile(r'^(?:%s|%s)-[0-9]+\.crt$' % (re.escape(name), re.escape(LEGACY_TRUST_NAME)))
+    keep = {path for path, _text, _mode in wanted}
+    removed = [os.path.join(CA_DIR, entry) for entry in sorted(os.listdir(CA_DIR) if os.path.isdir(CA_DIR) else [])
+               if ours.match(entry) and os.path.join(CA_DIR, entry) not in keep]
+    for path in removed:
+        diffs.append(_diff(path, read_text(path), ''))
+        if not module.check_mode:
+            txn.remove(path)
+    if (written or removed) and not module.check_mode:
         _run(module, [module.get_bin_path('update-ca-certificates', required=True)], txn, 'the CA files were')
-    result['trust_changed'] = written
+    result['trust_changed'], result['trust_removed'] = written + removed, removed
 
 
 def directories(module, items, result):
@@ -374,6 +427,30 @@ def directories(module, items, result):
                 os.chmod(path, mode)
         elif fix_mode(module, path, mode, 'root'):
             result['directories_changed'].append(path)
+
+
+@contextlib.contextmanager
+def renewal_lock(module, path, timeout):
+    """Hold the renewal script's lock (flock, as its 'flock -w' does), waiting up to ``timeout`` seconds for a renewal
+    that holds it; nothing in check mode, which writes nothing."""
+    if module.check_mode:
+        yield
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StepFailed('a renewal has held %s for %d s; no key or CSR was touched'
+                                     % (path, timeout)) from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)
 
 
 def keys(module, params, result):
@@ -468,24 +545,28 @@ def _changed(result):
 
 def run(module):
     params = module.params
-    result = dict(changed=False, pending=False, packages_installed=[], trust_changed=[], directories_changed=[],
+    result = dict(changed=False, pending=False, packages_installed=[], package_versions={}, trust_changed=[],
+                  trust_removed=[],
+                  directories_changed=[],
                   account_key='none', keys=[], files_changed=[], timer_actions=[], certificates=[],
                   account_thumbprint=None, failures=[])
     diffs = []
     steps = []
     try:
         steps.append('packages')
-        result['packages_installed'] = install_packages(module, params['packages'])
+        result['packages_installed'] = install_packages(module, params['packages'], result['package_versions'])
         if module.check_mode and result['packages_installed']:
             result.update(changed=True, pending=True)
             module.exit_json(**result)
         steps.append('trust')
-        trust(module, params['trusted_ca_certs'], result, diffs)
+        trust(module, params['trusted_ca_certs'], params['trust_name'], result, diffs)
         steps.append('directories')
         directories(module, params['directories'], result)
         # In check mode a key whose directory does not exist yet is reported as to be created, with its CSR.
         steps.append('keys')
-        keys(module, params, result)
+        if params['keys'] or params['account_key']:
+            with renewal_lock(module, params['renewal_lock'], params['renewal_lock_timeout']):
+                keys(module, params, result)
         steps.append('renewal')
         renewal(module, params, result, diffs)
     except (StepFailed, OSError) as exc:
@@ -506,10 +587,13 @@ def build_module():
         argument_spec=dict(
             packages=dict(type='list', elements='str', default=[]),
             trusted_ca_certs=dict(type='list', elements='str', default=[]),
+            trust_name=dict(type='str', default=LEGACY_TRUST_NAME),
             directories=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True),
                 mode=dict(type='str', default='0700'),
             )),
+            renewal_lock=dict(type='path', default='/run/opsnotes-acme-renew.lock'),
+            renewal_lock_timeout=dict(type='int', default=900),
             account_key=dict(type='path', no_log=False),
             account_key_content=dict(type='str', no_log=True),
             return_account_key=dict(type='bool', default=False, no_log=False),

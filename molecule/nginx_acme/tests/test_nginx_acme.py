@@ -418,6 +418,63 @@ def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
     assert result['ok'], result['failures']
 
 
+def test_http2_is_negotiated_by_alpn_and_the_switch_turns_it_off():
+    """nginx_acme_http2 (on by default): a client offering h2 gets HTTP/2 over TLS, one without ALPN HTTP/1.1. The
+    control: the same requests after a run with the switch off get HTTP/1.1 only."""
+    web1 = ip_of(WEB1)
+
+    def versions():
+        out = ca.check_output('for o in --http2 --http1.1; do curl -s -m 5 --cacert %s --resolve shop.test:443:%s '
+                              '-o /dev/null -w "%%{http_version} " $o https://shop.test/; done' % (ROOT_PEM, web1))
+        alpn = ca.run('echo | timeout 5 openssl s_client -connect %s:443 -servername shop.test -alpn h2,http/1.1 '
+                      '2>/dev/null | grep -o "ALPN protocol: .*"' % web1).stdout.strip()
+        return out.split(), alpn
+
+    assert versions() == (['2', '1.1'], 'ALPN protocol: h2')
+    try:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
+                                       json.dumps({'nginx_acme_http2': False}))
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert versions() == (['1.1', '1.1'], 'ALPN protocol: http/1.1')
+    finally:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert versions() == (['2', '1.1'], 'ALPN protocol: h2')
+
+
+def test_a_ca_taken_off_the_list_leaves_the_trust_store():
+    """nginx_acme_trusted_ca_certs is what the host trusts: a private CA added to it reaches the system bundle, and
+    once taken off the list it leaves the bundle again (it used to stay trusted for good). The files of another
+    consumer on the host (the haproxy role's) are not this role's to remove."""
+    h = helpers.host(WEB1)
+    name = 'opsnotes-extra-ca-%s' % uuid.uuid4().hex[:12]
+    extra = h.check_output('openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null '
+                           '-days 2 -subj /CN=%s 2>/dev/null' % name)
+    listener = "{{ lookup('ansible.builtin.file', hostvars[groups['pebble'][0]].pebble_listener_pem) }}"
+    other = '/usr/local/share/ca-certificates/opsnotes-acme-haproxy-0.crt'
+    h.check_output('printf %%s "%s" > %s' % (extra, other))
+
+    def trusted():
+        return h.run('openssl crl2pkcs7 -nocrl -certfile /etc/ssl/certs/ca-certificates.crt | '
+                     'openssl pkcs7 -print_certs -noout | grep -c "^subject=CN *= *%s$"' % name).stdout.strip()
+
+    try:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
+                                       json.dumps({'nginx_acme_trusted_ca_certs': [listener, extra]}))
+        assert run.returncode == 0, run.stdout[-4000:]
+        # The control: the check sees a trusted CA (twice: this role's file and the other consumer's).
+        assert trusted() == '2'
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1)
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert trusted() == '1' and h.file(other).exists
+        h.check_output('rm -f %s && update-ca-certificates --fresh >/dev/null' % other)
+        assert trusted() == '0'
+    finally:
+        h.run('rm -f %s && update-ca-certificates --fresh' % other)
+    result = cert_check(WEB1)
+    assert result['ok'], result['failures']
+
+
 def test_bad_input_is_refused_before_the_host_changes():
     run = helpers.ansible_playbook('molecule/nginx_acme/bad_input.yml')
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

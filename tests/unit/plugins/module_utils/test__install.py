@@ -146,11 +146,35 @@ def test_missing_packages_reads_dpkg_status_and_arch_qualified_names():
     def dpkg(argv, **kwargs):
         calls.append(argv[1:])
         # dpkg-query prints 'un' for a known package that is not installed, and nothing (rc 1) for an unknown one.
-        return 1, 'haproxy:amd64 ii \nopenssl un \n', 'dpkg-query: no packages found matching acme-tiny\n'
+        return 1, 'haproxy:amd64 ii 2.6.12-1+deb12u2\nopenssl un \n', 'dpkg-query: no packages found matching acme-tiny\n'
     module = _unit_module(dpkg)
     assert _install.missing_packages(module, ['haproxy', 'openssl', 'acme-tiny']) == ['openssl', 'acme-tiny']
-    assert calls[0][:2] == ['-W', '-f=${Package} ${db:Status-Abbrev}\\n']
+    assert calls[0][:2] == ['-W', '-f=${Package} ${db:Status-Abbrev} ${Version}\\n']
     assert _install.missing_packages(module, []) == [] and len(calls) == 1
+    assert _install.package_versions(module, ['haproxy', 'openssl']) == {'haproxy': '2.6.12-1+deb12u2'}
+
+
+def test_install_packages_gives_the_versions_installed_before_and_after():
+    class Apt(object):
+        def __init__(self):
+            self.installed, self.calls = {'nginx': '1.22.1-9+deb12u1'}, []
+
+        def __call__(self, argv, **kwargs):
+            tool, args = os.path.basename(argv[0]), argv[1:]
+            self.calls.append(tool)
+            if tool == 'dpkg-query':
+                return 0, ''.join('%s ii %s\n' % (n, self.installed[n]) for n in args[2:] if n in self.installed), ''
+            if args[0] == 'install':
+                self.installed.update({n: '1.0' for n in args if not n.startswith('-') and n != 'install'})
+            return 0, '', ''
+    apt = Apt()
+    versions = {}
+    assert _install.install_packages(_unit_module(apt), ['nginx', 'openssl'], versions) == ['openssl']
+    assert versions == {'nginx': '1.22.1-9+deb12u1', 'openssl': '1.0'}
+    assert apt.calls == ['dpkg-query', 'apt-get', 'apt-get', 'dpkg-query']
+    apt.calls, versions = [], {}
+    assert _install.install_packages(_unit_module(apt), ['nginx', 'openssl'], versions) == []
+    assert versions == {'nginx': '1.22.1-9+deb12u1', 'openssl': '1.0'} and apt.calls == ['dpkg-query']
 
 
 def test_keep_running_in_check_mode_only_reports():

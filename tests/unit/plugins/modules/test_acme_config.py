@@ -67,7 +67,7 @@ def engine(tmp_path, monkeypatch):
         files=[dict(path=str(tmp_path / 'sbin' / 'renew'), content='#!/bin/sh\nexit 0\n', mode='0755'),
                dict(path=str(units / 'renew.service'), content='[Service]\nExecStart=/x\n'),
                dict(path=str(units / 'renew.timer'), content='[Timer]\nOnCalendar=daily\n')],
-        timer='renew', unit_dir=str(units),
+        timer='renew', unit_dir=str(units), renewal_lock=str(tmp_path / 'renew.lock'),
         certificates=[dict(name='shop', key_type='ecdsa', cert=str(base / 'shop' / 'ecdsa.fullchain.pem'),
                            key=str(base / 'shop' / 'ecdsa.key'), domains=['shop.example.test'])],
     )
@@ -157,6 +157,53 @@ def test_a_refused_trust_update_puts_the_ca_files_back(run_module, engine):
     assert not (tmp / 'ca' / 'opsnotes-acme-0.crt').exists() and not (tmp / 'ssl').exists()
 
 
+def test_the_trust_store_follows_the_list_and_keeps_other_consumers_files(run_module, engine):
+    args, tmp = engine
+    store = tmp / 'ca'
+    store.mkdir()
+    second = pem(Pki().root)
+    # Before: a file of the single name every consumer had (this consumer's now), another consumer's, and a CA
+    # the operator put there by hand.
+    (store / 'opsnotes-acme-0.crt').write_text(CA_PEM)
+    (store / 'opsnotes-acme-nginx_acme-0.crt').write_text(second)
+    (store / 'local.crt').write_text(second)
+    mine = dict(args, trust_name='opsnotes-acme-haproxy', trusted_ca_certs=[CA_PEM, second])
+    host = Host(installed=['acme-tiny'])
+    result, failed = run_module(acme_config, mine, run_command=host)
+    assert not failed and result['changed']
+    assert result['trust_changed'] == [str(store / n) for n in ('opsnotes-acme-haproxy-0.crt',
+                                                                'opsnotes-acme-haproxy-1.crt', 'opsnotes-acme-0.crt')]
+    assert result['trust_removed'] == [str(store / 'opsnotes-acme-0.crt')]
+    assert sorted(os.listdir(store)) == ['local.crt', 'opsnotes-acme-haproxy-0.crt', 'opsnotes-acme-haproxy-1.crt',
+                                         'opsnotes-acme-nginx_acme-0.crt']
+    assert host.calls.count(['update-ca-certificates']) == 1
+    # The same list again: nothing written, nothing removed, no update.
+    host.calls = []
+    result, failed = run_module(acme_config, mine, run_command=host)
+    assert not failed and result['trust_changed'] == [] and ['update-ca-certificates'] not in host.calls
+    # A CA taken off the list: check mode says so and keeps it; a refused update puts it back; then it is gone.
+    fewer = dict(mine, trusted_ca_certs=[CA_PEM])
+    result, failed = run_module(acme_config, fewer, run_command=host, check_mode=True)
+    assert not failed and result['changed'] and result['trust_removed'] == [str(store / 'opsnotes-acme-haproxy-1.crt')]
+    assert (store / 'opsnotes-acme-haproxy-1.crt').exists()
+    result, failed = run_module(acme_config, fewer, run_command=Host(installed=['acme-tiny'],
+                                                                     fail=['update-ca-certificates']))
+    assert failed and 'the CA files were restored as they were' in result['msg']
+    assert (store / 'opsnotes-acme-haproxy-1.crt').read_text() == second
+    host.calls = []
+    result, failed = run_module(acme_config, fewer, run_command=host)
+    assert not failed and result['trust_removed'] == [str(store / 'opsnotes-acme-haproxy-1.crt')]
+    assert host.calls.count(['update-ca-certificates']) == 1
+    assert sorted(os.listdir(store)) == ['local.crt', 'opsnotes-acme-haproxy-0.crt', 'opsnotes-acme-nginx_acme-0.crt']
+    # An empty list removes this consumer's last one; the others stay.
+    result, failed = run_module(acme_config, dict(mine, trusted_ca_certs=[]), run_command=host)
+    assert not failed and sorted(os.listdir(store)) == ['local.crt', 'opsnotes-acme-nginx_acme-0.crt']
+    # A name that is not a file name is refused before anything is written.
+    for bad in ('../etc/x', 'name\n', ''):
+        result, failed = run_module(acme_config, dict(mine, trust_name=bad), run_command=host)
+        assert failed and "trust step: trust_name %r must be letters" % bad in result['msg']
+
+
 def test_timer_switched_off_is_stopped_and_removed(run_module, engine):
     args, tmp = engine
     host = Host()
@@ -192,7 +239,7 @@ def test_shared_account_key_and_certificate_inspection(run_module, engine):
 def test_return_account_key_makes_it_first_and_returns_it(run_module, engine):
     args, tmp = engine
     owner = dict(directories=[dict(path=str(tmp / 'owner'), mode='0700')], account_key=str(tmp / 'owner' / 'a.key'),
-                 return_account_key=True)
+                 return_account_key=True, renewal_lock=args['renewal_lock'])
     result, failed = run_module(acme_config, owner, run_command=Host())
     assert not failed and result['account_key'] == 'created', result
     assert result['account_key_content'] == (tmp / 'owner' / 'a.key').read_text()
@@ -204,3 +251,29 @@ def test_return_account_key_makes_it_first_and_returns_it(run_module, engine):
     other = dict(owner, account_key=str(tmp / 'owner' / 'b.key'))
     checked, failed = run_module(acme_config, other, run_command=Host(), check_mode=True)
     assert not failed and 'account_key_content' not in checked and not (tmp / 'owner' / 'b.key').exists()
+
+
+def test_keys_and_csrs_are_written_under_the_renewal_lock(run_module, engine):
+    """The renewal script holds its lock (flock) while it orders and builds bundles: a key replaced in between would
+    go into a bundle with another key's certificate. Keys and CSRs wait for it, and give up naming it."""
+    import fcntl
+    import threading
+    args, tmp = engine
+    held = os.open(args['renewal_lock'], os.O_WRONLY | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        result, failed = run_module(acme_config, dict(args, renewal_lock_timeout=1), run_command=Host(installed=['acme-tiny']))
+        assert failed and result['msg'].startswith('keys step: a renewal has held %s for 1 s' % args['renewal_lock'])
+        assert 'no key or CSR was touched' in result['msg'] and not (tmp / 'ssl' / 'shop' / 'rsa.key').exists()
+        # Check mode writes nothing and does not wait.
+        result, failed = run_module(acme_config, dict(args, renewal_lock_timeout=1), run_command=Host(installed=['acme-tiny']),
+                                    check_mode=True)
+        assert not failed and result['keys'][0]['key_action'] == 'created'
+        # A renewal that ends while the call waits: the call goes on.
+        threading.Timer(0.5, fcntl.flock, (held, fcntl.LOCK_UN)).start()
+        result, failed = run_module(acme_config, dict(args, renewal_lock_timeout=10), run_command=Host(installed=['acme-tiny']))
+        assert not failed and result['keys'][0]['key_action'] == 'created'
+        # The call let the lock go: the renewal takes it at once.
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(held)
