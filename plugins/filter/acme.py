@@ -66,14 +66,17 @@ def acme_http01_files(order_results):
 
 # The TLS options of a frontend, dropped while none of its certificates exists yet.
 TLS_KEYS = ('tls_bind', 'tls_certificates', 'alpn', 'redirect_https', 'hsts_max_age', 'hsts_include_subdomains')
+# What a frontend of ACME sites answers on its plain binds until a certificate of theirs is usable.
+PENDING_RULE = {'action': 'return', 'args': 'status 503', 'cond': '!{ path_beg /.well-known/acme-challenge/ }'}
 
 
 def haproxy_acme_frontends(frontends, certs, usable=None):
     """The haproxy role's frontends with the certificates of their ``acme_sites``: each site's bundles (``certs``,
     acme_cert_items with bundles) join its tls_certificates; with ``usable`` (the bundles that exist and are usable
     now), only those. A frontend left without any certificate (before the first issuance) loses its TLS options
-    until they exist, so HAProxy never points at a missing file: its plain binds answer the challenge meanwhile,
-    and a frontend with TLS binds only is left out."""
+    until they exist, so HAProxy never points at a missing file: its plain binds answer the challenge meanwhile
+    and 503 to everything else (an http frontend; never the sites in clear), and a frontend with TLS binds only is
+    left out."""
     result = []
     for frontend in frontends or []:
         frontend = dict(frontend)
@@ -88,6 +91,10 @@ def haproxy_acme_frontends(frontends, certs, usable=None):
                 frontend.pop(key, None)
             if not frontend.get('bind'):
                 continue
+            if frontend.get('mode', 'http') == 'http':
+                # Fail closed: never the sites in clear while their certificate is missing. The challenge path
+                # (answered before this rule with acme_challenge, else by a backend) is all that goes through.
+                frontend['http_request'] = [PENDING_RULE] + list(frontend.get('http_request') or [])
         result.append(frontend)
     return result
 

@@ -137,3 +137,36 @@ def test_negative_control_a_reload_starts_a_new_worker_and_ends_the_held_connect
     assert workers() != before
     result = helpers.held_result(ca, go, out)
     assert not result['results'][-1].isdigit(), result
+
+
+def test_a_frontend_without_its_certificate_answers_503_and_the_challenge_only():
+    """A frontend whose ACME site has no usable certificate yet (the CA unreachable) never serves the backend in
+    clear: 503 on its plain bind, the challenge answered. The control: the same requests once the certificate is
+    issued get the redirect to https, and the site's backend behind it."""
+    late = 'late.lb.shop.test'      # a network alias of the balancer, whose port 80 (fe_www) answers its challenge
+    site = [{'name': 'late', 'domains': [late]}]
+    frontend = [{'name': 'fe_late', 'bind': ['*:8088'], 'tls_bind': ['*:9444'], 'acme_sites': ['late'],
+                 'acme_challenge': True, 'redirect_https': True, 'default_backend': 'be_web'}]
+    extra = {'lb_extra_sites': site, 'lb_extra_frontends': frontend, 'lb_extra_challenge_domains': [late]}
+
+    def get(path):
+        return ca.check_output('curl -s -m 5 -o /dev/null -w "%%{http_code}" -H %s http://%s:8088%s',
+                               'Host: %s' % late, helpers.ip_of(LB), path)
+
+    token = uuid.uuid4().hex
+    try:
+        unreachable = dict(extra, haproxy_acme_directory_url='https://%s:14000/no-such-directory' % CA)
+        rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', LB,
+                                                 '-e', json.dumps(unreachable))
+        assert rc != 0 and any('renewal of late (rsa) failed' in msg for _h, _t, msg in failures), failures
+        assert get('/') == '503' and get('/cart?x=1') == '503'
+        assert get('/.well-known/acme-challenge/%s' % token) == '200'
+        assert ca.check_output('curl -s -m 5 -H %s http://%s:8088/.well-known/acme-challenge/%s',
+                               'Host: %s' % late, helpers.ip_of(LB), token) == '%s.%s' % (token, thumbprint(LB))
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', LB, '-e', json.dumps(extra))
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert get('/') == '301' and get('/.well-known/acme-challenge/%s' % token) == '200'
+    finally:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', LB)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert ca.run('curl -s -m 5 http://%s:8088/', helpers.ip_of(LB)).rc != 0      # the frontend is gone again

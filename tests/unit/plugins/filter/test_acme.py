@@ -74,9 +74,33 @@ def test_haproxy_acme_frontends_add_the_bundles_and_hold_back_tls_until_they_exi
     assert first[0]['tls_certificates'] == ['/c/www/ecdsa.pem'] and first[0]['redirect_https']
     # Nothing usable yet: plain http only (the challenge is answered there), and a TLS-only frontend waits.
     none = FILTERS['haproxy_acme_frontends'](frontends, certs, usable=[])
-    assert none[0] == {'name': 'www', 'bind': ['*:80'], 'acme_challenge': True}
+    assert none[0] == {'name': 'www', 'bind': ['*:80'], 'acme_challenge': True, 'http_request': [
+        {'action': 'return', 'args': 'status 503', 'cond': '!{ path_beg /.well-known/acme-challenge/ }'}]}
     assert none[1]['tls_certificates'] == ['/own.pem'] and none[1]['tls_bind'] == ['*:8443']
     assert [f['name'] for f in none] == ['www', 'api', 'plain']
+
+
+def test_a_frontend_waiting_for_its_certificate_answers_503_but_the_challenge_before_its_own_rules():
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy
+    certs = bundles('www')
+    own = {'action': 'deny', 'cond': '{ path_beg /admin }'}
+    frontends = [{'name': 'www', 'bind': ['*:80'], 'tls_bind': ['*:443'], 'acme_sites': ['www'],
+                  'acme_challenge': True, 'http_request': [own], 'default_backend': 'be'},
+                 {'name': 'raw', 'mode': 'tcp', 'bind': ['*:8443'], 'tls_bind': ['*:9443'], 'acme_sites': ['www'],
+                  'default_backend': 'be'}]
+    none = FILTERS['haproxy_acme_frontends'](frontends, certs, usable=[])
+    assert [rule['action'] for rule in none[0]['http_request']] == ['return', 'deny'] and frontends[0]['http_request'] == [own]
+    assert 'http_request' not in none[1]                                   # tcp: no http rules
+    config = {'frontends': none[:1], 'global': {'acme_thumbprint': 'A' * 43},
+              'backends': [{'name': 'be', 'servers': [{'name': 's', 'address': '10.0.0.1', 'port': 80}]}]}
+    assert _haproxy.lint(config)[0] == []
+    text = _haproxy.render(config)
+    # The challenge answered first, then 503 for the rest, then the frontend's own rules.
+    assert 'http-request return status 503 if !{ path_beg /.well-known/acme-challenge/ }' in text
+    assert text.index('lf-string') < text.index('return status 503') < text.index('http-request deny')
+    # With a usable certificate: no such rule.
+    some = FILTERS['haproxy_acme_frontends'](frontends, certs, usable=['/c/www/rsa.pem'])
+    assert some[0]['http_request'] == [own]
 
 
 def test_haproxy_acme_errors_name_the_frontend_and_the_site():
