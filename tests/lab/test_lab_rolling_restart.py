@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.rolling_restart` restarts nginx on
 rs1 and rs2, one at a time, under requests from the client through the VIP over TLS (every 50 ms). No request fails,
-and the drain itself is seen: no request is answered by a real server in the second before its nginx stops, nor
-until its new nginx runs. Control: the same restart without the drain, under the same requests: the restarted
+and the drain itself is seen: no request sent after a real server's drain (read from the playbook's own run) is
+answered by it, until its new nginx runs. Control: the same restart without the drain, under the same requests: the restarted
 server answers requests up to the moment it stops (and some may fail), so the test can see the difference."""
 
 from __future__ import annotations
