@@ -120,7 +120,11 @@ leftovers() {
   left=$(comm -13 <(echo "$ours_before") <(ours))
   stopped=$(comm -23 <(echo "$running_before") <(running))
   [ -z "$stopped" ] || log "stopped by the run and not started again: $(echo $stopped)"
-  [ -n "$left" ] || { [ -z "$stopped" ] && log "no container or network left behind"; return; }
+  if [ -z "$left" ]; then
+    [ -n "$stopped" ] && return 1
+    log "no container or network left behind"
+    return 0
+  fi
   log "left behind by the run (removed now): $(echo $left)"
   while read -r kind name; do
     case $kind in container) docker rm -f "$name" >/dev/null ;; esac

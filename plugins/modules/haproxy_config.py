@@ -244,7 +244,8 @@ def hot_swap(module, result):
         or bool(result['ca_files_stale'])
     if result['ca_files_stale'] and module.params['reload'] and not module.check_mode:
         save_state(module, None, result)
-        rc, output = systemd_reload(module, module.params['service'])[1]()
+        _name, reload = systemd_reload(module, module.params['service'])
+        rc, output = reload()
         if rc != 0:
             module.fail_json(msg='the trust of %s changed, and the reload that would load it failed: %s; HAProxy '
                                  'runs as before' % (', '.join(result['ca_files_stale']), output or 'no output'),
