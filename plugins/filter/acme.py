@@ -15,7 +15,7 @@ from ansible.errors import AnsibleFilterError
 
 def acme_cert_items(sites, key_types, cert_dir, challenge_dir, bundles=False):
     """One item per site and key type: name, key_type, domains, webroot and the key, CSR and fullchain paths; with
-    ``bundles``, also the path of the bundle of fullchain and key that HAProxy loads."""
+    ``bundles``, also the path of the bundle of fullchain and key that HAProxy and nginx load."""
     items = []
     for site in sites or []:
         base = posixpath.join(cert_dir, site['name'])
@@ -62,6 +62,34 @@ def acme_http01_files(order_results):
             files.append(dict(path=posixpath.join(webroot, posixpath.basename(http01['resource'])),
                               content=http01['resource_value'], domain=identifier))
     return files
+
+
+def nginx_acme_pairs(certs, found=None):
+    """The certificate and key files nginx loads per item of ``certs`` (acme_cert_items with bundles), from what the
+    engine found (``found``: acme_certificate_check's certificates, the bundles among them); without ``found``,
+    every bundle (all issued).
+
+    Each item gives {name, key_type, cert, key, state}: nginx serves the bundle (fullchain and key in one file, which
+    the renewal script writes only when the certificate certifies the key), so a new key goes live only with its
+    certificate. ``state`` is C(usable) (serve it), C(missing) (nothing to serve yet) or C(broken) (a bundle exists
+    but is not usable: expired, unreadable, another key). A host from before the bundles has only the fullchain and
+    its key: while they match and no bundle exists yet, that pair is served (the renewal script then writes the
+    bundle, and the next configuration takes it)."""
+    by_path = dict((entry.get('cert'), entry) for entry in found or [])
+    pairs = []
+    for cert in certs or []:
+        pair = dict(name=cert['name'], key_type=cert['key_type'], cert=cert['bundle'], key=cert['bundle'],
+                    state='usable')
+        if found is not None:
+            bundle, fullchain = by_path.get(cert['bundle'], {}), by_path.get(cert['cert'], {})
+            if bundle.get('exists'):
+                pair['state'] = 'usable' if bundle.get('usable') else 'broken'
+            elif fullchain.get('usable'):
+                pair.update(cert=cert['cert'], key=cert['key'])
+            else:
+                pair['state'] = 'broken' if fullchain.get('exists') else 'missing'
+        pairs.append(pair)
+    return pairs
 
 
 # The TLS options of a frontend, dropped while none of its certificates exists yet.
@@ -154,6 +182,7 @@ class FilterModule(object):
             'acme_http01_files': acme_http01_files,
             'acme_check_items': acme_check_items,
             'haproxy_acme_frontends': haproxy_acme_frontends,
+            'nginx_acme_pairs': nginx_acme_pairs,
             'haproxy_acme_errors': haproxy_acme_errors,
             'renewal_rows': renewal_rows,
             'renewal_report': renewal_report,

@@ -10,6 +10,7 @@ verify_requests, verify_log_received, verify_request_logs)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from urllib.parse import urlsplit
 
@@ -257,12 +258,18 @@ class _Report(object):
                     if got.get('ok') else '; '.join(got.get('failures') or []))
                 self.add(host, 'acme dry-run %s' % _entry_name(got), got.get('ok'), detail)
             checked = res.get('certificates') or {}
+            seen = set()
             for cert in checked.get('certificates') or []:
                 problems = cert.get('problems') or []
+                # A site's fullchain, then the bundle nginx loads: the second row of a pair names its file.
+                row = 'certificate %s %s' % (cert.get('name'), cert.get('key_type'))
+                if row in seen:
+                    row += ' (%s)' % posixpath.basename(str(cert.get('cert')))
+                seen.add(row)
                 detail = ('%s, %d days left, chain of %d valid, served to %s-only clients' % (
                     cert.get('key'), cert.get('days_left'), cert.get('chain_length'), str(cert.get('key_type')).upper())
                     if not problems else '; '.join(problems))
-                self.add(host, 'certificate %s %s' % (cert.get('name'), cert.get('key_type')), not problems, detail)
+                self.add(host, row, not problems, detail)
             for policy in checked.get('policies') or []:
                 self.policy_row(host, policy.get('name'), policy)
 

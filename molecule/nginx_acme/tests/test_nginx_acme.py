@@ -92,10 +92,16 @@ def test_both_certificates_issued_chained_to_pebble_and_served(name):
         assert all(s['matches'] and s['serial'] == entry['serial'] for s in entry['served'])
 
 
+def bundles():
+    """The files nginx loads: per site and key type, the fullchain and its key in one file."""
+    return [dict(name=c['name'], key_type=c['key_type'], cert=c['cert'].replace('.fullchain.pem', '.pem'),
+                 domains=c['domains']) for c in certificates()]
+
+
 @pytest.mark.parametrize('name', [WEB1, WEB2])
 def test_keys_are_root_only(name):
     h = helpers.host(name)
-    for path in ['%s/account.key' % CERT_DIR] + [c['key'] for c in certificates()]:
+    for path in ['%s/account.key' % CERT_DIR] + [c['key'] for c in certificates()] + [b['cert'] for b in bundles()]:
         f = h.file(path)
         assert f.user == 'root' and f.mode == 0o600, path
     assert h.file(CERT_DIR).mode == 0o700
@@ -416,6 +422,45 @@ def test_tls_fails_closed_when_a_certificate_breaks_and_the_ca_is_unreachable():
     assert run.returncode == 0, run.stdout[-4000:]
     result = cert_check(WEB1)
     assert result['ok'], result['failures']
+
+
+def test_a_new_key_size_with_the_ca_down_leaves_nginx_restartable_and_serving_the_old_pair():
+    """nginx_acme_rsa_key_size changed while the CA cannot issue: the run fails naming the sites, the new keys are in
+    place for the next order, and nginx keeps serving the previous pair from its bundles, also after a restart (it
+    used to load the key file itself, so a restart failed with "key values mismatch" and ports 80 and 443 refused).
+    The control: nginx -t on a configuration loading the fullchain and the key file, as before, fails. The next run
+    with the CA back issues for the new keys."""
+    h = helpers.host(WEB1)
+    rsa = [b for b in bundles() if b['key_type'] == 'rsa']
+    before = cert_check(WEB1, certificates=rsa)
+    assert before['ok'], before['failures']
+    probe = '/tmp/opsnotes-old-pair.conf'
+    unreachable = {'nginx_acme_directory_url': 'https://%s:14000/no-such-directory' % CA}
+    try:
+        rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
+                                                 json.dumps(dict(unreachable, nginx_acme_rsa_key_size=4096)))
+        assert rc != 0 and all(any('renewal of %s (rsa) failed' % site in msg for _h, _t, msg in failures)
+                               for site in SITES), failures
+        assert 'Private-Key: (4096 bit' in h.check_output('openssl pkey -in %s/shop/rsa.key -noout -text' % CERT_DIR)
+        h.check_output('systemctl restart nginx')
+        after = cert_check(WEB1, certificates=rsa)
+        assert after['ok'], after['failures']
+        assert [(c['serial'], c['key']) for c in after['certificates']] == \
+            [(c['serial'], 'rsa 3072') for c in before['certificates']]
+        assert all(s['matches'] for c in after['certificates'] for s in c['served'])
+        old_pair = ('%s/shop/rsa.fullchain.pem' % CERT_DIR, '%s/shop/rsa.key' % CERT_DIR, probe)
+        h.check_output("printf 'events {}\\nhttp { server { listen 127.0.0.1:8443 ssl; ssl_certificate %s; "
+                       "ssl_certificate_key %s; } }\\n' > %s" % old_pair)
+        control = h.run('nginx -t -c %s' % probe)
+        assert control.rc != 0 and 'key values mismatch' in control.stderr, control.stderr
+    finally:
+        h.run('rm -f %s' % probe)
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1)
+    assert run.returncode == 0, run.stdout[-4000:]
+    result = cert_check(WEB1, certificates=rsa)
+    assert result['ok'], result['failures']
+    assert all(c['key'] == 'rsa 3072' and c['serial'] not in [b['serial'] for b in before['certificates']]
+               for c in result['certificates'])
 
 
 def test_http2_is_negotiated_by_alpn_and_the_switch_turns_it_off():

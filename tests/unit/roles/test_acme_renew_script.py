@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import pathlib
 import re
 import stat
 import subprocess
@@ -127,9 +128,17 @@ def host(pki, tmp_path):
     hook_out = tmp_path / 'hooks.log'
     data = tmp_path / 'renew.conf'
 
-    def write_data(hooks=(), consumer='nginx', socket=''):
+    def write_data(hooks=(), consumer='nginx', socket='', bundles=None):
+        """The data file; ``bundles``: the bundle files written as a converged host has them (the default for
+        nginx), or removed (for haproxy: its tests start before the first bundle)."""
         for item in items:
-            item[6] = item[2].replace('.fullchain.pem', '.pem') if consumer == 'haproxy' else ''
+            item[6] = item[2].replace('.fullchain.pem', '.pem') if consumer in ('haproxy', 'nginx') else ''
+            if item[6] and (consumer == 'nginx' if bundles is None else bundles):
+                with open(item[6], 'w') as bundle:
+                    bundle.write(open(item[2]).read() + open(item[5]).read())
+                os.chmod(item[6], 0o600)
+            elif item[6] and os.path.exists(item[6]):
+                os.unlink(item[6])
         service = 'haproxy.service' if consumer == 'haproxy' else 'nginx.service'
         lines = ["DAYS=30", "ACCOUNT_KEY=/nonexistent", "DIRECTORY_URL=https://ca.test/dir", "CONTACT=''",
                  "CONSUMER=%s" % consumer, "SERVICE=%s" % service, "SOCKET=%s" % shell_word(socket),
@@ -191,7 +200,12 @@ def test_a_missing_certificate_is_issued_nginx_reloaded_and_the_hooks_of_its_sit
     assert run.returncode == 0, run.stderr
     assert 'shop (rsa): renewing: no readable certificate' in run.stdout and 'renewed: 1, failed: 0' in run.stdout
     assert host.calls() == ['acme-tiny --csr %s' % host.cert('shop').replace('rsa.fullchain.pem', 'shop.test.csr'),
-                            'nginx -t -q', 'systemctl reload -- nginx.service']
+                            'systemctl is-active --quiet -- nginx.service', 'nginx -t -q',
+                            'systemctl reload -- nginx.service']
+    # nginx loads the bundle, rewritten with the new certificate and its key (root only).
+    bundle = host.cert('shop').replace('.fullchain.pem', '.pem')
+    assert read(bundle) == read(host.cert('shop')) + read(host.key('shop'))
+    assert oct(stat.S_IMODE(os.stat(bundle).st_mode)) == '0o600'
     hooks = host.hook_out.read_text().splitlines()
     assert [line.split()[0] for line in hooks] == ['all', 'shop-only']
     assert all(line.split()[1] == 'shop/rsa' and line.endswith('/certs') for line in hooks)
@@ -226,7 +240,40 @@ def test_a_failed_order_keeps_the_old_certificate_and_names_the_site_and_the_rea
 def test_nginx_is_not_reloaded_when_nginx_t_fails(host):
     run = host.run('--force', NGINX_BROKEN='1')
     assert run.returncode == 1 and 'nginx -t fails, nginx keeps the previous certificates: emerg: broken' in run.stderr
-    assert not [call for call in host.calls() if call.startswith('systemctl')]
+    assert not [call for call in host.calls() if call.startswith('systemctl reload')]
+
+
+def test_a_new_key_goes_live_only_with_its_certificate(host, pki, tmp_path):
+    """A new key and CSR (another size, as acme_config writes them) and the CA failing: the bundle nginx loads keeps
+    the previous pair and nginx is not reloaded, while the fullchain beside the new key no longer certifies it (the
+    pair nginx loaded before the bundles: the control). Once the CA issues, the bundle takes the new pair."""
+    bundle = host.cert('shop').replace('.fullchain.pem', '.pem')
+    before = read(bundle)
+    other = tmp_path / 'other'
+    other.mkdir()
+    with open(host.key('shop'), 'w') as handle:
+        handle.write(read(pki.write_site(other, 'rsa', ['shop.test'])['key']))
+    csr_for(pathlib.Path(host.cert('shop')).parent, host.key('shop'), ['shop.test'])
+    run = host.run(FAIL_SITE='shop')
+    assert run.returncode == 1 and "shop (rsa): renewing: its key is not the CSR's" in run.stdout
+    assert 'renewal of shop (rsa) failed' in run.stderr and 'does not certify' in run.stderr
+    assert read(bundle) == before and not [call for call in host.calls() if 'reload' in call]
+    pubkey = ['openssl', 'pkey', '-pubout', '-in', host.key('shop')]
+    assert subprocess.run(pubkey, capture_output=True, text=True, check=True).stdout != subprocess.run(
+        ['openssl', 'x509', '-pubkey', '-noout', '-in', host.cert('shop')], capture_output=True, text=True,
+        check=True).stdout
+    run = host.run()
+    assert run.returncode == 0 and 'renewed: 1, failed: 0' in run.stdout, run.stderr
+    assert read(bundle) == read(host.cert('shop')) + read(host.key('shop')) != before
+    assert 'systemctl reload -- nginx.service' in host.calls()
+
+
+def test_a_stopped_nginx_is_not_reloaded_and_loads_the_bundle_at_start(host):
+    os.unlink(host.cert('blog').replace('.fullchain.pem', '.pem'))
+    run = host.run(HAPROXY_DOWN='1')
+    assert run.returncode == 0 and 'nginx.service is not running: it loads the new certificates when it starts' \
+        in run.stdout
+    assert not [call for call in host.calls() if 'reload' in call or call.startswith('nginx')]
 
 
 def test_an_unwritable_certificate_directory_is_named(host):
@@ -263,7 +310,7 @@ def read(path):
 
 def test_haproxy_bundles_are_written_and_swapped_in_without_a_reload(host, fake_haproxy):
     from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_runtime as runtime
-    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path, bundles=False)
     shop, blog = (host.cert(site).replace('.fullchain.pem', '.pem') for site in ('shop', 'blog'))
     # HAProxy runs with shop's current certificate (from a bundle written earlier); blog is not loaded yet.
     fake_haproxy.load_certificate(shop, read(host.cert('shop')) + read(host.key('shop')))
@@ -288,7 +335,7 @@ def test_haproxy_bundles_are_written_and_swapped_in_without_a_reload(host, fake_
 
 
 def test_a_missing_bundle_is_repaired_and_a_stopped_haproxy_loads_it_at_start(host, fake_haproxy):
-    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path, bundles=False)
     assert host.run().returncode == 0
     blog = host.cert('blog').replace('.fullchain.pem', '.pem')
     os.unlink(blog)
@@ -299,7 +346,7 @@ def test_a_missing_bundle_is_repaired_and_a_stopped_haproxy_loads_it_at_start(ho
 
 
 def test_a_fullchain_that_does_not_certify_its_key_keeps_the_old_bundle(host, pki, tmp_path, fake_haproxy):
-    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path, bundles=False)
     assert host.run().returncode == 0
     shop = host.cert('shop').replace('.fullchain.pem', '.pem')
     before = read(shop)
@@ -314,7 +361,7 @@ def test_a_fullchain_that_does_not_certify_its_key_keeps_the_old_bundle(host, pk
 
 
 def test_a_refused_swap_fails_the_run_and_keeps_the_files(host, fake_haproxy):
-    host.write_data(consumer='haproxy', socket=fake_haproxy.path)
+    host.write_data(consumer='haproxy', socket=fake_haproxy.path, bundles=False)
     shop = host.cert('shop').replace('.fullchain.pem', '.pem')
     fake_haproxy.load_certificate(shop, read(host.cert('shop')) + read(host.key('shop')))
     fake_haproxy.load_certificate('/etc/haproxy/other.pem', 'x')

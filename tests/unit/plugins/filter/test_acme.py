@@ -158,3 +158,26 @@ def test_renewal_rows_name_the_serial_served_and_whether_it_is_new():
 def test_renewal_rows_without_a_renewal_mark_nothing_new():
     rows = FILTERS['renewal_rows']([dict(item='a.test', serial_number=0xFF00)], 'h', '127.0.0.1', '')
     assert [r['renewed'] for r in rows] == [False]
+
+
+def test_nginx_pairs_serve_the_bundle_only_once_it_certifies_its_key():
+    sites = [{'name': 'shop', 'domains': ['shop.test']}]
+    rsa, ecdsa = FILTERS['acme_cert_items'](sites, ['rsa', 'ecdsa'], '/etc/ssl/acme', '/var/lib/acme', bundles=True)
+    pairs = FILTERS['nginx_acme_pairs']
+    # Without what was found: every bundle (the configuration after issuance).
+    assert pairs([rsa]) == [dict(name='shop', key_type='rsa', cert='/etc/ssl/acme/shop/rsa.pem',
+                                 key='/etc/ssl/acme/shop/rsa.pem', state='usable')]
+    found = [
+        # rsa: the bundle works; its fullchain no longer matches the key (a new key, its certificate not issued yet).
+        dict(cert=rsa['bundle'], exists=True, usable=True), dict(cert=rsa['cert'], exists=True, usable=False),
+        # ecdsa: a host from before the bundles: only the fullchain and its key, which match.
+        dict(cert=ecdsa['cert'], exists=True, usable=True), dict(cert=ecdsa['bundle'], exists=False, usable=False),
+    ]
+    assert [(p['state'], p['cert'], p['key']) for p in pairs([rsa, ecdsa], found)] == [
+        ('usable', rsa['bundle'], rsa['bundle']), ('usable', ecdsa['cert'], ecdsa['key'])]
+    # A bundle that exists but is not usable is broken, whatever the fullchain says; no files: missing; an old
+    # fullchain whose key was replaced, and no bundle: broken (never the pair that nginx could not load).
+    found = [dict(cert=rsa['bundle'], exists=True, usable=False), dict(cert=rsa['cert'], exists=True, usable=True),
+             dict(cert=ecdsa['cert'], exists=True, usable=False)]
+    assert [p['state'] for p in pairs([rsa, ecdsa], found)] == ['broken', 'broken']
+    assert [p['state'] for p in pairs([rsa, ecdsa], [])] == ['missing', 'missing']

@@ -57,7 +57,10 @@ def fleet():
             syslog_ng_check=dict(syntax_ok=True, ok=True, running=True),
             nginx_acme_check=dict(
                 certificates=dict(certificates=[dict(name='www', key_type='rsa', key='/etc/ssl/www.key', cert='/c/www',
-                                                     serial='dd02', days_left=60, chain_length=2, problems=[])],
+                                                     serial='dd02', days_left=60, chain_length=2, problems=[]),
+                                                # The bundle nginx loads, after the fullchain: a row of its own.
+                                                dict(name='www', key_type='rsa', cert='/c/rsa.pem', serial='dd02',
+                                                     days_left=60, chain_length=2, problems=[])],
                                   policies=[policy('name', 'www')]),
                 # Entries of acme_certificate_check's challenges (the role's one proof call).
                 challenge=[dict(ok=True, name='www', thumbprint='0123456789ab', domains=[dict(domain='www.lab.test')])],
@@ -102,7 +105,7 @@ def test_a_green_fleet_has_every_row_ok_or_limited_in_the_report_order():
         ('rs1', 'syslog_ng_check', 'OK'),
         ('director', 'haproxy_check', 'OK'), ('director', 'tls www :443 ecdsa', 'OK'), ('director', 'tls policy www', 'OK'),
         ('rs1', 'acme challenge www', 'OK'), ('rs1', 'acme dry-run www', 'OK'), ('rs1', 'certificate www rsa', 'OK'),
-        ('rs1', 'tls policy www', 'OK'),
+        ('rs1', 'certificate www rsa (rsa.pem)', 'OK'), ('rs1', 'tls policy www', 'OK'),
         ('director', 'acme renewal timer', 'OK'), ('rs1', 'acme renewal timer', 'OK'),
     ]
     by = {(r['host'], r['check']): r for r in rows}
@@ -199,7 +202,7 @@ def test_a_served_serial_in_no_certificate_file_is_drift():
     assert row['detail'] == 'serial FF for www.lab.test is in no certificate file of the balancers or web hosts'
     # The web host's own file counts as well as a balancer's.
     hosts['client']['verify_requests']['results'][0]['tls']['serial'] = 'DD02'
-    assert rows_by_check(hosts)[('client', 'served at 172.29.213.200')]['detail'].endswith('the file rs1:/c/www')
+    assert rows_by_check(hosts)[('client', 'served at 172.29.213.200')]['detail'].endswith('the file rs1:/c/rsa.pem')
 
 
 def test_a_failed_request_reports_its_reason_and_a_request_without_address_is_named_by_its_host():
