@@ -13,9 +13,10 @@ import re
 from ansible.errors import AnsibleFilterError
 
 
-def acme_cert_items(sites, key_types, cert_dir, challenge_dir, bundles=False):
-    """One item per site and key type: name, key_type, domains, webroot and the key, CSR and fullchain paths; with
-    ``bundles``, also the path of the bundle of fullchain and key that HAProxy and nginx load."""
+def acme_cert_items(sites, key_types, cert_dir, challenge_dir, bundles=False, profile=''):
+    """One item per site and key type: name, key_type, domains, webroot, the ACME profile (the site's, else
+    ``profile``; empty for the CA's default) and the key, CSR and fullchain paths; with ``bundles``, also the path
+    of the bundle of fullchain and key that HAProxy and nginx load."""
     items = []
     for site in sites or []:
         base = posixpath.join(cert_dir, site['name'])
@@ -24,7 +25,8 @@ def acme_cert_items(sites, key_types, cert_dir, challenge_dir, bundles=False):
                 name=site['name'], key_type=key_type, domains=list(site['domains']),
                 webroot=(site.get('webroot') or challenge_dir).rstrip('/'),
                 key=posixpath.join(base, '%s.key' % key_type), csr=posixpath.join(base, '%s.csr' % key_type),
-                cert=posixpath.join(base, '%s.fullchain.pem' % key_type)))
+                cert=posixpath.join(base, '%s.fullchain.pem' % key_type),
+                profile=site.get('profile') if site.get('profile') is not None else (profile or '')))
             if bundles:
                 items[-1]['bundle'] = posixpath.join(base, '%s.pem' % key_type)
     return items
@@ -145,6 +147,37 @@ def haproxy_acme_errors(frontends, sites, var='haproxy_frontends', sites_var='ha
     return errors
 
 
+def acme_shared_host_errors(mine, other):
+    """Problems of two ACME consumers on one host (the nginx_acme and the haproxy role), each given as a dict with
+    ``prefix`` (its variables' prefix, e.g. C(nginx_acme)), ``sites``, ``cert_dir``, ``account_group``,
+    ``renewal_timer`` and ``renewal_calendar``. The host has one renewal script, unit and timer, which serve both
+    (one data file each): so the timer's switch and calendar must agree, and in one certificate directory the two
+    share the account key file (so one account group) and may not have a site of the same name (the same files).
+    Nothing when either has no sites."""
+    if not (mine.get('sites') and other.get('sites')):
+        return []
+    errors = []
+    head = 'this host also has %s_acme_sites, and one renewal timer serves both roles: ' % other['prefix']
+    for key in ('renewal_timer', 'renewal_calendar'):
+        if str(mine.get(key)) != str(other.get(key)):
+            errors.append('%s_acme_%s: %r, but %s_acme_%s is %r (%smake them equal)' % (
+                mine['prefix'], key, mine.get(key), other['prefix'], key, other.get(key), head))
+    if str(mine.get('cert_dir')).rstrip('/') == str(other.get('cert_dir')).rstrip('/'):
+        same = 'in the same certificate directory %s' % mine.get('cert_dir')
+        if (mine.get('account_group') or '') != (other.get('account_group') or ''):
+            errors.append('%s_acme_account_group: %r, but %s_acme_account_group is %r %s, where both use one account '
+                          'key file: give them the same group, or another %s_acme_cert_dir' % (
+                              mine['prefix'], mine.get('account_group') or '', other['prefix'],
+                              other.get('account_group') or '', same, mine['prefix']))
+        theirs = set(site.get('name') for site in other['sites'] if isinstance(site, dict))
+        for index, site in enumerate(mine['sites']):
+            if isinstance(site, dict) and site.get('name') in theirs:
+                errors.append('%s_acme_sites[%d].name: %r is also a site of %s_acme_sites %s (the same key and '
+                              'certificate files): rename one, or give one role another %s_acme_cert_dir' % (
+                                  mine['prefix'], index, site.get('name'), other['prefix'], same, mine['prefix']))
+    return errors
+
+
 RENEWED_RE = re.compile(r'^renewed (\S+) \((\w+)\): serial ([0-9A-Fa-f]+)', re.M)
 
 
@@ -180,6 +213,7 @@ class FilterModule(object):
         return {
             'acme_cert_items': acme_cert_items,
             'acme_http01_files': acme_http01_files,
+            'acme_shared_host_errors': acme_shared_host_errors,
             'acme_check_items': acme_check_items,
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'nginx_acme_pairs': nginx_acme_pairs,

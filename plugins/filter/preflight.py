@@ -49,7 +49,7 @@ def nginx_acme_errors(sites, key_types, var_name='nginx_acme_sites', key_var_nam
     return errors
 
 
-def acme_sites_errors(sites, key_types, var_name, key_var_name, fields=('name', 'domains')):
+def acme_sites_errors(sites, key_types, var_name, key_var_name, fields=('name', 'domains', 'profile')):
     """The ACME sites of a role that only needs certificates for them (haproxy): a name and domains each."""
     return sites_errors(sites, key_types, var_name, key_var_name, fields=tuple(fields))
 

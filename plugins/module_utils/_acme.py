@@ -45,7 +45,7 @@ def absolute_path_errors(path, where, unit=False):
     return errors or (_quote.errors(where, _quote.systemd_path, path) if unit else [])
 
 
-SITE_FIELDS = ('name', 'domains', 'webroot', 'root', 'upstream', 'hsts')
+SITE_FIELDS = ('name', 'domains', 'webroot', 'root', 'upstream', 'hsts', 'profile')
 
 
 def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_key_types', fields=SITE_FIELDS):
@@ -98,6 +98,10 @@ def sites_errors(sites, key_types, var='nginx_acme_sites', key_var='nginx_acme_k
         if upstream is not None and (not isinstance(upstream, str) or not UPSTREAM.fullmatch(upstream)):
             errors.append('%s.upstream: %r must be an http://, https:// or unix:/ URL without spaces, quotes, ";", '
                           'braces, "$" or a backslash' % (where, upstream))
+        profile = site.get('profile')
+        if profile is not None and not isinstance(profile, str):
+            errors.append('%s.profile: %r must be the name of an ACME profile the CA offers (a string)'
+                          % (where, profile))
         unknown = sorted(set(site) - set(fields))
         if unknown:
             errors.append('%s: unknown keys %s' % (where, ', '.join(unknown)))

@@ -81,7 +81,7 @@ options:
   account_key:
     description:
       - The ACME account key, mode 0600. Made on this host (RSA 4096) when there is none or it is not an RSA key
-        (acme-tiny signs with RSA only); an RSA key of another size is kept, as a new key would be another account.
+        (the roles' accounts are RSA); an RSA key of another size is kept, as a new key would be another account.
         O(account_key_content) gives instead the key shared by another host. Omit it to leave the account key alone.
     type: path
   account_key_content:
@@ -142,6 +142,14 @@ options:
         description: Its mode, as an octal string.
         type: str
         default: '0644'
+  files_absent:
+    description:
+      - Files removed when present (a file an earlier version wrote, which O(files) replaces), in the same step as
+        O(files). A refused systemctl puts them back too. Their diffs are shown.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.2.0
   timer:
     description:
       - A systemd timer unit name, without C(.timer). With O(timer_enabled=true) it is enabled and started (after a
@@ -212,7 +220,7 @@ seealso:
 EXAMPLES = r"""
 - name: Converge the ACME engine and inspect the certificates
   opsnotes.edge.acme_config:
-    packages: [acme-tiny, python3-cryptography, openssl, ca-certificates]
+    packages: [python3-cryptography, openssl, ca-certificates]
     directories:
       - {path: /etc/ssl/opsnotes-acme, mode: '0700'}
       - {path: /var/lib/opsnotes-acme/challenges, mode: '0755'}
@@ -293,7 +301,7 @@ keys:
       description: V(kept), V(mode), V(created) or V(replaced).
       type: str
 files_changed:
-  description: The files of O(files) written, and a removed timer unit.
+  description: The files of O(files) written, the files of O(files_absent) removed, and a removed timer unit.
   returned: always
   type: list
   elements: str
@@ -350,7 +358,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config imp
 CA_DIR = '/usr/local/share/ca-certificates'
 # The name of every consumer's CA files before trust_name: their files are this consumer's to remove.
 LEGACY_TRUST_NAME = 'opsnotes-acme'
-# Any RSA key is kept (acme-tiny signs with RSA only); a new one has 4096 bits.
+# Any RSA key is kept (the roles' accounts are RSA); a new one has 4096 bits.
 ACCOUNT_SPEC = ('rsa', None)
 STATE_PROPERTIES = ['Id', 'ActiveState', 'UnitFileState', 'LastTriggerUSec', 'NextElapseUSecRealtime', 'Result',
                     'ExecMainStatus', 'ExecMainExitTimestamp']
@@ -473,6 +481,12 @@ def renewal(module, params, result, diffs):
     RV(timer_actions) then name only what stands."""
     wanted = [(f['path'], f['content'], _mode(f['mode'], f['path'])) for f in params['files']]
     txn, written = _transaction(module, wanted, result, diffs)
+    for path in params['files_absent']:
+        if os.path.lexists(path):
+            written.append(path)
+            diffs.append(_diff(path, read_text(path), ''))
+            if not module.check_mode:
+                txn.remove(path)
     name = params['timer']
     if not name:
         result['files_changed'] = written
@@ -609,6 +623,7 @@ def build_module():
                 content=dict(type='str', required=True),
                 mode=dict(type='str', default='0644'),
             )),
+            files_absent=dict(type='list', elements='path', default=[]),
             timer=dict(type='str'),
             timer_enabled=dict(type='bool', default=True),
             unit_dir=dict(type='path', default='/etc/systemd/system'),

@@ -209,7 +209,7 @@ def test_check_mode_adding_acme_certificates_to_a_running_haproxy_changes_nothin
     would change (keys, renewal unit, configuration, issuance) and passes; the host is exactly as before. With the
     ACME packages already there (installed first), check mode goes the whole way: the account's thumbprint is not
     known yet, and the configuration it would install is still linted and diffed."""
-    lb.check_output('DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends acme-tiny '
+    lb.check_output('DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-cryptography '
                     'ca-certificates >/dev/null')
     acme = json.dumps({'haproxy_acme_sites': [{'name': 'www', 'domains': ['www.example.test']}],
                        'haproxy_acme_terms_agreed': True,

@@ -170,3 +170,53 @@ def test_a_frontend_without_its_certificate_answers_503_and_the_challenge_only()
         run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', LB)
     assert run.returncode == 0, run.stdout[-4000:]
     assert ca.run('curl -s -m 5 http://%s:8088/', helpers.ip_of(LB)).rc != 0      # the frontend is gone again
+
+
+def test_haproxy_and_nginx_acme_share_a_host_and_one_renewal_serves_both():
+    """The nginx_acme role on the balancer beside HAProxy's own certificates: each role writes its own renewal data
+    file and neither run undoes the other's (a second run of each changes nothing); the unit alone, forced, renews
+    the certificates of both in one run, swapping HAProxy's in and reloading nginx. The control: with nginx_acme's
+    data file away (as when one role's run overwrote the other's), the same run leaves nginx's certificate as it
+    was."""
+    late, data_dir = 'late.lb.shop.test', '/etc/opsnotes-acme-renew.d'
+    extra = json.dumps({'lb_extra_challenge_domains': [late]})
+    nginx_bundle = '/etc/ssl/opsnotes-acme/shared/%s.pem'
+
+    def nginx_served():
+        run = ca.run('echo | timeout 10 openssl s_client -connect %s:8444 -servername %s -verify_return_error '
+                     '-CAfile %s 2>/dev/null | openssl x509 -noout -serial', helpers.ip_of(LB), late, ROOT_PEM)
+        return int(run.stdout.strip().split('=')[1], 16) if run.stdout.startswith('serial=') else None
+
+    def changed(run):
+        return re.findall(r'%s\s*: ok=\d+\s+changed=(\d+)' % LB, re.sub(r'\x1b\[[0-9;]*m', '', run.stdout))
+
+    try:
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', LB, '-e', extra)
+        assert run.returncode == 0, run.stdout[-4000:]
+        run = helpers.ansible_playbook('molecule/nginx_acme/shared_host.yml')
+        assert run.returncode == 0, run.stdout[-4000:]
+        assert lb.check_output('ls %s', data_dir).split() == ['haproxy.conf', 'nginx_acme.conf']
+        assert not lb.file('/etc/opsnotes-acme-renew.conf').exists
+        for playbook in ('molecule/nginx_acme/converge.yml', 'molecule/nginx_acme/shared_host.yml'):
+            run = helpers.ansible_playbook(playbook, '--limit', LB, '-e', extra)
+            assert run.returncode == 0 and changed(run) == ['0'], (playbook, changed(run), run.stdout[-3000:])
+        old = {kind: bundle_serial(kind) for kind in SIGALGS}
+        old_nginx = nginx_served()
+        assert old_nginx == int(lb.check_output('openssl x509 -in %s -noout -serial', nginx_bundle % 'ecdsa')
+                                .split('=')[1], 16)
+        rc, log = helpers.renew_unit(lb, force=True)
+        assert rc == 0 and 'renewed: 4, failed: 0' in log, log
+        for kind in SIGALGS:
+            assert bundle_serial(kind) != old[kind] and served('-sigalgs', SIGALGS[kind]) == bundle_serial(kind)
+        new_nginx = nginx_served()
+        assert new_nginx not in (None, old_nginx), (old_nginx, new_nginx)
+        # The control: nginx_acme's data file away, the same forced run renews HAProxy's only.
+        lb.check_output('mv %s/nginx_acme.conf /root/nginx_acme.conf', data_dir)
+        rc, log = helpers.renew_unit(lb, force=True)
+        assert rc == 0 and 'renewed: 2, failed: 0' in log, log
+        assert nginx_served() == new_nginx
+    finally:
+        lb.run('test -e /root/nginx_acme.conf && mv /root/nginx_acme.conf %s/', data_dir)
+        lb.run('systemctl disable --now nginx; rm -f %s/nginx_acme.conf', data_dir)
+        run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', LB)
+    assert run.returncode == 0, run.stdout[-4000:]

@@ -355,7 +355,7 @@ def test_the_unit_alone_renews_on_each_host_five_times_behind_the_balancer():
 
 def test_the_webroot_mode_fails_behind_the_balancer():
     """Negative control: the same unit with the old webroot-only answer. The token file is on one host, and the
-    balancer sends the CA (or acme-tiny's own check) to the other: the renewal fails, naming the site and why,
+    balancer sends the CA (or the client's own check) to the other: the renewal fails, naming the site and why,
     and the old certificate stays. The dry-run through the balancer sees it too."""
     webroot_mode = json.dumps({'nginx_acme_challenge_mode': 'webroot'})
     run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', 'web', '-e', webroot_mode)
@@ -366,7 +366,9 @@ def test_the_webroot_mode_fails_behind_the_balancer():
         before = serials(WEB1)
         rc, log = renew_unit(WEB1, force=True)
         assert rc != 0, log
-        assert 'renewal of shop (rsa) failed: ValueError' in log and 'the previous certificate stays' in log, log
+        assert 'renewal of shop (rsa) failed: AcmeError: ' in log and 'the previous certificate stays' in log, log
+        # Refused by the CA's validation, or before it by the client's own check: each reached the other host.
+        assert 'the CA could not validate it' in log or 'the CA would fail too' in log, log
         assert serials(WEB1)[('shop', 'rsa')] == before[('shop', 'rsa')]
         assert cert_check(WEB1)['ok']                    # still a valid certificate, served
     finally:
@@ -461,6 +463,26 @@ def test_a_new_key_size_with_the_ca_down_leaves_nginx_restartable_and_serving_th
     assert result['ok'], result['failures']
     assert all(c['key'] == 'rsa 3072' and c['serial'] not in [b['serial'] for b in before['certificates']]
                for c in result['certificates'])
+
+
+def test_a_profile_the_ca_does_not_offer_fails_the_order_and_keeps_the_certificates():
+    """nginx_acme_profile names an ACME profile; this CA (Debian 12's Pebble) lists none in its directory, so a
+    forced renewal with one fails before any order, naming the profile and what the CA offers, and the previous
+    certificates stay served. The control: the same forced renewal without the profile issues new ones."""
+    before = serials(WEB1)
+    rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
+                                             json.dumps({'nginx_acme_profile': 'tlsserver',
+                                                         'nginx_acme_force_renewal': True}))
+    assert rc != 0 and any("the CA offers no profile 'tlsserver' (it offers: none)" in msg
+                           for _h, _t, msg in failures), failures
+    assert serials(WEB1) == before
+    result = cert_check(WEB1)
+    assert result['ok'], result['failures']
+    run = helpers.ansible_playbook('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
+                                   json.dumps({'nginx_acme_force_renewal': True}))
+    assert run.returncode == 0, run.stdout[-4000:]
+    after = serials(WEB1)
+    assert set(after) == set(before) and all(after[k] != before[k] for k in before)
 
 
 def test_http2_is_negotiated_by_alpn_and_the_switch_turns_it_off():

@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The ACME engine's renewal script, run by bash: its rule for "due" agrees with the playbook's
-(acme_certificate_check) on real certificates of several lifetimes, and the whole script (with acme-tiny, nginx and
-systemctl replaced by recording fakes) renews what is due, keeps the old certificate on failure naming the site and
-the reason, reloads nginx only after nginx -t, runs the deploy hooks of the renewed sites, and for HAProxy writes
-the bundles and swaps them into a (fake) running HAProxy with the collection's own runtime client."""
+"""The ACME engine's renewal script, run by bash: its rule for "due" (the collection's ACME client's) agrees with
+the playbook's (acme_certificate_check) on real certificates of several lifetimes, and the whole script (with the
+ACME client's orders, nginx and systemctl replaced by recording fakes) renews what is due, keeps the old certificate
+on failure naming the site and the reason, reloads nginx only after nginx -t, runs the deploy hooks of the renewed
+sites, and for HAProxy writes the bundles and swaps them into a (fake) running HAProxy with the collection's own
+runtime client."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pathlib
 import re
 import stat
 import subprocess
+import sys
 
 import pytest
 from pki import Pki
@@ -24,6 +26,9 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._quote import shell_
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 TEMPLATE = os.path.join(ROOT, 'roles', 'acme', 'templates', 'usr', 'local', 'sbin', 'opsnotes-acme-renew.j2')
 HAPROXY_HELPER = os.path.join(ROOT, 'plugins', 'module_utils', '_haproxy_runtime.py')
+ACME_CLIENT = os.path.join(ROOT, 'plugins', 'module_utils', '_acme_proto.py')
+# A CA that does not answer (nothing listens on the discard port): renewal information unknown, the lifetime decides.
+NO_CA = 'http://127.0.0.1:9/dir'
 
 
 def script_text():
@@ -32,14 +37,27 @@ def script_text():
 
 
 def due_function():
-    return re.search(r'^names\(\) \{\n.*?^\}\n.*?^due\(\) \{\n.*?^\}\n', script_text(), re.M | re.S).group(0)
+    return re.search(r'^due\(\) \{\n.*?^\}\n', script_text(), re.M | re.S).group(0)
 
 
-def bash_due(cert, days, csr=''):
-    words = (due_function(), days, shell_word(cert), shell_word(csr))
-    script = '%s\nDAYS=%d\nif due %s %s; then :; else echo not-due; fi' % words
-    out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True).stdout.strip()
-    return None if out == 'not-due' else out
+@pytest.fixture(scope='module')
+def account_key(tmp_path_factory):
+    from pki import key, key_pem
+    path = tmp_path_factory.mktemp('account') / 'account.key'
+    path.write_text(key_pem(key('rsa')))
+    return str(path)
+
+
+@pytest.fixture
+def bash_due(account_key):
+    def run(cert, days, csr=''):
+        words = (due_function(), shell_word(sys.executable), days, shell_word(ACME_CLIENT), shell_word(NO_CA),
+                 shell_word(account_key), shell_word(cert), shell_word(csr))
+        script = ('%s\npython3() { %s "$@"; }\nDAYS=%d ACME_CLIENT=%s DIRECTORY_URL=%s ACCOUNT_KEY=%s\n'
+                  'if due %s %s; then :; else echo not-due; fi' % words)
+        out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True).stdout.strip()
+        return None if out == 'not-due' else out
+    return run
 
 
 @pytest.fixture(scope='module')
@@ -47,13 +65,14 @@ def pki():
     return Pki()
 
 
-# (days since notBefore, days until notAfter, renew_days): 90-day, 45-day, 6-day and 5-year certificates, on both
+# (days since notBefore, days until notAfter, renew_days): 90-day, 45-day, 6-day (renewed at half its lifetime) and
+# 5-year certificates, on both
 # sides of their renewal time (kept a day away from it, so the test is not a race with the clock).
 @pytest.mark.parametrize('before, after, renew_days', [
-    (-59, 31, 30), (-61, 29, 30), (-29, 16, 30), (-31, 14, 30), (-3, 3, 30), (-5, 1, 30), (-1, 1824, 30),
+    (-59, 31, 30), (-61, 29, 30), (-29, 16, 30), (-31, 14, 30), (-2, 4, 30), (-4, 2, 30), (-1, 1824, 30),
     (-1800, 25, 30), (-59, 31, 10), (-81, 9, 10),
 ])
-def test_the_script_and_the_check_agree_on_what_is_due(pki, tmp_path, before, after, renew_days):
+def test_the_script_and_the_check_agree_on_what_is_due(pki, tmp_path, bash_due, before, after, renew_days):
     item = pki.write_site(tmp_path, 'rsa', ['a.test'], days=(before, after))
     now = datetime.datetime.now(datetime.timezone.utc)
     python_due = renewal(now + datetime.timedelta(days=before), now + datetime.timedelta(days=after), now,
@@ -63,7 +82,7 @@ def test_the_script_and_the_check_agree_on_what_is_due(pki, tmp_path, before, af
     assert why is None or why.startswith('expires ')
 
 
-def test_a_missing_or_unreadable_certificate_is_due(tmp_path):
+def test_a_missing_or_unreadable_certificate_is_due(tmp_path, bash_due):
     assert bash_due(str(tmp_path / 'absent.pem'), 30) == 'no readable certificate'
     (tmp_path / 'garbage.pem').write_text('not a certificate\n')
     assert bash_due(str(tmp_path / 'garbage.pem'), 30) == 'no readable certificate'
@@ -77,7 +96,7 @@ def csr_for(tmp_path, key_path, names):
     return str(csr)
 
 
-def test_a_certificate_for_another_key_or_other_names_is_due(pki, tmp_path):
+def test_a_certificate_for_another_key_or_other_names_is_due(pki, tmp_path, bash_due):
     item = pki.write_site(tmp_path, 'ecdsa', ['a.test', 'www.a.test'])
     assert bash_due(item['cert'], 30, csr_for(tmp_path, item['key'], ['www.a.test', 'a.test'])) is None
     assert bash_due(item['cert'], 30, csr_for(tmp_path, item['key'], ['a.test'])) == "its names are not the CSR's"
@@ -87,27 +106,31 @@ def test_a_certificate_for_another_key_or_other_names_is_due(pki, tmp_path):
     assert bash_due(item['cert'], 30, csr_for(other, other_key, ['a.test', 'www.a.test'])) == "its key is not the CSR's"
 
 
-# --- the whole script, with fakes for acme-tiny, nginx and systemctl ------------------------------------------
+# --- the whole script, with fakes for the client's orders, nginx and systemctl ------------------------------------
 
 FAKES = {
-    # Signs the CSR with the test CA, or fails like acme-tiny does when FAIL_SITE names the CSR's directory.
-    'acme-tiny': r'''#!/bin/bash
+    # The ACME client: "due" is the real one (its CA does not answer: the lifetime decides); "order" signs the CSR
+    # with the test CA, or fails as the client does when FAIL_SITE names the CSR's directory.
+    'acme-client': r'''#!/bin/bash
+if [ "$1" = due ]; then exec "$REAL_PYTHON" "$REAL_CLIENT" "$@"; fi
 csr=; while [ $# -gt 0 ]; do [ "$1" = --csr ] && csr=$2; shift; done
-echo "acme-tiny --csr $csr" >> "$LOG"
+echo "acme-client order --csr $csr" >> "$LOG"
 case $csr in */"$FAIL_SITE"/*)
-  printf 'Traceback (most recent call last):\n  File "acme_tiny.py"\n' >&2
-  printf 'ValueError: Error requesting challenges: 400 {"type": "urn:ietf:params:acme:error:connection"}\n' >&2
+  printf 'AcmeError: shop.test: the CA could not validate it: connection refused\n' >&2
   exit 1;;
 esac
 openssl x509 -req -in "$csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -set_serial "0x$(openssl rand -hex 8)" -days 90 2>/dev/null
 ''',
+    # The script runs "python3 CLIENT ...": here the client is the fake above.
+    'python3': '#!/bin/bash\nif [ "$1" = "$FAKE_CLIENT" ]; then shift; exec "$FAKE_CLIENT" "$@"; fi\n'
+               'exec "$REAL_PYTHON" "$@"\n',
     'nginx': '#!/bin/bash\necho "nginx $*" >> "$LOG"\n[ -z "$NGINX_BROKEN" ] || { echo "emerg: broken" >&2; exit 1; }\n',
     'systemctl': '#!/bin/bash\necho "systemctl $*" >> "$LOG"\n[ "$1" != is-active ] || [ -z "$HAPROXY_DOWN" ]\n',
 }
 
 
 @pytest.fixture
-def host(pki, tmp_path):
+def host(pki, tmp_path, account_key):
     """A certificate directory with two sites (rsa for each), a data file, and fakes on PATH."""
     from pki import key_pem
     bin_dir = tmp_path / 'bin'
@@ -128,8 +151,9 @@ def host(pki, tmp_path):
     hook_out = tmp_path / 'hooks.log'
     data = tmp_path / 'renew.conf'
 
-    def write_data(hooks=(), consumer='nginx', socket='', bundles=None):
-        """The data file; ``bundles``: the bundle files written as a converged host has them (the default for
+    def write_data(hooks=(), consumer='nginx', socket='', bundles=None, sites=None, path=None):
+        """The data file (``path``, by default the one the script is given), with the certificates of ``sites``
+        (all by default); ``bundles``: the bundle files written as a converged host has them (the default for
         nginx), or removed (for haproxy: its tests start before the first bundle)."""
         for item in items:
             item[6] = item[2].replace('.fullchain.pem', '.pem') if consumer in ('haproxy', 'nginx') else ''
@@ -140,23 +164,30 @@ def host(pki, tmp_path):
             elif item[6] and os.path.exists(item[6]):
                 os.unlink(item[6])
         service = 'haproxy.service' if consumer == 'haproxy' else 'nginx.service'
-        lines = ["DAYS=30", "ACCOUNT_KEY=/nonexistent", "DIRECTORY_URL=https://ca.test/dir", "CONTACT=''",
+        lines = ["DAYS=30", "ACCOUNT_KEY=%s" % shell_word(account_key), "WRITABLE=(%s)" % shell_word('"-%s"' % tmp_path),
+                 "DIRECTORY_URL=%s" % shell_word(NO_CA), "CONTACT=''",
+                 "ACME_CLIENT=%s" % shell_word(str(bin_dir / 'acme-client')),
                  "CONSUMER=%s" % consumer, "SERVICE=%s" % service, "SOCKET=%s" % shell_word(socket),
                  "HAPROXY_HELPER=%s" % shell_word(HAPROXY_HELPER), "CERT_DIR=%s" % shell_word(str(tmp_path / 'certs')),
-                 "ITEMS=(%s)" % ' '.join(shell_word(w) for item in items for w in item),
+                 "ITEMS=(%s)" % ' '.join(shell_word(w) for item in items for w in item
+                                         if sites is None or item[0] in sites),
                  "HOOK_COUNT=%d" % len(hooks)]
         for index, (command, sites) in enumerate(hooks):
             lines.append('HOOK_%d=(%s)' % (index, ' '.join(shell_word(w) for w in command)))
             lines.append('HOOK_%d_SITES=(%s)' % (index, ' '.join(shell_word(w) for w in sites)))
-        data.write_text('\n'.join(lines) + '\n')
-        data.chmod(0o644)
+        target = path or data
+        target.write_text('\n'.join(lines) + '\n')
+        target.chmod(0o644)
     write_data()
     script = tmp_path / 'opsnotes-acme-renew'
     script.write_text(script_text())
     script.chmod(0o755)
     env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']), LOG=str(tmp_path / 'calls.log'),
                CA_PEM=str(tmp_path / 'ca.pem'), CA_KEY=str(tmp_path / 'ca.key'), HOOK_OUT=str(hook_out),
-               OPSNOTES_ACME_RENEW_DATA=str(data), OPSNOTES_ACME_RENEW_LOCK=str(tmp_path / 'lock'), FAIL_SITE='-')
+               OPSNOTES_ACME_RENEW_DATA=str(data), OPSNOTES_ACME_RENEW_LOCK=str(tmp_path / 'lock'), FAIL_SITE='-',
+               # As inside the sandbox the script starts itself in (tested on its own below).
+               OPSNOTES_ACME_RENEW_SANDBOXED='1', FAKE_CLIENT=str(bin_dir / 'acme-client'), REAL_PYTHON=sys.executable,
+               REAL_CLIENT=ACME_CLIENT)
 
     class Host(object):
         def run(self, *args, **extra_env):
@@ -178,7 +209,7 @@ def host(pki, tmp_path):
         def key(self, site):
             return [item[5] for item in items if item[0] == site][0]
     h = Host()
-    h.write_data, h.data, h.hook_out = write_data, data, hook_out
+    h.write_data, h.data, h.hook_out, h.env, h.items = write_data, data, hook_out, env, items
     return h
 
 
@@ -199,7 +230,7 @@ def test_a_missing_certificate_is_issued_nginx_reloaded_and_the_hooks_of_its_sit
     run = host.run()
     assert run.returncode == 0, run.stderr
     assert 'shop (rsa): renewing: no readable certificate' in run.stdout and 'renewed: 1, failed: 0' in run.stdout
-    assert host.calls() == ['acme-tiny --csr %s' % host.cert('shop').replace('rsa.fullchain.pem', 'shop.test.csr'),
+    assert host.calls() == ['acme-client order --csr %s' % host.cert('shop').replace('rsa.fullchain.pem', 'shop.test.csr'),
                             'systemctl is-active --quiet -- nginx.service', 'nginx -t -q',
                             'systemctl reload -- nginx.service']
     # nginx loads the bundle, rewritten with the new certificate and its key (root only).
@@ -229,7 +260,7 @@ def test_a_failed_order_keeps_the_old_certificate_and_names_the_site_and_the_rea
     before = host.serial('shop')
     run = host.run('--force', FAIL_SITE='shop')
     assert run.returncode == 1
-    assert 'renewal of shop (rsa) failed: ValueError: Error requesting challenges: 400' in run.stderr
+    assert 'renewal of shop (rsa) failed: AcmeError: shop.test: the CA could not validate it' in run.stderr
     assert 'the previous certificate stays in place' in run.stderr
     assert host.serial('shop') == before
     assert 'renewed: 1, failed: 1' in run.stdout                  # blog still renewed, and nginx reloaded for it
@@ -372,3 +403,75 @@ def test_a_refused_swap_fails_the_run_and_keeps_the_files(host, fake_haproxy):
     assert 'swapping into the running HAProxy failed: %s: ' % shop in run.stderr
     assert 'transaction open for /etc/haproxy/other.pem' in run.stderr
     assert read(shop) == read(host.cert('shop')) + read(host.key('shop'))
+
+
+# --- every consumer of the host, in its sandbox -------------------------------------------------------------------
+
+def test_one_run_serves_every_consumer_of_the_host_each_with_its_hooks(host, tmp_path):
+    """One data file per consumer (the nginx_acme and the haproxy role write theirs): one run renews the due
+    certificates of both, and each file's consumer and hooks get only its own. The control: without the
+    directory, the single file beside it (a host set up before) is what the script reads."""
+    data_dir = tmp_path / 'renew.d'
+    data_dir.mkdir()
+    host.write_data(hooks=[(HOOK[:2] + [HOOK[2].replace('$0', 'nginx')], [])], sites=['shop'],
+                    path=data_dir / 'nginx_acme.conf')
+    host.write_data(hooks=[(HOOK[:2] + [HOOK[2].replace('$0', 'other')], [])], consumer='none', sites=['blog'],
+                    path=data_dir / 'other.conf')
+    os.unlink(host.cert('shop'))
+    os.unlink(host.cert('blog'))
+    run = host.run(OPSNOTES_ACME_RENEW_DATA='', OPSNOTES_ACME_RENEW_DATA_DIR=str(data_dir))
+    assert run.returncode == 0 and 'renewed: 2, failed: 0' in run.stdout, run.stdout + run.stderr
+    assert [line.split()[:2] for line in host.hook_out.read_text().splitlines()] == [
+        ['nginx', 'shop/rsa'], ['other', 'blog/rsa']]
+    assert host.calls().count('systemctl reload -- nginx.service') == 1
+    for name in ('nginx_acme.conf', 'other.conf'):
+        (data_dir / name).unlink()
+    data_dir.rmdir()
+    host.write_data(path=tmp_path / 'renew.conf')
+    run = host.run('--force', OPSNOTES_ACME_RENEW_DATA='', OPSNOTES_ACME_RENEW_DATA_DIR=str(data_dir))
+    assert run.returncode == 0 and 'renewed: 2, failed: 0' in run.stdout, run.stdout + run.stderr
+
+
+def test_started_outside_its_sandbox_it_starts_itself_in_one_writable_where_the_data_files_say(host, tmp_path):
+    data_dir = tmp_path / 'renew.d'
+    data_dir.mkdir()
+    for name, path in (('a.conf', '/srv/a b'), ('b.conf', '/etc/ssl/x"y')):
+        (data_dir / name).write_text('WRITABLE=(%s)\n' % shell_word('"-%s"' % path.replace('"', '\\"')))
+        (data_dir / name).chmod(0o644)
+    fake = tmp_path / 'bin' / 'systemd-run'
+    fake.write_text('#!/bin/bash\nfor a in "$@"; do echo "systemd-run $a" >> "$LOG"; done\nexit 3\n')
+    fake.chmod(0o755)
+    run = host.run('shop/rsa', OPSNOTES_ACME_RENEW_SANDBOXED='', OPSNOTES_ACME_RENEW_DATA='',
+                   OPSNOTES_ACME_RENEW_DATA_DIR=str(data_dir))
+    # systemd-run's status is the script's (here the fake's 3); nothing ran outside the sandbox.
+    assert run.returncode == 3, run.stderr
+    args = [call.split(' ', 1)[1] for call in host.calls()]
+    assert '--property=ReadWritePaths="-/srv/a b" "-/etc/ssl/x\\"y"' in args, args
+    assert '--property=ProtectSystem=full' in args and '--setenv=OPSNOTES_ACME_RENEW_SANDBOXED=1' in args
+    assert args[-3:] == ['--', str(tmp_path / 'opsnotes-acme-renew'), 'shop/rsa']
+
+
+def test_under_the_unit_the_sandbox_lines_pass_through_its_own_output(host, tmp_path):
+    """Under systemd with the journal as output (JOURNAL_STREAM), journald would file the lines of the sandbox
+    under its transient unit: they come out of the script's own stdout instead, with the sandbox's status. The
+    control: without the journal, the script becomes systemd-run, and stderr stays stderr."""
+    fake = tmp_path / 'bin' / 'systemd-run'
+    fake.write_text('#!/bin/bash\necho "renewed: 0, failed: 1"\necho "renewal of shop (rsa) failed" >&2\nexit 3\n')
+    fake.chmod(0o755)
+    run = host.run(OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM='8:1234')
+    assert run.returncode == 3 and run.stderr == ''
+    assert run.stdout.splitlines() == ['renewed: 0, failed: 1', 'renewal of shop (rsa) failed']
+    run = host.run(OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM='')
+    assert run.returncode == 3 and run.stderr == 'renewal of shop (rsa) failed\n'
+
+
+def test_a_client_that_cannot_answer_due_renews(tmp_path):
+    """The client says "not due" with status 3 only: a client that crashes (status 1, a traceback) renews, with
+    the reason, rather than leaving a certificate to expire in silence."""
+    broken = tmp_path / 'broken.py'
+    broken.write_text('raise KeyError("surprise")\n')
+    script = '%s\npython3() { %s "$@"; }\nDAYS=30 ACME_CLIENT=%s DIRECTORY_URL=x ACCOUNT_KEY=x\ndue /c /r' % (
+        due_function(), shell_word(sys.executable), shell_word(str(broken)))
+    run = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and run.stdout.startswith('cannot tell whether it is due: Traceback')
+    assert "KeyError: 'surprise'" in run.stdout

@@ -18,8 +18,14 @@ def test_cert_items_one_per_site_and_key_type():
         ('shop', 'rsa'), ('shop', 'ecdsa'), ('blog', 'rsa'), ('blog', 'ecdsa')]
     assert items[1] == dict(name='shop', key_type='ecdsa', domains=['shop.test', 'www.shop.test'],
                             webroot='/var/lib/acme', key='/etc/ssl/acme/shop/ecdsa.key',
-                            csr='/etc/ssl/acme/shop/ecdsa.csr', cert='/etc/ssl/acme/shop/ecdsa.fullchain.pem')
+                            csr='/etc/ssl/acme/shop/ecdsa.csr', cert='/etc/ssl/acme/shop/ecdsa.fullchain.pem',
+                            profile='')
     assert items[2]['webroot'] == '/srv/acme'
+    # The ACME profile: the site's, else the role's.
+    sites[1]['profile'] = 'shortlived'
+    assert [i['profile'] for i in FILTERS['acme_cert_items'](sites, ['rsa'], '/x', '/y', profile='tlsserver')] == [
+        'tlsserver', 'shortlived']
+    del sites[1]['profile']
     assert FILTERS['acme_cert_items']([], ['rsa'], '/x', '/y') == []
     assert all('bundle' not in item for item in items)
     bundled = FILTERS['acme_cert_items'](sites, ['rsa', 'ecdsa'], '/etc/ssl/acme', '/var/lib/acme', bundles=True)
@@ -181,3 +187,30 @@ def test_nginx_pairs_serve_the_bundle_only_once_it_certifies_its_key():
              dict(cert=ecdsa['cert'], exists=True, usable=False)]
     assert [p['state'] for p in pairs([rsa, ecdsa], found)] == ['broken', 'broken']
     assert [p['state'] for p in pairs([rsa, ecdsa], [])] == ['missing', 'missing']
+
+
+def test_two_consumers_on_one_host_must_share_the_timer_and_may_not_share_files():
+    errors = FILTERS['acme_shared_host_errors']
+
+    def role(prefix, names, **extra):
+        base = dict(prefix=prefix, sites=[{'name': n, 'domains': ['%s.test' % n]} for n in names],
+                    cert_dir='/etc/ssl/opsnotes-acme', account_group='', renewal_timer=True,
+                    renewal_calendar='*-*-* 03,15:17:00')
+        base.update(extra)
+        return base
+    assert errors(role('haproxy', ['lb']), role('nginx', ['www'])) == []
+    assert errors(role('haproxy', ['lb']), role('nginx', [], renewal_timer=False)) == []    # no sites there
+    assert errors(role('haproxy', ['www']), role('nginx', ['www'], cert_dir='/etc/ssl/web/')) == []
+    found = errors(role('haproxy', ['www', 'lb'], renewal_calendar='daily', account_group='lbs'),
+                   role('nginx', ['www'], renewal_timer=False))
+    assert found == [
+        "haproxy_acme_renewal_timer: True, but nginx_acme_renewal_timer is False (this host also has "
+        "nginx_acme_sites, and one renewal timer serves both roles: make them equal)",
+        "haproxy_acme_renewal_calendar: 'daily', but nginx_acme_renewal_calendar is '*-*-* 03,15:17:00' (this host "
+        "also has nginx_acme_sites, and one renewal timer serves both roles: make them equal)",
+        "haproxy_acme_account_group: 'lbs', but nginx_acme_account_group is '' in the same certificate directory "
+        "/etc/ssl/opsnotes-acme, where both use one account key file: give them the same group, or another "
+        "haproxy_acme_cert_dir",
+        "haproxy_acme_sites[0].name: 'www' is also a site of nginx_acme_sites in the same certificate directory "
+        "/etc/ssl/opsnotes-acme (the same key and certificate files): rename one, or give one role another "
+        "haproxy_acme_cert_dir"]

@@ -35,6 +35,8 @@ def test_sites_errors_name_the_variable_and_value():
         {'name': 'bad name', 'domains': ['a.example.org'], 'upstream': 'http://x;', 'root': '/srv', 'extra': 1},
         'not a dict',
         {'name': 'root', 'domains': ['b.example.org'], 'root': '/'},
+        {'name': 'short', 'domains': ['c.example.org'], 'profile': 'shortlived'},
+        {'name': 'listed', 'domains': ['d.example.org'], 'profile': ['tlsserver']},
     ]
     errors = _acme.sites_errors(sites, ['rsa', 'dsa', 'rsa'])
     expected = [
@@ -50,6 +52,7 @@ def test_sites_errors_name_the_variable_and_value():
         "nginx_acme_sites[2]: unknown keys extra",
         "nginx_acme_sites[3]: must be a dict",
         "nginx_acme_sites[4].root: '/' must be a normalised absolute path other than /",
+        "nginx_acme_sites[6].profile: ['tlsserver'] must be the name of an ACME profile the CA offers",
     ]
     assert len(errors) == len(expected), errors
     for message, prefix in zip(errors, expected, strict=True):

@@ -64,7 +64,9 @@ START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 @pytest.mark.parametrize('lifetime_days, renew_days, renew_after_days', [
     (90, 30, 60),      # Let's Encrypt today: a third of 90 is 30
     (45, 30, 30),      # 45-day certificates: a fixed 30 days would renew after 15; a third renews after 30
-    (6, 30, 4),        # short-lived: renewed with 2 days left
+    (6, 30, 3),        # short-lived (under 10 days): renewed at half the lifetime
+    (160 / 24, 30, 80 / 24),   # Let's Encrypt's shortlived profile, 160 hours: after 80
+    (10, 30, 10 * 2 / 3),      # 10 days is not short: a third left
     (1825, 30, 1795),  # Pebble's 5-year certificates: 30 days before the end
 ])
 def test_renewal_by_lifetime(lifetime_days, renew_days, renew_after_days):

@@ -277,3 +277,28 @@ def test_keys_and_csrs_are_written_under_the_renewal_lock(run_module, engine):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
     finally:
         os.close(held)
+
+
+def test_files_absent_are_removed_with_the_change_and_put_back_when_it_is_refused(run_module, engine):
+    """files_absent: the data file of an older version goes in the same step as the new files are written; check
+    mode only names it; a refused timer puts it back with the rest."""
+    args, tmp = engine
+    host = Host()
+    assert not run_module(acme_config, args, run_command=host)[1]
+    legacy = tmp / 'renew.conf'
+    legacy.write_text("DAYS=30\n")
+    with_absent = dict(args, files_absent=[str(legacy), str(tmp / 'never-there.conf')])
+    result, failed = run_module(acme_config, dict(with_absent, _ansible_diff=True), run_command=host,
+                                check_mode=True)
+    assert not failed and result['changed'] and result['files_changed'] == [str(legacy)] and legacy.exists()
+    assert [d['before'] for d in result['diff'] if d['before_header'] == str(legacy)] == ['DAYS=30\n']
+    changed = dict(with_absent, files=[dict(f, content=f['content'] + '# new\n') for f in args['files']])
+    host.active.discard('renew.timer')
+    host.fail.add('start')
+    result, failed = run_module(acme_config, changed, run_command=host)
+    assert failed and legacy.read_text() == 'DAYS=30\n'
+    host.fail.discard('start')
+    result, failed = run_module(acme_config, with_absent, run_command=host)
+    assert not failed and result['files_changed'] == [str(legacy)] and not legacy.exists()
+    again, failed = run_module(acme_config, with_absent, run_command=host)
+    assert not failed and again['changed'] is False
