@@ -60,13 +60,14 @@ def test_the_judge_can_tell_the_profiles_apart():
 
 @pytest.fixture
 def rs1_untrusted_certificates():
-    """rs1 serves self-signed certificates for its own keys (the names right, the CA unknown), then its own again."""
-    files = ['%s/%s.fullchain.pem' % (CERTS, kind) for kind in ('rsa', 'ecdsa')]
+    """rs1 serves self-signed certificates for its own keys (the names right, the CA unknown), then its own again.
+    They go into the bundles nginx loads (certificate and key in one file)."""
+    files = ['%s/%s.pem' % (CERTS, kind) for kind in ('rsa', 'ecdsa')]
     rs1.check_output('for f in %s %s; do cp -p "$f" "$f.opsnotes-test"; done', *files)
     try:
         for kind in ('rsa', 'ecdsa'):
             rs1.check_output('openssl req -x509 -key %s/%s.key -subj /CN=%s -addext subjectAltName=DNS:%s -days 1 '
-                             '-out %s/%s.fullchain.pem', CERTS, kind, NAME, NAME, CERTS, kind)
+                             '| cat - %s/%s.key > %s/%s.pem', CERTS, kind, NAME, NAME, CERTS, kind, CERTS, kind)
         rs1.check_output('systemctl reload nginx')
         yield
     finally:

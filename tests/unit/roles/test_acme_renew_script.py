@@ -458,11 +458,20 @@ def test_under_the_unit_the_sandbox_lines_pass_through_its_own_output(host, tmp_
     fake = tmp_path / 'bin' / 'systemd-run'
     fake.write_text('#!/bin/bash\necho "renewed: 0, failed: 1"\necho "renewal of shop (rsa) failed" >&2\nexit 3\n')
     fake.chmod(0o755)
-    run = host.run(OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM='8:1234')
+    out = tmp_path / 'journal-stand-in'
+    with open(out, 'w') as stream:
+        # systemd names the stream it connected to stdout as "device:inode": here a file stands in for it.
+        info = os.fstat(stream.fileno())
+        env = dict(host.env, OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM='%d:%d' % (info.st_dev, info.st_ino))
+        run = subprocess.run([str(tmp_path / 'opsnotes-acme-renew')], stdout=stream, stderr=subprocess.PIPE,
+                             text=True, check=False, env=env)
     assert run.returncode == 3 and run.stderr == ''
-    assert run.stdout.splitlines() == ['renewed: 0, failed: 1', 'renewal of shop (rsa) failed']
-    run = host.run(OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM='')
-    assert run.returncode == 3 and run.stderr == 'renewal of shop (rsa) failed\n'
+    assert out.read_text().splitlines() == ['renewed: 0, failed: 1', 'renewal of shop (rsa) failed']
+    # The controls: no journal, or a JOURNAL_STREAM inherited by a process whose output goes elsewhere (a playbook
+    # started from a unit): the script becomes systemd-run, and stderr stays stderr.
+    for stream in ('', '8:1234'):
+        run = host.run(OPSNOTES_ACME_RENEW_SANDBOXED='', JOURNAL_STREAM=stream)
+        assert run.returncode == 3 and run.stderr == 'renewal of shop (rsa) failed\n'
 
 
 def test_a_client_that_cannot_answer_due_renews(tmp_path):
