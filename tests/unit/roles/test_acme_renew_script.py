@@ -208,6 +208,13 @@ def host(pki, tmp_path, account_key):
 
         def key(self, site):
             return [item[5] for item in items if item[0] == site][0]
+
+        def replace_key(self, site):
+            """A new RSA key in the site's key file (as a new key size makes), its certificate left as it was."""
+            other = tmp_path / ('other-key-%s' % site)
+            other.mkdir()
+            with open(self.key(site), 'w') as handle:
+                handle.write(read(pki.write_site(other, 'rsa', ['%s.test' % site])['key']))
     h = Host()
     h.write_data, h.data, h.hook_out, h.env, h.items = write_data, data, hook_out, env, items
     return h
@@ -274,16 +281,13 @@ def test_nginx_is_not_reloaded_when_nginx_t_fails(host):
     assert not [call for call in host.calls() if call.startswith('systemctl reload')]
 
 
-def test_a_new_key_goes_live_only_with_its_certificate(host, pki, tmp_path):
+def test_a_new_key_goes_live_only_with_its_certificate(host):
     """A new key and CSR (another size, as acme_config writes them) and the CA failing: the bundle nginx loads keeps
     the previous pair and nginx is not reloaded, while the fullchain beside the new key no longer certifies it (the
     pair nginx loaded before the bundles: the control). Once the CA issues, the bundle takes the new pair."""
     bundle = host.cert('shop').replace('.fullchain.pem', '.pem')
     before = read(bundle)
-    other = tmp_path / 'other'
-    other.mkdir()
-    with open(host.key('shop'), 'w') as handle:
-        handle.write(read(pki.write_site(other, 'rsa', ['shop.test'])['key']))
+    host.replace_key('shop')
     csr_for(pathlib.Path(host.cert('shop')).parent, host.key('shop'), ['shop.test'])
     run = host.run(FAIL_SITE='shop')
     assert run.returncode == 1 and "shop (rsa): renewing: its key is not the CSR's" in run.stdout
@@ -376,15 +380,12 @@ def test_a_missing_bundle_is_repaired_and_a_stopped_haproxy_loads_it_at_start(ho
     assert read(blog) == read(host.cert('blog')) + read(host.key('blog'))
 
 
-def test_a_fullchain_that_does_not_certify_its_key_keeps_the_old_bundle(host, pki, tmp_path, fake_haproxy):
+def test_a_fullchain_that_does_not_certify_its_key_keeps_the_old_bundle(host, fake_haproxy):
     host.write_data(consumer='haproxy', socket=fake_haproxy.path, bundles=False)
     assert host.run().returncode == 0
     shop = host.cert('shop').replace('.fullchain.pem', '.pem')
     before = read(shop)
-    other = tmp_path / 'other'
-    other.mkdir()
-    with open(host.key('shop'), 'w') as handle:
-        handle.write(read(pki.write_site(other, 'rsa', ['shop.test'])['key']))
+    host.replace_key('shop')
     run = host.run()
     assert run.returncode == 0 and read(shop) == before
     assert 'shop (rsa): %s does not certify %s; %s stays as it is' % (host.cert('shop'), host.key('shop'), shop) \
