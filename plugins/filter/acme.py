@@ -94,6 +94,18 @@ def nginx_acme_pairs(certs, found=None):
     return pairs
 
 
+def acme_bundle_drift(certs, found):
+    """Whether a bundle must be rewritten without ordering anything: a fullchain of ``certs`` (acme_cert_items with
+    bundles) that is not due, and no usable bundle holding its certificate (the bundle missing, unusable or older).
+    ``found``: the certificates as acme_certificate_check or acme_config inspected them."""
+    fullchains = set(cert['cert'] for cert in certs or [])
+    bundles = set(cert['bundle'] for cert in certs or [])
+    found = found or []
+    fresh = set(entry.get('serial') for entry in found if entry.get('cert') in fullchains and not entry.get('due'))
+    served = set(entry.get('serial') for entry in found if entry.get('cert') in bundles and entry.get('usable'))
+    return bool(fresh - served)
+
+
 # The TLS options of a frontend, dropped while none of its certificates exists yet.
 TLS_KEYS = ('tls_bind', 'tls_certificates', 'alpn', 'redirect_https', 'hsts_max_age', 'hsts_include_subdomains')
 # What a frontend of ACME sites answers on its plain binds until a certificate of theirs is usable.
@@ -211,6 +223,7 @@ def renewal_report(rows):
 class FilterModule(object):
     def filters(self):
         return {
+            'acme_bundle_drift': acme_bundle_drift,
             'acme_cert_items': acme_cert_items,
             'acme_http01_files': acme_http01_files,
             'acme_shared_host_errors': acme_shared_host_errors,

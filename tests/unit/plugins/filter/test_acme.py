@@ -214,3 +214,17 @@ def test_two_consumers_on_one_host_must_share_the_timer_and_may_not_share_files(
         "haproxy_acme_sites[0].name: 'www' is also a site of nginx_acme_sites in the same certificate directory "
         "/etc/ssl/opsnotes-acme (the same key and certificate files): rename one, or give one role another "
         "haproxy_acme_cert_dir"]
+
+
+def test_bundle_drift_when_a_fresh_fullchain_has_no_usable_bundle():
+    certs = FILTERS['acme_cert_items']([{'name': 'shop', 'domains': ['shop.test']}], ['rsa'], '/c', '/w', bundles=True)
+    fullchain, bundle = certs[0]['cert'], certs[0]['bundle']
+    drift = FILTERS['acme_bundle_drift']
+    fresh = dict(cert=fullchain, serial='a1', due=False)
+    assert drift(certs, [fresh, dict(cert=bundle, serial='a1', usable=True)]) is False
+    # The bundle older than the fullchain, unusable, or missing: drift.
+    assert drift(certs, [dict(cert=fullchain, serial='b2', due=False), dict(cert=bundle, serial='a1', usable=True)])
+    assert drift(certs, [dict(cert=fullchain, serial='a1', due=False), dict(cert=bundle, serial='a1', usable=False)])
+    assert drift(certs, [dict(cert=fullchain, serial='a1', due=False)])
+    # A due fullchain is ordered anew, not bundled: no drift.
+    assert drift(certs, [dict(cert=fullchain, serial='a1', due=True)]) is False
