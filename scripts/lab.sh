@@ -65,9 +65,10 @@ up() {
   [ -n "${LAB_PLAYBOOK:-}" ] || renewal
 }
 
-# The renewal path as the timer takes it, with no playbook: the unit on each director and real server renews all its
-# certificates now, every order validated through a director's HAProxy; the directors' are swapped into their
-# running HAProxy without a reload. Then the report again, with what the units left.
+# The renewal path as the timer takes it, with no playbook: the unit on the director (first of the account group)
+# renews all its certificates now, every order validated through a director's HAProxy, and swaps them into its running
+# HAProxy without a reload; then the unit on director2, rs1 and rs2 fetches them from it. Then the report again, with
+# what the units left.
 renewal() {
   local h
   for h in director director2 rs1 rs2; do

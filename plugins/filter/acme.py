@@ -159,11 +159,18 @@ def haproxy_acme_errors(frontends, sites, var='haproxy_frontends', sites_var='ha
     return errors
 
 
+def _truthy(value):
+    """A switch given as a bool or as its text (a templated variable)."""
+    return value if isinstance(value, bool) else str(value).strip().lower() in ('true', 'yes', '1', 'on')
+
+
 def acme_shared_host_errors(mine, other):
     """Problems of two ACME consumers on one host (the nginx_acme and the haproxy role), each given as a dict with
     ``prefix`` (its variables' prefix, e.g. C(nginx_acme)), ``sites``, ``cert_dir``, ``account_group``,
-    ``renewal_timer`` and ``renewal_calendar``. The host has one renewal script, unit and timer, which serve both
-    (one data file each): so the timer's switch and calendar must agree, and in one certificate directory the two
+    ``renewal_timer``, ``renewal_calendar`` and ``fetches`` (whether it fetches its certificates from the host that
+    orders for its account group). The host has one renewal script, unit and timer, which serve both (one data file
+    each): so the timer's switch and calendar must agree, and so must ``fetches`` (a fetching host's timer also
+    runs after boot and hourly); and in one certificate directory the two
     share the account key file (so one account group) and may not have a site of the same name (the same files).
     Nothing when either has no sites."""
     if not (mine.get('sites') and other.get('sites')):
@@ -174,6 +181,12 @@ def acme_shared_host_errors(mine, other):
         if str(mine.get(key)) != str(other.get(key)):
             errors.append('%s_acme_%s: %r, but %s_acme_%s is %r (%smake them equal)' % (
                 mine['prefix'], key, mine.get(key), other['prefix'], key, other.get(key), head))
+    if _truthy(mine.get('fetches')) != _truthy(other.get('fetches')):
+        errors.append('%s_acme_issuer: this host %s, but for %s_acme_sites it %s (%sgive both the same account group '
+                      'and %s_acme_issuer)' % (
+                          mine['prefix'], 'fetches its certificates' if _truthy(mine.get('fetches')) else 'orders them',
+                          other['prefix'], 'fetches them' if _truthy(other.get('fetches')) else 'orders them', head,
+                          mine['prefix']))
     if str(mine.get('cert_dir')).rstrip('/') == str(other.get('cert_dir')).rstrip('/'):
         same = 'in the same certificate directory %s' % mine.get('cert_dir')
         if (mine.get('account_group') or '') != (other.get('account_group') or ''):
@@ -190,7 +203,142 @@ def acme_shared_host_errors(mine, other):
     return errors
 
 
-RENEWED_RE = re.compile(r'^renewed (\S+) \((\w+)\): serial ([0-9A-Fa-f]+)', re.M)
+def _host_var(vars_, key, default=None):
+    """One variable of a host (``hostvars[host]`` templates only what is asked), or ``default`` when it has none or
+    it cannot be templated."""
+    try:
+        value = vars_[key]
+    except Exception:   # KeyError, or an undefined variable inside it: that host does not count for this
+        return default
+    return default if value is None else value
+
+
+def _getter(hostvars, host, own=None):
+    """get(name, default) for one host's variables: ``own`` (the running host's role values) first, then its
+    hostvars."""
+    def get(name, default):
+        if own and own.get(name) is not None:
+            return own[name]
+        return _host_var(hostvars[host], name, default) if host in hostvars else default
+    return get
+
+
+def _own_values(prefix, mine):
+    """The running host's own values of role ``prefix`` as variables (empty without ``mine['host']``)."""
+    if not mine.get('host'):
+        return {}
+    return {'%s_acme_sites' % prefix: mine.get('sites'), '%s_acme_key_types' % prefix: mine.get('key_types'),
+            '%s_acme_account_group' % prefix: mine.get('account_group'),
+            '%s_acme_issuer' % prefix: mine.get('issuer')}
+
+
+def _site_names(site):
+    """A site's set of names, as the CA counts them (sorted, lower case)."""
+    return tuple(sorted(set(str(d).lower() for d in site['domains'])))
+
+
+def _order_source(get, prefix, host, groups):
+    """Who orders a host's certificates for role ``prefix`` (nginx or haproxy): the first host of its account group
+    (``*_acme_issuer: first``, the default), else the host itself. ``get(name, default)`` reads its variables."""
+    group = get('%s_acme_account_group' % prefix, '')
+    if prefix == 'nginx':
+        group = group or get('nginx_acme_challenge_group', '')
+    members = (groups.get(group) or []) if isinstance(group, str) and group else []
+    if members and get('%s_acme_issuer' % prefix, 'first') == 'first':
+        return members[0]
+    return host
+
+
+def acme_duplicate_errors(hostvars, groups, limit, prefix, mine=None, hosts=None):
+    """The sets of names that one run of the roles would order more often than the CA's duplicate limit (Let's
+    Encrypt: 5 certificates per set of names per 7 days, whatever the key), each named once with its orders.
+    Counted: the hosts of the run (``hosts``, the play's; all of ``hostvars`` when omitted) and every host of their
+    account groups (the hosts that serve the same names), for both roles (``nginx_acme_sites``,
+    ``haproxy_acme_sites``): a certificate (site and key type) once per host that orders it, so an account group
+    whose first host orders for the others counts once. ``mine``: the running host's own values of role ``prefix``
+    (``host``, ``sites``, ``key_types``, ``account_group``, ``issuer``), which win over its inventory's. ``limit``
+    0: no check."""
+    if not limit:
+        return []
+    mine = mine or {}
+    own = _own_values(prefix, mine)
+
+    def getter(host):
+        return _getter(hostvars, host, own if host == mine.get('host') else None)
+    counted = set(hosts if hosts is not None else hostvars) | ({mine['host']} if own else set())
+    for host in list(counted):
+        get = getter(host)
+        for role in ('nginx', 'haproxy'):
+            group = get('%s_acme_account_group' % role, '') or (
+                get('nginx_acme_challenge_group', '') if role == 'nginx' else '')
+            if isinstance(group, str) and group:
+                counted.update(groups.get(group) or [])
+    plan = {}
+    for host in sorted(counted):
+        get = getter(host)
+        for role in ('nginx', 'haproxy'):
+            sites, types = get('%s_acme_sites' % role, []), get('%s_acme_key_types' % role, ['rsa', 'ecdsa'])
+            if not isinstance(sites, list) or not isinstance(types, list):
+                continue
+            orderer = _order_source(get, role, host, groups)
+            for site in sites:
+                if isinstance(site, dict) and isinstance(site.get('domains'), list):
+                    for key_type in types:
+                        plan.setdefault(_site_names(site), set()).add((orderer, str(site.get('name')), str(key_type)))
+    return ["the names %s: one run of the roles orders %d certificates for them (%s), over the CA's limit of %d "
+            "per set of names per 7 days (%s_acme_duplicate_limit): let one host order for the others (one "
+            "%s_acme_account_group, %s_acme_issuer: first), or order fewer key types" % (
+                ', '.join(names), len(orders), ', '.join('%s %s by %s' % (s, t, o) for o, s, t in sorted(orders)),
+                int(limit), prefix, prefix, prefix)
+            for names, orders in sorted(plan.items()) if len(orders) > int(limit)]
+
+
+def _ordered_by(hostvars, groups, orderer):
+    """What ``orderer`` orders itself: {(site, names, key type)} of its roles whose certificates it orders."""
+    get = _getter(hostvars, orderer)
+    ordered = set()
+    for role in ('nginx', 'haproxy'):
+        sites, types = get('%s_acme_sites' % role, []), get('%s_acme_key_types' % role, ['rsa', 'ecdsa'])
+        if _order_source(get, role, orderer, groups) != orderer or not isinstance(sites, list) \
+                or not isinstance(types, list):
+            continue
+        for site in sites:
+            if isinstance(site, dict) and isinstance(site.get('domains'), list):
+                ordered.update((str(site.get('name')), _site_names(site), str(t)) for t in types)
+    return ordered
+
+
+def acme_fetch_errors(hostvars, groups, prefix, hosts, mine=None):
+    """For each of ``hosts`` (the play's) that fetches its certificates for role ``prefix`` from the first host of
+    its account group: each of its certificates (site and key type) that the first host does not order, a site of the
+    same name and names among its ``nginx_acme_sites`` or ``haproxy_acme_sites`` with that key type. ``mine``: the
+    running host's own values, as for acme_duplicate_errors."""
+    mine = mine or {}
+    own = _own_values(prefix, mine)
+    errors = []
+    for host in hosts:
+        get = _getter(hostvars, host, own if host == mine.get('host') else None)
+        orderer = _order_source(get, prefix, host, groups)
+        sites, types = get('%s_acme_sites' % prefix, []), get('%s_acme_key_types' % prefix, ['rsa', 'ecdsa'])
+        if orderer == host or not isinstance(sites, list) or not isinstance(types, list):
+            continue
+        ordered = _ordered_by(hostvars, groups, orderer)
+        for index, site in enumerate(sites):
+            if not isinstance(site, dict) or not isinstance(site.get('domains'), list):
+                continue
+            missing = [str(t) for t in types if (str(site.get('name')), _site_names(site), str(t)) not in ordered]
+            if missing:
+                errors.append(
+                    "%s: %s_acme_sites[%d] (%s: %s, %s): %s, the first host of its account group, orders no such "
+                    "certificate, and this host fetches its certificates from there: give %s the same site (name, "
+                    "names and key types), or %s_acme_issuer: self" % (
+                        host, prefix, index, site.get('name'), ', '.join(_site_names(site)), '/'.join(missing),
+                        orderer, orderer, prefix))
+    return errors
+
+
+# A renewal, or a fetch from the host that ordered (with the serial it installed).
+RENEWED_RE = re.compile(r'^(?:renewed|fetched) (\S+) \((\w+)\)(?: from \S+)?: serial ([0-9A-Fa-f]+)', re.M)
 
 
 RENEWAL_LINE = '%-12s %-16s %-28s %-36s %s'
@@ -228,6 +376,8 @@ class FilterModule(object):
             'acme_http01_files': acme_http01_files,
             'acme_shared_host_errors': acme_shared_host_errors,
             'acme_check_items': acme_check_items,
+            'acme_duplicate_errors': acme_duplicate_errors,
+            'acme_fetch_errors': acme_fetch_errors,
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'nginx_acme_pairs': nginx_acme_pairs,
             'haproxy_acme_errors': haproxy_acme_errors,

@@ -285,8 +285,11 @@ class _Report(object):
                 last = ('never ran' if exited in ('', 'n/a')
                         else 'last run %s: %s' % (exited, service.get('Result')))
                 check = 'acme renewal timer' + (' (%s)' % role if len(states) > 1 else '')
-                self.add(host, check, ok, 'timer %s, next %s; %s' % (
-                    timer.get('ActiveState', '?'), timer.get('NextElapseUSecRealtime', '?'), last))
+                issuer = state.get('issuer') or host
+                source = ('orders its certificates' if issuer == host
+                          else 'fetches its certificates from %s (after boot and hourly)' % issuer)
+                self.add(host, check, ok, '%s; timer %s, next %s; %s' % (
+                    source, timer.get('ActiveState', '?'), timer.get('NextElapseUSecRealtime', '?'), last))
 
 
 def verify_rows(hostvars, groups):

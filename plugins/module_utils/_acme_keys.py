@@ -165,3 +165,59 @@ def ensure_csr(module, path, key_path, domains, key_changed=False):
     if not module.check_mode:
         write_atomic(module, path, make_csr(key, domains), 0o644, 0, 0)
     return 'created' if old is None else 'replaced'
+
+
+# The SSH identity with which the hosts of an account group fetch certificates from the host that orders them.
+FETCH_IDENTITY_INFO = b'opsnotes.edge acme fetch identity v1'
+FETCH_IDENTITY_COMMENT = 'opsnotes-acme-fetch'
+
+
+def fetch_identity(account_key_pem):
+    """The Ed25519 key with which the hosts of an account group fetch their certificates from the one that orders,
+    derived from the group's account key (HKDF-SHA256 over its DER form): every host that holds the account key
+    computes the same identity, the ordering host its public half for authorized_keys, and the ACME key itself is
+    never used for SSH. Returns the private key object."""
+    serialization = _crypto()[2]
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    account = load_key(account_key_pem)
+    if account is None:
+        raise ValueError('the account key is not a readable private key')
+    der = account.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=FETCH_IDENTITY_INFO).derive(der)
+    return ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def fetch_public_line(identity):
+    """The public half of a fetch identity as an authorized_keys key (``ssh-ed25519 AAAA... opsnotes-acme-fetch``)."""
+    serialization = _crypto()[2]
+    public = identity.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return '%s %s' % (public.decode(), FETCH_IDENTITY_COMMENT)
+
+
+def ensure_fetch_key(module, path, account_key_pem):
+    """Keep the fetch identity derived from ``account_key_pem`` at ``path`` (OpenSSH format, 0600, root's). The file
+    is compared by its key, not its text (OpenSSH's format holds random check bytes). Returns 'kept', 'mode',
+    'created' or 'replaced'."""
+    serialization = _crypto()[2]
+    identity = fetch_identity(account_key_pem)
+    raw = serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    with _directory_lock(path, module.check_mode):
+        old = read_text(path)
+        try:
+            loaded = serialization.load_ssh_private_key(old.encode(), password=None) if old is not None else None
+        except (ValueError, TypeError):
+            loaded = None
+        try:
+            same = loaded is not None and loaded.private_bytes(*raw) == identity.private_bytes(*raw)
+        except (ValueError, TypeError):     # another kind of key
+            same = False
+        if same:
+            return 'mode' if fix_mode(module, path, 0o600, 'root') else 'kept'
+        if not module.check_mode:
+            text = identity.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                          serialization.NoEncryption()).decode()
+            write_atomic(module, path, text, 0o600, 0, 0)
+        return 'created' if old is None else 'replaced'

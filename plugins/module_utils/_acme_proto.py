@@ -455,6 +455,57 @@ def due(cert_path, csr_path, renew_days, client=None, now=None):
     return None
 
 
+def _bundle_parts(pem):
+    """The certificates (leaf first) and the private key of a bundle's PEM bytes."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    blocks = re.findall(rb'-----BEGIN ([A-Z ]+)-----\r?\n.*?-----END \1-----', pem, re.S)
+    certs = [x509.load_pem_x509_certificate(m.group(0)) for m in
+             re.finditer(rb'-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----', pem, re.S)]
+    key_re = rb'-----BEGIN ([A-Z ]*)PRIVATE KEY-----\r?\n.*?-----END \1PRIVATE KEY-----'
+    keys = [m.group(0) for m in re.finditer(key_re, pem, re.S)]
+    if not certs or len(keys) != 1 or len(blocks) != len(certs) + 1:
+        raise ValueError('not one or more certificates and one private key')
+    return certs, load_pem_private_key(keys[0], password=None)
+
+
+def bundle_verdict(new_path, current_path, names, key_type, now=None):
+    """Whether a fetched bundle (fullchain and key) may replace the one in place: ('install', why), ('keep', why) or
+    ('refuse', why). It must hold a certificate for exactly ``names`` with a ``key_type`` key that it certifies, still
+    valid; and it replaces the current one only when that one is unusable or older (an ordering host restored from a
+    backup must not take the fleet back to an older certificate)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    try:
+        with open(new_path, 'rb') as handle:
+            certs, key = _bundle_parts(handle.read())
+    except (OSError, ValueError) as exc:
+        return 'refuse', 'not a bundle (%s)' % exc
+    leaf = certs[0]
+    kinds = {'rsa': rsa.RSAPrivateKey, 'ecdsa': ec.EllipticCurvePrivateKey}
+    if not isinstance(key, kinds.get(key_type, ())):
+        return 'refuse', 'its key is not a %s key' % key_type
+    if _public(leaf) != _public(key):
+        return 'refuse', 'its certificate does not certify its key'
+    wanted = sorted(set(name.lower() for name in names))
+    if _names(leaf) != wanted:
+        return 'refuse', 'it is for %s, not %s' % (', '.join(_names(leaf)) or 'no names', ', '.join(wanted))
+    not_before, not_after = _validity(leaf)
+    if not_after <= now:
+        return 'refuse', 'it expired %s' % _utc(not_after)
+    try:
+        with open(current_path, 'rb') as handle:
+            current = _bundle_parts(handle.read())[0][0]
+    except (OSError, ValueError):
+        return 'install', 'serial %x, valid until %s' % (leaf.serial_number, _utc(not_after))
+    if current.serial_number == leaf.serial_number:
+        return 'keep', 'the same certificate'
+    if _validity(current)[0] > not_before:
+        return 'keep', 'older than the one in place (issued %s, the one in place %s)' % (
+            _utc(not_before), _utc(_validity(current)[0]))
+    return 'install', 'serial %x, valid until %s' % (leaf.serial_number, _utc(not_after))
+
+
 def http01_responder(webroot, port=80, timeout=10, fetch=None):
     """respond() for Client.order: the token file in ``webroot`` (for a server that serves it), then the answer
     fetched from http://<domain>/ as the CA will (through the same balancer or NAT): when it is not the key
@@ -498,8 +549,16 @@ def main(argv, out=sys.stdout, err=sys.stderr):
     order --account-key FILE --csr FILE --webroot DIR --directory URL [--contact URI] [--profile NAME]
     [--replaces FILE] [--eab-kid ID --eab-hmac-key KEY]: the fullchain on ``out``; status 1 and one line naming
     the failure on ``err``.
+    bundle --new FILE --current FILE --names NAME,... --key-type rsa|ecdsa: whether a fetched bundle replaces the
+    current one (bundle_verdict), on ``out``: status 0 install, 3 keep the current one, 1 refused.
     Status 2 on a usage error."""
     command = argv[0] if argv else ''
+    if command == 'bundle':
+        verdict, why = bundle_verdict(_option(argv, '--new'), _option(argv, '--current', ''),
+                                      [n for n in _option(argv, '--names', '').split(',') if n],
+                                      _option(argv, '--key-type'))
+        out.write(why + '\n')
+        return {'install': 0, 'keep': 3}.get(verdict, 1)
     if command == 'due':
         try:
             client = None

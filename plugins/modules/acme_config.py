@@ -95,6 +95,37 @@ options:
         at once make one key (the key's directory is locked).
     type: bool
     default: false
+  fetch_key:
+    description:
+      - On a host that fetches its certificates from the host of its account group that orders them, the SSH key it
+        fetches with (OpenSSH format, mode 0600), derived from the account key (O(account_key_content), else the file
+        O(account_key)) so that the ordering host knows it without an exchange. Kept when it already holds that key.
+    type: path
+    version_added: 0.3.0
+  fetch_server:
+    description:
+      - On the host that orders the certificates of an account group, what the other hosts of the group fetch them
+        from, over SSH with a forced command (C(tar) of O(fetch_server.export_dir), read only).
+      - The system user O(fetch_server.user) (no password, shell C(/bin/sh)), its home and C(.ssh) owned by root, its
+        C(authorized_keys) (root's, mode 0644) with one line, the key derived from the account key as in
+        O(fetch_key), C(restrict) and the forced command; and O(fetch_server.export_dir) (root's, mode 0750, the
+        user's group), where the renewal script puts a copy of each bundle.
+      - The host's SSH host keys are returned in RV(ssh_host_keys), for the fetching hosts' C(known_hosts).
+    type: dict
+    version_added: 0.3.0
+    suboptions:
+      user:
+        description: The user the fetching hosts log in as.
+        type: str
+        default: opsnotes-acme
+      home:
+        description: Its home directory.
+        type: path
+        default: /var/lib/opsnotes-acme
+      export_dir:
+        description: The directory the forced command sends (as a tar stream).
+        type: path
+        default: /var/lib/opsnotes-acme/export
   keys:
     description: One private key and CSR per item.
     type: list
@@ -300,6 +331,23 @@ keys:
     csr_action:
       description: V(kept), V(mode), V(created) or V(replaced).
       type: str
+fetch_key:
+  description: What was (in check mode, would be) done to O(fetch_key), as for RV(account_key).
+  returned: always
+  type: str
+  version_added: 0.3.0
+fetch_server_changed:
+  description: What O(fetch_server) created or fixed (C(user NAME), or a path).
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
+ssh_host_keys:
+  description: With O(fetch_server), the host's SSH host public keys (C(TYPE BASE64)), for a C(known_hosts) file.
+  returned: always
+  type: list
+  elements: str
+  version_added: 0.3.0
 files_changed:
   description: The files of O(files) written, the files of O(files_absent) removed, and a removed timer unit.
   returned: always
@@ -338,7 +386,10 @@ failures:
 
 import contextlib
 import fcntl
+import glob
+import grp
 import os
+import pwd
 import re
 import time
 
@@ -353,6 +404,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages, unit_properties
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import shell_word
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
 
 CA_DIR = '/usr/local/share/ca-certificates'
@@ -476,6 +528,94 @@ def keys(module, params, result):
         result['keys'].append(dict(key=item['key'], key_action=key_action, csr_action=csr_action))
 
 
+def _account_pem(params):
+    """The account key's PEM (given, or read from its file), or None when there is none yet (check mode)."""
+    if params['account_key_content']:
+        return params['account_key_content']
+    return read_text(params['account_key']) if params['account_key'] else None
+
+
+def authorized_line(export_dir, public_line):
+    """The authorized_keys line of the fetching hosts: no pty, no forwarding, and one command whatever they ask,
+    a tar stream of ``export_dir`` (a single-quoted shell word inside the option's double quotes)."""
+    command = 'tar -C %s -cf - .' % shell_word(export_dir)
+    return 'restrict,command="%s" %s\n' % (command.replace('\\', '\\\\').replace('"', '\\"'), public_line)
+
+
+def ssh_host_keys(pattern='/etc/ssh/ssh_host_*_key.pub'):
+    """The host's SSH public keys, ``TYPE BASE64`` each (the comment dropped)."""
+    keys = []
+    for path in sorted(glob.glob(pattern)):
+        words = (read_text(path) or '').split()
+        if len(words) >= 2:
+            keys.append('%s %s' % (words[0], words[1]))
+    return keys
+
+
+def _own_dir(module, path, mode, gid, result):
+    """A directory owned by root and group ``gid``, with ``mode`` (made when missing)."""
+    if not os.path.isdir(path):
+        result['fetch_server_changed'].append(path)
+        if not module.check_mode:
+            os.makedirs(path, mode)
+            os.chown(path, 0, gid)
+            os.chmod(path, mode)
+        return
+    st = os.stat(path)
+    if (st.st_uid, st.st_gid, st.st_mode & 0o7777) != (0, gid, mode):
+        result['fetch_server_changed'].append(path)
+        if not module.check_mode:
+            os.chown(path, 0, gid)
+            os.chmod(path, mode)
+
+
+def fetch(module, params, result, diffs):
+    """The fetching side's key (O(fetch_key)) and the ordering side's user, authorized_keys and export directory
+    (O(fetch_server)); both derived from the account key."""
+    server = params['fetch_server']
+    if not params['fetch_key'] and not server:
+        return
+    account = _account_pem(params)
+    if account is None:
+        if not module.check_mode:
+            raise StepFailed('the fetch key is derived from the account key, and there is none')
+        result['fetch_key'] = 'created' if params['fetch_key'] else 'none'
+        result['fetch_server_changed'] = ['user %s' % server['user']] if server else []
+        return
+    try:
+        if params['fetch_key']:
+            result['fetch_key'] = _acme_keys.ensure_fetch_key(module, params['fetch_key'], account)
+        public = _acme_keys.fetch_public_line(_acme_keys.fetch_identity(account)) if server else None
+    except ValueError as exc:
+        raise StepFailed('account key: %s' % exc) from exc
+    if not server:
+        return
+    user, home, export = server['user'], server['home'].rstrip('/') or '/', server['export_dir']
+    if not re.fullmatch(r'[a-z_][a-z0-9_-]{0,30}', user):
+        raise StepFailed('fetch_server.user %r is not a valid user name (lower case letters, digits, _ and -)' % user)
+    try:
+        exists = bool(pwd.getpwnam(user))
+    except KeyError:
+        exists = False
+    if not exists:
+        result['fetch_server_changed'].append('user %s' % user)
+        if module.check_mode:
+            return
+        useradd = module.get_bin_path('useradd', required=True)
+        rc, out, err = module.run_command([useradd, '--system', '--user-group', '--home-dir', home, '--no-create-home',
+                                           '--shell', '/bin/sh', '--password', '*', user])
+        if rc != 0:
+            raise StepFailed('useradd %s failed: %s' % (user, (out + err).strip()))
+    gid = grp.getgrnam(user).gr_gid
+    _own_dir(module, home, 0o755, 0, result)
+    _own_dir(module, os.path.join(home, '.ssh'), 0o755, 0, result)
+    _own_dir(module, export, 0o750, gid, result)
+    path = os.path.join(home, '.ssh', 'authorized_keys')
+    _txn, written = _transaction(module, [(path, authorized_line(export, public), 0o644)], result, diffs)
+    result['fetch_server_changed'].extend(written)
+    result['ssh_host_keys'] = ssh_host_keys()
+
+
 def renewal(module, params, result, diffs):
     """The renewal files, then the timer. A refused systemctl puts the files back; RV(files_changed) and
     RV(timer_actions) then name only what stands."""
@@ -554,6 +694,7 @@ def _changed(result):
     """Whether the steps recorded in ``result`` changed (in check mode, would change) anything."""
     return bool(result['packages_installed'] or result['trust_changed'] or result['directories_changed']
                 or result['account_key'] not in ('kept', 'none') or result['files_changed'] or result['timer_actions']
+                or result['fetch_key'] not in ('kept', 'none') or result['fetch_server_changed']
                 or any(k['key_action'] != 'kept' or k['csr_action'] != 'kept' for k in result['keys']))
 
 
@@ -562,7 +703,8 @@ def run(module):
     result = dict(changed=False, pending=False, packages_installed=[], package_versions={}, trust_changed=[],
                   trust_removed=[],
                   directories_changed=[],
-                  account_key='none', keys=[], files_changed=[], timer_actions=[], certificates=[],
+                  account_key='none', keys=[], fetch_key='none', fetch_server_changed=[], ssh_host_keys=[],
+                  files_changed=[], timer_actions=[], certificates=[],
                   account_thumbprint=None, failures=[])
     diffs = []
     steps = []
@@ -581,6 +723,8 @@ def run(module):
         if params['keys'] or params['account_key']:
             with renewal_lock(module, params['renewal_lock'], params['renewal_lock_timeout']):
                 keys(module, params, result)
+                steps.append('fetch')
+                fetch(module, params, result, diffs)
         steps.append('renewal')
         renewal(module, params, result, diffs)
     except (StepFailed, OSError) as exc:
@@ -611,6 +755,12 @@ def build_module():
             account_key=dict(type='path', no_log=False),
             account_key_content=dict(type='str', no_log=True),
             return_account_key=dict(type='bool', default=False, no_log=False),
+            fetch_key=dict(type='path', no_log=False),
+            fetch_server=dict(type='dict', options=dict(
+                user=dict(type='str', default='opsnotes-acme'),
+                home=dict(type='path', default='/var/lib/opsnotes-acme'),
+                export_dir=dict(type='path', default='/var/lib/opsnotes-acme/export'),
+            )),
             keys=dict(type='list', elements='dict', default=[], no_log=False, options=dict(
                 key=dict(type='path', required=True, no_log=False),
                 key_type=dict(type='str', required=True, choices=['rsa', 'ecdsa']),

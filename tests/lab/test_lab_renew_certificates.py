@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.renew_certificates` renews every
 certificate of the directors (HAProxy, swapped in without a reload) and the real servers (nginx) from the lab's
-Pebble, and reports per host, address and name the serial served: the one just issued, new on every host, with
-HAProxy's workers unchanged. Control: the same playbook with the renewal skipped (--skip-tags renew) reports the
-older serials as not the ones just issued, and fails."""
+Pebble, each certificate ordered once (two orders, RSA and ECDSA, for the four hosts), and reports per host, address
+and name the serial served: the one just issued, new on every host, with HAProxy's workers unchanged. Control: the
+same playbook with the renewal skipped (--skip-tags renew) reports the older serials as not the ones just issued,
+and fails."""
 
 from __future__ import annotations
 
@@ -38,11 +39,21 @@ def test_negative_control_without_the_renewal_the_served_serials_are_not_new_and
     assert all(state == 'NOT the certificate just issued' for _serial, state in rows.values()), rows
 
 
+def issued():
+    """The certificates the lab's Pebble has issued since it started (its own log)."""
+    ca = helpers.host('%s-acme' % LAB)
+    return int(ca.run('journalctl -u opsnotes-pebble.service --no-pager -o cat | grep -c "Issued certificate"')
+               .stdout.strip() or 0)
+
+
 def test_every_host_serves_the_certificate_just_issued():
     _run, before = renew('--skip-tags', 'renew')
     pids = {name: haproxy_pids(name) for name in ('director', 'director2')}
+    orders = issued()
     run, after = renew()
     assert run.returncode == 0, run.stdout[-4000:]
+    # One order per key type for the four hosts: the director orders, the others fetch.
+    assert issued() - orders == 2
     assert set(after) == set(before) and {host for host, _name in after} == set(HOSTS)
     for key, (serial, state) in after.items():
         assert state.startswith('renewed: lab ('), (key, state)

@@ -300,7 +300,7 @@ def test_a_run_repairs_drift_between_the_files_and_what_nginx_serves():
     """A certificate file replaced without a reload (here: a renewal, then the old file put back): nginx serves
     another certificate than the file holds. The check sees it; the next run reloads nginx (after nginx -t)."""
     h, cert = helpers.host(WEB2), '%s/shop/ecdsa.fullchain.pem' % CERT_DIR
-    h.check_output('cp %s /root/shop-ecdsa.pem && /usr/local/sbin/opsnotes-acme-renew shop/ecdsa' % cert)
+    h.check_output('cp %s /root/shop-ecdsa.pem && /usr/local/sbin/opsnotes-acme-renew --force shop/ecdsa' % cert)
     for _attempt in range(20):                  # systemctl reload returns before nginx has read the new files
         if cert_check(WEB2)['ok']:
             break

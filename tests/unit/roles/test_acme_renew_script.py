@@ -112,7 +112,7 @@ FAKES = {
     # The ACME client: "due" is the real one (its CA does not answer: the lifetime decides); "order" signs the CSR
     # with the test CA, or fails as the client does when FAIL_SITE names the CSR's directory.
     'acme-client': r'''#!/bin/bash
-if [ "$1" = due ]; then exec "$REAL_PYTHON" "$REAL_CLIENT" "$@"; fi
+if [ "$1" = due ] || [ "$1" = bundle ]; then exec "$REAL_PYTHON" "$REAL_CLIENT" "$@"; fi
 csr=; while [ $# -gt 0 ]; do [ "$1" = --csr ] && csr=$2; shift; done
 echo "acme-client order --csr $csr" >> "$LOG"
 case $csr in */"$FAIL_SITE"/*)
@@ -121,6 +121,11 @@ case $csr in */"$FAIL_SITE"/*)
 esac
 openssl x509 -req -in "$csr" -CA "$CA_PEM" -CAkey "$CA_KEY" -set_serial "0x$(openssl rand -hex 8)" -days 90 2>/dev/null
 ''',
+    # The host that orders, as its forced command answers: a tar stream of its export directory (FAKE_EXPORT), or
+    # a refused login when that is unset.
+    'ssh': '#!/bin/bash\necho "ssh $*" >> "$LOG"\n'
+           '[ -n "$FAKE_EXPORT" ] || { echo "Permission denied (publickey)." >&2; exit 255; }\n'
+           'exec tar -C "$FAKE_EXPORT" -cf - .\n',
     # The script runs "python3 CLIENT ...": here the client is the fake above.
     'python3': '#!/bin/bash\nif [ "$1" = "$FAKE_CLIENT" ]; then shift; exec "$FAKE_CLIENT" "$@"; fi\n'
                'exec "$REAL_PYTHON" "$@"\n',
@@ -151,7 +156,7 @@ def host(pki, tmp_path, account_key):
     hook_out = tmp_path / 'hooks.log'
     data = tmp_path / 'renew.conf'
 
-    def write_data(hooks=(), consumer='nginx', socket='', bundles=None, sites=None, path=None):
+    def write_data(hooks=(), consumer='nginx', socket='', bundles=None, sites=None, path=None, extra=()):
         """The data file (``path``, by default the one the script is given), with the certificates of ``sites``
         (all by default); ``bundles``: the bundle files written as a converged host has them (the default for
         nginx), or removed (for haproxy: its tests start before the first bundle)."""
@@ -171,7 +176,9 @@ def host(pki, tmp_path, account_key):
                  "HAPROXY_HELPER=%s" % shell_word(HAPROXY_HELPER), "CERT_DIR=%s" % shell_word(str(tmp_path / 'certs')),
                  "ITEMS=(%s)" % ' '.join(shell_word(w) for item in items for w in item
                                          if sites is None or item[0] in sites),
-                 "HOOK_COUNT=%d" % len(hooks)]
+                 "DOMAINS=(%s)" % ' '.join(shell_word('%s.test' % item[0]) for item in items
+                                           if sites is None or item[0] in sites),
+                 "HOOK_COUNT=%d" % len(hooks)] + list(extra)
         for index, (command, sites) in enumerate(hooks):
             lines.append('HOOK_%d=(%s)' % (index, ' '.join(shell_word(w) for w in command)))
             lines.append('HOOK_%d_SITES=(%s)' % (index, ' '.join(shell_word(w) for w in sites)))
@@ -185,6 +192,7 @@ def host(pki, tmp_path, account_key):
     env = dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH']), LOG=str(tmp_path / 'calls.log'),
                CA_PEM=str(tmp_path / 'ca.pem'), CA_KEY=str(tmp_path / 'ca.key'), HOOK_OUT=str(hook_out),
                OPSNOTES_ACME_RENEW_DATA=str(data), OPSNOTES_ACME_RENEW_LOCK=str(tmp_path / 'lock'), FAIL_SITE='-',
+               FAKE_EXPORT='',
                # As inside the sandbox the script starts itself in (tested on its own below).
                OPSNOTES_ACME_RENEW_SANDBOXED='1', FAKE_CLIENT=str(bin_dir / 'acme-client'), REAL_PYTHON=sys.executable,
                REAL_CLIENT=ACME_CLIENT)
@@ -252,9 +260,22 @@ def test_a_missing_certificate_is_issued_nginx_reloaded_and_the_hooks_of_its_sit
 
 def test_force_and_selectors(host):
     before = {site: host.serial(site) for site in ('shop', 'blog')}
+    # Named but not due (renewed a moment ago, by a run a fetching host asked for): nothing ordered.
     run = host.run('blog/rsa')
-    assert run.returncode == 0 and 'renewed: 1' in run.stdout and 'blog (rsa): renewing: asked for' in run.stdout
-    assert host.serial('shop') == before['shop'] and host.serial('blog') != before['blog']
+    assert run.returncode == 0 and run.stdout.strip() == 'renewed: 0, failed: 0' and host.calls() == []
+    # Named and due: only that one.
+    os.unlink(host.cert('blog'))
+    os.unlink(host.cert('shop'))
+    run = host.run('blog/rsa')
+    assert run.returncode == 0 and 'renewed: 1' in run.stdout and 'blog (rsa): renewing: no readable' in run.stdout
+    assert not os.path.exists(host.cert('shop'))
+    before['blog'] = host.serial('blog')
+    run = host.run('--force', 'blog/rsa')
+    assert run.returncode == 0 and 'renewed: 1' in run.stdout and 'blog (rsa): renewing: forced' in run.stdout
+    assert host.serial('blog') != before['blog']
+    before['blog'] = host.serial('blog')
+    assert host.run('shop/rsa').returncode == 0
+    before['shop'] = host.serial('shop')
     run = host.run('--force')
     assert run.returncode == 0 and 'renewed: 2, failed: 0' in run.stdout
     assert host.serial('shop') != before['shop']
@@ -316,7 +337,7 @@ def test_an_unwritable_certificate_directory_is_named(host):
     directory = os.path.dirname(host.cert('blog'))
     os.rename(directory, directory + '.away')
     try:
-        run = host.run('blog/rsa')
+        run = host.run('--force', 'blog/rsa')
     finally:
         os.rename(directory + '.away', directory)
     assert run.returncode == 1 and 'renewal of blog (rsa) failed: cannot write next to' in run.stderr
@@ -325,7 +346,7 @@ def test_an_unwritable_certificate_directory_is_named(host):
 
 def test_a_failed_hook_fails_the_run_naming_it(host):
     host.write_data(hooks=[(['/bin/sh', '-c', 'echo cannot reach the socket >&2; exit 7'], [])])
-    run = host.run('shop/rsa')
+    run = host.run('--force', 'shop/rsa')
     assert run.returncode == 1
     assert 'deploy hook 1 (/bin/sh) failed with status 7: cannot reach the socket' in run.stderr
 
@@ -399,7 +420,7 @@ def test_a_refused_swap_fails_the_run_and_keeps_the_files(host, fake_haproxy):
     fake_haproxy.load_certificate('/etc/haproxy/other.pem', 'x')
     from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_runtime as runtime
     runtime.command(fake_haproxy.path, 'set ssl cert /etc/haproxy/other.pem <<\nx\n')
-    run = host.run('shop/rsa')
+    run = host.run('--force', 'shop/rsa')
     assert run.returncode == 1 and 'renewed: 1, failed: 1' in run.stdout
     assert 'swapping into the running HAProxy failed: %s: ' % shop in run.stderr
     assert 'transaction open for /etc/haproxy/other.pem' in run.stderr
@@ -485,3 +506,125 @@ def test_a_client_that_cannot_answer_due_renews(tmp_path):
     run = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and run.stdout.startswith('cannot tell whether it is due: Traceback')
     assert "KeyError: 'surprise'" in run.stdout
+
+
+# --- one order for the account group: the hosts that fetch, and the host they fetch from --------------------------
+
+FETCH = ["ISSUER=orderer.example", "ISSUER_PORT=2222", "ISSUER_USER=opsnotes-acme", "FETCH_KEY=/k/id_ed25519",
+         "KNOWN_HOSTS=/k/known_hosts"]
+
+
+def export_site(pki, export, site, kind='rsa', names=None, days=(-1, 90)):
+    """The ordering host's bundle for ``site`` in its export directory; returns the certificate's serial (hex)."""
+    from pki import key_pem, pem
+    private, leaf = pki.leaf(kind, names or ['%s.test' % site], days)
+    (export / site).mkdir(parents=True, exist_ok=True)
+    (export / site / ('%s.pem' % kind)).write_text(pem(leaf, pki.inter) + key_pem(private))
+    return '%X' % leaf.serial_number
+
+
+def test_a_fetching_host_installs_the_newer_bundles_of_the_host_that_orders_and_orders_nothing(host, pki, tmp_path):
+    export = tmp_path / 'export'
+    serial = export_site(pki, export, 'shop')
+    host.write_data(extra=FETCH)
+    before = host.serial('blog')
+    run = host.run(FAKE_EXPORT=str(export))
+    # blog is not exported there: named, its certificate stays; shop is fetched and nginx reloaded.
+    assert run.returncode == 1, run.stdout
+    assert 'blog (rsa): orderer.example exports no such certificate' in run.stderr
+    assert 'fetched shop (rsa) from orderer.example: serial %s' % serial in run.stdout
+    calls = host.calls()
+    assert calls[0] == ('ssh -F /dev/null -i /k/id_ed25519 -p 2222 -l opsnotes-acme -o BatchMode=yes -o IdentitiesOnly=yes'
+                        ' -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/k/known_hosts'
+                        ' -o GlobalKnownHostsFile=/dev/null -o UpdateHostKeys=no -o ConnectTimeout=30'
+                        ' -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o LogLevel=ERROR -- orderer.example')
+    assert not any(call.startswith('acme-client order') for call in calls)
+    assert calls[-1] == 'systemctl reload -- nginx.service'
+    assert host.serial('shop').strip() == 'serial=%s' % serial and host.serial('blog') == before
+    bundle = host.cert('shop').replace('.fullchain.pem', '.pem')
+    assert read(bundle) == read(host.cert('shop')) + read(host.key('shop'))
+    assert [oct(stat.S_IMODE(os.stat(path).st_mode)) for path in (bundle, host.key('shop'), host.cert('shop'))] == [
+        '0o600', '0o600', '0o644']
+    assert not [name for name in os.listdir(tmp_path / 'certs') if name.startswith('.fetch')]
+    # Both exported: blog fetched; then nothing to do, nothing reloaded (--force fetches too, and orders nothing).
+    export_site(pki, export, 'blog')
+    assert host.run(FAKE_EXPORT=str(export)).returncode == 0
+    run = host.run('--force', FAKE_EXPORT=str(export))
+    assert run.returncode == 0 and run.stdout.strip() == 'renewed: 0, failed: 0', run.stdout + run.stderr
+    assert [call.split()[0] for call in host.calls()] == ['ssh']
+
+
+def test_a_fetched_bundle_that_does_not_fit_or_is_older_is_not_installed(host, pki, tmp_path):
+    export = tmp_path / 'export'
+    export_site(pki, export, 'shop', names=['other.test'])
+    export_site(pki, export, 'blog', days=(-60, 30))
+    host.write_data(extra=FETCH)
+    before = {site: (read(host.cert(site)), read(host.key(site))) for site in ('shop', 'blog')}
+    run = host.run(FAKE_EXPORT=str(export))
+    assert run.returncode == 1
+    assert ('shop (rsa): the bundle from orderer.example is refused: it is for other.test, not shop.test'
+            in run.stderr)
+    # Older than the one in place (an ordering host restored from a backup): kept, not an error.
+    assert 'blog' not in run.stderr and 'fetched' not in run.stdout
+    assert {site: (read(host.cert(site)), read(host.key(site))) for site in before} == before
+    assert not [call for call in host.calls() if 'reload' in call]
+
+
+def test_a_link_in_the_export_is_not_followed(host, pki, tmp_path):
+    export = tmp_path / 'export'
+    export_site(pki, export, 'elsewhere')
+    (export / 'shop').mkdir()
+    (export / 'shop' / 'rsa.pem').symlink_to(export / 'elsewhere' / 'rsa.pem')
+    host.write_data(extra=FETCH, sites=['shop'])
+    before = read(host.cert('shop'))
+    run = host.run(FAKE_EXPORT=str(export))
+    assert run.returncode == 1 and 'shop (rsa): orderer.example exports no such certificate' in run.stderr
+    assert read(host.cert('shop')) == before
+
+
+def test_a_refused_fetch_keeps_every_certificate_and_names_the_host(host):
+    host.write_data(extra=FETCH)
+    before = {site: read(host.cert(site)) for site in ('shop', 'blog')}
+    run = host.run()
+    assert run.returncode == 1
+    assert ('fetching the certificates from orderer.example failed: Permission denied (publickey).; the ones in '
+            'place stay served') in run.stderr
+    assert {site: read(host.cert(site)) for site in before} == before
+
+
+def test_only_selects_the_data_files_that_order_or_that_fetch(host, pki, tmp_path):
+    export = tmp_path / 'export'
+    export_site(pki, export, 'shop')
+    host.write_data(extra=FETCH)
+    run = host.run('--force', '--only', 'order', FAKE_EXPORT=str(export))
+    assert run.returncode == 0 and host.calls() == [] and 'renewed: 0' in run.stdout
+    run = host.run('--only', 'fetch', FAKE_EXPORT=str(export))
+    assert 'fetched shop (rsa)' in run.stdout
+    host.write_data()
+    run = host.run('--force', '--only', 'fetch')
+    assert run.returncode == 0 and host.calls() == []
+    assert host.run('--only', 'all').returncode == 2
+
+
+def test_the_ordering_host_exports_each_bundle_for_the_group_and_removes_what_it_no_longer_orders(host, tmp_path):
+    import grp
+    export = tmp_path / 'export'
+    group = grp.getgrgid(os.getgid()).gr_name
+    extra = ['EXPORT_DIR=%s' % shell_word(str(export)), 'EXPORT_GROUP=%s' % shell_word(group)]
+    host.write_data(extra=extra)
+    (export / 'gone').mkdir(parents=True)
+    (export / 'gone' / 'rsa.pem').write_text('old')
+    run = host.run()
+    assert run.returncode == 0, run.stderr
+    for site in ('shop', 'blog'):
+        path = export / site / 'rsa.pem'
+        assert read(path) == read(host.cert(site).replace('.fullchain.pem', '.pem'))
+        assert oct(stat.S_IMODE(os.stat(path).st_mode)) == '0o640'
+        assert oct(stat.S_IMODE(os.stat(path.parent).st_mode)) == '0o750'
+        assert 'exported %s (rsa) for the hosts that fetch from this one' % site in run.stdout
+    assert not (export / 'gone' / 'rsa.pem').exists() and 'no longer ordered here' in run.stdout
+    # In step: nothing written again. A renewal is exported by the run that makes it.
+    assert host.run().stdout.strip() == 'renewed: 0, failed: 0'
+    run = host.run('--force', 'shop/rsa')
+    assert run.returncode == 0 and 'exported shop (rsa)' in run.stdout and 'exported blog' not in run.stdout
+    assert read(export / 'shop' / 'rsa.pem') == read(host.cert('shop')) + read(host.key('shop'))

@@ -215,6 +215,23 @@ def test_two_consumers_on_one_host_must_share_the_timer_and_may_not_share_files(
         "/etc/ssl/opsnotes-acme (the same key and certificate files): rename one, or give one role another "
         "haproxy_acme_cert_dir"]
 
+    # One timer: both fetch or both order (a fetching host's timer also runs after boot and hourly).
+    assert errors(role('haproxy', ['lb'], fetches=True), role('nginx', ['www'], fetches='True')) == []
+    assert errors(role('haproxy', ['lb'], fetches=False), role('nginx', ['www'], fetches='False')) == []
+    assert errors(role('haproxy', ['lb'], fetches=True), role('nginx', ['www'], fetches='False')) == [
+        "haproxy_acme_issuer: this host fetches its certificates, but for nginx_acme_sites it orders them (this host "
+        "also has nginx_acme_sites, and one renewal timer serves both roles: give both the same account group and "
+        "haproxy_acme_issuer)"]
+
+
+def test_renewal_rows_count_a_certificate_fetched_from_the_host_that_ordered_it():
+    rows = FILTERS['renewal_rows']([{'item': 'www.lab.test', 'serial_number': 0xabc}], 'rs1', '127.0.0.1',
+                                   'fetched lab (ecdsa) from opsnotes-lab-director: serial 0ABC, notAfter=x\n')
+    assert rows[0]['renewed'] and 'renewed: lab (ecdsa)' in rows[0]['line']
+    rows = FILTERS['renewal_rows']([{'item': 'www.lab.test', 'serial_number': 0xabd}], 'rs1', '127.0.0.1',
+                                   'fetched lab (ecdsa) from opsnotes-lab-director: serial 0ABC, notAfter=x\n')
+    assert not rows[0]['renewed']
+
 
 def test_bundle_drift_when_a_fresh_fullchain_has_no_usable_bundle():
     certs = FILTERS['acme_cert_items']([{'name': 'shop', 'domains': ['shop.test']}], ['rsa'], '/c', '/w', bundles=True)
@@ -228,3 +245,66 @@ def test_bundle_drift_when_a_fresh_fullchain_has_no_usable_bundle():
     assert drift(certs, [dict(cert=fullchain, serial='a1', due=False)])
     # A due fullchain is ordered anew, not bundled: no drift.
     assert drift(certs, [dict(cert=fullchain, serial='a1', due=True)]) is False
+
+
+def test_the_duplicate_limit_counts_one_order_per_certificate_and_host_that_orders_it():
+    errors = FILTERS['acme_duplicate_errors']
+    lab = [{'name': 'lab', 'domains': ['www.lab.test', 'lab.test']}]
+    groups = {'acme': ['director', 'director2', 'rs1', 'rs2']}
+    hostvars = {
+        'director': {'haproxy_acme_sites': lab, 'haproxy_acme_account_group': 'acme'},
+        'director2': {'haproxy_acme_sites': lab, 'haproxy_acme_account_group': 'acme'},
+        'rs1': {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'acme'},
+        'rs2': {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'acme'},
+        'client': {'nginx_acme_sites': '{{ undefined }}'},     # not a list (or not templatable): not counted
+    }
+    # The group's first host orders RSA and ECDSA once for the four: 2 orders.
+    assert errors(hostvars, groups, 5, 'nginx') == [] and errors(hostvars, groups, 2, 'nginx') == []
+    # Each host orders its own (issuer: self everywhere): 8 orders for one set of names, refused, named once.
+    selfish = {host: dict(v, **{k.replace('sites', 'issuer'): 'self' for k in v if k.endswith('_sites')})
+               for host, v in hostvars.items()}
+    assert errors(selfish, groups, 5, 'nginx') == [
+        "the names lab.test, www.lab.test: one run of the roles orders 8 certificates for them (lab ecdsa by "
+        "director, lab rsa by director, lab ecdsa by director2, lab rsa by director2, lab ecdsa by rs1, lab rsa by "
+        "rs1, lab ecdsa by rs2, lab rsa by rs2), over the CA's limit of 5 per set of names per 7 days "
+        "(nginx_acme_duplicate_limit): let one host order for the others (one nginx_acme_account_group, "
+        "nginx_acme_issuer: first), or order fewer key types"]
+    # The running host's own values win over its inventory's (role vars, -e): rs1 ordering its own makes 4.
+    mine = dict(host='rs1', sites=lab, key_types=['rsa', 'ecdsa'], account_group='acme', issuer='self')
+    assert errors(hostvars, groups, 4, 'nginx', mine) == []
+    assert errors(hostvars, groups, 3, 'nginx', mine)[0].startswith(
+        'the names lab.test, www.lab.test: one run of the roles orders 4 certificates for them')
+    # Fewer key types, or no limit (a private CA).
+    assert errors(hostvars, groups, 3, 'nginx', dict(mine, key_types=['ecdsa'])) == []
+    assert errors(selfish, groups, 0, 'nginx') == []
+    # Counted: the run's hosts and their account groups. A host elsewhere with the same names (here a value given
+    # with -e, which reaches every host) is not.
+    stray = dict(hostvars, client={'nginx_acme_sites': lab, 'nginx_acme_issuer': 'self'})
+    assert errors(stray, groups, 2, 'nginx', hosts=['rs1']) == []
+    assert errors(stray, groups, 2, 'nginx')[0].startswith('the names lab.test, www.lab.test: one run of the roles '
+                                                           'orders 4 certificates')
+
+
+def test_a_fetching_host_needs_each_of_its_certificates_ordered_by_the_first_host_of_its_group():
+    errors = FILTERS['acme_fetch_errors']
+    lab = [{'name': 'lab', 'domains': ['www.lab.test', 'lab.test']}]
+    groups = {'acme': ['director', 'rs1', 'rs2']}
+    hostvars = {
+        'director': {'haproxy_acme_sites': lab, 'haproxy_acme_account_group': 'acme'},
+        'rs1': {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'acme'},
+        'rs2': {'nginx_acme_sites': [{'name': 'lab', 'domains': ['lab.test']}, {'name': 'shop', 'domains': ['s.test']}],
+                'nginx_acme_account_group': 'acme', 'nginx_acme_key_types': ['ecdsa']},
+    }
+    assert errors(hostvars, groups, 'nginx', ['rs1']) == []
+    assert errors(hostvars, groups, 'haproxy', ['director']) == []      # it orders
+    assert errors(hostvars, groups, 'nginx', ['rs1', 'rs2']) == [
+        "rs2: nginx_acme_sites[0] (lab: lab.test, ecdsa): director, the first host of its account group, orders no "
+        "such certificate, and this host fetches its certificates from there: give director the same site (name, "
+        "names and key types), or nginx_acme_issuer: self",
+        "rs2: nginx_acme_sites[1] (shop: s.test, ecdsa): director, the first host of its account group, orders no "
+        "such certificate, and this host fetches its certificates from there: give director the same site (name, "
+        "names and key types), or nginx_acme_issuer: self"]
+    # A key type the first host does not order; a host that orders its own is not checked.
+    assert errors(hostvars, groups, 'nginx', ['rs1'], dict(host='rs1', key_types=['rsa', 'ecdsa', 'dsa']))[0].startswith(
+        'rs1: nginx_acme_sites[0] (lab: lab.test, www.lab.test, dsa): director')
+    assert errors(hostvars, groups, 'nginx', ['rs2'], dict(host='rs2', issuer='self')) == []

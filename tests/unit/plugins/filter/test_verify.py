@@ -29,9 +29,12 @@ def vrrp(state, held, priority):
                                                       vips=['172.29.213.200'], effective_priority=priority)])
 
 
-def timer(active='active', result='success', exited='Sun 2026-11-22 10:00:00 UTC'):
-    return dict(timer=dict(ActiveState=active, NextElapseUSecRealtime='Mon 2026-11-23 03:00:00 UTC'),
-                service=dict(Result=result, ExecMainExitTimestamp=exited))
+def timer(active='active', result='success', exited='Sun 2026-11-22 10:00:00 UTC', issuer=None):
+    state = dict(timer=dict(ActiveState=active, NextElapseUSecRealtime='Mon 2026-11-23 03:00:00 UTC'),
+                 service=dict(Result=result, ExecMainExitTimestamp=exited))
+    if issuer:
+        state['issuer'] = issuer
+    return state
 
 
 def policy(name_key, name, ok=True):
@@ -49,7 +52,7 @@ def fleet():
                                          serial='ABC1', days_left=89, problems=[],
                                          served=[dict(name='www.lab.test')])],
                                tls_policies=[policy('frontend', 'www')]),
-            haproxy_acme_renewal_state=timer(),
+            haproxy_acme_renewal_state=timer(issuer='director'),
             oom_protect_check=dict(status='ok', unprotected=[], targets=[dict(processes=[1, 2]), dict(processes=[3])])),
         'director2': dict(lvs_dr_check=lvs('02:42:ac:1d:d5:0c', []), keepalived_check=vrrp('BACKUP', [], 100)),
         'rs1': dict(
@@ -66,7 +69,7 @@ def fleet():
                 challenge=[dict(ok=True, name='www', thumbprint='0123456789ab', domains=[dict(domain='www.lab.test')])],
                 dry_run=[dict(ok=True, name='www', thumbprint='0123456789ab',
                               domains=[dict(domain='www.lab.test', stateless=[1, 2, 3, 4])])]),
-            nginx_acme_renewal_state=timer(),
+            nginx_acme_renewal_state=timer(issuer='director'),
             oom_protect_check=dict(status='limited', targets=[],
                                    unprotected=[dict(comm='syslog-ng', expected=-900, reason='EACCES: no capability'),
                                                 dict(comm='nginx', expected=-500, reason='EACCES: no capability')])),
@@ -126,7 +129,9 @@ def test_a_green_fleet_has_every_row_ok_or_limited_in_the_report_order():
     assert by[('director', 'tls www :443 ecdsa')]['detail'] == (
         '/etc/haproxy/www.pem: serial ABC1 held and served to ECDSA-only clients for www.lab.test, 89 days left')
     assert by[('rs1', 'acme renewal timer')]['detail'] == (
-        'timer active, next Mon 2026-11-23 03:00:00 UTC; last run Sun 2026-11-22 10:00:00 UTC: success')
+        'fetches its certificates from director (after boot and hourly); timer active, next Mon 2026-11-23 03:00:00 '
+        'UTC; last run Sun 2026-11-22 10:00:00 UTC: success')
+    assert by[('director', 'acme renewal timer')]['detail'].startswith('orders its certificates; timer active')
     assert by[('director', 'lvs_dr_check')]['line'] == '%-12s %-27s %-7s %s' % (
         'director', 'lvs_dr_check', 'OK', by[('director', 'lvs_dr_check')]['detail'])
 

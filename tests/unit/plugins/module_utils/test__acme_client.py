@@ -242,3 +242,54 @@ def test_a_due_question_that_cannot_be_answered_renews(tmp_path):
     out = io.StringIO()
     assert p.main(['due', '--cert', cert, '--csr', str(tmp_path / 'missing.csr'), '--days', '30'], out) == 0
     assert out.getvalue().startswith('cannot tell whether it is due (')
+
+
+# --- a bundle fetched from the host that orders ----------------------------------------------------------------------
+
+def _bundle(authority, path, kind, names, days=(-1, 90), key_of=None):
+    private, leaf = authority.leaf(kind, names, days)
+    path.write_text(pki.pem(leaf, authority.inter) + pki.key_pem(key_of or private))
+    return leaf
+
+
+def test_a_fetched_bundle_is_installed_only_when_valid_for_the_site_and_newer(tmp_path):
+    pki_ = pki.Pki()
+    verdict = p.bundle_verdict
+    new, current = tmp_path / 'new.pem', tmp_path / 'current.pem'
+    names = ['www.shop.test', 'shop.test']
+    leaf = _bundle(pki_, new, 'ecdsa', names)
+    # Nothing in place: installed.
+    assert verdict(str(new), str(tmp_path / 'none.pem'), names, 'ecdsa')[0] == 'install'
+    # The same certificate in place: kept.
+    current.write_text(new.read_text())
+    assert verdict(str(new), str(current), names, 'ecdsa') == ('keep', 'the same certificate')
+    # An older one in place: replaced; a newer one in place (an issuer restored from a backup): kept.
+    _bundle(pki_, current, 'ecdsa', names, days=(-20, 70))
+    assert verdict(str(new), str(current), names, 'ecdsa') == (
+        'install', 'serial %x, valid until %s' % (leaf.serial_number, p._utc(p._validity(leaf)[1])))
+    _bundle(pki_, current, 'ecdsa', names, days=(0, 90))
+    assert verdict(str(new), str(current), names, 'ecdsa')[0] == 'keep'
+    # Refused: other names, another key type, a certificate of another key, expired, not a bundle.
+    assert verdict(str(new), '', ['shop.test'], 'ecdsa') == ('refuse', 'it is for shop.test, www.shop.test, not shop.test')
+    assert verdict(str(new), '', names, 'rsa') == ('refuse', 'its key is not a rsa key')
+    _bundle(pki_, new, 'ecdsa', names, key_of=pki.key('ecdsa'))
+    assert verdict(str(new), '', names, 'ecdsa') == ('refuse', 'its certificate does not certify its key')
+    _bundle(pki_, new, 'rsa', names, days=(-90, -1))
+    assert verdict(str(new), '', names, 'rsa')[1].startswith('it expired ')
+    new.write_text(new.read_text().split('-----BEGIN PRIVATE KEY-----')[0])
+    assert verdict(str(new), '', names, 'rsa')[0] == 'refuse'
+    assert verdict(str(tmp_path / 'missing.pem'), '', names, 'rsa')[0] == 'refuse'
+
+
+def test_the_bundle_command_answers_with_its_status(tmp_path):
+    pki_ = pki.Pki()
+    new = tmp_path / 'new.pem'
+    _bundle(pki_, new, 'rsa', ['a.test'])
+    out = io.StringIO()
+    assert p.main(['bundle', '--new', str(new), '--current', str(tmp_path / 'x'), '--names', 'a.test',
+                             '--key-type', 'rsa'], out=out) == 0
+    assert out.getvalue().startswith('serial ')
+    assert p.main(['bundle', '--new', str(new), '--current', str(new), '--names', 'a.test',
+                             '--key-type', 'rsa'], out=io.StringIO()) == 3
+    assert p.main(['bundle', '--new', str(new), '--current', '', '--names', 'b.test',
+                             '--key-type', 'rsa'], out=io.StringIO()) == 1

@@ -118,3 +118,19 @@ def test_two_runs_at_once_make_one_key(tmp_path):
     # The second waited for the lock, then found the first one's key.
     assert sorted(actions) == ['created', 'kept']
     assert _acme_keys.spec_of(_acme_keys.load_key(open(path).read())) == ('rsa', 4096)
+
+
+def test_the_fetch_identity_is_derived_from_the_account_key_and_is_not_it():
+    from cryptography.hazmat.primitives import serialization
+    one, two = _acme_keys.generate_key(('rsa', 2048)), _acme_keys.generate_key(('rsa', 2048))
+    first = _acme_keys.fetch_identity(one)
+    # The same account key gives the same identity on every host; another account another one.
+    assert _acme_keys.fetch_public_line(first) == _acme_keys.fetch_public_line(_acme_keys.fetch_identity(one))
+    assert _acme_keys.fetch_public_line(first) != _acme_keys.fetch_public_line(_acme_keys.fetch_identity(two))
+    line = _acme_keys.fetch_public_line(first)
+    assert line.startswith('ssh-ed25519 AAAA') and line.endswith(' opsnotes-acme-fetch')
+    account_public = _acme_keys.load_key(one).public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    assert account_public.split()[1] not in line
+    with pytest.raises(ValueError):
+        _acme_keys.fetch_identity('not a key')

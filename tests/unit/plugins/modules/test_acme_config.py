@@ -302,3 +302,98 @@ def test_files_absent_are_removed_with_the_change_and_put_back_when_it_is_refuse
     assert not failed and result['files_changed'] == [str(legacy)] and not legacy.exists()
     again, failed = run_module(acme_config, with_absent, run_command=host)
     assert not failed and again['changed'] is False
+
+
+class Accounts(object):
+    """pwd/grp as the module reads them, and a useradd (through Host) that adds to them."""
+
+    def __init__(self, monkeypatch, host):
+        import collections
+        self.users = {}
+        entry = collections.namedtuple('entry', 'pw_name gr_gid')
+        accounts = self
+
+        class Pwd(object):
+            @staticmethod
+            def getpwnam(name):
+                if name not in accounts.users:
+                    raise KeyError(name)
+                return entry(name, accounts.users[name])
+            getgrnam = getpwnam
+        monkeypatch.setattr(acme_config, 'pwd', Pwd)
+        monkeypatch.setattr(acme_config, 'grp', Pwd)
+        original = host.__call__
+
+        def call(argv, **kwargs):
+            if os.path.basename(argv[0]) == 'useradd':
+                host.calls.append(['useradd'] + list(argv[1:]))
+                self.users[argv[-1]] = 4242
+                return 0, '', ''
+            return original(argv, **kwargs)
+        self.run_command = call
+
+
+def test_the_ordering_host_serves_the_group_with_a_forced_command_and_a_key_derived_from_the_account(
+        run_module, engine, monkeypatch):
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_keys
+    args, tmp = engine
+    host = Host(installed=args['packages'])
+    accounts = Accounts(monkeypatch, host)
+    monkeypatch.setattr(acme_config, 'ssh_host_keys', lambda: ['ssh-ed25519 AAAAhostkey'])
+    home = tmp / 'fetch home'
+    server = dict(args, fetch_server=dict(user='opsnotes-acme', home=str(home), export_dir=str(home / 'export')))
+    # Check mode first: the user and the files are named, nothing is made.
+    checked, failed = run_module(acme_config, server, run_command=accounts.run_command, check_mode=True)
+    assert not failed and checked['fetch_server_changed'] == ['user opsnotes-acme'] and not home.exists()
+    assert not any(call[0] == 'useradd' for call in host.calls)
+    result, failed = run_module(acme_config, server, run_command=accounts.run_command)
+    assert not failed, result
+    useradd = [call for call in host.calls if call[0] == 'useradd']
+    assert useradd == [['useradd', '--system', '--user-group', '--home-dir', str(home), '--no-create-home',
+                        '--shell', '/bin/sh', '--password', '*', 'opsnotes-acme']]
+    authorized = home / '.ssh' / 'authorized_keys'
+    identity = _acme_keys.fetch_identity((tmp / 'ssl' / 'account.key').read_text())
+    # The export path has a space: it is one single-quoted word of the forced command.
+    assert authorized.read_text() == 'restrict,command="tar -C \'%s\' -cf - ." %s\n' % (
+        home / 'export', _acme_keys.fetch_public_line(identity))
+    assert oct(os.stat(authorized).st_mode & 0o777) == '0o644'
+    export = os.stat(home / 'export')
+    assert (export.st_uid, export.st_gid, oct(export.st_mode & 0o777)) == (0, 4242, '0o750')
+    assert result['ssh_host_keys'] == ['ssh-ed25519 AAAAhostkey'] and result['changed']
+    again, failed = run_module(acme_config, server, run_command=accounts.run_command)
+    assert not failed and again['changed'] is False and again['fetch_server_changed'] == []
+    # A line edited by hand is put back.
+    authorized.write_text('ssh-ed25519 AAAAother\n')
+    fixed, failed = run_module(acme_config, server, run_command=accounts.run_command)
+    assert not failed and fixed['fetch_server_changed'] == [str(authorized)] and fixed['changed']
+
+
+def test_a_fetching_host_keeps_the_key_derived_from_the_shared_account_key(run_module, engine):
+    from cryptography.hazmat.primitives import serialization
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_keys
+    args, tmp = engine
+    owner = dict(directories=[dict(path=str(tmp / 'owner'), mode='0700')], account_key=str(tmp / 'owner' / 'a.key'),
+                 return_account_key=True, renewal_lock=args['renewal_lock'])
+    shared = run_module(acme_config, owner, run_command=Host())[0]['account_key_content']
+    fetcher = dict(directories=[dict(path=str(tmp / 'f'), mode='0700')], account_key=str(tmp / 'f' / 'account.key'),
+                   account_key_content=shared, fetch_key=str(tmp / 'f' / 'id_ed25519'),
+                   renewal_lock=args['renewal_lock'])
+    checked, failed = run_module(acme_config, fetcher, run_command=Host(), check_mode=True)
+    assert not failed and checked['fetch_key'] == 'created' and not (tmp / 'f' / 'id_ed25519').exists()
+    result, failed = run_module(acme_config, fetcher, run_command=Host())
+    assert not failed and result['fetch_key'] == 'created' and result['changed']
+    text = (tmp / 'f' / 'id_ed25519').read_text()
+    assert text.startswith('-----BEGIN OPENSSH PRIVATE KEY-----') and shared not in text
+    assert oct(os.stat(tmp / 'f' / 'id_ed25519').st_mode & 0o777) == '0o600'
+    loaded = serialization.load_ssh_private_key(text.encode(), password=None)
+    # The key the ordering host authorizes, from its own copy of the account key.
+    assert _acme_keys.fetch_public_line(loaded) == _acme_keys.fetch_public_line(_acme_keys.fetch_identity(shared))
+    # Idempotent, though OpenSSH's format holds random bytes: compared by the key.
+    again, failed = run_module(acme_config, fetcher, run_command=Host())
+    assert not failed and again['fetch_key'] == 'kept' and again['changed'] is False
+    assert (tmp / 'f' / 'id_ed25519').read_text() == text
+    # Another key in its place is replaced (a control: the comparison can fail).
+    (tmp / 'f' / 'id_ed25519').write_text('not a key\n')
+    fixed, failed = run_module(acme_config, fetcher, run_command=Host())
+    assert not failed and fixed['fetch_key'] == 'replaced'
