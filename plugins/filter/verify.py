@@ -21,6 +21,16 @@ NO_MAC = ('', '00:00:00:00:00:00')
 ARP_MAC_RE = re.compile(r'\[([0-9a-f:]{17})\]')
 
 
+def _lifetime(cert):
+    """' of a 90-day lifetime, renewal from 2026-12-06T07:28:57Z' for a certificate that says both (hours under 10
+    days: a short-lived certificate), else nothing."""
+    hours = cert.get('lifetime_hours')
+    if not isinstance(hours, int):
+        return ''
+    span = '%d-hour' % hours if hours < 240 else '%d-day' % round(hours / 24.0)
+    return ' of a %s lifetime%s' % (span, ', renewal from %s' % cert['renew_at'] if cert.get('renew_at') else '')
+
+
 def _entry_name(got):
     """The site of a challenge result: an entry of acme_certificate_check's challenges names it, a loop result of
     acme_challenge_check carries it in its item."""
@@ -228,10 +238,10 @@ class _Report(object):
                 self.add(host, 'haproxy_check', ok, detail)
             for cert in res.get('tls') or []:
                 problems = cert.get('problems', ['not checked'])
-                detail = ('%s: serial %s held and served to %s-only clients for %s, %d days left' % (
+                detail = ('%s: serial %s held and served to %s-only clients for %s, %d days left%s' % (
                     cert.get('cert'), cert.get('serial'), str(cert.get('key_type')).upper(),
-                    ', '.join(str(s.get('name')) for s in cert.get('served') or []), cert.get('days_left'))
-                    if not problems else '; '.join(problems))
+                    ', '.join(str(s.get('name')) for s in cert.get('served') or []), cert.get('days_left'),
+                    _lifetime(cert)) if not problems else '; '.join(problems))
                 self.add(host, 'tls %s %s %s' % (cert.get('frontend'), cert.get('bind'), cert.get('key_type')),
                          not problems, detail)
             for policy in res.get('tls_policies') or []:
@@ -266,9 +276,9 @@ class _Report(object):
                 if row in seen:
                     row += ' (%s)' % posixpath.basename(str(cert.get('cert')))
                 seen.add(row)
-                detail = ('%s, %d days left, chain of %d valid, served to %s-only clients' % (
-                    cert.get('key'), cert.get('days_left'), cert.get('chain_length'), str(cert.get('key_type')).upper())
-                    if not problems else '; '.join(problems))
+                detail = ('%s, %d days left%s, chain of %d valid, served to %s-only clients' % (
+                    cert.get('key'), cert.get('days_left'), _lifetime(cert), cert.get('chain_length'),
+                    str(cert.get('key_type')).upper()) if not problems else '; '.join(problems))
                 self.add(host, row, not problems, detail)
             for policy in checked.get('policies') or []:
                 self.policy_row(host, policy.get('name'), policy)

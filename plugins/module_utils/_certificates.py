@@ -199,7 +199,8 @@ def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True
     private_key_source. ``due_is_problem``: a certificate that is due only (still usable) counts as a problem."""
     serialization = _x509()[1]
     result = dict(name=item['name'], key_type=item.get('key_type'), cert=item['cert'], exists=False, usable=False,
-                  due=True, days_left=None, not_after=None, renew_at=None, serial=None, issuer=None, key=None,
+                  due=True, days_left=None, not_after=None, not_before=None, lifetime_hours=None, renew_at=None,
+                  serial=None, issuer=None, key=None,
                   key_matches=False,
                   domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
                   problems=[])
@@ -221,6 +222,8 @@ def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True
     leaf = chain[0]
     left = not_after(leaf) - now
     result.update(days_left=left.days, not_after=not_after(leaf).strftime('%Y-%m-%dT%H:%M:%SZ'),
+                  not_before=not_before(leaf).strftime('%Y-%m-%dT%H:%M:%SZ'),
+                  lifetime_hours=int((not_after(leaf) - not_before(leaf)).total_seconds() // 3600),
                   serial='%x' % leaf.serial_number, issuer=leaf.issuer.rfc4514_string(),
                   chain_length=len(chain), leaf_der=leaf.public_bytes(serialization.Encoding.DER))
     family, result['key'] = key_description(leaf.public_key())

@@ -210,6 +210,14 @@ certificates:
     not_after:
       description: Expiry of the leaf, UTC.
       type: str
+    not_before:
+      description: Start of the leaf's validity, UTC.
+      type: str
+      version_added: 0.3.0
+    lifetime_hours:
+      description: The leaf's whole validity, in hours (a 90-day certificate has 2160, a short-lived one 160).
+      type: int
+      version_added: 0.3.0
     serial:
       description: Serial number of the leaf, hex.
       type: str

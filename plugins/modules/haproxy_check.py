@@ -121,9 +121,9 @@ down:
 tls:
   description:
     - Per certificate of each TLS bind, what C(opsnotes.edge.acme_certificate_check) reports for a certificate
-      (C(exists), C(usable), C(due), C(days_left), C(not_after), C(serial), C(key), C(key_type), C(domains),
-      C(chain_valid), C(problems)), plus the C(frontend), the C(bind), the C(memory_serial) HAProxy holds, and
-      C(served), per name, whether a client of the key type got this certificate.
+      (C(exists), C(usable), C(due), C(days_left), C(not_after), C(not_before), C(lifetime_hours), C(serial), C(key),
+      C(key_type), C(domains), C(chain_valid), C(problems)), plus the C(frontend), the C(bind), the C(memory_serial)
+      HAProxy holds, and C(served), per name, whether a client of the key type got this certificate.
   returned: always
   type: list
   elements: dict

@@ -49,7 +49,7 @@ def fleet():
             lvs_dr_check=lvs(DIRECTOR_MAC, []), keepalived_check=vrrp('MASTER', ['172.29.213.200'], 150),
             haproxy_check=dict(syntax_ok=True, ok=True, down=[], errors=[], frontends=['www'], backends=['web'],
                                tls=[dict(frontend='www', bind=':443', key_type='ecdsa', cert='/etc/haproxy/www.pem',
-                                         serial='ABC1', days_left=89, problems=[],
+                                         serial='ABC1', days_left=89, problems=[], lifetime_hours=160,
                                          served=[dict(name='www.lab.test')])],
                                tls_policies=[policy('frontend', 'www')]),
             haproxy_acme_renewal_state=timer(issuer='director'),
@@ -60,9 +60,11 @@ def fleet():
             syslog_ng_check=dict(syntax_ok=True, ok=True, running=True),
             nginx_acme_check=dict(
                 certificates=dict(certificates=[dict(name='www', key_type='rsa', key='/etc/ssl/www.key', cert='/c/www',
-                                                     serial='dd02', days_left=60, chain_length=2, problems=[]),
+                                                     serial='dd02', days_left=60, chain_length=2, problems=[],
+                                                     lifetime_hours=2160, renew_at='2027-01-05T10:00:00Z'),
                                                 # The bundle nginx loads, after the fullchain: a row of its own.
                                                 dict(name='www', key_type='rsa', cert='/c/rsa.pem', serial='dd02',
+                                                     key='/etc/ssl/www.key',
                                                      days_left=60, chain_length=2, problems=[])],
                                   policies=[policy('name', 'www')]),
                 # Entries of acme_certificate_check's challenges (the role's one proof call).
@@ -127,7 +129,14 @@ def test_a_green_fleet_has_every_row_ok_or_limited_in_the_report_order():
     assert by[('rs1', 'acme dry-run www')]['detail'] == (
         "www.lab.test: 4 random tokens answered <token>.01234567... through the CA's path")
     assert by[('director', 'tls www :443 ecdsa')]['detail'] == (
-        '/etc/haproxy/www.pem: serial ABC1 held and served to ECDSA-only clients for www.lab.test, 89 days left')
+        '/etc/haproxy/www.pem: serial ABC1 held and served to ECDSA-only clients for www.lab.test, 89 days left of a '
+        '160-hour lifetime')
+    # The fullchain's row says its lifetime and when its renewal is due; the bundle's, without them, does not.
+    assert by[('rs1', 'certificate www rsa')]['detail'] == (
+        '/etc/ssl/www.key, 60 days left of a 90-day lifetime, renewal from 2027-01-05T10:00:00Z, chain of 2 valid, '
+        'served to RSA-only clients')
+    assert by[('rs1', 'certificate www rsa (rsa.pem)')]['detail'] == (
+        '/etc/ssl/www.key, 60 days left, chain of 2 valid, served to RSA-only clients')
     assert by[('rs1', 'acme renewal timer')]['detail'] == (
         'fetches its certificates from director (after boot and hourly); timer active, next Mon 2026-11-23 03:00:00 '
         'UTC; last run Sun 2026-11-22 10:00:00 UTC: success')

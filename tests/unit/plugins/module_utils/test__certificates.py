@@ -35,6 +35,9 @@ def test_inspect_certificate_good_pair(pki, tmp_path):
     assert result['key'] == 'ecdsa secp384r1' and result['key_matches'] and result['chain_valid']
     assert result['days_left'] in (89, 90) and result['chain_length'] == 2
     assert result['domains'] == ['a.example.org', 'www.a.example.org'] and result['domains_missing'] == []
+    # Issued a day before NOW for 90 days from NOW: a 91-day lifetime, for the report.
+    assert result['lifetime_hours'] == 91 * 24
+    assert result['not_before'] == (NOW - datetime.timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 @pytest.mark.parametrize('case, fragment, usable', [
