@@ -13,6 +13,7 @@ Controls:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import helpers
@@ -92,8 +93,9 @@ def test_a_host_stopped_during_a_renewal_serves_the_new_certificate_soon_after_i
     waited = helpers.wait_for(lambda: served('rs2', 'ecdsa') == new, 150, step=2)
     assert waited is not None, helpers.journal(hosts['rs2'])
     print('lab: rs2 served the new certificate %.0f s after systemd came up' % waited)
-    unit_log = hosts['rs2'].run('journalctl -u opsnotes-acme-renew.service -b --no-pager -o cat').stdout
-    assert 'fetched lab (ecdsa) from %s-director: serial %s' % (LAB, new) in unit_log, unit_log
+    unit_log = hosts['rs2'].run('journalctl -u opsnotes-acme-renew.service --no-pager -o cat').stdout
+    # The director by the address its ansible_host gives (its container name, or its IP with scripts/lab.sh ssh).
+    assert re.search(r'^fetched lab \(ecdsa\) from \S+: serial %s,' % new, unit_log, re.M), unit_log
     # Back in both balancers before the next test.
     assert helpers.wait_for(all_up, 60, step=1) is not None
 
@@ -107,7 +109,8 @@ def test_negative_control_a_wrong_host_key_for_the_director_fetches_nothing():
         assert rc == 0
         before = served('rs1', 'ecdsa')
         rc, journal = helpers.renew_unit(rs1)
-        assert rc != 0 and 'fetching the certificates from %s-director failed' % LAB in journal, journal
+        assert rc != 0 and re.search(r'fetching the certificates from \S+ failed: Host key verification failed',
+                                     journal), journal
         assert served('rs1', 'ecdsa') == before != in_file('director', 'ecdsa')
     finally:
         rs1.check_output('cp /root/known_hosts.saved %s && rm -f /root/known_hosts.saved' % known)
