@@ -237,16 +237,33 @@ def _site_names(site):
     return tuple(sorted(set(str(d).lower() for d in site['domains'])))
 
 
+def _account_group(get, prefix):
+    """A host's account group for role ``prefix`` (nginx's deprecated ``nginx_acme_challenge_group`` too), or ''."""
+    group = get('%s_acme_account_group' % prefix, '') or (
+        get('nginx_acme_challenge_group', '') if prefix == 'nginx' else '')
+    return group if isinstance(group, str) else ''
+
+
 def _order_source(get, prefix, host, groups):
     """Who orders a host's certificates for role ``prefix`` (nginx or haproxy): the first host of its account group
     (``*_acme_issuer: first``, the default), else the host itself. ``get(name, default)`` reads its variables."""
-    group = get('%s_acme_account_group' % prefix, '')
-    if prefix == 'nginx':
-        group = group or get('nginx_acme_challenge_group', '')
-    members = (groups.get(group) or []) if isinstance(group, str) and group else []
+    members = groups.get(_account_group(get, prefix)) or []
     if members and get('%s_acme_issuer' % prefix, 'first') == 'first':
         return members[0]
     return host
+
+
+def _orders(get, host, groups):
+    """Each certificate of a host's two roles with who orders it: (orderer, site name, names, key type)."""
+    for role in ('nginx', 'haproxy'):
+        sites, types = get('%s_acme_sites' % role, []), get('%s_acme_key_types' % role, ['rsa', 'ecdsa'])
+        if not isinstance(sites, list) or not isinstance(types, list):
+            continue
+        orderer = _order_source(get, role, host, groups)
+        for site in sites:
+            if isinstance(site, dict) and isinstance(site.get('domains'), list):
+                for key_type in types:
+                    yield orderer, str(site.get('name')), _site_names(site), str(key_type)
 
 
 def acme_duplicate_errors(hostvars, groups, limit, prefix, mine=None, hosts=None):
@@ -269,22 +286,11 @@ def acme_duplicate_errors(hostvars, groups, limit, prefix, mine=None, hosts=None
     for host in list(counted):
         get = getter(host)
         for role in ('nginx', 'haproxy'):
-            group = get('%s_acme_account_group' % role, '') or (
-                get('nginx_acme_challenge_group', '') if role == 'nginx' else '')
-            if isinstance(group, str) and group:
-                counted.update(groups.get(group) or [])
+            counted.update(groups.get(_account_group(get, role)) or [])
     plan = {}
     for host in sorted(counted):
-        get = getter(host)
-        for role in ('nginx', 'haproxy'):
-            sites, types = get('%s_acme_sites' % role, []), get('%s_acme_key_types' % role, ['rsa', 'ecdsa'])
-            if not isinstance(sites, list) or not isinstance(types, list):
-                continue
-            orderer = _order_source(get, role, host, groups)
-            for site in sites:
-                if isinstance(site, dict) and isinstance(site.get('domains'), list):
-                    for key_type in types:
-                        plan.setdefault(_site_names(site), set()).add((orderer, str(site.get('name')), str(key_type)))
+        for orderer, name, names, key_type in _orders(getter(host), host, groups):
+            plan.setdefault(names, set()).add((orderer, name, key_type))
     return ["the names %s: one run of the roles orders %d certificates for them (%s), over the CA's limit of %d "
             "per set of names per 7 days (%s_acme_duplicate_limit): let one host order for the others (one "
             "%s_acme_account_group, %s_acme_issuer: first), or order fewer key types" % (
@@ -295,17 +301,8 @@ def acme_duplicate_errors(hostvars, groups, limit, prefix, mine=None, hosts=None
 
 def _ordered_by(hostvars, groups, orderer):
     """What ``orderer`` orders itself: {(site, names, key type)} of its roles whose certificates it orders."""
-    get = _getter(hostvars, orderer)
-    ordered = set()
-    for role in ('nginx', 'haproxy'):
-        sites, types = get('%s_acme_sites' % role, []), get('%s_acme_key_types' % role, ['rsa', 'ecdsa'])
-        if _order_source(get, role, orderer, groups) != orderer or not isinstance(sites, list) \
-                or not isinstance(types, list):
-            continue
-        for site in sites:
-            if isinstance(site, dict) and isinstance(site.get('domains'), list):
-                ordered.update((str(site.get('name')), _site_names(site), str(t)) for t in types)
-    return ordered
+    return set((name, names, key_type) for source, name, names, key_type
+               in _orders(_getter(hostvars, orderer), orderer, groups) if source == orderer)
 
 
 def acme_fetch_errors(hostvars, groups, prefix, hosts, mine=None):
@@ -315,14 +312,16 @@ def acme_fetch_errors(hostvars, groups, prefix, hosts, mine=None):
     running host's own values, as for acme_duplicate_errors."""
     mine = mine or {}
     own = _own_values(prefix, mine)
-    errors = []
+    errors, ordered_by = [], {}
     for host in hosts:
         get = _getter(hostvars, host, own if host == mine.get('host') else None)
         orderer = _order_source(get, prefix, host, groups)
         sites, types = get('%s_acme_sites' % prefix, []), get('%s_acme_key_types' % prefix, ['rsa', 'ecdsa'])
         if orderer == host or not isinstance(sites, list) or not isinstance(types, list):
             continue
-        ordered = _ordered_by(hostvars, groups, orderer)
+        if orderer not in ordered_by:
+            ordered_by[orderer] = _ordered_by(hostvars, groups, orderer)
+        ordered = ordered_by[orderer]
         for index, site in enumerate(sites):
             if not isinstance(site, dict) or not isinstance(site.get('domains'), list):
                 continue
@@ -335,6 +334,27 @@ def acme_fetch_errors(hostvars, groups, prefix, hosts, mine=None):
                         host, prefix, index, site.get('name'), ', '.join(_site_names(site)), '/'.join(missing),
                         orderer, orderer, prefix))
     return errors
+
+
+def acme_serves_fetchers(hostvars, groups, host, group, issuer):
+    """Whether ``host`` keeps its certificates for other hosts to fetch: it is the first host of its account group
+    ``group`` (of two hosts or more), and it orders for the others. That is so when its own ``issuer`` is ``first``,
+    or when another host of the group fetches from it: for nginx_acme or haproxy, its issuer is ``first`` (the
+    default), and its inventory gives that role sites or this account group. A first host that orders only for
+    itself (``self``) still serves the others then, rather than leave them with nothing to fetch."""
+    members = (groups.get(group) or []) if isinstance(group, str) and group else []
+    if len(members) < 2 or members[0] != host:
+        return False
+    if issuer == 'first':
+        return True
+    for member in members[1:]:
+        get = _getter(hostvars, member)
+        for role in ('nginx', 'haproxy'):
+            sites = get('%s_acme_sites' % role, None)
+            uses = (isinstance(sites, list) and len(sites) > 0) or _account_group(get, role) == group
+            if uses and get('%s_acme_issuer' % role, 'first') == 'first' and _account_group(get, role) in ('', group):
+                return True
+    return False
 
 
 # A renewal, or a fetch from the host that ordered (with the serial it installed).
@@ -378,6 +398,7 @@ class FilterModule(object):
             'acme_check_items': acme_check_items,
             'acme_duplicate_errors': acme_duplicate_errors,
             'acme_fetch_errors': acme_fetch_errors,
+            'acme_serves_fetchers': acme_serves_fetchers,
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'nginx_acme_pairs': nginx_acme_pairs,
             'haproxy_acme_errors': haproxy_acme_errors,

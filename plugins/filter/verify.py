@@ -22,13 +22,18 @@ ARP_MAC_RE = re.compile(r'\[([0-9a-f:]{17})\]')
 
 
 def _lifetime(cert):
-    """' of a 90-day lifetime, renewal from 2026-12-06T07:28:57Z' for a certificate that says both (hours under 10
-    days: a short-lived certificate), else nothing."""
+    """' of a 90-day lifetime, renewal from 2026-12-06T07:28:57Z in the CA's ARI window (2026-12-05T10:00:00Z to
+    2026-12-07T10:00:00Z)' for a certificate that says both (hours under 10 days: a short-lived certificate; 'by
+    lifetime' when the CA gave no window), else nothing."""
     hours = cert.get('lifetime_hours')
     if not isinstance(hours, int):
         return ''
     span = '%d-hour' % hours if hours < 240 else '%d-day' % round(hours / 24.0)
-    return ' of a %s lifetime%s' % (span, ', renewal from %s' % cert['renew_at'] if cert.get('renew_at') else '')
+    window = cert.get('ari_window') if isinstance(cert.get('ari_window'), dict) else None
+    how = (" in the CA's ARI window (%s to %s)" % (window.get('start'), window.get('end')) if window
+           else ' by lifetime' if cert.get('renewal_by') == 'lifetime' else '')
+    return ' of a %s lifetime%s' % (span, ', renewal from %s%s' % (cert['renew_at'], how) if cert.get('renew_at')
+                                    else '')
 
 
 def _entry_name(got):
@@ -296,7 +301,10 @@ class _Report(object):
                         else 'last run %s: %s' % (exited, service.get('Result')))
                 check = 'acme renewal timer' + (' (%s)' % role if len(states) > 1 else '')
                 issuer = state.get('issuer') or host
-                source = ('orders its certificates' if issuer == host
+                profiles = [str(p) for p in state.get('profiles') or [] if p]
+                under = (" under the CA's profile %s" % ', '.join(profiles) if profiles
+                         else " under the CA's default profile" if 'profiles' in state else '')
+                source = ('orders its certificates%s' % under if issuer == host
                           else 'fetches its certificates from %s (after boot and hourly)' % issuer)
                 self.add(host, check, ok, '%s; timer %s, next %s; %s' % (
                     source, timer.get('ActiveState', '?'), timer.get('NextElapseUSecRealtime', '?'), last))

@@ -105,6 +105,34 @@ def window_time(start, end, cert_id):
     return start + (end - start) * fraction
 
 
+def ari_id(cert):
+    """cert_id, or None for a certificate without an authority key identifier (no CA can say anything of it)."""
+    from cryptography import x509
+    try:
+        return cert_id(cert)
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
+def renewal_plan(cert, now, renew_days, renewal_info=None):
+    """When the certificate ``cert`` (cryptography) renews: {due, renew_at, by, window}. With ``renewal_info`` (a
+    function of an ARI identifier, as Directory.renewal_info) and a window from the CA, the point of that window
+    fixed for this certificate decides (window_time; ``by`` 'ari'); otherwise its lifetime (renewal(); ``by``
+    'lifetime', ``window`` None)."""
+    identifier = ari_id(cert) if renewal_info is not None else None
+    window = None
+    if identifier:
+        try:
+            window = renewal_info(identifier)
+        except (AcmeError, ValueError, LookupError):
+            window = None
+    if window:
+        at = window_time(window['start'], window['end'], identifier)
+        return dict(due=now >= at, renew_at=at, by='ari', window=window)
+    is_due, at = renewal(*(_validity(cert) + (now, renew_days)))
+    return dict(due=is_due, renew_at=at, by='lifetime', window=None)
+
+
 RFC3339_RE = re.compile(r'(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:[Zz]|([+-])(\d\d):(\d\d))$')
 
 
@@ -182,17 +210,14 @@ def _signer(key):
     return 'RS256', lambda data: key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
 
-class Client(object):
-    """One account at one CA, for one run. ``key``: the account's private key (cryptography). ``fetch`` and
-    ``sleep`` are replaced in tests."""
+class Directory(object):
+    """A CA's directory and what can be asked without an account: its renewal information (ARI) and profiles.
+    ``fetch`` is replaced in tests."""
 
-    def __init__(self, directory_url, key, timeout=30, poll_timeout=120, fetch=None, sleep=time.sleep):
-        self.directory_url, self.timeout, self.poll_timeout = directory_url, timeout, poll_timeout
-        self.fetch, self.sleep = fetch or urllib.request.build_opener().open, sleep
-        self.jwk = public_jwk(key)
-        self.thumbprint = jwk_thumbprint(self.jwk)
-        self.alg, self._sign = _signer(key)
-        self.kid, self._nonce, self._directory = None, None, None
+    def __init__(self, directory_url, timeout=30, fetch=None):
+        self.directory_url, self.timeout = directory_url, timeout
+        self.fetch = fetch or urllib.request.build_opener().open
+        self._nonce, self._directory, self._no_ari = None, None, False
 
     # -- transport --
     def _request(self, url, data=None, method='GET', headers=None):
@@ -221,6 +246,49 @@ class Client(object):
             if not isinstance(self._directory, dict) or 'newOrder' not in self._directory:
                 raise AcmeError('%s is not an ACME directory (no newOrder)' % self.directory_url)
         return self._directory
+
+    # -- renewal information --
+    def renewal_info(self, identifier):
+        """The CA's suggested window for the certificate ``identifier`` (cert_id) as {start, end, explanation}, or
+        None when the CA offers no ARI or does not answer (renewal then goes by lifetime). A directory that cannot
+        be read is not asked again for the next certificate."""
+        if self._no_ari:
+            return None
+        try:
+            base = self.directory().get('renewalInfo')
+        except AcmeError:
+            self._no_ari = True
+            return None
+        if not base:
+            return None
+        try:
+            status, _headers, body = self._request(base.rstrip('/') + '/' + identifier)
+            if status != 200:
+                return None
+            info = json.loads(body.decode('utf-8'))
+            window = info['suggestedWindow']
+            start, end = parse_time(window['start']), parse_time(window['end'])
+        except (AcmeError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            return None
+        if end < start:
+            return None
+        return dict(start=start, end=end, explanation=info.get('explanationURL'))
+
+    def profiles(self):
+        return (self.directory().get('meta') or {}).get('profiles') or {}
+
+
+class Client(Directory):
+    """One account at one CA, for one run. ``key``: the account's private key (cryptography). ``fetch`` and
+    ``sleep`` are replaced in tests."""
+
+    def __init__(self, directory_url, key, timeout=30, poll_timeout=120, fetch=None, sleep=time.sleep):
+        super(Client, self).__init__(directory_url, timeout, fetch)
+        self.poll_timeout, self.sleep = poll_timeout, sleep
+        self.jwk = public_jwk(key)
+        self.thumbprint = jwk_thumbprint(self.jwk)
+        self.alg, self._sign = _signer(key)
+        self.kid = None
 
     def _jws(self, url, payload, use_kid):
         protected = {'alg': self.alg, 'nonce': self._nonce, 'url': url}
@@ -282,29 +350,6 @@ class Client(object):
             raise AcmeError('the External Account Binding HMAC key is not base64url') from None
         signature = hmac.new(key, ('%s.%s' % (protected, payload)).encode('ascii'), hashlib.sha256).digest()
         return {'protected': protected, 'payload': payload, 'signature': b64url(signature)}
-
-    # -- renewal information --
-    def renewal_info(self, identifier):
-        """The CA's suggested window for the certificate ``identifier`` (cert_id) as {start, end, explanation}, or
-        None when the CA offers no ARI or does not answer (renewal then goes by lifetime)."""
-        base = self.directory().get('renewalInfo')
-        if not base:
-            return None
-        try:
-            status, _headers, body = self._request(base.rstrip('/') + '/' + identifier)
-            if status != 200:
-                return None
-            info = json.loads(body.decode('utf-8'))
-            window = info['suggestedWindow']
-            start, end = parse_time(window['start']), parse_time(window['end'])
-        except (AcmeError, ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return None
-        if end < start:
-            return None
-        return dict(start=start, end=end, explanation=info.get('explanationURL'))
-
-    def profiles(self):
-        return (self.directory().get('meta') or {}).get('profiles') or {}
 
     # -- issuance --
     def _poll(self, url, pending, what):
@@ -427,7 +472,7 @@ def due(cert_path, csr_path, renew_days, client=None, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     try:
         cert = _read_pem(cert_path, 'cert')
-        not_before, not_after = _validity(cert)
+        not_after = _validity(cert)[1]
     except (OSError, ValueError):
         return 'no readable certificate'
     if csr_path:
@@ -436,23 +481,15 @@ def due(cert_path, csr_path, renew_days, client=None, now=None):
             return "its key is not the CSR's"
         if _names(cert) != _names(csr):
             return "its names are not the CSR's"
-    window = None
-    if client is not None:
-        try:
-            window = client.renewal_info(cert_id(cert))
-        except (AcmeError, ValueError, LookupError):
-            window = None
-    if window:
-        at = window_time(window['start'], window['end'], cert_id(cert))
-        if now >= at:
-            return 'the CA asks for its renewal from %s (ARI window %s to %s)%s' % (
-                _utc(at), _utc(window['start']), _utc(window['end']),
-                ', see %s' % window['explanation'] if window.get('explanation') else '')
+    plan = renewal_plan(cert, now, renew_days, client.renewal_info if client is not None else None)
+    if not plan['due']:
         return None
-    is_due, renew_at = renewal(not_before, not_after, now, renew_days)
-    if is_due:
-        return 'expires %s, renewal was due from %s' % (_utc(not_after), _utc(renew_at))
-    return None
+    window = plan['window']
+    if window:
+        return 'the CA asks for its renewal from %s (ARI window %s to %s)%s' % (
+            _utc(plan['renew_at']), _utc(window['start']), _utc(window['end']),
+            ', see %s' % window['explanation'] if window.get('explanation') else '')
+    return 'expires %s, renewal was due from %s' % (_utc(not_after), _utc(plan['renew_at']))
 
 
 def _bundle_parts(pem):
@@ -582,7 +619,7 @@ def main(argv, out=sys.stdout, err=sys.stderr):
             if _option(argv, '--replaces') and client.directory().get('renewalInfo'):
                 try:
                     old = _read_pem(_option(argv, '--replaces'), 'cert')
-                    replaces = cert_id(old) if _names(old) == _names(csr) else None
+                    replaces = ari_id(old) if _names(old) == _names(csr) else None
                 except (OSError, ValueError, LookupError):
                     replaces = None
             client.register(_option(argv, '--contact'), _option(argv, '--eab-kid'), _option(argv, '--eab-hmac-key'))

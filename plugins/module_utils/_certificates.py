@@ -18,7 +18,7 @@ import re
 import socket
 import ssl
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import renewal
+from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import Directory, renewal_plan
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import connect_arg, openssl_of
 
 # TLS 1.2 cipher suites a client that only speaks ECDSA (or only RSA) would offer.
@@ -193,14 +193,15 @@ def read_private_key(path, text=None):
     return serialization.load_pem_private_key(text, password=None)
 
 
-def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True):
+def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True, renewal_info=None):
     """State of one certificate/key pair against what the site wants. ``item``: name, key_type, cert, key, domains.
     Without ``key_type`` the leaf's is taken, without ``domains`` the leaf's names, without ``key`` see
-    private_key_source. ``due_is_problem``: a certificate that is due only (still usable) counts as a problem."""
+    private_key_source. ``due_is_problem``: a certificate that is due only (still usable) counts as a problem.
+    ``renewal_info``: the CA's renewal information (renewal_reader), whose window then decides when it is due."""
     serialization = _x509()[1]
     result = dict(name=item['name'], key_type=item.get('key_type'), cert=item['cert'], exists=False, usable=False,
                   due=True, days_left=None, not_after=None, not_before=None, lifetime_hours=None, renew_at=None,
-                  serial=None, issuer=None, key=None,
+                  renewal_by=None, ari_window=None, serial=None, issuer=None, key=None,
                   key_matches=False,
                   domains_missing=list(item.get('domains') or []), chain_length=0, chain_valid=False,
                   problems=[])
@@ -221,8 +222,8 @@ def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True
         return result
     leaf = chain[0]
     left = not_after(leaf) - now
-    result.update(days_left=left.days, not_after=not_after(leaf).strftime('%Y-%m-%dT%H:%M:%SZ'),
-                  not_before=not_before(leaf).strftime('%Y-%m-%dT%H:%M:%SZ'),
+    result.update(days_left=left.days, not_after=_stamp(not_after(leaf)),
+                  not_before=_stamp(not_before(leaf)),
                   lifetime_hours=int((not_after(leaf) - not_before(leaf)).total_seconds() // 3600),
                   serial='%x' % leaf.serial_number, issuer=leaf.issuer.rfc4514_string(),
                   chain_length=len(chain), leaf_der=leaf.public_bytes(serialization.Encoding.DER))
@@ -253,13 +254,29 @@ def inspect_certificate(item, renew_days, now, anchors=None, due_is_problem=True
     problems.extend(chain_issues)
     result['usable'] = (result['key_matches'] and family == wanted_type and not_after(leaf) > now
                         and not_before(leaf) <= now)
-    due, renew_at = renewal(not_before(leaf), not_after(leaf), now, renew_days)
-    result['renew_at'] = renew_at.strftime('%Y-%m-%dT%H:%M:%SZ')
-    result['due'] = bool(problems) or due
-    if due and not_after(leaf) > now and due_is_problem:
-        problems.append('%d days left: due since %s (fewer than %d days, or less than a third of the lifetime)'
-                        % (left.days, result['renew_at'], renew_days))
+    plan = renewal_plan(leaf, now, renew_days, renewal_info)
+    result.update(renew_at=_stamp(plan['renew_at']), renewal_by=plan['by'], due=bool(problems) or plan['due'])
+    if plan['window']:
+        result['ari_window'] = dict(start=_stamp(plan['window']['start']), end=_stamp(plan['window']['end']),
+                                    explanation=plan['window'].get('explanation'))
+    if plan['due'] and not_after(leaf) > now and due_is_problem:
+        problems.append(('%d days left: the CA asks for its renewal from %s (its ARI window: %s to %s)' % (
+            left.days, result['renew_at'], result['ari_window']['start'], result['ari_window']['end']))
+            if plan['window'] else
+            '%d days left: due since %s (fewer than %d days, or less than a third of the lifetime)'
+            % (left.days, result['renew_at'], renew_days))
     return result
+
+
+def _stamp(when):
+    return when.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def renewal_reader(directory_url, timeout):
+    """The function inspect_certificate asks the CA's renewal information with (one directory read for all the
+    certificates of a run), or None without a directory URL. A CA without ARI, or one that does not answer, leaves
+    the renewal to the lifetime rule."""
+    return Directory(directory_url, timeout=timeout).renewal_info if directory_url else None
 
 
 def names_of(item, entry):
@@ -303,6 +320,7 @@ CERTIFICATE_ITEM = dict(
 )
 INSPECT_ARGS = dict(
     renew_days=dict(type='int', default=30),
+    directory_url=dict(type='str'),
     probe=dict(type='bool', default=False),
     probe_address=dict(type='str', default='127.0.0.1'),
     probe_port=dict(type='int', default=443),
@@ -314,9 +332,9 @@ def inspect_all(module, params, anchors=None):
     """Each item of params['certificates'] inspected (inspect_certificate, now), and with params['probe'] what the
     server sends for it (probe_served). Returns (entries, one failure line per entry with problems)."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    entries = []
+    entries, renewal_info = [], renewal_reader(params.get('directory_url'), params['timeout'])
     for item in params['certificates']:
-        entry = inspect_certificate(item, params['renew_days'], now, anchors)
+        entry = inspect_certificate(item, params['renew_days'], now, anchors, renewal_info=renewal_info)
         if params['probe']:
             entry['served'] = probe_served(module, item, entry, params['probe_address'], params['probe_port'],
                                            params['timeout'])

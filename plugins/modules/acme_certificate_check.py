@@ -71,6 +71,14 @@ options:
         15).
     type: int
     default: 30
+  directory_url:
+    description:
+      - The CA's ACME directory. When the CA offers renewal information (ARI, RFC 9773), each certificate is due
+        from a point in the window the CA suggests for it (the same point the renewal script uses), and
+        RV(certificates[].ari_window) holds that window.
+      - Otherwise, or when the CA does not answer within O(timeout), O(renew_days) and the lifetime decide.
+    type: str
+    version_added: 0.3.0
   account_key:
     description:
       - The ACME account key (PEM). Its RFC 7638 thumbprint is returned as RV(account_thumbprint), the part of
@@ -205,8 +213,22 @@ certificates:
       description: Whole days until the leaf expires (negative when expired).
       type: int
     renew_at:
-      description: When the certificate becomes due (UTC), by O(renew_days) and its lifetime; null when there is none.
+      description:
+        - When the certificate becomes due (UTC), in the CA's renewal window (see O(directory_url)) or by O(renew_days)
+          and its lifetime; null when there is none.
       type: str
+    renewal_by:
+      description:
+        - What decided RV(certificates[].renew_at), V(ari) (the CA's window) or V(lifetime); null without a
+          certificate.
+      type: str
+      version_added: 0.3.0
+    ari_window:
+      description:
+        - The renewal window the CA suggests for this certificate (O(directory_url) with ARI), as C(start), C(end)
+          (UTC) and the C(explanation) URL the CA gives, if any; null when the lifetime decides.
+      type: dict
+      version_added: 0.3.0
     not_after:
       description: Expiry of the leaf, UTC.
       type: str

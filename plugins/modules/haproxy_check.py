@@ -59,6 +59,14 @@ options:
     description: A certificate with fewer days left (or less than a third of its lifetime) is reported as due.
     type: int
     default: 30
+  directory_url:
+    description:
+      - The CA's ACME directory. When the CA offers renewal information (ARI, RFC 9773), each certificate is due
+        from a point in the window the CA suggests for it (the same point the renewal script uses), and
+        its C(ari_window) in RV(tls) holds that window.
+      - Otherwise, or when the CA does not answer within O(timeout), O(renew_days) and the lifetime decide.
+    type: str
+    version_added: 0.3.0
   timeout:
     description: Seconds to wait for each TLS handshake.
     type: float
@@ -122,8 +130,9 @@ tls:
   description:
     - Per certificate of each TLS bind, what C(opsnotes.edge.acme_certificate_check) reports for a certificate
       (C(exists), C(usable), C(due), C(days_left), C(not_after), C(not_before), C(lifetime_hours), C(serial), C(key),
-      C(key_type), C(domains), C(chain_valid), C(problems)), plus the C(frontend), the C(bind), the C(memory_serial)
-      HAProxy holds, and C(served), per name, whether a client of the key type got this certificate.
+      C(key_type), C(domains), C(chain_valid), C(renew_at), C(renewal_by), C(ari_window), C(problems)), plus the
+      C(frontend), the C(bind), the C(memory_serial) HAProxy holds, and C(served), per name, whether a client of the
+      key type got this certificate.
   returned: always
   type: list
   elements: dict
@@ -215,17 +224,19 @@ def tls_report(module, binds, socket_path):
     with O(tls_policy), what it accepts against the profile."""
     from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import (
         inspect_certificate,
+        renewal_reader,
         serial_of,
         served_leaf,
     )
     params, now = module.params, datetime.datetime.now(datetime.timezone.utc)
     openssl, run_command = openssl_of(module, params['timeout'])
+    renewal_info = renewal_reader(params['directory_url'], params['timeout'])
     certificates, policies = [], []
     for bind in binds:
         address = probe_address(bind['address'])
         for path in bind['certificates']:
             entry = inspect_certificate(dict(name=bind['frontend'], cert=path), params['renew_days'], now,
-                                        due_is_problem=False)
+                                        due_is_problem=False, renewal_info=renewal_info)
             leaf = entry.pop('leaf_der', None)
             entry.update(frontend=bind['frontend'], bind='%s:%d' % (bind['address'] or '*', bind['port']),
                          memory_serial=None, served=[])
@@ -379,6 +390,7 @@ def build_module():
             tls=dict(type='bool', default=True),
             tls_policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             renew_days=dict(type='int', default=30),
+            directory_url=dict(type='str'),
             timeout=dict(type='float', default=5),
         ),
         supports_check_mode=True,

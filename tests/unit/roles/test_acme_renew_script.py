@@ -50,8 +50,8 @@ def account_key(tmp_path_factory):
 
 @pytest.fixture
 def bash_due(account_key):
-    def run(cert, days, csr=''):
-        words = (due_function(), shell_word(sys.executable), days, shell_word(ACME_CLIENT), shell_word(NO_CA),
+    def run(cert, days, csr='', directory=NO_CA):
+        words = (due_function(), shell_word(sys.executable), days, shell_word(ACME_CLIENT), shell_word(directory),
                  shell_word(account_key), shell_word(cert), shell_word(csr))
         script = ('%s\npython3() { %s "$@"; }\nDAYS=%d ACME_CLIENT=%s DIRECTORY_URL=%s ACCOUNT_KEY=%s\n'
                   'if due %s %s; then :; else echo not-due; fi' % words)
@@ -80,6 +80,34 @@ def test_the_script_and_the_check_agree_on_what_is_due(pki, tmp_path, bash_due, 
     why = bash_due(item['cert'], renew_days)
     assert (why is not None) is python_due
     assert why is None or why.startswith('expires ')
+
+
+@pytest.mark.parametrize('start, end', [(-2, -1), (-1, 1), (3, 5), (40, 42)], ids=['past', 'now', 'soon', 'later'])
+def test_the_script_and_the_check_agree_on_the_ca_s_window(pki, tmp_path, bash_due, start, end):
+    """With a CA that offers renewal information, both follow its window, to the same point in it; the certificate
+    (60 of 90 days left) is never due by its lifetime, so any "due" here is the window's."""
+    import fake_acme
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _certificates
+    item = pki.write_site(tmp_path, 'rsa', ['a.test'], days=(-30, 60))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca = fake_acme.FakeCA()
+    with open(item['cert'], 'rb') as handle:
+        from cryptography import x509
+        leaf = x509.load_pem_x509_certificates(handle.read())[0]
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import cert_id
+    ca.windows[cert_id(leaf)] = tuple((now + datetime.timedelta(days=days)).strftime('%Y-%m-%dT%H:%M:%SZ')
+                                      for days in (start, end))
+    with ca.serve() as server:
+        directory = 'http://127.0.0.1:%d/dir' % server.server_port
+        why = bash_due(item['cert'], 30, directory=directory)
+        entry = _certificates.inspect_certificate(item, 30, now, renewal_info=_certificates.renewal_reader(
+            directory, 5))
+    assert entry['renewal_by'] == 'ari' and (why is not None) is entry['due']
+    assert why is None or why.startswith('the CA asks for its renewal from ')
+    # A window in the past: due now; one ahead: not yet (a window around now: either, but the same for both).
+    assert end > 0 or entry['due']
+    assert start < 0 or not entry['due']
 
 
 def test_a_missing_or_unreadable_certificate_is_due(tmp_path, bash_due):

@@ -308,3 +308,30 @@ def test_a_fetching_host_needs_each_of_its_certificates_ordered_by_the_first_hos
     assert errors(hostvars, groups, 'nginx', ['rs1'], dict(host='rs1', key_types=['rsa', 'ecdsa', 'dsa']))[0].startswith(
         'rs1: nginx_acme_sites[0] (lab: lab.test, www.lab.test, dsa): director')
     assert errors(hostvars, groups, 'nginx', ['rs2'], dict(host='rs2', issuer='self')) == []
+
+
+def test_the_first_host_serves_the_hosts_that_fetch_from_it_even_when_it_orders_for_itself_only():
+    serves = FILTERS['acme_serves_fetchers']
+    lab = [{'name': 'lab', 'domains': ['www.lab.test', 'lab.test']}]
+    groups = {'acme': ['director', 'rs1', 'rs2'], 'alone': ['director']}
+    hostvars = {
+        'director': {'haproxy_acme_sites': lab, 'haproxy_acme_account_group': 'acme', 'haproxy_acme_issuer': 'self'},
+        'rs1': {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'acme'},
+        'rs2': {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'acme'},
+    }
+    assert serves(hostvars, groups, 'director', 'acme', 'first')
+    assert not serves(hostvars, groups, 'rs1', 'acme', 'first')          # not the first host
+    assert not serves(hostvars, groups, 'director', 'alone', 'first')    # nobody else
+    assert not serves(hostvars, groups, 'director', '', 'first')
+    # The gap this closes: the first host orders for itself only (self), the others fetch from it (first, the
+    # default): it keeps the export for them.
+    assert serves(hostvars, groups, 'director', 'acme', 'self')
+    # The control: when every other host orders its own, a first host set to self serves nobody (no SSH user).
+    for name in ('rs1', 'rs2'):
+        hostvars[name]['nginx_acme_issuer'] = 'self'
+    assert not serves(hostvars, groups, 'director', 'acme', 'self')
+    # A host of the group whose inventory says nothing of the role does not count; one in another group neither.
+    hostvars['rs1'] = {'nginx_acme_sites': lab, 'nginx_acme_account_group': 'other'}
+    assert not serves(hostvars, groups, 'director', 'acme', 'self')
+    hostvars['rs2'] = {'haproxy_acme_account_group': 'acme'}
+    assert serves(hostvars, groups, 'director', 'acme', 'self')

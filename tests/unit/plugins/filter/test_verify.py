@@ -29,11 +29,13 @@ def vrrp(state, held, priority):
                                                       vips=['172.29.213.200'], effective_priority=priority)])
 
 
-def timer(active='active', result='success', exited='Sun 2026-11-22 10:00:00 UTC', issuer=None):
+def timer(active='active', result='success', exited='Sun 2026-11-22 10:00:00 UTC', issuer=None, profiles=None):
     state = dict(timer=dict(ActiveState=active, NextElapseUSecRealtime='Mon 2026-11-23 03:00:00 UTC'),
                  service=dict(Result=result, ExecMainExitTimestamp=exited))
     if issuer:
         state['issuer'] = issuer
+    if profiles is not None:
+        state['profiles'] = profiles
     return state
 
 
@@ -50,9 +52,11 @@ def fleet():
             haproxy_check=dict(syntax_ok=True, ok=True, down=[], errors=[], frontends=['www'], backends=['web'],
                                tls=[dict(frontend='www', bind=':443', key_type='ecdsa', cert='/etc/haproxy/www.pem',
                                          serial='ABC1', days_left=89, problems=[], lifetime_hours=160,
+                                         renew_at='2026-12-24T08:00:00Z', renewal_by='ari',
+                                         ari_window=dict(start='2026-12-24T00:00:00Z', end='2026-12-25T00:00:00Z'),
                                          served=[dict(name='www.lab.test')])],
                                tls_policies=[policy('frontend', 'www')]),
-            haproxy_acme_renewal_state=timer(issuer='director'),
+            haproxy_acme_renewal_state=timer(issuer='director', profiles=['tlsserver']),
             oom_protect_check=dict(status='ok', unprotected=[], targets=[dict(processes=[1, 2]), dict(processes=[3])])),
         'director2': dict(lvs_dr_check=lvs('02:42:ac:1d:d5:0c', []), keepalived_check=vrrp('BACKUP', [], 100)),
         'rs1': dict(
@@ -61,7 +65,8 @@ def fleet():
             nginx_acme_check=dict(
                 certificates=dict(certificates=[dict(name='www', key_type='rsa', key='/etc/ssl/www.key', cert='/c/www',
                                                      serial='dd02', days_left=60, chain_length=2, problems=[],
-                                                     lifetime_hours=2160, renew_at='2027-01-05T10:00:00Z'),
+                                                     lifetime_hours=2160, renew_at='2027-01-05T10:00:00Z',
+                                                     renewal_by='lifetime', ari_window=None),
                                                 # The bundle nginx loads, after the fullchain: a row of its own.
                                                 dict(name='www', key_type='rsa', cert='/c/rsa.pem', serial='dd02',
                                                      key='/etc/ssl/www.key',
@@ -130,17 +135,19 @@ def test_a_green_fleet_has_every_row_ok_or_limited_in_the_report_order():
         "www.lab.test: 4 random tokens answered <token>.01234567... through the CA's path")
     assert by[('director', 'tls www :443 ecdsa')]['detail'] == (
         '/etc/haproxy/www.pem: serial ABC1 held and served to ECDSA-only clients for www.lab.test, 89 days left of a '
-        '160-hour lifetime')
+        "160-hour lifetime, renewal from 2026-12-24T08:00:00Z in the CA's ARI window (2026-12-24T00:00:00Z to "
+        '2026-12-25T00:00:00Z)')
     # The fullchain's row says its lifetime and when its renewal is due; the bundle's, without them, does not.
     assert by[('rs1', 'certificate www rsa')]['detail'] == (
-        '/etc/ssl/www.key, 60 days left of a 90-day lifetime, renewal from 2027-01-05T10:00:00Z, chain of 2 valid, '
-        'served to RSA-only clients')
+        '/etc/ssl/www.key, 60 days left of a 90-day lifetime, renewal from 2027-01-05T10:00:00Z by lifetime, '
+        'chain of 2 valid, served to RSA-only clients')
     assert by[('rs1', 'certificate www rsa (rsa.pem)')]['detail'] == (
         '/etc/ssl/www.key, 60 days left, chain of 2 valid, served to RSA-only clients')
     assert by[('rs1', 'acme renewal timer')]['detail'] == (
         'fetches its certificates from director (after boot and hourly); timer active, next Mon 2026-11-23 03:00:00 '
         'UTC; last run Sun 2026-11-22 10:00:00 UTC: success')
-    assert by[('director', 'acme renewal timer')]['detail'].startswith('orders its certificates; timer active')
+    assert by[('director', 'acme renewal timer')]['detail'].startswith(
+        "orders its certificates under the CA's profile tlsserver; timer active")
     assert by[('director', 'lvs_dr_check')]['line'] == '%-12s %-27s %-7s %s' % (
         'director', 'lvs_dr_check', 'OK', by[('director', 'lvs_dr_check')]['detail'])
 

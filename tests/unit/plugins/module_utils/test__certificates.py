@@ -121,3 +121,33 @@ def test_a_tls13_only_server_is_probed_per_key_type_with_openssl(tmp_path):
         server.close()
     with pytest.raises(OSError, match='no TLS 1.3 handshake for an ECDSA-only client'):
         _certificates.served_leaf_tls13('openssl', lambda argv: (1, '', 'connect:errno=111'), '::1', 1, 'x', 'ecdsa')
+
+
+def test_the_renewal_reader_asks_an_unreachable_ca_once(pki, tmp_path):
+    """Without a directory URL nothing is asked; a directory that cannot be read is not asked again for every
+    certificate (a run with ten certificates would wait ten timeouts)."""
+    assert _certificates.renewal_reader('', 5) is None
+    asked = []
+
+    def refuse(request, timeout):
+        asked.append(request.full_url)
+        raise OSError('connection refused')
+    reader = _certificates.renewal_reader('https://ca.invalid/dir', 5)
+    reader.__self__.fetch = refuse
+    items = [pki.write_site(tmp_path, kind, ['a.test']) for kind in ('rsa', 'ecdsa')]
+    entries = [_certificates.inspect_certificate(item, 30, NOW, renewal_info=reader) for item in items]
+    assert asked == ['https://ca.invalid/dir'] and [e['renewal_by'] for e in entries] == ['lifetime', 'lifetime']
+
+
+def test_a_certificate_without_an_authority_key_identifier_is_not_asked_about(pki, tmp_path):
+    from cryptography import x509
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils import _acme_proto
+    item = pki.write_site(tmp_path, 'rsa', ['a.test'])
+    with open(item['cert'], 'rb') as handle:
+        leaf = x509.load_pem_x509_certificates(handle.read())[0]
+    assert _acme_proto.ari_id(leaf) == _acme_proto.cert_id(leaf)
+
+    class NoAki(object):
+        extensions = x509.Extensions([])
+    assert _acme_proto.ari_id(NoAki()) is None

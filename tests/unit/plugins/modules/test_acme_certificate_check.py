@@ -188,3 +188,51 @@ def test_an_haproxy_bundle_needs_no_key_type_domains_or_key(run_module, pki, tmp
     assert failed and 'cannot read the key %s.key' % items[1]['cert'] in result['msg']
     result, failed = run(run_module, [dict(name='gone', cert=str(tmp_path / 'none.pem'))], probe=True)
     assert failed and 'gone (key type unknown): no certificate at' in result['msg']
+
+
+def _leaf_id(item):
+    from cryptography import x509
+
+    from ansible_collections.opsnotes.edge.plugins.module_utils._acme_proto import cert_id
+    with open(item['cert'], 'rb') as handle:
+        return cert_id(x509.load_pem_x509_certificates(handle.read())[0])
+
+
+def _stamp(delta_days):
+    import datetime
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=delta_days)
+    return when.strftime('%Y-%m-%dT%H:%M:%S.123456789Z')      # nine fraction digits, as Go writes them
+
+
+def test_the_ca_s_renewal_window_decides_when_it_offers_one(run_module, pki, tmp_path):
+    """ARI (RFC 9773): the window the CA suggests for this certificate decides, both ways, and is returned; a CA
+    without ARI, one that does not know the certificate, or one that does not answer leaves it to the lifetime."""
+    import fake_acme
+    # 20 days left of 90: due by the lifetime rule (fewer than 30 days).
+    item = pki.write_site(tmp_path, 'rsa', NAMES, days=(-70, 20))
+    ca = fake_acme.FakeCA()
+    with ca.serve() as server:
+        directory = 'http://127.0.0.1:%d/dir' % server.server_port
+        # The CA wants it renewed in 5 to 7 days: not due yet, whatever the lifetime says.
+        ca.windows[_leaf_id(item)] = (_stamp(5), _stamp(7))
+        result, failed = run(run_module, [item], directory_url=directory)
+        entry = result['certificates'][0]
+        assert not failed and not entry['due'] and entry['renewal_by'] == 'ari', result
+        assert entry['ari_window']['start'] <= entry['renew_at'] <= entry['ari_window']['end']
+        assert entry['ari_window']['explanation'] == 'https://ca.test/why'
+        # The CA moves the window into the past (a revocation ahead): due now, and the failure names the window.
+        ca.windows[_leaf_id(item)] = (_stamp(-2), _stamp(-1))
+        result, failed = run(run_module, [item], directory_url=directory)
+        assert failed and result['certificates'][0]['due'] and 'the CA asks for its renewal from' in result['msg']
+        # A certificate the CA does not know (404): the lifetime decides.
+        ca.windows.clear()
+        result, failed = run(run_module, [item], directory_url=directory, renew_days=10)
+        entry = result['certificates'][0]
+        assert not failed and entry['renewal_by'] == 'lifetime' and entry['ari_window'] is None
+    # A CA without ARI.
+    with fake_acme.FakeCA(ari=False).serve() as server:
+        result, failed = run(run_module, [item], directory_url='http://127.0.0.1:%d/dir' % server.server_port)
+        assert failed and result['certificates'][0]['renewal_by'] == 'lifetime' and 'a third of' in result['msg']
+    # A CA that does not answer (nothing listens there any more): the lifetime, and no failure of its own.
+    result, failed = run(run_module, [item], directory_url=directory, renew_days=10, timeout=2)
+    assert not failed and result['certificates'][0]['renewal_by'] == 'lifetime'
