@@ -5,15 +5,16 @@ export VENV
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup venv image lab lab-down test lint sanity unit differential molecule platforms changelog changelog-preview ee bench
+.PHONY: help setup venv image lab lab-down test lint sanity unit differential molecule platforms kernel changelog changelog-preview ee bench
 
 help:
 	@echo "make lab       build the image, start the container lab, run site.yml, print the check report"
 	@echo "make lab-down  remove the lab containers and network"
 	@echo "make test      lint, ansible-test sanity, unit and property tests, the renderers against the real parsers,"
 	@echo "               every molecule scenario, the galaxy round trip,"
-	@echo "               the site on a Debian 13 lab, the benchmarks at a tiny size"
+	@echo "               the site on a Debian 13 lab, the guest-kernel tests, the benchmarks at a tiny size"
 	@echo "make platforms the site on a Debian 13 lab (green report, second run changed=0)"
+	@echo "make kernel    in a guest kernel (user-mode Linux): the OOM killer spares what oom_protect protects"
 	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
 	@echo "make ee        the execution environment's build context (context/)"
 	@echo "make changelog-preview  the release notes the fragments would make (.cache/CHANGELOG.preview.rst)"
@@ -54,6 +55,9 @@ molecule: venv image
 
 platforms: venv setup
 	scripts/test.sh platforms
+
+kernel: venv setup
+	scripts/test.sh kernel
 
 # The four benchmarks into benchmarks/RESULTS.md (the first and the last need the lab, which this starts or updates).
 bench: venv image

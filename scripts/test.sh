@@ -63,6 +63,12 @@ scenario_hosts() {  # scenario... -> the most containers one of them starts
 }
 # Debian 13: the whole site on a lab of its own, green and idempotent (Debian 12: everything above).
 platforms() { "$ROOT/scripts/platforms.sh"; }
+# What a container's kernel cannot show, in a guest kernel (user-mode Linux, scripts/guest-image.sh): the OOM killer
+# sparing the process the collection protects. Each guest boots in its own container with no network.
+kernel() {
+  "$ROOT/scripts/guest-image.sh" >/dev/null
+  PYTHONPATH=$ROOT/tests/kernel python -m pytest -q -p no:cacheprovider "$ROOT/tests/kernel"
+}
 # The benchmarks still run (tiny sizes, into a scratch file; the tasks benchmark runs in the galaxy stage, which
 # has the lab up). Their figures come from `make bench`, never from timed tests.
 bench() {
@@ -155,9 +161,10 @@ case "$what" in
     # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
     stage galaxy room "$(lab_hosts_to_start)" galaxy
     stage platforms platforms
+    stage kernel kernel
     stage bench bench
     stage leftovers leftovers ;;
-  lint|sanity|unit|differential|galaxy|platforms|bench) stage "$what" "$what" ;;
+  lint|sanity|unit|differential|galaxy|platforms|kernel|bench) stage "$what" "$what" ;;
   side-by-side) side_by_side "$1" "$2" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))

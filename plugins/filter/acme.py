@@ -336,6 +336,28 @@ def acme_fetch_errors(hostvars, groups, prefix, hosts, mine=None):
     return errors
 
 
+EAB_KID_RE = re.compile(r'[!-~]{1,256}')
+EAB_HMAC_RE = re.compile(r'[A-Za-z0-9_-]{16,}={0,2}')
+
+
+def acme_eab_errors(kid, hmac_key, prefix):
+    """External Account Binding's two values for role ``prefix``: both or neither, a key ID of printable ASCII
+    without spaces, an HMAC key in base64url (of 12 bytes or more). The HMAC key is never repeated in a message."""
+    kid, hmac_key = '' if kid is None else str(kid), '' if hmac_key is None else str(hmac_key)
+    if not kid and not hmac_key:
+        return []
+    if not kid or not hmac_key:
+        return ['%s_acme_eab_kid, %s_acme_eab_hmac_key: give both (the key ID and the HMAC key the CA gave for '
+                'External Account Binding), or neither' % (prefix, prefix)]
+    errors = []
+    if not EAB_KID_RE.fullmatch(kid):
+        errors.append('%s_acme_eab_kid: %r must be 1 to 256 printable ASCII characters, without spaces' % (prefix, kid))
+    if not EAB_HMAC_RE.fullmatch(hmac_key.strip()):
+        errors.append('%s_acme_eab_hmac_key: is not an HMAC key in base64url (A-Z a-z 0-9 - _, 16 characters or '
+                      'more); the value is not shown' % prefix)
+    return errors
+
+
 def acme_serves_fetchers(hostvars, groups, host, group, issuer):
     """Whether ``host`` keeps its certificates for other hosts to fetch: it is the first host of its account group
     ``group`` (of two hosts or more), and it orders for the others. That is so when its own ``issuer`` is ``first``,
@@ -398,6 +420,7 @@ class FilterModule(object):
             'acme_check_items': acme_check_items,
             'acme_duplicate_errors': acme_duplicate_errors,
             'acme_fetch_errors': acme_fetch_errors,
+            'acme_eab_errors': acme_eab_errors,
             'acme_serves_fetchers': acme_serves_fetchers,
             'haproxy_acme_frontends': haproxy_acme_frontends,
             'nginx_acme_pairs': nginx_acme_pairs,

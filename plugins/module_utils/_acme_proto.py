@@ -332,8 +332,19 @@ class Client(Directory):
         if eab_kid:
             payload['externalAccountBinding'] = self.external_account_binding(url, eab_kid, eab_hmac_key)
         elif (self.directory().get('meta') or {}).get('externalAccountRequired'):
-            raise AcmeError('%s requires External Account Binding: give its key ID and HMAC key'
-                            % self.directory_url)
+            # Only a new account needs the binding: the account this key already has is found without it
+            # (RFC 8555 7.3.1), as on a host whose other consumer made it.
+            try:
+                headers, _body = self.post(url, {'onlyReturnExisting': True}, 'finding the account', use_kid=False)
+            except AcmeError as exc:
+                if exc.type != 'accountDoesNotExist':
+                    raise
+                raise AcmeError('%s requires External Account Binding for a new account: give its key ID and HMAC '
+                                'key' % self.directory_url) from None
+            self.kid = headers.get('Location')
+            if not self.kid:
+                raise AcmeError('the CA gave the account no URL (Location)')
+            return self.kid
         headers, _body = self.post(url, payload, 'creating or finding the account', use_kid=False)
         self.kid = headers.get('Location')
         if not self.kid:
@@ -584,8 +595,9 @@ def main(argv, out=sys.stdout, err=sys.stderr):
     renewed, on ``out``, and status 0; status 3 when it need not be (any other status: the caller cannot tell, and
     renews).
     order --account-key FILE --csr FILE --webroot DIR --directory URL [--contact URI] [--profile NAME]
-    [--replaces FILE] [--eab-kid ID --eab-hmac-key KEY]: the fullchain on ``out``; status 1 and one line naming
-    the failure on ``err``.
+    [--replaces FILE] [--eab-kid ID (--eab-hmac-key-file FILE | --eab-hmac-key KEY)]: the fullchain on ``out``;
+    status 1 and one line naming the failure on ``err``. The HMAC key is best read from a file (root's): an
+    argument is visible to every user of the host while the order runs.
     bundle --new FILE --current FILE --names NAME,... --key-type rsa|ecdsa: whether a fetched bundle replaces the
     current one (bundle_verdict), on ``out``: status 0 install, 3 keep the current one, 1 refused.
     Status 2 on a usage error."""
@@ -622,7 +634,11 @@ def main(argv, out=sys.stdout, err=sys.stderr):
                     replaces = ari_id(old) if _names(old) == _names(csr) else None
                 except (OSError, ValueError, LookupError):
                     replaces = None
-            client.register(_option(argv, '--contact'), _option(argv, '--eab-kid'), _option(argv, '--eab-hmac-key'))
+            hmac_key = _option(argv, '--eab-hmac-key')
+            if _option(argv, '--eab-hmac-key-file'):
+                with open(_option(argv, '--eab-hmac-key-file')) as handle:
+                    hmac_key = handle.read().strip()
+            client.register(_option(argv, '--contact'), _option(argv, '--eab-kid'), hmac_key)
             pem = client.order(csr.public_bytes(serialization.Encoding.DER), _names(csr),
                                http01_responder(_option(argv, '--webroot')), profile=_option(argv, '--profile'),
                                replaces=replaces, log=lambda message: err.write(message + '\n'))

@@ -173,6 +173,17 @@ options:
         description: Its mode, as an octal string.
         type: str
         default: '0644'
+  eab_hmac_key:
+    description:
+      - The HMAC key (base64url) a CA that requires External Account Binding gave with the key ID, written to
+        O(eab_hmac_key_file) (mode 0600, root's) in the same step as O(files). Never shown in a diff or the output.
+      - Unset or empty, O(eab_hmac_key_file) is removed.
+    type: str
+    version_added: 0.3.0
+  eab_hmac_key_file:
+    description: Where the renewal script reads O(eab_hmac_key) from. Unset, nothing is written or removed.
+    type: path
+    version_added: 0.3.0
   files_absent:
     description:
       - Files removed when present (a file an earlier version wrote, which O(files) replaces), in the same step as
@@ -424,6 +435,9 @@ STATE_PROPERTIES = ['Id', 'ActiveState', 'UnitFileState', 'LastTriggerUSec', 'Ne
                     'ExecMainStatus', 'ExecMainExitTimestamp']
 
 
+SECRET_SHOWN = '(a secret: not shown)'
+
+
 def _mode(text, where):
     try:
         return int(text, 8)
@@ -435,9 +449,9 @@ def _diff(path, old, new):
     return dict(before_header=path, after_header=path, before=old or '', after=new)
 
 
-def _transaction(module, wanted, result, diffs):
+def _transaction(module, wanted, result, diffs, secret=()):
     """Write each (path, text, mode) that differs, in one FileTransaction (nothing in check mode). Returns the
-    transaction and the paths written."""
+    transaction and the paths written. The diff of a path in ``secret`` says only that it changes."""
     txn, written = FileTransaction(module), []
     for path, text, mode in wanted:
         old = read_text(path)
@@ -446,7 +460,8 @@ def _transaction(module, wanted, result, diffs):
             continue
         written.append(path)
         if old != text:
-            diffs.append(_diff(path, old, text))
+            diffs.append(_diff(path, old, text) if path not in secret else
+                         _diff(path, SECRET_SHOWN if old is not None else '', SECRET_SHOWN + ' (changed)'))
         if not module.check_mode:
             txn.write(path, text, mode)
     return txn, written
@@ -625,14 +640,21 @@ def fetch(module, params, result, diffs):
 
 
 def renewal(module, params, result, diffs):
-    """The renewal files, then the timer. A refused systemctl puts the files back; RV(files_changed) and
-    RV(timer_actions) then name only what stands."""
+    """The renewal files (and the External Account Binding key), then the timer. A refused systemctl puts the files
+    back; RV(files_changed) and RV(timer_actions) then name only what stands."""
     wanted = [(f['path'], f['content'], _mode(f['mode'], f['path'])) for f in params['files']]
-    txn, written = _transaction(module, wanted, result, diffs)
-    for path in params['files_absent']:
+    secret, absent = (), list(params['files_absent'])
+    if params['eab_hmac_key_file']:
+        if params['eab_hmac_key']:
+            secret = (params['eab_hmac_key_file'],)
+            wanted.append((params['eab_hmac_key_file'], params['eab_hmac_key'].strip() + '\n', 0o600))
+        else:
+            absent.append(params['eab_hmac_key_file'])
+    txn, written = _transaction(module, wanted, result, diffs, secret)
+    for path in absent:
         if os.path.lexists(path):
             written.append(path)
-            diffs.append(_diff(path, read_text(path), ''))
+            diffs.append(_diff(path, SECRET_SHOWN if path == params['eab_hmac_key_file'] else read_text(path), ''))
             if not module.check_mode:
                 txn.remove(path)
     name = params['timer']
@@ -782,6 +804,8 @@ def build_module():
                 mode=dict(type='str', default='0644'),
             )),
             files_absent=dict(type='list', elements='path', default=[]),
+            eab_hmac_key=dict(type='str', no_log=True),
+            eab_hmac_key_file=dict(type='path', no_log=False),
             timer=dict(type='str'),
             timer_enabled=dict(type='bool', default=True),
             unit_dir=dict(type='path', default='/etc/systemd/system'),

@@ -109,6 +109,13 @@ class FakeCA(object):
             return error
         protected, jwk, payload = verified
         if path == '/account':
+            kid = base + '/acct/' + hashlib.sha256(json.dumps(jwk, sort_keys=True).encode()).hexdigest()[:12]
+            # RFC 8555 7.3.1: a key the CA knows gets its account back (no binding needed); onlyReturnExisting
+            # for an unknown key is an error.
+            if kid in self.accounts:
+                return 200, {'Location': kid}, b'{"status": "valid"}'
+            if payload.get('onlyReturnExisting'):
+                return self.problem(400, 'accountDoesNotExist', 'no account for this key')
             if self.eab:
                 binding = payload.get('externalAccountBinding')
                 if not binding:
@@ -117,10 +124,8 @@ class FakeCA(object):
                                hashlib.sha256).digest()
                 assert json.loads(unb64(binding['protected']))['kid'] == self.eab[0]
                 assert json.loads(unb64(binding['payload'])) == jwk and mac == unb64(binding['signature'])
-            kid = base + '/acct/' + hashlib.sha256(json.dumps(jwk, sort_keys=True).encode()).hexdigest()[:12]
-            status = 200 if kid in self.accounts else 201
-            self.accounts.setdefault(kid, {'jwk': jwk, 'payload': payload})
-            return status, {'Location': kid}, b'{"status": "valid"}'
+            self.accounts[kid] = {'jwk': jwk, 'payload': payload}
+            return 201, {'Location': kid}, b'{"status": "valid"}'
         account = self.accounts[protected['kid']]
         if path == '/order':
             if payload.get('replaces') and self.refuse_replaces:

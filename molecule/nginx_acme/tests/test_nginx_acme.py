@@ -466,14 +466,14 @@ def test_a_new_key_size_with_the_ca_down_leaves_nginx_restartable_and_serving_th
 
 
 def test_a_profile_the_ca_does_not_offer_fails_the_order_and_keeps_the_certificates():
-    """nginx_acme_profile names an ACME profile; this CA (Debian 12's Pebble) lists none in its directory, so a
-    forced renewal with one fails before any order, naming the profile and what the CA offers, and the previous
-    certificates stay served. The control: the same forced renewal without the profile issues new ones."""
+    """nginx_acme_profile names an ACME profile; this CA lists only classic in its directory, so a forced renewal
+    under tlsserver fails before any order, naming the profile and what the CA offers, and the previous certificates
+    stay served. The control: the same forced renewal without the profile issues new ones."""
     before = serials(WEB1)
     rc, failures = helpers.playbook_failures('molecule/nginx_acme/converge.yml', '--limit', WEB1, '-e',
                                              json.dumps({'nginx_acme_profile': 'tlsserver',
                                                          'nginx_acme_force_renewal': True}))
-    assert rc != 0 and any("the CA offers no profile 'tlsserver' (it offers: none)" in msg
+    assert rc != 0 and any("the CA offers no profile 'tlsserver' (it offers: classic)" in msg
                            for _h, _t, msg in failures), failures
     assert serials(WEB1) == before
     result = cert_check(WEB1)
@@ -555,3 +555,29 @@ def test_a_ca_taken_off_the_list_leaves_the_trust_store():
 def test_bad_input_is_refused_before_the_host_changes():
     run = helpers.ansible_playbook('molecule/nginx_acme/bad_input.yml')
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+EAB_KID = 'opsnotes-molecule'
+EAB_HMAC = 'TQ1HODmp-CQg35K3keMyPWlQEjz4FoFw3-9wn6M6YqY'     # this scenario's test CA's (molecule.yml)
+
+
+def test_the_ca_requires_external_account_binding_and_the_key_stays_root_only():
+    """This scenario's CA requires External Account Binding: every certificate here was ordered by an account bound
+    with the roles' key ID and HMAC key. The key sits in a root-only file of the host that orders, not in the
+    renewal data file (which every user can read). The control: the CA refuses a new account bound with another
+    HMAC key, so the binding is checked and not only present."""
+    h = helpers.host(WEB1)
+    key_file = h.file('%s/eab-hmac-nginx_acme.key' % CERT_DIR)
+    assert key_file.mode == 0o600 and key_file.user == 'root' and key_file.content_string.strip() == EAB_HMAC
+    conf = h.file('/etc/opsnotes-acme-renew.d/nginx_acme.conf').content_string
+    assert "EAB_KID='%s'" % EAB_KID in conf and EAB_HMAC not in conf
+    h.check_output('openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out /tmp/opsnotes-eab.key'
+                   ' && echo %s > /tmp/opsnotes-eab.wrong', 'A' * 43)
+    try:
+        script = ('. /etc/opsnotes-acme-renew.d/nginx_acme.conf; python3 "$ACME_CLIENT" order --account-key '
+                  '/tmp/opsnotes-eab.key --csr %s/shop/ecdsa.csr --webroot /tmp --directory "$DIRECTORY_URL" '
+                  '--eab-kid %s --eab-hmac-key-file /tmp/opsnotes-eab.wrong' % (CERT_DIR, EAB_KID))
+        got = h.run('bash -c %s', script)
+        assert got.rc == 1 and 'external account binding JWS verification error' in got.stderr, got.stderr
+    finally:
+        h.run('rm -f /tmp/opsnotes-eab.key /tmp/opsnotes-eab.wrong')

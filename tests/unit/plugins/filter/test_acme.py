@@ -335,3 +335,18 @@ def test_the_first_host_serves_the_hosts_that_fetch_from_it_even_when_it_orders_
     assert not serves(hostvars, groups, 'director', 'acme', 'self')
     hostvars['rs2'] = {'haproxy_acme_account_group': 'acme'}
     assert serves(hostvars, groups, 'director', 'acme', 'self')
+
+
+def test_eab_errors_want_both_values_and_never_repeat_the_hmac_key():
+    errors = FILTERS['acme_eab_errors']
+    good = 'TQ1HODmp-CQg35K3keMyPWlQEjz4FoFw3-9wn6M6YqY'
+    assert errors('', '', 'nginx') == [] and errors(None, None, 'nginx') == []
+    assert errors('kid-1', good, 'nginx') == [] and errors('kid-1', good + '=', 'haproxy') == []
+    assert errors('kid-1', '', 'nginx') == errors('', good, 'nginx') == [
+        'nginx_acme_eab_kid, nginx_acme_eab_hmac_key: give both (the key ID and the HMAC key the CA gave for External '
+        'Account Binding), or neither']
+    assert errors('kid 1', good, 'haproxy') == [
+        "haproxy_acme_eab_kid: 'kid 1' must be 1 to 256 printable ASCII characters, without spaces"]
+    for bad in ('c2hvcnQ', 'not base64/url+key; rm -rf /', good + '\n' + good, 'é' * 20):
+        found = errors('kid-1', bad, 'nginx')
+        assert len(found) == 1 and found[0].startswith('nginx_acme_eab_hmac_key: is not an HMAC key') and bad not in found[0]

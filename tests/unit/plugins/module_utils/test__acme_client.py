@@ -97,10 +97,15 @@ def test_external_account_binding_is_sent_and_required():
     ca = fake_acme.FakeCA(eab=('kid-1', hmac_key))
     with ca.serve() as server:
         url = 'http://127.0.0.1:%d/dir' % server.server_port
-        client = p.Client(url, ec.generate_private_key(ec.SECP256R1()))
-        with pytest.raises(p.AcmeError, match='requires External Account Binding'):
+        client_key = ec.generate_private_key(ec.SECP256R1())
+        client = p.Client(url, client_key)
+        with pytest.raises(p.AcmeError, match='requires External Account Binding for a new account'):
             client.register()
-        assert client.register(eab_kid='kid-1', eab_hmac_key=hmac_key)      # the fake checks the MAC and the JWK
+        assert not ca.accounts
+        kid = client.register(eab_kid='kid-1', eab_hmac_key=hmac_key)       # the fake checks the MAC and the JWK
+        # The account exists now: the same key finds it without the binding (another consumer on the host).
+        again = p.Client(url, client_key)
+        assert again.register() == kid and len(ca.accounts) == 1
 
 
 def test_the_cert_id_is_the_authority_key_identifier_and_the_serial():
@@ -293,3 +298,33 @@ def test_the_bundle_command_answers_with_its_status(tmp_path):
                              '--key-type', 'rsa'], out=io.StringIO()) == 3
     assert p.main(['bundle', '--new', str(new), '--current', '', '--names', 'b.test',
                              '--key-type', 'rsa'], out=io.StringIO()) == 1
+
+
+def test_the_program_binds_a_new_account_with_the_hmac_key_from_a_file(tmp_path):
+    """A CA that requires External Account Binding: without it the order fails before any order, naming it; with the
+    key ID and the HMAC key read from a root-only file (never on the command line), the account is made."""
+    hmac_key = p.b64url(os.urandom(32))
+    ca = fake_acme.FakeCA(eab=('kid-7', hmac_key))
+    account = tmp_path / 'account.key'
+    account.write_text(pki.key_pem(ec.generate_private_key(ec.SECP256R1())))
+    (tmp_path / 'site.csr').write_bytes(csr_for(ec.generate_private_key(ec.SECP256R1()), NAMES)
+                                        .public_bytes(serialization.Encoding.PEM))
+    (tmp_path / 'eab.key').write_text(hmac_key + '\n')
+    base = ['order', '--account-key', str(account), '--csr', str(tmp_path / 'site.csr'), '--webroot', str(tmp_path)]
+    with ca.serve() as server:
+        directory = 'http://127.0.0.1:%d/dir' % server.server_port
+        err = io.StringIO()
+        assert p.main(base + ['--directory', directory], io.StringIO(), err) == 1
+        assert 'requires External Account Binding' in err.getvalue() and not ca.accounts and not ca.orders
+        # The binding made, the order goes on to the challenge (which this test does not answer).
+        err = io.StringIO()
+        p.main(base + ['--directory', directory, '--eab-kid', 'kid-7', '--eab-hmac-key-file',
+                       str(tmp_path / 'eab.key')], io.StringIO(), err)
+        assert len(ca.accounts) == 1 and 'External Account Binding' not in err.getvalue(), err.getvalue()
+        # A wrong key is refused by the CA.
+        (tmp_path / 'eab.key').write_text(p.b64url(os.urandom(32)))
+        account.write_text(pki.key_pem(ec.generate_private_key(ec.SECP256R1())))
+        err = io.StringIO()
+        assert p.main(base + ['--directory', directory, '--eab-kid', 'kid-7', '--eab-hmac-key-file',
+                              str(tmp_path / 'eab.key')], io.StringIO(), err) == 1
+        assert len(ca.accounts) == 1, err.getvalue()

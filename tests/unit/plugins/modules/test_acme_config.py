@@ -304,6 +304,31 @@ def test_files_absent_are_removed_with_the_change_and_put_back_when_it_is_refuse
     assert not failed and again['changed'] is False
 
 
+def test_the_eab_hmac_key_is_written_root_only_and_never_shown(run_module, engine):
+    """eab_hmac_key: into its file, mode 0600, with the renewal files; check mode writes nothing; the diff and the
+    output never hold the key; a second run changes nothing; without a key the file goes."""
+    args, tmp = engine
+    host = Host()
+    key_file, secret = tmp / 'eab.key', 'c2VjcmV0LWhtYWMta2V5LWZvci10aGUtdGVzdA'
+    with_key = dict(args, eab_hmac_key=secret, eab_hmac_key_file=str(key_file), _ansible_diff=True)
+    assert not run_module(acme_config, args, run_command=host)[1]
+    result, failed = run_module(acme_config, with_key, run_command=host, check_mode=True)
+    assert not failed and str(key_file) in result['files_changed'] and not key_file.exists()
+    assert secret not in repr(result)
+    result, failed = run_module(acme_config, with_key, run_command=host)
+    assert not failed and key_file.read_text() == secret + '\n' and oct(key_file.stat().st_mode & 0o777) == '0o600'
+    assert secret not in repr(result)
+    assert [d['after'] for d in result['diff'] if d['after_header'] == str(key_file)] == [
+        '(a secret: not shown) (changed)']
+    again, failed = run_module(acme_config, with_key, run_command=host)
+    assert not failed and again['changed'] is False
+    # The control: another key is a change; no key removes the file.
+    result, failed = run_module(acme_config, dict(with_key, eab_hmac_key='b3RoZXI'), run_command=host)
+    assert not failed and result['changed'] and key_file.read_text() == 'b3RoZXI\n'
+    result, failed = run_module(acme_config, dict(with_key, eab_hmac_key=''), run_command=host)
+    assert not failed and result['changed'] and not key_file.exists()
+
+
 class Accounts(object):
     """pwd/grp as the module reads them, and a useradd (through Host) that adds to them."""
 

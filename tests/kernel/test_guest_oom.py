@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""OOM protection in a real kernel's OOM killer, which the lab's containers cannot show (they may not lower a score:
+no CAP_SYS_RESOURCE; every oom_score row of the lab says LIMITED).
+
+In a guest kernel (guest.py), a stand-in for the log daemon (opsnotes-logd) holds 200 MiB in a memory cgroup of
+320 MiB, and the collection's oom_score module gives it the score the oom_protect role gives syslog-ng (-900). A
+second process (opsnotes-hog) then allocates until the cgroup is out of memory. The kernel kills the hog, and the
+log daemon lives: the biggest process survives because of its score.
+
+The control is the same run with the score the process would have without the role (0): the kernel kills the log
+daemon, the biggest process, first."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import guest
+
+CHECK = r'''
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+cp /usr/bin/python3 /usr/local/bin/opsnotes-logd
+cp /usr/bin/python3 /usr/local/bin/opsnotes-hog
+round() {  # $1: the score the module gives the log daemon
+  mkdir /sys/fs/cgroup/round$1
+  echo 320M > /sys/fs/cgroup/round$1/memory.max
+  echo $$ > /sys/fs/cgroup/round$1/cgroup.procs
+  opsnotes-logd -c 'import time
+held = bytearray(200 << 20)
+for i in range(0, len(held), 4096):
+    held[i] = 1
+open("/tmp/logd.ready", "w").close()
+time.sleep(600)' &
+  logd=$!
+  while [ ! -e /tmp/logd.ready ]; do sleep 0.1; done
+  rm /tmp/logd.ready
+  printf '{"ANSIBLE_MODULE_ARGS": {"name": "opsnotes-logd", "score_adj": %s}}' "$1" > /tmp/args.json
+  # printf, not echo: dash's echo would turn the JSON's escaped newlines into real ones.
+  printf 'MODULE %s %s\n' "$1" "$(python3 /opt/opsnotes/ansible_collections/opsnotes/edge/plugins/modules/oom_score.py /tmp/args.json | tr -d '\n')"
+  opsnotes-hog -c 'import time
+chunks = []
+while True:
+    chunk = bytearray(16 << 20)
+    for i in range(0, len(chunk), 4096):
+        chunk[i] = 1
+    chunks.append(chunk)
+    time.sleep(0.02)' &
+  hog=$!
+  wait $hog
+  hog_status=$?
+  if kill -0 $logd 2>/dev/null; then logd_state=alive; kill $logd; else logd_state=dead; fi
+  wait $logd 2>/dev/null
+  echo "ROUND $1 logd=$logd_state hog=$hog_status"
+  echo $$ > /sys/fs/cgroup/cgroup.procs
+}
+round -900
+round 0
+dmesg | grep -E "Killed process|oom-kill:" | sed 's/^/KERNEL /'
+'''
+
+
+def rounds(console):
+    found = {}
+    for adj, text in re.findall(r'^MODULE (-?\d+) (.*)$', console, re.M):
+        found.setdefault(int(adj), {})['module'] = json.loads(text)
+    for adj, logd, hog in re.findall(r'^ROUND (-?\d+) logd=(\w+) hog=(\d+)', console, re.M):
+        found.setdefault(int(adj), {}).update(logd=logd, hog=int(hog))
+    return found
+
+
+def test_the_oom_killer_takes_the_hog_not_the_protected_log_daemon_and_the_control_shows_it_would():
+    console = guest.boot(CHECK)
+    found = rounds(console)
+    assert set(found) == {-900, 0}, console[-4000:]
+    protected, control = found[-900], found[0]
+    # The module in a real kernel: the capability is there, and the score sticks (no LIMITED).
+    module = protected['module']
+    assert module['cap_sys_resource'] is True and module['status'] == 'ok' and module['changed'] is True
+    assert [p['oom_score_adj'] for p in module['targets'][0]['processes']] == [-900]
+    kills = re.findall(r'^KERNEL .*Killed process \d+ \((\S+)\).*oom_score_adj:(-?\d+)', console, re.M)
+    # Protected: the kernel killed the hog (SIGKILL: 128 + 9); the log daemon, twice the hog's size, lived.
+    assert protected['logd'] == 'alive' and protected['hog'] == 137, console[-4000:]
+    assert kills[0] == ('opsnotes-hog', '0'), kills
+    # The control, without the score: the kernel took the log daemon first.
+    assert control['module']['targets'][0]['processes'][0]['oom_score_adj'] == 0
+    assert control['logd'] == 'dead' and ('opsnotes-logd', '0') in kills[1:], kills
