@@ -64,7 +64,8 @@ scenario_hosts() {  # scenario... -> the most containers one of them starts
 # Debian 13: the whole site on a lab of its own, green and idempotent (Debian 12: everything above).
 platforms() { "$ROOT/scripts/platforms.sh"; }
 # What a container's kernel cannot show, in a guest kernel (user-mode Linux, scripts/guest-image.sh): the OOM killer
-# sparing the process the collection protects. Each guest boots in its own container with no network.
+# sparing the process the collection protects, a packet through IPVS. Each guest boots in its own container with no
+# network.
 kernel() {
   "$ROOT/scripts/guest-image.sh" >/dev/null
   PYTHONPATH=$ROOT/tests/kernel python -m pytest -q -p no:cacheprovider "$ROOT/tests/kernel"
