@@ -69,7 +69,7 @@ for i in 1 2 3 4; do ask rr$i; done
 printf 'DIRECTOR-MAC %s\n' "$(cat /sys/class/net/br0/address)"
 printf 'CLIENT-NEIGH %s\n' "$(ip -n client neigh show 10.0.0.100 | tr '\n' ' ')"
 for n in 1 2; do printf 'RS-MAC rs%s %s\n' $n "$(ip netns exec rs$n cat /sys/class/net/eth0/address)"; done
-module ipvs_check '{"virtual_servers": [{"address": "10.0.0.100", "port": 80, "scheduler": "rr", "real_servers": [{"address": "10.0.0.11", "port": 80, "weight": 1}, {"address": "10.0.0.12", "port": 80, "weight": 1}]}]}'
+module ipvs_check '@IPVS_CHECK_ARGS@'
 module ipvs_real_server '{"address": "10.0.0.11", "state": "drain"}'
 for i in 1 2 3 4; do ask drained$i; done
 # The control: rs3, without the VIP on lo, as the only real server.
@@ -77,7 +77,9 @@ ipvsadm -C
 ipvsadm -A -t 10.0.0.100:80 -s rr
 ipvsadm -a -t 10.0.0.100:80 -r 10.0.0.13:80 -g -w 1
 ask control
-'''
+'''.replace('@IPVS_CHECK_ARGS@', json.dumps({'virtual_servers': [{
+    'address': '10.0.0.100', 'port': 80, 'scheduler': 'rr',
+    'real_servers': [{'address': '10.0.0.1%d' % n, 'port': 80, 'weight': 1} for n in (1, 2)]}]}))
 
 
 def test_requests_to_the_vip_are_forwarded_by_ipvs_direct_routing_and_a_drain_moves_them():
