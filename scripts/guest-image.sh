@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 
 GUEST_SUITE=bookworm
-GUEST_PACKAGES=python3,procps,kmod,iproute2,ipvsadm
+GUEST_PACKAGES=python3,procps,kmod,iproute2,ipvsadm,keepalived
 recipe=$(printf '%s %s %s' "$(sha256sum "$0" | cut -c1-16)" "$GUEST_SUITE" "$GUEST_PACKAGES")
 GUEST_IMAGE=$PREFIX-guest:$(printf '%s' "$recipe" | sha256sum | cut -c1-12)
 if docker image inspect "$GUEST_IMAGE" >/dev/null 2>&1; then

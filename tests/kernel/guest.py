@@ -48,6 +48,56 @@ kill $keep
 '''
 
 
+MODULES = '/opt/opsnotes/ansible_collections/opsnotes/edge/plugins/modules'
+
+# An LVS-DR site in one guest kernel, from network namespaces on one bridge: a client (10.0.0.10), the director (the
+# guest's own namespace, 10.0.0.1 on br0, holding the VIP 10.0.0.100, with IPVS loaded) and three real servers
+# (10.0.0.11 to .13), each serving its own name over HTTP on port 80. rs1 and rs2 hold the VIP on lo with a real
+# server's ARP settings; rs3 holds nothing (a control). With module NAME JSON [LABEL] (the collection's module in
+# this kernel: one line "MODULE label result"), ask LABEL (one request from the client to the VIP: one line "ASK label
+# answer", or "failed: ..."), serve N (rs<N>'s HTTP server, in the background; its PID in /tmp/rs<N>.pid).
+LVS_SITE = r'''
+module() {
+  printf '{"ANSIBLE_MODULE_ARGS": %s}' "$2" > /tmp/args.json
+  printf 'MODULE %s %s\n' "${3:-$1}" "$(python3 ''' + MODULES + r'''/$1.py /tmp/args.json | tr -d '\n')"
+}
+ask() {
+  printf 'ASK %s %s\n' "$1" "$(ip netns exec client python3 -c 'import urllib.request
+try:
+    print(urllib.request.urlopen("http://10.0.0.100/", timeout=3).read().decode().strip())
+except Exception as exc:
+    print("failed:", type(exc).__name__)')"
+}
+serve() {
+  ip netns exec rs$1 python3 -m http.server 80 --bind 0.0.0.0 --directory /srv/rs$1 >/dev/null 2>&1 &
+  echo $! > /tmp/rs$1.pid
+}
+modprobe ip_vs && modprobe ip_vs_rr
+ip link set lo up
+ip link add br0 type bridge && ip link set br0 up
+ip addr add 10.0.0.1/24 dev br0
+for ns in client rs1 rs2 rs3; do
+  ip netns add $ns
+  ip link add v-$ns type veth peer name eth0 netns $ns
+  ip link set v-$ns master br0 up
+  ip -n $ns link set lo up
+  ip -n $ns link set eth0 up
+done
+ip -n client addr add 10.0.0.10/24 dev eth0
+for n in 1 2 3; do
+  ip -n rs$n addr add 10.0.0.1$n/24 dev eth0
+  mkdir -p /srv/rs$n && echo rs$n > /srv/rs$n/index.html
+  serve $n
+done
+for n in 1 2; do
+  ip -n rs$n addr add 10.0.0.100/32 dev lo
+  ip netns exec rs$n sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+    net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
+done
+ip addr add 10.0.0.100/32 dev br0
+'''
+
+
 def image():
     """The guest image (built when missing, cached by its recipe)."""
     return subprocess.run([os.path.join(ROOT, 'scripts', 'guest-image.sh')], check=True, capture_output=True,

@@ -22,45 +22,8 @@ import re
 
 import guest
 
-MODULES = '/opt/opsnotes/ansible_collections/opsnotes/edge/plugins/modules'
-CHECK = r'''
-set -u
-module() {  # name json-args: the collection's module in this kernel, its result on one line
-  printf '{"ANSIBLE_MODULE_ARGS": %s}' "$2" > /tmp/args.json
-  printf 'MODULE %s %s\n' "$1" "$(python3 ''' + MODULES + r'''/$1.py /tmp/args.json | tr -d '\n')"
-}
-ask() {  # label: one request from the client to the VIP, the server that answered (or the failure)
-  printf 'ASK %s %s\n' "$1" "$(ip netns exec client python3 -c 'import urllib.request
-try:
-    print(urllib.request.urlopen("http://10.0.0.100/", timeout=3).read().decode().strip())
-except Exception as exc:
-    print("failed:", type(exc).__name__)')"
-}
-modprobe ip_vs && modprobe ip_vs_rr
-ip link set lo up
-ip link add br0 type bridge && ip link set br0 up
-ip addr add 10.0.0.1/24 dev br0
-for ns in client rs1 rs2 rs3; do
-  ip netns add $ns
-  ip link add v-$ns type veth peer name eth0 netns $ns
-  ip link set v-$ns master br0 up
-  ip -n $ns link set lo up
-  ip -n $ns link set eth0 up
-done
-ip -n client addr add 10.0.0.10/24 dev eth0
-for n in 1 2 3; do
-  ip -n rs$n addr add 10.0.0.1$n/24 dev eth0
-  mkdir -p /srv/rs$n && echo rs$n > /srv/rs$n/index.html
-  ip netns exec rs$n python3 -m http.server 80 --bind 0.0.0.0 --directory /srv/rs$n >/dev/null 2>&1 &
-done
-# rs1 and rs2: the VIP on lo, and the ARP settings of a real server. rs3: none of it (the control).
-for n in 1 2; do
-  ip -n rs$n addr add 10.0.0.100/32 dev lo
-  ip netns exec rs$n sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-    net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2
-done
-# The director: the VIP on its bridge, one virtual service, rs1 and rs2 by direct routing.
-ip addr add 10.0.0.100/32 dev br0
+CHECK = guest.LVS_SITE + r'''
+# The director's virtual service: rs1 and rs2 by direct routing.
 ipvsadm -A -t 10.0.0.100:80 -s rr
 ipvsadm -a -t 10.0.0.100:80 -r 10.0.0.11:80 -g -w 1
 ipvsadm -a -t 10.0.0.100:80 -r 10.0.0.12:80 -g -w 1
