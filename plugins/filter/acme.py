@@ -167,12 +167,13 @@ def _truthy(value):
 def acme_shared_host_errors(mine, other):
     """Problems of two ACME consumers on one host (the nginx_acme and the haproxy role), each given as a dict with
     ``prefix`` (its variables' prefix, e.g. C(nginx_acme)), ``sites``, ``cert_dir``, ``account_group``,
-    ``renewal_timer``, ``renewal_calendar`` and ``fetches`` (whether it fetches its certificates from the host that
-    orders for its account group). The host has one renewal script, unit and timer, which serve both (one data file
-    each): so the timer's switch and calendar must agree, and so must ``fetches`` (a fetching host's timer also
-    runs after boot and hourly); and in one certificate directory the two
-    share the account key file (so one account group) and may not have a site of the same name (the same files).
-    Nothing when either has no sites."""
+    ``renewal_timer``, ``renewal_calendar``, ``fetches`` (whether it fetches its certificates from the host that
+    orders for its account group) and ``serves`` (whether other hosts fetch from this one, acme_serves_fetchers).
+    The host has one renewal script, unit and timer, which serve both (one data file each): so the timer's switch
+    and calendar must agree, and so must ``fetches`` (a fetching host's timer also runs after boot and hourly); one
+    fetch user, whose one key is its account group's, so it serves one account group only; and in one certificate
+    directory the two share the account key file (so one account group) and may not have a site of the same name
+    (the same files). Nothing when either has no sites."""
     if not (mine.get('sites') and other.get('sites')):
         return []
     errors = []
@@ -187,6 +188,13 @@ def acme_shared_host_errors(mine, other):
                           mine['prefix'], 'fetches its certificates' if _truthy(mine.get('fetches')) else 'orders them',
                           other['prefix'], 'fetches them' if _truthy(other.get('fetches')) else 'orders them', head,
                           mine['prefix']))
+    if _truthy(mine.get('serves')) and _truthy(other.get('serves')) \
+            and (mine.get('account_group') or '') != (other.get('account_group') or ''):
+        errors.append('%s_acme_account_group: %r, but %s_acme_account_group is %r, and this host is the first of both: '
+                      'the hosts of each group would fetch from it as one user whose key is one group\'s (each '
+                      'role\'s run would replace the other\'s): give both roles one account group, or put another '
+                      'host first in one of them' % (mine['prefix'], mine.get('account_group') or '', other['prefix'],
+                                                     other.get('account_group') or ''))
     if str(mine.get('cert_dir')).rstrip('/') == str(other.get('cert_dir')).rstrip('/'):
         same = 'in the same certificate directory %s' % mine.get('cert_dir')
         if (mine.get('account_group') or '') != (other.get('account_group') or ''):

@@ -223,6 +223,18 @@ def test_two_consumers_on_one_host_must_share_the_timer_and_may_not_share_files(
         "also has nginx_acme_sites, and one renewal timer serves both roles: give both the same account group and "
         "haproxy_acme_issuer)"]
 
+    # One fetch user with one key: the first host of two account groups cannot serve both.
+    web = '/etc/ssl/web'
+    assert errors(role('haproxy', ['lb'], account_group='lbs', serves=True),
+                  role('nginx', ['www'], account_group='lbs', serves='True')) == []
+    assert errors(role('haproxy', ['lb'], account_group='lbs', serves=True),
+                  role('nginx', ['www'], account_group='web', cert_dir=web, serves=False)) == []
+    assert errors(role('haproxy', ['lb'], account_group='lbs', serves=True),
+                  role('nginx', ['www'], account_group='web', cert_dir=web, serves='True')) == [
+        "haproxy_acme_account_group: 'lbs', but nginx_acme_account_group is 'web', and this host is the first of "
+        "both: the hosts of each group would fetch from it as one user whose key is one group's (each role's run "
+        "would replace the other's): give both roles one account group, or put another host first in one of them"]
+
 
 def test_renewal_rows_count_a_certificate_fetched_from_the_host_that_ordered_it():
     rows = FILTERS['renewal_rows']([{'item': 'www.lab.test', 'serial_number': 0xabc}], 'rs1', '127.0.0.1',
