@@ -14,7 +14,7 @@ help:
 	@echo "               every molecule scenario, the galaxy round trip,"
 	@echo "               the site on a Debian 13 lab, the guest-kernel tests, the benchmarks at a tiny size"
 	@echo "make platforms the site on a Debian 13 lab (green report, second run changed=0)"
-	@echo "make kernel    in a guest kernel (user-mode Linux): OOM kills by score, IPVS (DR) and keepalived's checks"
+	@echo "make kernel    in a guest kernel (user-mode Linux): OOM kills by score, IPVS (DR), keepalived's checks, failover"
 	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
 	@echo "make ee        the execution environment's build context (context/)"
 	@echo "make changelog-preview  the release notes the fragments would make (.cache/CHANGELOG.preview.rst)"
