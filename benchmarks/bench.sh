@@ -95,14 +95,17 @@ timed_run() {  # playbook [ansible-playbook args...] -> prints "seconds changed_
 
 tasks() {
   log "benchmark 1: module executions per host and role, idempotent site.yml on the lab"
-  ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
+  # Converge first; a failure says why (this run's output is otherwise not kept).
+  ansible-playbook site.yml -i inventories/lab >"$work/converge.log" 2>&1 \
+    || { tail -40 "$work/converge.log"; log "benchmark 1: the converging site.yml run failed"; return 1; }
   lab_converged=1
   local start piped unpiped
   start=$(date +%s.%N)
   counted "$work/site.json" ansible-playbook site.yml -i inventories/lab >"$work/site.log"
   piped=$(calc "round($(date +%s.%N) - $start, 1)")
   start=$(date +%s.%N)
-  ANSIBLE_PIPELINING=false ansible-playbook site.yml -i inventories/lab >/dev/null
+  ANSIBLE_PIPELINING=false ansible-playbook site.yml -i inventories/lab >"$work/unpiped.log" 2>&1 \
+    || { tail -40 "$work/unpiped.log"; log "benchmark 1: the site.yml run without pipelining failed"; return 1; }
   unpiped=$(calc "round($(date +%s.%N) - $start, 1)")
   python3 - "$work/site.json" "$work/site.log" >"$work/tasks.md" <<'PY'
 import json, re, sys
