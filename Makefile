@@ -26,8 +26,9 @@ venv:
 	scripts/venv.sh
 	scripts/collection-link.sh
 
+# The lab's base image and, side by side, the user-mode Linux image its directors run in (each cached by its recipe).
 image: setup
-	scripts/build-image.sh
+	scripts/guest-image.sh uml >/dev/null & uml=$$!; scripts/build-image.sh; base=$$?; wait $$uml && exit $$base
 
 lab: venv image
 	scripts/lab.sh up

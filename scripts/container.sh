@@ -3,15 +3,7 @@
 # shellcheck shell=bash
 start_container() {  # name network [extra docker args...]
   local name=$1 network=$2; shift 2
-  if docker container inspect "$name" >/dev/null 2>&1; then
-    # Reuse it only if it runs the current base image; otherwise it is rebuilt from the new one.
-    if [ "$(docker container inspect -f '{{.Image}}' "$name")" = "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
-      docker start "$name" >/dev/null
-      return
-    fi
-    log "$name runs an older base image: recreating it"
-    docker rm -f "$name" >/dev/null
-  fi
+  reuse_container "$name" "$IMAGE" && return
   docker run -d --name "$name" --hostname "${name#"$PREFIX-$LAB"-}" --network "$network" \
     --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --security-opt apparmor=unconfined \
@@ -19,15 +11,60 @@ start_container() {  # name network [extra docker args...]
     "$@" "$IMAGE" bash -c 'mount -o remount,rw /proc/sys && exec /lib/systemd/systemd' >/dev/null
 }
 
+reuse_container() {  # name image: starts the container when it runs that image (true); removes it when it runs another
+  local name=$1 image=$2
+  docker container inspect "$name" >/dev/null 2>&1 || return 1
+  if [ "$(docker container inspect -f '{{.Image}}' "$name")" = "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+    docker start "$name" >/dev/null
+    return 0
+  fi
+  log "$name runs an older image: recreating it"
+  docker rm -f "$name" >/dev/null
+  return 1
+}
+
+# A lab host on a kernel of its own (IPVS, its own OOM killer and capabilities): a container that hands its place on
+# the network (address, MAC, name) to a user-mode Linux guest (scripts/lab-guest-image.sh). The guest is reached over
+# SSH with the lab's key (lab_exec, and Ansible through .lab/<lab>/ssh/config); what it needs to know of the lab
+# (host names, resolvers, the key) is read from .lab/<lab>/guest at each of its boots, and again by wait_systemd.
+GUEST_MEMORY=${OPSNOTES_GUEST_MEMORY:-512M}
+start_guest() {  # name network image [extra docker args...]
+  local name=$1 network=$2 image=$3; shift 3
+  [ -c /dev/net/tun ] || { log "$name needs /dev/net/tun on this host (a tap joins its guest to $network): modprobe tun"; return 1; }
+  reuse_container "$name" "$image" && return
+  docker run -d --name "$name" --hostname "${name#"$PREFIX-$LAB"-}" --network "$network" \
+    --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" --label "$PREFIX.lab.guest=1" \
+    --cap-add NET_ADMIN --device /dev/net/tun --stop-timeout 30 -e GUEST_MEMORY="$GUEST_MEMORY" \
+    --tmpfs /run --tmpfs "/var/lib/opsnotes-uml:exec,size=$(( ${GUEST_MEMORY%M} + 256 ))m" \
+    -v "$ROOT/.lab/$PREFIX-$LAB/guest:/run/opsnotes-guest/lab:ro" "$@" "$image" >/dev/null
+}
+
+lab_ssh_config() {  # container: the SSH configuration of its lab (written by lab.sh up)
+  echo "$ROOT/.lab/$PREFIX-$(docker container inspect -f "{{index .Config.Labels \"$PREFIX.lab.name\"}}" "$1")/ssh/config"
+}
+
+lab_exec() {  # container command...: runs a command on a lab host, a container (docker exec) or a guest (SSH)
+  local name=$1; shift
+  if [ "$(docker container inspect -f "{{index .Config.Labels \"$PREFIX.lab.guest\"}}" "$name" 2>/dev/null)" = 1 ]; then
+    # ssh hands the remote shell (root's bash) one command line: each word quoted for it.
+    command ssh -F "$(lab_ssh_config "$name")" "$name" "$(printf '%q ' "$@")"
+  else
+    docker exec -i "$name" "$@"
+  fi
+}
+
 wait_systemd() {  # name...
   local name state
   for name in "$@"; do
     for _ in $(seq 60); do
-      state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+      state=$(lab_exec "$name" systemctl is-system-running </dev/null 2>/dev/null || true)
       case "$state" in running|degraded) break ;; esac
       sleep 1
     done
     case "$state" in running|degraded) ;; *) log "$name: systemd is '$state'"; return 1 ;; esac
+    # A guest that was already up reads the lab's files again (they may have changed since its boot).
+    [ "$(docker container inspect -f "{{index .Config.Labels \"$PREFIX.lab.guest\"}}" "$name")" != 1 ] \
+      || lab_exec "$name" /usr/local/sbin/opsnotes-guest-setup </dev/null
   done
 }
 

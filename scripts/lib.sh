@@ -20,6 +20,8 @@ LAB=${OPSNOTES_LAB:-lab}
 LAB_NET=${OPSNOTES_LAB_NET:-172.29.213}
 # The lab's hosts (inventories/lab): one systemd container each.
 LAB_HOSTS=(director director2 rs1 rs2 client collector acme)
+# Those of them that run a kernel of their own (a user-mode Linux guest: IPVS, OOM kills), reached over SSH.
+LAB_GUESTS=(director director2)
 export VENV IMAGE PREFIX OPSNOTES_IMAGE
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.oom_report` prints each host's
 likeliest OOM victims and the status of each protected service. A process started on rs1 with OOMScoreAdjust=1000
-is rs1's first victim; the lab's services are "limited" (containers refuse negative values) and the run exits 0.
+is rs1's first victim; the services of the lab's containers are "limited" (their kernel refuses negative values),
+the directors' (each on a kernel of its own) "applied", and the run exits 0.
 Control: syslog-ng's drop-in removed on rs1 is drift (its next start loses the protection) and the run fails."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def test_the_report_ranks_a_greedy_process_first_and_shows_the_protection_status
     assert run.returncode == 0, run.stdout[-4000:]
     assert re.search(r'rs1\s+1\s+%s\s+sleep\s+\d+\s+1000\s' % pid, run.stdout), run.stdout[-4000:]
     assert re.search(r'rs1\s+unit=syslog-ng.service\s+limited\s+wants -900', run.stdout)
-    assert re.search(r'director\s+unit=haproxy.service\s+limited\s', run.stdout)
+    assert re.search(r'director\s+unit=haproxy.service\s+applied\s+wants -900: \d+ process\(es\) at -900', run.stdout)
 
 
 def test_negative_control_a_missing_drop_in_is_drift_and_fails_the_run():

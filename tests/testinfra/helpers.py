@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import glob
 import json
 import os
 import re
@@ -19,10 +20,25 @@ import testinfra
 
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
 MAC_RE = re.compile(r'\[([0-9A-Fa-f:]{17})\]')
+# The labs' state (scripts/lab.sh): .lab/<prefix>-<lab>/ssh/config reaches the lab's guests.
+LAB_STATE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), '.lab')
+
+
+def guest_ssh_config(container):
+    """The SSH configuration that reaches ``container`` when it is a lab host on a kernel of its own (a user-mode
+    Linux guest in the container's place, scripts/lab.sh), else None."""
+    for config in glob.glob(os.path.join(LAB_STATE, '*', 'ssh', 'config')):
+        with open(config, encoding='utf-8') as handle:
+            if re.search(r'^Host %s$' % re.escape(container), handle.read(), re.M):
+                return config
+    return None
 
 
 def host(container):
-    """A testinfra host talking to a container through docker exec (fast, no ansible round trip)."""
+    """A testinfra host for a container (docker exec: fast, no ansible round trip) or a lab guest (SSH)."""
+    config = guest_ssh_config(container)
+    if config:
+        return testinfra.get_host('ssh://' + container, ssh_config=config)
     return testinfra.get_host('docker://' + container)
 
 
@@ -97,13 +113,12 @@ def playbook_failures(playbook, *args):
 
 
 def restart(container, timeout=60):
-    """Restart a container (a reboot for the systemd inside) and wait for systemd to settle."""
+    """Restart a container (a reboot for the systemd inside, or for its guest's) and wait for systemd to settle."""
     subprocess.run(['docker', 'restart', container], check=True, capture_output=True)
     deadline = time.time() + timeout
     state = ''
     while time.time() < deadline:
-        state = subprocess.run(['docker', 'exec', container, 'systemctl', 'is-system-running'],
-                               capture_output=True, text=True, check=False).stdout.strip()
+        state = host(container).run('systemctl is-system-running').stdout.strip()
         if state in ('running', 'degraded'):
             return state
         time.sleep(1)
