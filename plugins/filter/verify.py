@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from ansible.errors import AnsibleFilterError
 
-LINE = '%-12s %-27s %-7s %s'
+LINE = '%-12s %-*s %-7s %s'
+CHECK_WIDTH = 27   # at least; a longer check name widens the column of every line
 NO_MAC = ('', '00:00:00:00:00:00')
 ARP_MAC_RE = re.compile(r'\[([0-9a-f:]{17})\]')
 
@@ -86,7 +87,9 @@ class _Report(object):
         self.haproxy()
         self.nginx_acme()
         self.acme_timers()
-        return [dict(row, line=LINE % (row['host'], row['check'], row['state'], row['detail'])) for row in self.rows]
+        width = max([CHECK_WIDTH] + [len(row['check']) for row in self.rows])
+        return [dict(row, line=LINE % (row['host'], width, row['check'], row['state'], row['detail']))
+                for row in self.rows]
 
     def lvs_dr(self):
         """A row per director and real server; returns the MAC address -> host map of their interfaces."""
@@ -119,6 +122,7 @@ class _Report(object):
             detail = (', '.join('%s %s' % (i['name'], i.get('state')) for i in res['instances']) if res.get('ok')
                       else '; '.join(res.get('failures') or []))
             self.add(host, 'keepalived_check', res.get('ok'), detail)
+            self.ipvs(host, res.get('ipvs'))
         for name, members in instances.items():
             holders = [m for m in members if m['held']]
             peers = [m for m in members if not m['held']]
@@ -132,6 +136,42 @@ class _Report(object):
                                             ', '.join('%s %s' % (m['host'], m['state']) for m in peers) or 'no peer')
             self.add(holders[0]['host'] if len(holders) == 1 else '-', 'vrrp ' + name, ok,
                      detail + ('' if ok else ': exactly one director must hold it'))
+
+    def ipvs(self, host, ipvs):
+        """A row per virtual service in a director's IPVS table (keepalived_check with its virtual servers): each real
+        server (named by the host whose address it is) with its live weight and connections, and the expected ones
+        missing from it (their health check fails)."""
+        if not ipvs:
+            return
+        if not ipvs.get('available'):
+            self.add(host, 'ipvs', False, ipvs.get('reason') or 'no IPVS table')
+            return
+        names = {}
+        for name in sorted(self.hostvars):
+            for var in ('ansible_host', 'lab_address', 'rolling_restart_address'):
+                value = self.hostvars[name].get(var)
+                if isinstance(value, str):
+                    names.setdefault(value, name)
+        problems = list(ipvs.get('drift') or []) + ['%s: down (not in the table)' % d for d in ipvs.get('down') or []]
+        for service in ipvs.get('virtual_servers') or []:
+            if service.get('fwmark') is not None:
+                name, key = 'FWM %s' % service['fwmark'], 'FWM %s' % service['fwmark']
+            else:
+                name = ('[%s]:%s' if ':' in service['address'] else '%s:%s') % (service['address'], service['port'])
+                key = '%s %s' % (service['protocol'], name)
+            if key in (ipvs.get('extra') or []):
+                continue
+            mine = [p for p in problems if p.startswith(key + ':') or p.startswith(key + ' ->')]
+            problems = [p for p in problems if p not in mine]
+            reals = ['%s%s weight %s, %s active, %s inactive' % (
+                '%s ' % names[r['address']] if r['address'] in names else '', '%s:%s' % (r['address'], r['port']),
+                r['weight'], r['active'], r['inactive']) for r in service.get('real_servers') or []]
+            forwards = _unique(r['forward'] for r in service.get('real_servers') or [])
+            detail = '%s, %s (%s): %s' % (service['protocol'], service.get('scheduler'), '/'.join(forwards) or '-',
+                                          '; '.join(reals) or 'no real server')
+            self.add(host, 'ipvs ' + name, not mine, detail + ('; ' + '; '.join(mine) if mine else ''))
+        for problem in problems:     # expected services missing from the table
+            self.add(host, 'ipvs', False, problem)
 
     def arp(self, macs):
         """Per client and VIP, who answered ARP: only a director may."""
@@ -162,11 +202,13 @@ class _Report(object):
     def requests(self, files):
         """Per client request: its answer, the TLS policy, and which certificate file the address serves."""
         for client in self.group('lvs_clients'):
-            for res in self.loop_results(client, 'verify_requests'):
-                if 'url' not in res:
-                    continue
+            results = [res for res in self.loop_results(client, 'verify_requests') if 'url' in res]
+            hosts = [urlsplit(str((res.get('item') or {}).get('url') or res['url'])).hostname for res in results]
+            for res, name in zip(results, hosts, strict=True):
                 item = res.get('item') or {}
-                name = urlsplit(str(item.get('url') or res['url'])).hostname
+                # A name asked through several addresses (the lab's two VIPs): each row says which.
+                if hosts.count(name) > 1 and item.get('address'):
+                    name = '%s via %s' % (name, item['address'])
                 tls = res.get('tls') or {}
                 verified = (', TLS %s verified for %s' % (tls.get('version'), tls.get('subject'))
                             if tls.get('verified') else '')
@@ -219,6 +261,8 @@ class _Report(object):
                 detail = ('line arrived intact in %s after %ss' % (probe.get('path'), probe.get('latency'))
                           if probe.get('ok') else probe.get('reason'))
                 self.add(host, 'log probe', probe.get('ok'), detail)
+            programs = [((got.get('item') or {}).get('item') or {}).get('log_program')
+                        for got in self.loop_results(host, 'verify_request_logs') if isinstance(got.get('probe'), dict)]
             for got in self.loop_results(host, 'verify_request_logs'):
                 probe = got.get('probe')
                 if not isinstance(probe, dict):
@@ -227,8 +271,11 @@ class _Report(object):
                 detail = ('the line of request %s arrived in %s after %ss%s' % (
                     probe.get('marker'), probe.get('path'), probe.get('latency'), client)
                     if probe.get('ok') else probe.get('reason'))
-                program = ((got.get('item') or {}).get('item') or {}).get('log_program')
-                self.add(host, 'access log %s' % program, probe.get('ok'), detail)
+                request = (got.get('item') or {}).get('item') or {}
+                label = request.get('log_program')
+                if programs.count(label) > 1 and request.get('address'):
+                    label = '%s via %s' % (label, request['address'])
+                self.add(host, 'access log %s' % label, probe.get('ok'), detail)
 
     def haproxy(self):
         """Per balancer: the live configuration and its servers, each TLS certificate held and served, the policy."""
@@ -319,7 +366,8 @@ def verify_rows(hostvars, groups):
 
 def verify_report(rows):
     """The rows of verify_rows as a table: a header, then each row's line."""
-    return '\n'.join([LINE % ('HOST', 'CHECK', 'STATE', 'DETAIL')] + [row['line'] for row in rows])
+    width = max([CHECK_WIDTH] + [len(row['check']) for row in rows])
+    return '\n'.join([LINE % ('HOST', width, 'CHECK', 'STATE', 'DETAIL')] + [row['line'] for row in rows])
 
 
 class FilterModule(object):

@@ -16,6 +16,7 @@ persistence as ``persistent SECONDS NETMASK(hex)``; ipvsadm writes them in decim
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 
 FORWARD = {'route': 'dr', 'masq': 'nat', 'tunnel': 'tun', 'local': 'local', 'bypass': 'bypass'}
@@ -113,11 +114,13 @@ def key(service):
                       endpoint(str(ipaddress.ip_address(service['address'])), service['port']))
 
 
-def compare(expected, actual):
+def compare(expected, actual, down=None):
     """Sentences naming each difference between the ``expected`` virtual services ([{protocol, address, port |
     fwmark, scheduler, persistent, forward, real_servers: [{address, port, weight}]}]; a real server's port defaults
     to the service's, ``forward`` to dr) and the ``actual`` table; [] when they agree. Connection counters are not
-    compared, nor services that are in the table but not expected (``extra`` lists them)."""
+    compared, nor services that are in the table but not expected (``extra`` lists them). With a list ``down``, an
+    expected real server missing from the table (a health checker such as keepalived's takes out a server that fails
+    its check) is appended there ('TCP VIP:PORT -> ADDRESS:PORT') instead of being drift."""
     found = {key(service): service for service in actual}
     drift = []
     for want in expected:
@@ -140,7 +143,10 @@ def compare(expected, actual):
             label = '%s -> %s' % (name, endpoint(address, port))
             got = servers.get((address, port))
             if got is None:
-                drift.append('%s: not in the table (its health check fails, or it was never added)' % label)
+                if down is not None:
+                    down.append(label)
+                else:
+                    drift.append('%s: not in the table (its health check fails, or it was never added)' % label)
                 continue
             forward = want.get('forward') or 'dr'
             if got['forward'] != forward:
@@ -156,6 +162,66 @@ def extra(expected, actual):
     """Keys of the virtual services in the table that are not expected."""
     wanted = {key(service) for service in expected}
     return [key(service) for service in actual if key(service) not in wanted]
+
+
+def from_keepalived(virtual_servers):
+    """keepalived's virtual servers (as opsnotes.edge.keepalived_config takes them: {address, port | fwmark,
+    protocol, lb_algo, lb_kind, persistence_timeout, real_servers: [{address, port, weight}]}) as ``compare``
+    expects them, with keepalived's defaults (wlc, DR, weight 1)."""
+    out = []
+    for item in virtual_servers:
+        service = dict(protocol=(item.get('protocol') or 'tcp').upper(), scheduler=item.get('lb_algo') or 'wlc',
+                       persistent=int(item.get('persistence_timeout') or 0) or None,
+                       forward=(item.get('lb_kind') or 'dr').lower(),
+                       real_servers=[dict(address=real['address'], port=real.get('port'),
+                                          weight=1 if real.get('weight') is None else int(real['weight']))
+                                     for real in item.get('real_servers') or []])
+        if item.get('fwmark') is not None:
+            service['fwmark'] = int(item['fwmark'])
+        else:
+            service.update(address=item.get('address'), port=int(item.get('port') or 0))
+        out.append(service)
+    return out
+
+
+PROC = '/proc/net/ip_vs'
+
+
+def read_table(module, source='auto'):
+    """(source, text, hexadecimal) of the kernel's table: ``ipvsadm -Ln --exact`` where ipvsadm is installed (and
+    ``source`` allows it), else /proc/net/ip_vs; (None, reason, None) when this kernel has no IPVS to read."""
+    ipvsadm = module.get_bin_path('ipvsadm') if source in ('auto', 'ipvsadm') else None
+    if source == 'ipvsadm' and not ipvsadm:
+        module.fail_json(msg='source=ipvsadm, but ipvsadm is not installed')
+    if not os.path.exists(PROC):
+        return None, 'this kernel has no IPVS (%s does not exist; CONFIG_IP_VS unset or ip_vs not loaded)' % PROC, None
+    if ipvsadm:
+        rc, out, err = module.run_command([ipvsadm, '-Ln', '--exact'])
+        if rc != 0:
+            module.fail_json(msg='ipvsadm -Ln --exact failed: %s' % (err or out).strip())
+        return 'ipvsadm', out, False
+    with open(PROC) as handle:
+        return 'proc', handle.read(), True
+
+
+def inspect(module, expected, source='auto', split_down=False):
+    """The live table judged against ``expected`` (as ``compare`` takes it): {available, source, virtual_servers,
+    drift, extra} and, with ``split_down``, ``down`` (expected real servers missing from the table, not drift);
+    ``reason`` when this kernel has no table. Fails the module on a table it cannot read."""
+    source, text, hexadecimal = read_table(module, source)
+    result = dict(available=source is not None, source=source, virtual_servers=[], drift=[], extra=[])
+    if split_down:
+        result['down'] = []
+    if source is None:
+        result['reason'] = text
+        return result
+    try:
+        result['virtual_servers'] = parse(text, hexadecimal)
+    except ParseError as exc:
+        module.fail_json(msg='cannot read the IPVS table (%s): %s' % (source, exc), **result)
+    result['drift'] = compare(expected, result['virtual_servers'], down=result.get('down'))
+    result['extra'] = extra(expected, result['virtual_servers'])
+    return result
 
 
 FORWARD_FLAGS = {'dr': '-g', 'local': '-g', 'tun': '-i', 'nat': '-m'}

@@ -162,8 +162,13 @@ tls:
       description: True when the certificate was verified (chain and host name).
       type: bool
     subject:
-      description: The certificate's common name (only when verified).
+      description: The certificate's common name, or its first DNS name when it has none (Let's Encrypt's
+        C(tlsserver) and C(shortlived) profiles leave the common name out); only when verified.
       type: str
+    names:
+      description: The certificate's DNS names (subjectAltName); only when verified.
+      type: list
+      elements: str
     issuer:
       description: The issuer's common name (only when verified).
       type: str
@@ -268,7 +273,9 @@ def tls_details(sock, verified):
     details = dict(version=sock.version(), cipher=(sock.cipher() or ('',))[0], verified=verified)
     cert = sock.getpeercert() if verified else None
     if cert:
-        details.update(subject=name_of(cert.get('subject')), issuer=name_of(cert.get('issuer')),
+        names = [value for kind, value in cert.get('subjectAltName') or () if kind == 'DNS']
+        details.update(subject=name_of(cert.get('subject')) or (names[0] if names else ''), names=names,
+                       issuer=name_of(cert.get('issuer')),
                        not_after=cert.get('notAfter', ''), serial='%x' % int(cert.get('serialNumber') or '0', 16))
     return details
 

@@ -128,30 +128,9 @@ reason:
   type: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._ipvs import ParseError, compare, extra, parse
-
-PROC = '/proc/net/ip_vs'
-
-
-def read_table(module):
-    """(source, text, hexadecimal) of the table, or (None, reason, None) when there is none to read."""
-    source = module.params['source']
-    ipvsadm = module.get_bin_path('ipvsadm') if source in ('auto', 'ipvsadm') else None
-    if source == 'ipvsadm' and not ipvsadm:
-        module.fail_json(msg='source=ipvsadm, but ipvsadm is not installed')
-    if not os.path.exists(PROC):
-        return None, 'this kernel has no IPVS (%s does not exist; CONFIG_IP_VS unset or ip_vs not loaded)' % PROC, None
-    if ipvsadm:
-        rc, out, err = module.run_command([ipvsadm, '-Ln', '--exact'])
-        if rc != 0:
-            module.fail_json(msg='ipvsadm -Ln --exact failed: %s' % (err or out).strip())
-        return 'ipvsadm', out, False
-    with open(PROC) as handle:
-        return 'proc', handle.read(), True
+from ansible_collections.opsnotes.edge.plugins.module_utils._ipvs import inspect
 
 
 def run(module):
@@ -162,22 +141,13 @@ def run(module):
         for rindex, real in enumerate(service['real_servers']):
             if not isinstance(real, dict) or not real.get('address'):
                 module.fail_json(msg='virtual_servers[%d].real_servers[%d]: needs an address' % (index, rindex))
-    source, text, hexadecimal = read_table(module)
-    result = dict(changed=False, ok=False, available=source is not None, source=source, virtual_servers=[],
-                  drift=[], extra=[])
-    if source is None:
-        result['reason'] = text
-        if params['fail_when_unavailable']:
-            module.fail_json(msg=text, **result)
-        module.exit_json(**result)
-    try:
-        result['virtual_servers'] = parse(text, hexadecimal)
-    except ParseError as exc:
-        module.fail_json(msg='cannot read the IPVS table (%s): %s' % (source, exc), **result)
     expected = [dict(service, protocol=(service.get('protocol') or 'tcp').upper())
                 for service in params['virtual_servers']]
-    result['drift'] = compare(expected, result['virtual_servers'])
-    result['extra'] = extra(expected, result['virtual_servers'])
+    result = dict(changed=False, ok=False, **inspect(module, expected, params['source']))
+    if not result['available']:
+        if params['fail_when_unavailable']:
+            module.fail_json(msg=result['reason'], **result)
+        module.exit_json(**result)
     result['ok'] = not result['drift']
     if result['drift'] and params['fail_on_drift']:
         module.fail_json(msg='IPVS drift: %s' % '; '.join(result['drift']), **result)

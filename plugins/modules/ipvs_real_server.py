@@ -61,8 +61,11 @@ options:
     type: int
   wait:
     description:
-      - After V(drain), wait until the real server has no active connection (C(ActiveConn)) in any virtual
-        service concerned.
+      - "After V(drain), wait until the real server has no active connection (C(ActiveConn)) in any virtual
+        service concerned whose address this host holds (a firewall-mark service always counts). A director that
+        does not hold the virtual address forwards nothing: the connections it still lists (after a failover they
+        stay ESTABLISHED until IPVS's TCP timeout, 15 minutes by default) are not waited for, and are reported in
+        RV(stale)."
       - After V(ready), wait until it is in the table of every virtual service concerned (keepalived adds it back
         when its health check passes) and set its weight there.
       - On timeout the module fails naming each virtual service still waited for, and leaves the weight it set.
@@ -115,6 +118,13 @@ commands:
   type: list
   elements: str
   sample: [ipvsadm -e -t 192.0.2.10:443 -r 10.0.0.11:443 -g -w 0 -x 0 -y 0]
+stale:
+  description: After V(drain) with O(wait=true), the virtual services whose active connections were not waited for,
+    because this host does not hold their address.
+  returned: when O(wait=true) and O(state=drain) and not in check mode
+  type: list
+  elements: str
+  sample: ["TCP 192.0.2.10:443 -> 10.0.0.11:443 (1 active connection(s)): this host does not hold 192.0.2.10"]
 waited:
   description: Seconds spent waiting.
   returned: when O(wait=true) and not in check mode
@@ -122,6 +132,7 @@ waited:
 """
 
 import ipaddress
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -157,6 +168,16 @@ class Director(object):
             return parse(self.run(['-Ln', '--exact']), False)
         except ParseError as exc:
             self.module.fail_json(msg='cannot read the IPVS table: %s' % exc)
+
+    def held(self):
+        """The addresses this host holds (``ip -o addr show``), or None where it cannot tell (no ip)."""
+        ip = self.module.get_bin_path('ip')
+        if not ip:
+            return None
+        rc, out, err = self.module.run_command([ip, '-o', 'addr', 'show'])
+        if rc != 0:
+            self.module.fail_json(msg='ip -o addr show failed: %s' % (err or out).strip())
+        return {str(ipaddress.ip_address(a)) for a in re.findall(r'\sinet6?\s+([0-9A-Fa-f:.]+)/', out)}
 
     def thresholds(self):
         try:
@@ -264,22 +285,36 @@ def run(module):
             if late:
                 result['changed'] = True
                 after, absent = entries(director.table(), named, address, port)
-            left = waiting(params['state'], after, absent)
+            left = waiting(params['state'], after, absent, director.held() if params['state'] == 'drain' else None)
             if not left or time.time() - start >= params['wait_timeout']:
                 break
             time.sleep(0.5)
             after, absent = entries(director.table(), named, address, port)
         result['waited'] = round(time.time() - start, 2)
+        if params['state'] == 'drain':
+            result['stale'] = stale(after, director.held())
     result['absent'] = absent
     if left:
         finish(after, '; '.join('%s after %ds' % (reason, params['wait_timeout']) for reason in left))
     finish(after)
 
 
-def waiting(state, found, absent):
-    """What is still to wait for: active connections after a drain; a missing entry after ready."""
+def forwards(service, held):
+    """Whether this host forwards for ``service``: it holds its address (None: cannot tell, so it may)."""
+    return held is None or service.get('fwmark') is not None or service['address'] in held
+
+
+def stale(found, held):
+    return ['%s (%d active connection(s)): this host does not hold %s' % (label(s, r), r['active'], s['address'])
+            for s, r in found if r['active'] and not forwards(s, held)]
+
+
+def waiting(state, found, absent, held=None):
+    """What is still to wait for: active connections after a drain, where this host forwards; a missing entry after
+    ready."""
     if state == 'drain':
-        return ['%s still has %d active connection(s)' % (label(s, r), r['active']) for s, r in found if r['active']]
+        return ['%s still has %d active connection(s)' % (label(s, r), r['active'])
+                for s, r in found if r['active'] and forwards(s, held)]
     return ['%s: the real server is not in the table (its health check fails?)' % name for name in absent] + (
         [] if found or absent else ['no virtual service holds the real server'])
 

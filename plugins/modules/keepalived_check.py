@@ -18,6 +18,11 @@ description:
   - Drift is a MASTER without its addresses, a BACKUP or FAULT holding one (two holders), a FAULT, an expected
     instance keepalived does not run, keepalived not running, or the live file failing C(keepalived --config-test).
   - Waits up to O(wait) seconds for instances to leave INIT (an election after a start or a reload).
+  - "With O(virtual_servers), also reads the kernel's IPVS table (C(ipvsadm -Ln --exact), else C(/proc/net/ip_vs))
+    and compares it with them, as M(opsnotes.edge.ipvs_check) does: each virtual service with its scheduler,
+    persistence and forwarding method, each real server with its weight (RV(ipvs)). A real server missing from the
+    table is one keepalived's health checker took out (or never added): it is listed in RV(ipvs.down), and is a
+    failure only with O(fail_on_down). Anything else that differs is drift."
   - Read-only (the data dump aside, which keepalived writes to its own file); safe in check mode.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -44,6 +49,20 @@ options:
     description: Seconds to wait for every instance to leave INIT.
     type: int
     default: 15
+  virtual_servers:
+    description:
+      - The IPVS virtual servers keepalived should hold, as M(opsnotes.edge.keepalived_config) takes them
+        (C(address), C(port) or C(fwmark), C(protocol), C(lb_algo), C(lb_kind), C(persistence_timeout),
+        C(real_servers) with C(address), C(port), C(weight)); keepalived's defaults apply (wlc, DR, weight 1). Other
+        keys (health checks, delays) are ignored.
+      - Empty, the IPVS table is not read.
+    type: list
+    elements: dict
+    default: []
+  fail_on_down:
+    description: Count a real server missing from the IPVS table (its health check fails) as a failure.
+    type: bool
+    default: false
   fail_on_error:
     description: Fail when there is drift (else report it in RV(failures)).
     type: bool
@@ -58,6 +77,13 @@ EXAMPLES = r"""
 - name: Which director holds the VIP, and in which VRRP state
   opsnotes.edge.keepalived_check:
     instances: [VI_WEB]
+  register: vrrp
+
+- name: The same, and the IPVS table against the virtual servers keepalived was given
+  opsnotes.edge.keepalived_check:
+    instances: [VI_WEB]
+    virtual_servers: "{{ keepalived_virtual_servers }}"
+    fail_on_error: false
   register: vrrp
 """
 
@@ -82,6 +108,37 @@ ok:
   description: No drift.
   returned: always
   type: bool
+ipvs:
+  description: The IPVS table as read and judged; returned when O(virtual_servers) is given.
+  returned: when O(virtual_servers) is not empty
+  type: dict
+  contains:
+    available:
+      description: Whether this kernel has an IPVS table.
+      type: bool
+    source:
+      description: Where the table was read (C(ipvsadm), C(proc)), or null.
+      type: str
+    virtual_servers:
+      description: The table, with each real server's live C(weight), C(active) and C(inactive) connections.
+      type: list
+      elements: dict
+    drift:
+      description: One sentence per difference (also in RV(failures)).
+      type: list
+      elements: str
+    down:
+      description: Expected real servers missing from the table (C(TCP VIP:PORT -> ADDRESS:PORT)).
+      type: list
+      elements: str
+    extra:
+      description: Virtual services in the table that were not expected (not drift).
+      type: list
+      elements: str
+  sample: {available: true, source: ipvsadm, drift: [], down: [], extra: [],
+           virtual_servers: [{protocol: TCP, address: 192.0.2.10, port: 443, scheduler: rr, persistent: null,
+                              real_servers: [{address: 10.0.0.11, port: 443, forward: dr, weight: 1, active: 2,
+                                              inactive: 9}]}]}
 failures:
   description: Every problem, one line each.
   returned: always
@@ -95,6 +152,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._ipvs import from_keepalived, inspect
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import redact
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived_state import (
     addresses_held,
@@ -159,6 +217,13 @@ def run(module):
             item.pop('last_transition', None)
             item.pop('master_down', None)
         result['instances'] = instances
+    if params['virtual_servers']:
+        result['ipvs'] = ipvs = inspect(module, from_keepalived(params['virtual_servers']), split_down=True)
+        if not ipvs['available']:
+            failures.append('keepalived has virtual servers, but %s' % ipvs['reason'])
+        failures += ipvs['drift']
+        if params['fail_on_down']:
+            failures += ['%s: not in the IPVS table (its health check fails)' % label for label in ipvs['down']]
     result['failures'], result['ok'] = failures, not failures
     if failures and params['fail_on_error']:
         module.fail_json(msg='; '.join(failures), **result)
@@ -173,6 +238,8 @@ def build_module():
             pid_file=dict(type='path', default='/run/keepalived.pid'),
             data_file=dict(type='path', default='/tmp/keepalived.data'),
             wait=dict(type='int', default=15),
+            virtual_servers=dict(type='list', elements='dict', default=[]),
+            fail_on_down=dict(type='bool', default=False),
             fail_on_error=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Against the running lab (scripts/lab.sh up): `ansible-playbook opsnotes.edge.rolling_restart` restarts nginx on
-rs1 and rs2, one at a time, under requests from the client through the VIP over TLS (every 50 ms). No request fails,
-and the drain itself is seen: no request sent after a real server's drain (read from the playbook's own run) is
-answered by it, until its new nginx runs. Control: the same restart without the drain, under the same requests: the restarted
+rs1 and rs2, one at a time, under requests from the client over TLS (every 50 ms) through both VIPs: HAProxy's, and
+IPVS's (the directors' own kernels, direct routing). No request fails, and the drain itself is seen: no request sent
+after a real server's drain (read from the playbook's own run: HAProxy's drain, then weight 0 in both directors' IPVS
+tables) is answered by it, until its new nginx runs. Control: the same restart without the drain, under the same requests: the restarted
 server answers requests up to the moment it stops (and some may fail), so the test can see the difference."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import helpers
 
 LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
 VIP = (os.environ.get('OPSNOTES_LAB_NET') or '172.29.213') + '.200'
+IPVS_VIP = (os.environ.get('OPSNOTES_LAB_NET') or '172.29.213') + '.201'
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The playbook as a user of the installed collection runs it (the checkout's collection link serves it otherwise).
 PLAYBOOK = 'opsnotes.edge.rolling_restart'
@@ -50,13 +52,13 @@ def all_up():
 
 
 def drained_at(stdout):
-    """{host: when the playbook's drain task ended for it} from the JSON callback's task durations (the controller's
-    clock, which the lab's containers share)."""
+    """{host: when the playbook's last drain task (HAProxy's, then IPVS's) ended for it} from the JSON callback's task
+    durations (the controller's clock, which the lab's containers and guests share)."""
     document = stdout if stdout.startswith('{') else stdout[stdout.index('\n{') + 1:]
     drained = {}
     for play in json.JSONDecoder().raw_decode(document)[0]['plays']:
         for task in play['tasks']:
-            if task['task']['name'].startswith('Drain it on every balancer'):
+            if task['task']['name'].startswith(('Drain it on every balancer', 'Weight 0 on every director')):
                 end = datetime.datetime.strptime(task['task']['duration']['end'], '%Y-%m-%dT%H:%M:%S.%fZ')
                 for host in task['hosts']:
                     drained[host] = end.replace(tzinfo=datetime.timezone.utc).timestamp()
@@ -65,48 +67,56 @@ def drained_at(stdout):
 
 def test_a_rolling_restart_under_load_fails_no_request_and_no_server_is_asked_while_it_restarts():
     assert helpers.wait_for(all_up, 30) is not None
-    with helpers.VipWatch(client, directors, VIP, 40, port=443, sni='www.lab.test') as watch:
+    with helpers.VipWatch(client, directors, VIP, 40, port=443, sni='www.lab.test') as haproxy_watch, \
+            helpers.VipWatch(client, directors, IPVS_VIP, 40, port=443, sni='www.lab.test') as ipvs_watch:
         started = time.time()
         run = ansible('ansible-playbook', PLAYBOOK, env=dict(ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json'))
         finished = time.time()
     drained = drained_at(run.stdout)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert finished < watch.requests[-1][0], 'the playbook outlasted the requests'
-    failed = [t for t, body in watch.requests if body is None]
-    print('lab rolling restart: %d requests through the VIP, %d failed, playbook %.1f s'
-          % (len(watch.requests), len(failed), finished - started))
-    assert len(watch.requests) > 100 and failed == []
-    for name in real_servers:
-        stopped, running = outage(name)
-        assert started < stopped < running < finished, (name, started, stopped, running, finished)
-        # Drained before it stopped: no request sent after its drain reaches it until it runs again. (A request
-        # sent before the drain may still be answered just before the stop: the drain can end well under a second
-        # before it.)
-        assert started < drained[name] < stopped, (name, started, drained.get(name), stopped)
-        assert answered_by(watch, name, drained[name], running) == [], name
-        # ... and it is back: it answers again after the run.
-        assert answered_by(watch, name, finished, watch.requests[-1][0]), name
+    for path, watch in (('HAProxy', haproxy_watch), ('IPVS', ipvs_watch)):
+        assert finished < watch.requests[-1][0], 'the playbook outlasted the requests'
+        failed = [t for t, body in watch.requests if body is None]
+        print('lab rolling restart: %d requests through %s, %d failed, playbook %.1f s'
+              % (len(watch.requests), path, len(failed), finished - started))
+        assert len(watch.requests) > 100 and failed == [], (path, [round(t - started, 2) for t in failed], {
+            name: [round(t - started, 2) for t in (drained.get(name, 0),) + outage(name)] for name in real_servers})
+        for name in real_servers:
+            stopped, running = outage(name)
+            assert started < stopped < running < finished, (name, started, stopped, running, finished)
+            # Drained before it stopped: no request sent after its drain reaches it until it runs again. (A
+            # request sent before the drain may still be answered just before the stop: the drain can end well
+            # under a second before it.)
+            assert started < drained[name] < stopped, (name, started, drained.get(name), stopped)
+            assert answered_by(watch, name, drained[name], running) == [], (
+                path, name, [round(t - started, 3) for t in answered_by(watch, name, drained[name], running)],
+                [round(t - started, 3) for t in (drained[name], stopped, running)])
+            # ... and it is back: it answers again after the run.
+            assert answered_by(watch, name, finished, watch.requests[-1][0]), (path, name)
     assert all_up()
 
 
 def test_negative_control_the_same_restart_without_the_drain_sends_requests_to_the_stopping_server():
     assert helpers.wait_for(all_up, 30) is not None
-    with helpers.VipWatch(client, directors, VIP, 12, port=443, sni='www.lab.test') as watch:
+    with helpers.VipWatch(client, directors, VIP, 12, port=443, sni='www.lab.test') as haproxy_watch, \
+            helpers.VipWatch(client, directors, IPVS_VIP, 12, port=443, sni='www.lab.test') as ipvs_watch:
         time.sleep(3)
         run = ansible('ansible', 'rs1', '-m', 'ansible.builtin.systemd_service', '-a', 'name=nginx.service state=restarted')
     assert run.returncode == 0, run.stdout[-2000:]
     stopped, running = outage('rs1')
-    failed = [t for t, body in watch.requests if body is None]
-    late = answered_by(watch, 'rs1', stopped - BEFORE_STOP, running)
-    print('lab restart without the drain: %d requests, %d failed, %d answered by rs1 in the second before its stop'
-          % (len(watch.requests), len(failed), len(late)))
-    assert late, 'rs1 got no request before its stop even without the drain: the test above could not fail'
+    for path, watch in (('HAProxy', haproxy_watch), ('IPVS', ipvs_watch)):
+        failed = [t for t, body in watch.requests if body is None]
+        late = answered_by(watch, 'rs1', stopped - BEFORE_STOP, running)
+        print('lab restart without the drain through %s: %d requests, %d failed, %d answered by rs1 in the second '
+              'before its stop' % (path, len(watch.requests), len(failed), len(late)))
+        assert late, 'rs1 got no request through %s before its stop even without the drain: the test above could ' \
+                     'not fail' % path
     assert helpers.wait_for(all_up, 30) is not None
 
 
 def test_a_host_ipvs_balances_is_refused_before_anything_is_drained_when_a_director_cannot_drain_it():
-    # The lab's directors balance with HAProxy: their kernel has no IPVS and they have no ipvsadm. Told that
-    # keepalived balances rs1 with IPVS there, the playbook must refuse before it drains anything anywhere.
+    # Told that keepalived balances rs1 with IPVS in a virtual service the directors' tables do not have (HAProxy's
+    # VIP), the playbook must refuse on the directors before it drains anything anywhere.
     rs1 = helpers.ip_of('%s-rs1' % LAB)
     servers = {'keepalived_virtual_servers': [{'address': VIP, 'port': 443, 'real_servers': [
         {'address': rs1, 'port': 443}]}]}
@@ -114,7 +124,7 @@ def test_a_host_ipvs_balances_is_refused_before_anything_is_drained_when_a_direc
                   '-e', json.dumps({'rolling_restart_address': "{{ {'rs1': '%s'}.get(inventory_hostname, '') }}" % rs1}))
     assert run.returncode != 0
     assert 'failed: [rs1 -> director' in run.stdout and 'failed: [rs2' not in run.stdout, run.stdout[-3000:]
-    assert 'ipvsadm is not installed' in run.stdout or "Can't initialize ipvs" in run.stdout, run.stdout[-3000:]
+    assert '%s:443 is not in the IPVS table' % VIP in run.stdout, run.stdout[-3000:]
     assert all_up() and 'TASK [Drain it on every balancer' not in run.stdout
 
 

@@ -35,7 +35,11 @@ def addresses():
     with open(os.path.join(helpers.PROJECT, 'tests', 'unit', 'fake_ipvsadm.py')) as handle:
         put('/usr/local/lib/fake_ipvsadm.py', handle.read())
     put('/usr/local/sbin/ipvsadm', '#!/bin/sh\nexec python3 /usr/local/lib/fake_ipvsadm.py "$@"\n', mode='0755')
+    # The director holding the VIP: the drain waits for the active connections of a virtual service whose address
+    # the director holds (one that does not forwards nothing).
+    lb.check_output('ip addr add %s/32 dev lo', VIP)
     yield {name: helpers.ip_of(container) for name, container in WWW.items()}
+    lb.run('ip addr del %s/32 dev lo', VIP)
     lb.run('rm -f /usr/local/sbin/ipvsadm /usr/local/lib/fake_ipvsadm.py %s', STATE)
 
 

@@ -148,8 +148,11 @@ def test_a_green_fleet_has_every_row_ok_or_limited_in_the_report_order():
         'UTC; last run Sun 2026-11-22 10:00:00 UTC: success')
     assert by[('director', 'acme renewal timer')]['detail'].startswith(
         "orders its certificates under the CA's profile tlsserver; timer active")
-    assert by[('director', 'lvs_dr_check')]['line'] == '%-12s %-27s %-7s %s' % (
-        'director', 'lvs_dr_check', 'OK', by[('director', 'lvs_dr_check')]['detail'])
+    # The check column is as wide as its longest name (at least 27), in every line alike.
+    width = max([27] + [len(check) for _host, check in by])
+    assert width > 27
+    assert by[('director', 'lvs_dr_check')]['line'] == '%-12s %-*s %-7s %s' % (
+        'director', width, 'lvs_dr_check', 'OK', by[('director', 'lvs_dr_check')]['detail'])
 
 
 def test_a_real_server_answering_arp_for_the_vip_is_a_hijack():
@@ -286,3 +289,36 @@ def test_wrong_input_is_refused_clearly():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {'verify_rows', 'verify_report'}
+
+
+def ipvs_table(*reals, drift=(), down=()):
+    return dict(available=True, source='ipvsadm', drift=list(drift), down=list(down), extra=[], virtual_servers=[
+        dict(protocol='TCP', address='172.29.213.201', port=443, fwmark=None, scheduler='rr', persistent=None,
+             real_servers=[dict(address=a, port=443, forward='dr', weight=w, active=act, inactive=ina)
+                           for a, w, act, ina in reals])])
+
+
+def test_a_directors_ipvs_table_is_a_row_naming_each_real_server_by_its_host():
+    hosts = fleet()
+    hosts['rs1']['lab_address'] = '172.29.213.140'
+    hosts['director']['keepalived_check']['ipvs'] = ipvs_table(('172.29.213.140', 1, 2, 7), ('172.29.213.99', 1, 0, 1))
+    row = rows_by_check(hosts)[('director', 'ipvs 172.29.213.201:443')]
+    assert row['state'] == 'OK'
+    assert row['detail'] == ('TCP, rr (dr): rs1 172.29.213.140:443 weight 1, 2 active, 7 inactive; '
+                             '172.29.213.99:443 weight 1, 0 active, 1 inactive')
+
+
+def test_a_real_server_out_of_the_table_a_drained_one_and_a_missing_service_are_drift():
+    hosts = fleet()
+    hosts['director']['keepalived_check']['ipvs'] = ipvs_table(
+        ('172.29.213.140', 0, 0, 3), drift=['TCP 172.29.213.201:443 -> 172.29.213.140:443: weight 0, not 1',
+                                            'TCP 172.29.213.202:80: not in the table'],
+        down=['TCP 172.29.213.201:443 -> 172.29.213.141:443'])
+    rows = [r for r in verify_rows(hosts, GROUPS) if r['check'].startswith('ipvs')]
+    assert [(r['check'], r['state']) for r in rows] == [('ipvs 172.29.213.201:443', 'DRIFT'), ('ipvs', 'DRIFT')]
+    assert rows[0]['detail'].endswith('; TCP 172.29.213.201:443 -> 172.29.213.140:443: weight 0, not 1; '
+                                      'TCP 172.29.213.201:443 -> 172.29.213.141:443: down (not in the table)')
+    assert rows[1]['detail'] == 'TCP 172.29.213.202:80: not in the table'
+    # A kernel without IPVS is one row saying so.
+    hosts['director']['keepalived_check']['ipvs'] = dict(available=False, reason='this kernel has no IPVS')
+    assert rows_by_check(hosts)[('director', 'ipvs')]['detail'] == 'this kernel has no IPVS'

@@ -99,3 +99,25 @@ def test_an_edit_gives_back_what_ipvsadm_would_reset():
     assert _ipvs.edit_argv(udp, dict(address='10.0.0.2', port=53, forward='local'), 1)[1:3] == ['-u', '10.0.0.1:53']
     with pytest.raises(ValueError, match='forwarding bypass cannot be edited'):
         _ipvs.edit_argv(udp, dict(address='10.0.0.2', port=53, forward='bypass'), 1)
+
+
+def test_from_keepalived_applies_keepalived_defaults():
+    reals = [dict(address='10.0.0.1', check=dict(type='TCP_CHECK')), dict(address='10.0.0.2', port=8443, weight=0)]
+    services = _ipvs.from_keepalived([
+        dict(address='192.0.2.10', port=443, real_servers=reals),
+        dict(fwmark=7, protocol='udp', lb_algo='rr', lb_kind='NAT', persistence_timeout=60)])
+    assert services == [
+        dict(protocol='TCP', scheduler='wlc', persistent=None, forward='dr', address='192.0.2.10', port=443,
+             real_servers=[dict(address='10.0.0.1', port=None, weight=1), dict(address='10.0.0.2', port=8443, weight=0)]),
+        dict(protocol='UDP', scheduler='rr', persistent=60, forward='nat', fwmark=7, real_servers=[])]
+
+
+def test_compare_with_down_lists_missing_real_servers_apart():
+    table = _ipvs.parse('TCP  192.0.2.10:443 wlc\n  -> 10.0.0.1:443 Route 1 0 0\n', False)
+    expected = _ipvs.from_keepalived([dict(address='192.0.2.10', port=443,
+                                           real_servers=[dict(address='10.0.0.1'), dict(address='10.0.0.2')])])
+    down = []
+    assert _ipvs.compare(expected, table, down=down) == [] and down == ['TCP 192.0.2.10:443 -> 10.0.0.2:443']
+    # Control: without the list, the missing server is drift, as ipvs_check reports it.
+    assert _ipvs.compare(expected, table) == [
+        'TCP 192.0.2.10:443 -> 10.0.0.2:443: not in the table (its health check fails, or it was never added)']

@@ -178,3 +178,33 @@ def test_tls_policy_is_not_asked_of_plain_http(run_module, http_server):
     url = 'http://%s:%d/' % (NAME, http_server.server_port)
     result, failed = run_module(http_check, dict(url=url, address='127.0.0.1', tls_policy='intermediate'))
     assert not failed and result['ok'] and result['tls'] == {}
+
+
+class _Peer:
+    """A TLS socket's view of its peer's verified certificate, as ssl's getpeercert() gives it."""
+
+    def __init__(self, cert):
+        self.cert = cert
+
+    def version(self):
+        return 'TLSv1.3'
+
+    def cipher(self):
+        return ('TLS_AES_256_GCM_SHA384', 'TLSv1.3', 256)
+
+    def getpeercert(self):
+        return self.cert
+
+
+def test_a_certificate_without_a_common_name_is_named_by_its_first_dns_name():
+    # Let's Encrypt's tlsserver and shortlived profiles leave the subject empty: the name is in subjectAltName only.
+    names = (('DNS', 'www.example.test'), ('DNS', 'example.test'), ('IP Address', '192.0.2.1'))
+    cert = {'subject': (), 'issuer': ((('commonName', 'Pebble Intermediate'),),), 'serialNumber': '0A1B',
+            'notAfter': 'Jan 20 12:00:00 2027 GMT', 'subjectAltName': names}
+    details = http_check.tls_details(_Peer(cert), True)
+    assert details['subject'] == 'www.example.test' and details['names'] == ['www.example.test', 'example.test']
+    assert details['serial'] == 'a1b' and details['issuer'] == 'Pebble Intermediate'
+    # Control: a common name is still preferred, and an unverified peer gives no names at all.
+    with_cn = dict(cert, subject=((('commonName', 'cn.example.test'),),))
+    assert http_check.tls_details(_Peer(with_cn), True)['subject'] == 'cn.example.test'
+    assert 'subject' not in http_check.tls_details(_Peer(cert), False)

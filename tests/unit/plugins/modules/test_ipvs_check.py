@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipvs_tables import EXPECTED, IPVSADM, PROC
 
+from ansible_collections.opsnotes.edge.plugins.module_utils import _ipvs
 from ansible_collections.opsnotes.edge.plugins.modules import ipvs_check
 
 ARGS = dict(virtual_servers=[dict(service, protocol=service.get('protocol', 'tcp').lower()) for service in EXPECTED])
@@ -20,7 +21,7 @@ def ipvsadm(rc=0, out=IPVSADM):
 
 
 def test_reads_ipvsadm_and_finds_no_drift(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(ipvs_check, 'PROC', str(tmp_path / 'ip_vs'))
+    monkeypatch.setattr(_ipvs, 'PROC', str(tmp_path / 'ip_vs'))
     (tmp_path / 'ip_vs').write_text(PROC)
     runner = ipvsadm()
     result, failed = run_module(ipvs_check, ARGS, run_command=runner)
@@ -30,7 +31,7 @@ def test_reads_ipvsadm_and_finds_no_drift(run_module, tmp_path, monkeypatch):
 
 
 def test_reads_proc_without_ipvsadm_and_fails_on_drift(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(ipvs_check, 'PROC', str(tmp_path / 'ip_vs'))
+    monkeypatch.setattr(_ipvs, 'PROC', str(tmp_path / 'ip_vs'))
     (tmp_path / 'ip_vs').write_text(PROC.replace('Route   1      3', 'Route   0      3'))
     result, failed = run_module(ipvs_check, dict(ARGS, source='proc'), run_command=ipvsadm())
     assert failed and result['source'] == 'proc'
@@ -40,7 +41,7 @@ def test_reads_proc_without_ipvsadm_and_fails_on_drift(run_module, tmp_path, mon
 
 
 def test_no_ipvs_in_the_kernel(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(ipvs_check, 'PROC', str(tmp_path / 'none'))
+    monkeypatch.setattr(_ipvs, 'PROC', str(tmp_path / 'none'))
     result, failed = run_module(ipvs_check, ARGS, run_command=ipvsadm())
     assert failed and not result['available'] and 'this kernel has no IPVS' in result['msg']
     result, failed = run_module(ipvs_check, dict(ARGS, fail_when_unavailable=False), run_command=ipvsadm())
@@ -48,7 +49,7 @@ def test_no_ipvs_in_the_kernel(run_module, tmp_path, monkeypatch):
 
 
 def test_errors_are_named(run_module, tmp_path, monkeypatch):
-    monkeypatch.setattr(ipvs_check, 'PROC', str(tmp_path / 'ip_vs'))
+    monkeypatch.setattr(_ipvs, 'PROC', str(tmp_path / 'ip_vs'))
     (tmp_path / 'ip_vs').write_text(PROC)
     result, failed = run_module(ipvs_check, dict(virtual_servers=[dict(address='10.0.0.1')]), run_command=ipvsadm())
     assert failed and result['msg'] == 'virtual_servers[0]: give an address and a port, or a fwmark'

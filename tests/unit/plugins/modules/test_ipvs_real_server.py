@@ -21,13 +21,18 @@ TABLE = dict(services=[
 
 
 class Runner(object):
-    """run_command backed by the fake ipvsadm; ``during`` is called before each listing, as time passing."""
+    """run_command backed by the fake ipvsadm; ``during`` is called before each listing, as time passing. The host
+    holds ``held`` (ip -o addr show): by default every virtual address of TABLE, as the director holding the VIPs."""
 
-    def __init__(self, state=None, during=None):
+    def __init__(self, state=None, during=None, held=('192.0.2.10', '2001:db8::1')):
         self.fake = FakeIpvsadm(copy.deepcopy(state or TABLE))
-        self.calls, self.during = [], during
+        self.calls, self.during, self.held = [], during, held
 
     def __call__(self, argv, **kwargs):
+        if argv[0] == '/usr/bin/ip':
+            return 0, ''.join('2: eth0    inet%s %s/%d scope global eth0\\\n' % ('6' if ':' in a else '', a,
+                                                                                 128 if ':' in a else 24)
+                              for a in self.held), ''
         self.calls.append(argv[1:])
         if self.during and argv[1:2] == ['-Ln']:
             self.during(self.fake.state, len(self.calls))
@@ -161,3 +166,20 @@ def test_missing_ipvsadm(run_module, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda self, name, *a, **k: None)
     result, failed = run_module(ipvs_real_server, dict(address='10.0.0.11', state='drain'))
     assert failed and result['msg'].startswith('ipvsadm is not installed')
+
+
+def test_drain_does_not_wait_for_the_connections_of_a_vip_this_director_does_not_hold(run_module):
+    # After a failover the former holder still lists the connections it forwarded, ESTABLISHED until IPVS's TCP
+    # timeout: nothing reaches it any more, so they never end. Here the host holds 192.0.2.10 no longer.
+    runner = Runner(held=('198.51.100.1',))
+    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain', wait=True, wait_timeout=30),
+                                run_command=runner)
+    assert not failed and result['waited'] < 5
+    assert result['stale'] == ['TCP 192.0.2.10:80 -> 10.0.0.12:80 (2 active connection(s)): this host does not hold '
+                               '192.0.2.10']
+    assert runner.real(0, '10.0.0.12')['weight'] == 0
+    # Control: the director holding the VIP waits for the same connections (and times out here, naming them).
+    runner = Runner()
+    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain', wait=True, wait_timeout=1),
+                                run_command=runner)
+    assert failed and result['msg'] == 'TCP 192.0.2.10:80 -> 10.0.0.12:80 still has 2 active connection(s) after 1s'
