@@ -218,6 +218,8 @@ class Directory(object):
         self.directory_url, self.timeout = directory_url, timeout
         self.fetch = fetch or urllib.request.build_opener().open
         self._nonce, self._directory, self._no_ari = None, None, False
+        # The windows asked in this run, by certificate: one certificate on several binds is asked once.
+        self._windows = {}
 
     # -- transport --
     def _request(self, url, data=None, method='GET', headers=None):
@@ -251,9 +253,14 @@ class Directory(object):
     def renewal_info(self, identifier):
         """The CA's suggested window for the certificate ``identifier`` (cert_id) as {start, end, explanation}, or
         None when the CA offers no ARI or does not answer (renewal then goes by lifetime). A directory that cannot
-        be read is not asked again for the next certificate."""
+        be read is not asked again for the next certificate, nor is a certificate asked twice."""
         if self._no_ari:
             return None
+        if identifier not in self._windows:
+            self._windows[identifier] = self._renewal_info(identifier)
+        return self._windows[identifier]
+
+    def _renewal_info(self, identifier):
         try:
             base = self.directory().get('renewalInfo')
         except AcmeError:

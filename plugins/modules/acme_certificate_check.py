@@ -33,6 +33,7 @@ description:
     RV(challenges); a failed entry is a failure."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._ari
   - opsnotes.edge._attributes.INFO_MODULE
 options:
   certificates:
@@ -71,14 +72,6 @@ options:
         15).
     type: int
     default: 30
-  directory_url:
-    description:
-      - The CA's ACME directory. When the CA offers renewal information (ARI, RFC 9773), each certificate is due
-        from a point in the window the CA suggests for it (the same point the renewal script uses), and
-        RV(certificates[].ari_window) holds that window.
-      - Otherwise, or when the CA does not answer within O(timeout), O(renew_days) and the lifetime decide.
-    type: str
-    version_added: 0.3.0
   account_key:
     description:
       - The ACME account key (PEM). Its RFC 7638 thumbprint is returned as RV(account_thumbprint), the part of

@@ -27,6 +27,7 @@ description:
     read with them yet.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._ari
   - opsnotes.edge._attributes.STATE_MODULE
 options:
   packages:
@@ -237,14 +238,6 @@ options:
     description: A certificate with fewer days left (or less than a third of its lifetime) is due.
     type: int
     default: 30
-  directory_url:
-    description:
-      - The CA's ACME directory. When the CA offers renewal information (ARI, RFC 9773), each certificate is due
-        from a point in the window the CA suggests for it (the same point the renewal script uses), and
-        its C(ari_window) in RV(certificates) holds that window.
-      - Otherwise, or when the CA does not answer within O(timeout), O(renew_days) and the lifetime decide.
-    type: str
-    version_added: 0.3.0
   probe:
     description: Also ask the server, per name and key type, which certificate it sends.
     type: bool

@@ -27,6 +27,7 @@ description:
   - Fails on errors, and on servers that are DOWN when O(fail_on_down=true).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
+  - opsnotes.edge._ari
   - opsnotes.edge._attributes.INFO_MODULE
 options:
   path:
@@ -59,14 +60,6 @@ options:
     description: A certificate with fewer days left (or less than a third of its lifetime) is reported as due.
     type: int
     default: 30
-  directory_url:
-    description:
-      - The CA's ACME directory. When the CA offers renewal information (ARI, RFC 9773), each certificate is due
-        from a point in the window the CA suggests for it (the same point the renewal script uses), and
-        its C(ari_window) in RV(tls) holds that window.
-      - Otherwise, or when the CA does not answer within O(timeout), O(renew_days) and the lifetime decide.
-    type: str
-    version_added: 0.3.0
   timeout:
     description: Seconds to wait for each TLS handshake.
     type: float

@@ -328,3 +328,25 @@ def test_the_program_binds_a_new_account_with_the_hmac_key_from_a_file(tmp_path)
         assert p.main(base + ['--directory', directory, '--eab-kid', 'kid-7', '--eab-hmac-key-file',
                               str(tmp_path / 'eab.key')], io.StringIO(), err) == 1
         assert len(ca.accounts) == 1, err.getvalue()
+
+
+def test_a_certificate_s_window_is_asked_once_per_run():
+    # haproxy_check asks for each TLS bind's certificate: one file on two binds is one request to the CA.
+    import urllib.request
+    asked = []
+    opener = urllib.request.build_opener().open
+
+    def fetch(request, timeout):
+        asked.append(request.full_url)
+        return opener(request, timeout=timeout)
+    ca = fake_acme.FakeCA()
+    ca.windows['aaa.bbb'] = ('2027-01-05T10:00:00Z', '2027-01-07T10:00:00Z')
+    with ca.serve() as server:
+        directory = p.Directory('http://127.0.0.1:%d/dir' % server.server_port, fetch=fetch)
+        first, again = directory.renewal_info('aaa.bbb'), directory.renewal_info('aaa.bbb')
+        unknown, unknown_again = directory.renewal_info('ccc.ddd'), directory.renewal_info('ccc.ddd')
+    assert first is not None and again == first and first['explanation'] == 'https://ca.test/why'
+    assert unknown is None and unknown_again is None
+    # Control: each certificate was asked, once; the directory once.
+    assert [url.rsplit('/', 1)[1] for url in asked if '/renewal-info/' in url] == ['aaa.bbb', 'ccc.ddd']
+    assert sum(url.endswith('/dir') for url in asked) == 1
