@@ -27,10 +27,11 @@ reuse_container() {  # name image: starts the container when it runs that image 
 # the network (address, MAC, name) to a user-mode Linux guest (scripts/lab-guest-image.sh). The guest is reached over
 # SSH with the lab's key (lab_exec, and Ansible through .lab/<lab>/ssh/config); what it needs to know of the lab
 # (host names, resolvers, the key) is read from .lab/<lab>/guest at each of its boots, and again by wait_systemd.
-GUEST_MEMORY=${OPSNOTES_GUEST_MEMORY:-512M}
+GUEST_MEMORY=${OPSNOTES_GUEST_MEMORY:-512M}   # each guest's memory, in MiB
 start_guest() {  # name network image [extra docker args...]
   local name=$1 network=$2 image=$3; shift 3
   [ -c /dev/net/tun ] || { log "$name needs /dev/net/tun on this host (a tap joins its guest to $network): modprobe tun"; return 1; }
+  [[ $GUEST_MEMORY =~ ^[1-9][0-9]*M$ ]] || { log "OPSNOTES_GUEST_MEMORY=$GUEST_MEMORY: give MiB, such as 512M"; return 1; }
   reuse_container "$name" "$image" && return
   docker run -d --name "$name" --hostname "${name#"$PREFIX-$LAB"-}" --network "$network" \
     --label "$PREFIX.lab=1" --label "$PREFIX.lab.name=$LAB" --label "$PREFIX.lab.guest=1" \

@@ -247,6 +247,28 @@ class _Report(object):
                 detail = '%s: %s' % (', '.join('%s wants %s' % (u.get('comm'), u.get('expected')) for u in unprotected),
                                      '; '.join(_unique(str(u.get('reason')) for u in unprotected)))
             self.add(host, 'oom_score', None, detail, state=state)
+            self.oom_event(host, res)
+
+    def oom_event(self, host, res):
+        """Where the kernel's log holds an OOM kill (a host with a kernel of its own), or a protected unit lost a
+        process to one: the last kill, and whether every protected unit was spared."""
+        kill = res.get('last_oom_kill')
+        units = [t for t in res.get('targets') or [] if str(t.get('selector', '')).startswith('unit=')
+                 and (t.get('expected') or 0) < 0 and t.get('oom_kills') is not None]
+        hit = ['%s (%d)' % (t['selector'][5:], t['oom_kills']) for t in units if t['oom_kills'] > 0]
+        if not kill and not hit:
+            return
+        detail = ''
+        if kill:
+            detail = 'last kill at %s: %s (pid %s, oom_score_adj %s)%s, %s since boot; ' % (
+                kill.get('time'), kill.get('comm'), kill.get('pid'), kill.get('oom_score_adj'),
+                " within a memory cgroup's limit" if kill.get('kind') == 'cgroup' else '',
+                res.get('oom_kills_since_boot'))
+        if hit:
+            detail += 'protected units that lost processes to it: %s' % ', '.join(hit)
+        else:
+            detail += 'protected units untouched (%s)' % ', '.join(t['selector'][5:] for t in units)
+        self.add(host, 'oom event', not hit, detail)
 
     def syslog_ng(self):
         """Per log host: the live configuration, the probe line, and the access log line of each client request."""

@@ -231,3 +231,33 @@ def target_errors(items, var_name, allowed=SELECTORS, score_required=True, posit
         else:
             seen[ident] = where
     return errors
+
+
+# The kernel's line for each OOM kill (mm/oom_kill.c __oom_kill_process): "Out of memory: Killed process 1234
+# (python3) total-vm:..kB, anon-rss:..kB, file-rss:..kB, shmem-rss:..kB, UID:0 pgtables:..kB oom_score_adj:0", with
+# "Memory cgroup out of memory" instead for a kill inside a memory cgroup's limit.
+KILL_RE = re.compile(r'(Out of memory|Memory cgroup out of memory): Killed process (\d+) \((.*)\) total-vm:.*?'
+                     r'oom_score_adj:(-?\d+)')
+
+
+def parse_kill(message):
+    """{pid, comm, oom_score_adj, kind (V(system) or V(cgroup))} of a kernel OOM-kill line, or None."""
+    found = KILL_RE.search(message or '')
+    if not found:
+        return None
+    return dict(pid=int(found.group(2)), comm=found.group(3), oom_score_adj=int(found.group(4)),
+                kind='cgroup' if found.group(1).startswith('Memory cgroup') else 'system')
+
+
+def cgroup_oom_kills(control_group, root='/'):
+    """How many processes of the cgroup ``control_group`` (systemd's ControlGroup, cgroup v2) any OOM killer has
+    killed since the cgroup was made (the unit's last start); None where there is no such count (cgroup v1, no
+    cgroup)."""
+    if not control_group or not control_group.startswith('/'):
+        return None
+    text = _read(os.path.join(root, 'sys', 'fs', 'cgroup', control_group.lstrip('/'), 'memory.events'))
+    for line in (text or b'').decode('ascii', 'replace').splitlines():
+        key, _sep, value = line.partition(' ')
+        if key == 'oom_kill' and value.strip().isdigit():
+            return int(value)
+    return None

@@ -119,6 +119,8 @@ cap_sys_resource:
 targets:
   description:
     - Per target, the selector, the expected value, the matched processes and (for units) the loaded systemd value.
+    - For units, C(oom_kills) is how many of its processes an OOM killer has killed since the unit last started
+      (its cgroup's C(memory.events)); null where the host has no such count (cgroup v1).
   returned: always
   type: list
   elements: dict
@@ -127,6 +129,7 @@ targets:
       expected: -900
       matched: 1
       unit_score_adj: -900
+      oom_kills: 0
       ok: false
       processes:
         - {pid: 212, comm: rsyslogd, before: 0, oom_score_adj: 0, oom_score: 666, expected: -900, ok: false,
@@ -146,6 +149,18 @@ unmatched:
   type: list
   elements: str
   sample: [pidfile=/run/batch.pid]
+last_oom_kill:
+  description:
+    - The kernel's last OOM kill since boot, from its log in the journal (C(journalctl -k)), as C({time, pid, comm,
+      oom_score_adj, kind}); C(kind) is V(system) (the host ran out of memory) or V(cgroup) (a memory cgroup's
+      limit). Null when there was none, or where the journal holds no kernel messages (a container's).
+  returned: always
+  type: dict
+  sample: {time: "2026-12-06T14:50:02Z", pid: 4242, comm: batch, oom_score_adj: 1000, kind: system}
+oom_kills_since_boot:
+  description: How many OOM kills the kernel's log holds since boot (0 where it holds none, see RV(last_oom_kill)).
+  returned: always
+  type: int
 top:
   description: The O(report_top) processes with the highest C(oom_score), highest first.
   returned: always
@@ -154,6 +169,8 @@ top:
   sample: [{pid: 998, comm: batch, oom_score: 1466, oom_score_adj: 800, cmdline: "/usr/bin/python3 /opt/batch/run.py"}]
 """
 
+import datetime
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -161,8 +178,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
     CAP_SYS_RESOURCE,
     SELECTORS,
+    cgroup_oom_kills,
     has_capability,
     limited_by_capability,
+    parse_kill,
     permission_reason,
     process_info,
     processes,
@@ -174,13 +193,36 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
 )
 
 
-def _unit_score(module, unit):
+def _unit_state(module, unit):
+    """(the OOMScoreAdjust systemd holds for ``unit``, its ControlGroup), each None when unknown."""
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
-        return None
-    rc, out, _err = module.run_command([systemctl, 'show', '--property=OOMScoreAdjust', '--value', unit])
-    out = out.strip()
-    return int(out) if rc == 0 and out.lstrip('-').isdigit() else None
+        return None, None
+    rc, out, _err = module.run_command([systemctl, 'show', '--property=OOMScoreAdjust', '--property=ControlGroup',
+                                        unit])
+    shown = dict(line.partition('=')[::2] for line in out.splitlines()) if rc == 0 else {}
+    score = shown.get('OOMScoreAdjust', '').strip()
+    return (int(score) if score.lstrip('-').isdigit() else None), (shown.get('ControlGroup') or '').strip() or None
+
+
+def _kills(module):
+    """(the kernel's OOM kills since boot as its log has them, oldest first): [] where this host's journal holds no
+    kernel messages (a container's) or there is no journalctl."""
+    journalctl = module.get_bin_path('journalctl')
+    if not journalctl:
+        return []
+    rc, out, _err = module.run_command([journalctl, '-k', '-b', '-o', 'json', '--no-pager', '-g', 'Killed process'])
+    kills = []
+    for line in out.splitlines() if rc == 0 else []:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        kill = parse_kill(entry.get('MESSAGE') if isinstance(entry.get('MESSAGE'), str) else '')
+        if kill and str(entry.get('__REALTIME_TIMESTAMP', '')).isdigit():
+            when = datetime.datetime.fromtimestamp(int(entry['__REALTIME_TIMESTAMP']) / 1e6, datetime.timezone.utc)
+            kills.append(dict(kill, time=when.strftime('%Y-%m-%dT%H:%M:%SZ')))
+    return kills
 
 
 def _apply(module, proc, expected, cap, root):
@@ -231,7 +273,8 @@ def run(module, root='/'):
         entry = dict(selector=selector_text(target), expected=expected, matched=len(rows), processes=rows,
                      ok=all(r['ok'] for r in rows))
         if target.get('unit'):
-            entry['unit_score_adj'] = _unit_score(module, target['unit'])
+            entry['unit_score_adj'], control_group = _unit_state(module, target['unit'])
+            entry['oom_kills'] = cgroup_oom_kills(control_group, root)
         result_targets.append(entry)
 
     unmatched = [t['selector'] for t in result_targets if t['matched'] == 0]
@@ -246,8 +289,10 @@ def run(module, root='/'):
                         key=lambda p: (-p['oom_score'], p['pid']))
         top = [dict(pid=p['pid'], comm=p['comm'], oom_score=p['oom_score'], oom_score_adj=p['oom_score_adj'],
                     cmdline=' '.join(p['cmdline'])[:200]) for p in ranked[:params['report_top']]]
+    kills = _kills(module)
     result = dict(changed=bool(diff_after), status=status, ok=status == 'ok', cap_sys_resource=cap,
                   targets=result_targets, unprotected=unprotected, unmatched=unmatched, top=top,
+                  oom_kills_since_boot=len(kills), last_oom_kill=kills[-1] if kills else None,
                   diff=dict(before=''.join(diff_before), after=''.join(diff_after)))
     for selector in unmatched:
         module.warn('%s matches no running process' % selector)

@@ -322,3 +322,22 @@ def test_a_real_server_out_of_the_table_a_drained_one_and_a_missing_service_are_
     # A kernel without IPVS is one row saying so.
     hosts['director']['keepalived_check']['ipvs'] = dict(available=False, reason='this kernel has no IPVS')
     assert rows_by_check(hosts)[('director', 'ipvs')]['detail'] == 'this kernel has no IPVS'
+
+
+def test_the_last_oom_kill_is_a_row_that_names_the_victim_and_the_spared_protected_units():
+    hosts = fleet()
+    check = hosts['director']['oom_protect_check']
+    check.update(oom_kills_since_boot=2, last_oom_kill=dict(time='2026-12-06T14:10:02Z', pid=4242, comm='python3',
+                                                            oom_score_adj=0, kind='system'),
+                 targets=[dict(selector='unit=syslog-ng.service', expected=-900, oom_kills=0, processes=[1]),
+                          dict(selector='unit=batch.service', expected=800, oom_kills=1, processes=[2])])
+    row = rows_by_check(hosts)[('director', 'oom event')]
+    assert row['state'] == 'OK'
+    assert row['detail'] == ('last kill at 2026-12-06T14:10:02Z: python3 (pid 4242, oom_score_adj 0), 2 since boot; '
+                             'protected units untouched (syslog-ng.service)')
+    # A protected unit that lost a process is drift; a host whose log holds no kill has no row.
+    check['targets'][0]['oom_kills'] = 1
+    row = rows_by_check(hosts)[('director', 'oom event')]
+    assert row['state'] == 'DRIFT' and row['detail'].endswith('protected units that lost processes to it: '
+                                                              'syslog-ng.service (1)')
+    assert ('director2', 'oom event') not in rows_by_check(hosts)

@@ -178,3 +178,22 @@ def test_list_pids_without_proc(tmp_path):
 ])
 def test_limited_by_capability(expected, cap, reason, limited):
     assert o.limited_by_capability(expected, cap, reason) is limited
+
+
+def test_parse_kill_reads_both_kinds_of_kernel_line():
+    line = ('Out of memory: Killed process 4242 (python3) total-vm:341576kB, anon-rss:330000kB, file-rss:4kB, '
+            'shmem-rss:0kB, UID:0 pgtables:700kB oom_score_adj:1000')
+    assert o.parse_kill(line) == dict(pid=4242, comm='python3', oom_score_adj=1000, kind='system')
+    cgroup = 'Memory cgroup out of memory: Killed process 7 (a (b) c) total-vm:1kB, UID:0 pgtables:1kB oom_score_adj:-5'
+    assert o.parse_kill(cgroup) == dict(pid=7, comm='a (b) c', oom_score_adj=-5, kind='cgroup')
+    # Control: other kernel lines, and the OOM report before the kill, are no kill.
+    assert o.parse_kill('oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),task=python3,pid=4242,uid=0') is None
+    assert o.parse_kill(None) is None
+
+
+def test_cgroup_oom_kills_reads_memory_events(fake_root):
+    fake_root.write('sys/fs/cgroup/system.slice/x.service/memory.events', 'low 0\nhigh 0\nmax 9\noom 2\noom_kill 3\n')
+    assert o.cgroup_oom_kills('/system.slice/x.service', fake_root.path) == 3
+    # Control: no such cgroup (cgroup v1 has no memory.events there), or no ControlGroup at all.
+    assert o.cgroup_oom_kills('/system.slice/y.service', fake_root.path) is None
+    assert o.cgroup_oom_kills('', fake_root.path) is None and o.cgroup_oom_kills(None, fake_root.path) is None

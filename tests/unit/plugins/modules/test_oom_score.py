@@ -40,15 +40,20 @@ def host(fake_root, monkeypatch):
     return fake_root
 
 
-def systemctl(values):
+def systemctl(values, journal=''):
+    """systemctl show (each unit's OOMScoreAdjust from ``values``, its cgroup under system.slice) and journalctl -k
+    (``journal``: its JSON lines)."""
     def run(argv, **kwargs):
-        assert argv[1:4] == ['show', '--property=OOMScoreAdjust', '--value']
-        return 0, '%s\n' % values.get(argv[4], 0), ''
+        if argv[0].endswith('/journalctl'):
+            assert argv[1:] == ['-k', '-b', '-o', 'json', '--no-pager', '-g', 'Killed process']
+            return (0, journal, '') if journal else (1, '', '-- No entries --')
+        assert argv[1:4] == ['show', '--property=OOMScoreAdjust', '--property=ControlGroup']
+        return 0, 'OOMScoreAdjust=%s\nControlGroup=/system.slice/%s\n' % (values.get(argv[4], 0), argv[4]), ''
     return run
 
 
-def run(run_module, host, args, check_mode=False, unit_values=None):
-    return run_module(oom_score, args, host, run_command=systemctl(unit_values or {}), check_mode=check_mode)
+def run(run_module, host, args, check_mode=False, unit_values=None, journal=''):
+    return run_module(oom_score, args, host, run_command=systemctl(unit_values or {}, journal), check_mode=check_mode)
 
 
 def test_positive_applied_to_every_process_then_idempotent(run_module, host):
@@ -128,3 +133,27 @@ def test_unit_score_without_systemctl(run_module, host):
     result, failed = run_module(oom_score, dict(unit='batch.service'), host,
                                 run_command=lambda argv, **kw: (1, '', 'Failed to connect to bus'))
     assert result['targets'][0]['unit_score_adj'] is None
+
+
+KILLS = '\n'.join([
+    '{"MESSAGE": "Memory cgroup out of memory: Killed process 77 (tiny) total-vm:1kB, anon-rss:1kB, file-rss:0kB, '
+    'shmem-rss:0kB, UID:0 pgtables:1kB oom_score_adj:0", "__REALTIME_TIMESTAMP": "1796566200000000"}',
+    '{"MESSAGE": "Out of memory: Killed process 4242 (batch) total-vm:900kB, anon-rss:800kB, file-rss:0kB, '
+    'shmem-rss:0kB, UID:0 pgtables:1kB oom_score_adj:1000", "__REALTIME_TIMESTAMP": "1796566202000000"}',
+    '{"MESSAGE": "a line the search matched that is no kill: Killed process", "__REALTIME_TIMESTAMP": "1"}',
+])
+
+
+def test_the_kernel_s_last_oom_kill_and_each_unit_s_kills(run_module, host):
+    host.write('sys/fs/cgroup/system.slice/batch.service/memory.events', 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n')
+    host.write('sys/fs/cgroup/system.slice/rsyslog.service/memory.events', 'oom 0\noom_kill 0\n')
+    args = dict(targets=[dict(unit='rsyslog.service'), dict(unit='batch.service')])
+    result, failed = run(run_module, host, args, journal=KILLS)
+    assert not failed and result['oom_kills_since_boot'] == 2
+    assert result['last_oom_kill'] == dict(pid=4242, comm='batch', oom_score_adj=1000, kind='system',
+                                           time='2026-12-06T14:10:02Z')
+    assert [t['oom_kills'] for t in result['targets']] == [0, 2]
+    # Control: a host whose journal has no kernel messages (a container's), and no memory.events (cgroup v1).
+    result, failed = run(run_module, host, dict(targets=[dict(unit='other.service')]))
+    assert not failed and result['last_oom_kill'] is None and result['oom_kills_since_boot'] == 0
+    assert result['targets'][0]['oom_kills'] is None
