@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The image of the lab's real-kernel hosts (the directors): a container that runs one user-mode Linux guest on the
 # lab's network. The guest's root is the lab's own base image (the suite's, with systemd), plus an SSH server (how
-# Ansible and the tests reach it), kmod (IPVS is a module) and the UML kernel's modules; the container holds the UML
+# Ansible and the tests reach it), kmod (IPVS is a module), earlyoom and systemd-oomd (stopped) and the UML kernel's
+# modules; the container holds the UML
 # kernel (scripts/guest-image.sh uml) and opsnotes-guest-run, which bridges its network to the guest and boots it.
 #
 # Cached: the tag is a hash of this recipe and of the two images it starts from. Prints the image name.
@@ -24,9 +25,13 @@ cp "$ROOT/scripts/lab-guest/"* "$context/"
 cat >"$context/Dockerfile" <<EOF
 FROM $IMAGE AS root
 RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server kmod >/dev/null \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server kmod earlyoom systemd-oomd \
+      >/dev/null \
  && apt-get clean && find /var/lib/apt/lists -exec touch -h -d @0 {} + \
  && rm -f /etc/ssh/ssh_host_*key* /var/lib/apt/periodic/update-success-stamp
+# The two user-space OOM killers operators meet, installed but stopped: oom_protect protects against each where it is
+# installed (its drop-ins), and the OOM tests start them.
+RUN systemctl disable earlyoom.service systemd-oomd.service systemd-oomd.socket >/dev/null 2>&1
 COPY opsnotes-guest-setup /usr/local/sbin/opsnotes-guest-setup
 COPY opsnotes-guest.service /etc/systemd/system/opsnotes-guest.service
 # No VT gettys (the console is a pipe), the network is the setup unit's, and Ctrl-Alt-Del (what stopping the container

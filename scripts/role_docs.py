@@ -36,7 +36,8 @@ def render(spec):
         if opt.get('required'):
             default = '**required**'
         else:
-            default = '`%s`' % yaml.safe_dump(opt.get('default'), default_flow_style=True).strip().replace('\n...', '')
+            dumped = yaml.safe_dump(opt.get('default'), default_flow_style=True, width=1 << 16)  # one line
+            default = '`%s`' % dumped.strip().replace('\n...', '')
         desc = opt.get('description', '')
         desc = ' '.join(desc) if isinstance(desc, list) else desc
         lines.append('| `%s` | %s | %s | %s |' % (name, cell(kind), cell(default), cell(desc)))

@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The fleet-wide OOM table of playbooks/oom_report.yml, from each host's opsnotes.edge.oom_score result."""
+"""OOM filters: the systemd drop-ins of the oom_protect role (oom_dropins), and the fleet-wide OOM table of
+playbooks/oom_report.yml from each host's opsnotes.edge.oom_score result (oom_report)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._oom import limited_by_capability
+from ansible_collections.opsnotes.edge.plugins.module_utils._oom import earlyoom_exec, limited_by_capability
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe
 
 
 def target_status(target, cap):
@@ -38,6 +40,38 @@ def target_status(target, cap):
         status = 'drift'
     detail = 'wants %s: %s' % (expected, '; '.join(parts) or 'no process')
     return status, detail + ('; ' + '; '.join(reasons) if reasons and status != 'applied' else '')
+
+
+def oom_dropins(units, processes=None, oomd_preference='avoid', earlyoom_command='/usr/bin/earlyoom',
+                earlyoom_unit='earlyoom.service'):
+    """{unit: {'Service': {...}}}: the drop-in settings of each unit target (OOMScoreAdjust=, and OOMPolicy= and
+    ManagedOOMPreference= where set; a protected unit, score_adj below 0, gets ``oomd_preference`` unless it sets its
+    own), and earlyoom's ExecStart= avoiding the protected processes and preferring the sacrificial ones (their
+    earlyoom_names, or the name of a process target) when ``earlyoom_command`` is not empty."""
+    if not isinstance(units, list) or not isinstance(processes or [], list):
+        raise AnsibleFilterError('oom_dropins: expects lists of OOM targets')
+    dropins, avoid, prefer = {}, [], []
+    for target in units:
+        score = int(target['score_adj'])
+        settings = {'OOMScoreAdjust': score}
+        if target.get('oom_policy'):
+            settings['OOMPolicy'] = target['oom_policy']
+        preference = target.get('oomd_preference') or (oomd_preference if score < 0 else None)
+        if preference:
+            settings['ManagedOOMPreference'] = preference
+        dropins[target['unit']] = {'Service': settings}
+        (avoid if score < 0 else prefer if score > 0 else []).extend(target.get('earlyoom_names') or [])
+    for target in processes or []:
+        if target.get('name'):
+            (avoid if int(target['score_adj']) < 0 else prefer if int(target['score_adj']) > 0 else []).append(
+                target['name'])
+    if earlyoom_command and (avoid or prefer):
+        try:
+            command = earlyoom_exec(earlyoom_command, avoid, prefer)
+        except Unsafe as exc:
+            raise AnsibleFilterError('oom_dropins: earlyoom_command: %s' % exc) from None
+        dropins[earlyoom_unit] = {'Service': {'ExecStart': ['', command]}}
+    return dropins
 
 
 def oom_report(results):
@@ -70,4 +104,4 @@ def oom_report(results):
 
 class FilterModule(object):
     def filters(self):
-        return {'oom_report': oom_report}
+        return {'oom_dropins': oom_dropins, 'oom_report': oom_report}

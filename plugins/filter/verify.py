@@ -244,8 +244,14 @@ class _Report(object):
                 detail = '%d target(s), %d process(es) at their expected value' % (
                     len(targets), sum(len(t.get('processes') or []) for t in targets))
             else:
-                detail = '%s: %s' % (', '.join('%s wants %s' % (u.get('comm'), u.get('expected')) for u in unprotected),
-                                     '; '.join(_unique(str(u.get('reason')) for u in unprotected)))
+                parts = [str(e.get('reason')) for e in res.get('exposed') or []]
+                if unprotected:
+                    parts.insert(0, '%s: %s' % (
+                        ', '.join('%s wants %s' % (u.get('comm'), u.get('expected')) for u in unprotected),
+                        '; '.join(_unique(str(u.get('reason')) for u in unprotected))))
+                detail = '; '.join(parts)
+            if len(res.get('active_killers') or []) > 1:
+                detail += '; OOM killers: %s' % ', '.join(res['active_killers'])
             self.add(host, 'oom_score', None, detail, state=state)
             self.oom_event(host, res)
 

@@ -14,6 +14,8 @@ import errno
 import os
 import re
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import abs_path, systemd_exec_arg
+
 SCORE_MIN, SCORE_MAX = -1000, 1000
 SELECTORS = ('pid', 'pidfile', 'name', 'pattern', 'unit')
 CAP_SYS_RESOURCE = 24
@@ -21,6 +23,13 @@ CAP_SYS_RESOURCE = 24
 # [Service] setting). Template instances (foo@bar.service) are allowed.
 UNIT_RE = re.compile(r'[A-Za-z0-9:_\\-][A-Za-z0-9:_.\\@-]*\.service')
 SSH_UNITS = ('ssh.service', 'sshd.service', 'ssh@.service', 'sshd@.service')
+# The user-space OOM killers oom_protect knows besides the kernel's: found by their process name.
+OOMD_COMM, EARLYOOM_COMM = 'systemd-oomd', 'earlyoom'
+OOM_POLICIES = ('continue', 'stop', 'kill')
+OOMD_PREFERENCES = ('none', 'avoid', 'omit')
+UNIT_OPTIONS = ('oom_policy', 'oomd_preference', 'earlyoom_names')
+COMM_LEN = 15   # the kernel keeps the first 15 bytes of a process name (TASK_COMM_LEN - 1)
+_ERE_SPECIAL = set('.[]{}()*+?^$|\\')
 
 
 def _proc(root, *parts):
@@ -189,7 +198,7 @@ def target_errors(items, var_name, allowed=SELECTORS, score_required=True, posit
             errors.append('%s must be a dict, got %r' % (where, item))
             continue
         given = [k for k in SELECTORS if item.get(k) not in (None, '')]
-        unknown = sorted(set(item) - set(SELECTORS) - {'score_adj', force_key})
+        unknown = sorted(set(item) - set(SELECTORS) - set(UNIT_OPTIONS) - {'score_adj', force_key})
         if unknown:
             errors.append('%s: unknown key(s) %s' % (where, ', '.join(unknown)))
         if len(given) != 1 or given[0] not in allowed:
@@ -212,6 +221,7 @@ def target_errors(items, var_name, allowed=SELECTORS, score_required=True, posit
                 re.compile(value)
             except (re.error, TypeError) as exc:
                 errors.append('%s.pattern: %r is not a valid regular expression (%s)' % (where, value, exc))
+        errors.extend(unit_option_errors(item, where, key))
         score = item.get('score_adj')
         if score is None and score_required:
             errors.append('%s.score_adj is required' % where)
@@ -230,6 +240,25 @@ def target_errors(items, var_name, allowed=SELECTORS, score_required=True, posit
             errors.append('%s: %s=%s is already listed as %s' % (where, key, value, seen[ident]))
         else:
             seen[ident] = where
+    return errors
+
+
+def unit_option_errors(item, where, key):
+    """Messages for the options of a unit target (OOMPolicy=, ManagedOOMPreference=, earlyoom's names)."""
+    errors = []
+    given = [option for option in UNIT_OPTIONS if item.get(option) is not None]
+    if given and key != 'unit':
+        return ['%s: %s apply to a unit only' % (where, ', '.join(given))]
+    for option, allowed in (('oom_policy', OOM_POLICIES), ('oomd_preference', OOMD_PREFERENCES)):
+        if item.get(option) is not None and item[option] not in allowed:
+            errors.append('%s.%s: %r must be one of %s' % (where, option, item[option], ', '.join(allowed)))
+    names = item.get('earlyoom_names')
+    if names is not None:
+        if not isinstance(names, list):
+            errors.append('%s.earlyoom_names must be a list of process names, got %r' % (where, names))
+        else:
+            errors.extend('%s.earlyoom_names[%d]: %s' % (where, index, why)
+                          for index, why in enumerate(map(comm_name_error, names)) if why)
     return errors
 
 
@@ -261,3 +290,132 @@ def cgroup_oom_kills(control_group, root='/'):
         if key == 'oom_kill' and value.strip().isdigit():
             return int(value)
     return None
+
+
+def comm_name_error(value):
+    """Why ``value`` cannot be a process name (comm) as earlyoom matches it, or None."""
+    if not isinstance(value, str) or not value or '/' in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return '%r is not a process name (non-empty, no "/", no control characters)' % (value,)
+    return None
+
+
+def earlyoom_regex(names):
+    """A POSIX extended regular expression (earlyoom's, matched against the process name) for exactly ``names``:
+    None when there are none. Names are cut to the 15 bytes the kernel keeps, and every character that ERE gives a
+    meaning is escaped."""
+    cut = sorted({name.encode('utf-8')[:COMM_LEN].decode('utf-8', 'ignore') for name in names})
+    if not cut:
+        return None
+    return '^(%s)$' % '|'.join(''.join('\\' + c if c in _ERE_SPECIAL else c for c in name) for name in cut)
+
+
+def earlyoom_exec(command, avoid, prefer):
+    """The ExecStart= of earlyoom.service that keeps the packaged options ($EARLYOOM_ARGS, from /etc/default/earlyoom)
+    and adds --avoid/--prefer for the process names ``avoid`` and ``prefer``; given last, they win over the same
+    options there."""
+    words = [systemd_exec_arg(abs_path(command)), '$EARLYOOM_ARGS']
+    for option, names in (('--avoid', avoid), ('--prefer', prefer)):
+        regex = earlyoom_regex(names)
+        if regex:
+            words += [option, systemd_exec_arg(regex)]
+    return ' '.join(words)
+
+
+def earlyoom_options(cmdline):
+    """{avoid, prefer}: the regular expressions of a running earlyoom's command line (the last of each wins, as
+    earlyoom reads them); None where not given."""
+    found = dict(avoid=None, prefer=None)
+    index = 1
+    while index < len(cmdline):
+        arg = cmdline[index]
+        for key in found:
+            if arg == '--' + key and index + 1 < len(cmdline):
+                found[key] = cmdline[index + 1]
+                index += 1
+            elif arg.startswith('--%s=' % key):
+                found[key] = arg.split('=', 1)[1]
+        index += 1
+    return found
+
+
+def regex_matches(regex, name):
+    """Whether a POSIX extended ``regex`` (as earlyoom compiles it) matches ``name``; None when Python cannot read
+    it."""
+    if not regex:
+        return False
+    try:
+        return re.search(regex, name) is not None
+    except re.error:
+        return None
+
+
+def cgroup_oomd_preference(control_group, root='/'):
+    """(the preference systemd-oomd reads on the cgroup ``control_group``: V(omit), V(avoid) or V(none); the uid that
+    owns the cgroup). systemd-oomd honours the preference of a root-owned cgroup only (or one owned by the owner of
+    the cgroup it monitors). (None, None) where the cgroup cannot be read."""
+    if not control_group or not control_group.startswith('/'):
+        return None, None
+    path = os.path.join(root, 'sys', 'fs', 'cgroup', control_group.lstrip('/'))
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return None, None
+    found = 'none'
+    for name in ('avoid', 'omit'):      # omit wins where both are set, as systemd-oomd reads them
+        try:
+            if os.getxattr(path, 'user.oomd_' + name) == b'1':
+                found = name
+        except OSError:
+            pass
+    return found, owner
+
+
+def find_killers(procs):
+    """The OOM killers of the host: the kernel's (always there), systemd-oomd and earlyoom (active when their process
+    runs; earlyoom with the --avoid/--prefer of its command line)."""
+    first = {}
+    for proc in sorted(procs, key=lambda p: p['pid']):
+        first.setdefault(proc['comm'], proc)
+    killers = [dict(name='kernel', active=True, pid=None)]
+    for name, comm in (('systemd-oomd', OOMD_COMM), ('earlyoom', EARLYOOM_COMM)):
+        proc = first.get(comm)
+        killers.append(dict(name=name, active=proc is not None, pid=proc['pid'] if proc else None))
+    if killers[2]['active']:
+        killers[2].update(earlyoom_options(first[EARLYOOM_COMM]['cmdline']))
+    return killers
+
+
+def exposures(killers, targets):
+    """Processes of protected targets (expected score below 0) that an active user-space killer may still pick:
+    earlyoom's --avoid does not match their name; systemd-oomd finds no avoid/omit preference on their unit's cgroup,
+    or one it ignores (a cgroup not owned by root). [{killer, selector, pid, comm, reason}]."""
+    active = {k['name']: k for k in killers if k['active']}
+    found = []
+    protected = [t for t in targets if t.get('expected') is not None and t['expected'] < 0]
+    early = active.get('earlyoom')
+    for target in protected if early else []:
+        for proc in target.get('processes') or []:
+            matched = regex_matches(early.get('avoid'), proc['comm'])
+            if matched:
+                continue
+            how = ('it runs without --avoid' if not early.get('avoid') else
+                   'its --avoid %r cannot be read' % early['avoid'] if matched is None else
+                   'its --avoid %r does not match the name' % early['avoid'])
+            found.append(dict(killer='earlyoom', selector=target['selector'], pid=proc['pid'], comm=proc['comm'],
+                              reason='earlyoom (pid %d) would not avoid %s (pid %d, %s): %s; list the name in the '
+                                     "target's earlyoom_names" % (early['pid'], proc['comm'], proc['pid'],
+                                                                  target['selector'], how)))
+    oomd = active.get('systemd-oomd')
+    for target in protected if oomd else []:
+        live, owner = target.get('oomd_live'), target.get('cgroup_owner')
+        if live is None or not target.get('processes'):
+            continue
+        if live not in ('avoid', 'omit'):
+            why = 'its cgroup has no avoid or omit preference (ManagedOOMPreference=%s)' % target.get('oomd_preference')
+        elif owner not in (0, None):
+            why = 'its cgroup is owned by uid %s, and systemd-oomd honours the preference of a root-owned one' % owner
+        else:
+            continue
+        found.append(dict(killer='systemd-oomd', selector=target['selector'], pid=None, comm=None,
+                          reason='systemd-oomd (pid %d) may pick %s: %s' % (oomd['pid'], target['selector'], why)))
+    return found

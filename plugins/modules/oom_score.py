@@ -22,6 +22,12 @@ description:
   - For unit targets it also reads the C(OOMScoreAdjust=) systemd has loaded for the unit, which is what the
     unit's processes get at their next start (C(unit_score_adj) in RV(targets)).
   - With O(report_top), lists the processes the OOM killer would pick first (highest C(oom_score)).
+  - Names the OOM killers active on the host in RV(killers), the kernel's and the user-space C(systemd-oomd) and
+    C(earlyoom) when their process runs. A protected target (O(targets[].score_adj) below 0) that an active one may
+    still pick is listed in RV(exposed) and makes RV(status=drift). earlyoom ranks by C(oom_score) and moves the
+    names its C(--avoid) matches 300 points down, so a process it does not match is exposed. systemd-oomd kills a
+    whole cgroup; it skips a unit's last, or never, where the cgroup holds its C(avoid) or C(omit) preference (what
+    C(ManagedOOMPreference=) sets), and honours that only on a cgroup owned by root.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.STATE_MODULE
@@ -103,8 +109,8 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description:
-    - V(ok) when every selected process holds its expected value; V(limited) when the only failures are negative
-      values refused for lack of C(CAP_SYS_RESOURCE); V(drift) otherwise.
+    - V(ok) when every selected process holds its expected value and no protected one is in RV(exposed); V(limited)
+      when the only failures are negative values refused for lack of C(CAP_SYS_RESOURCE); V(drift) otherwise.
   returned: always
   type: str
   sample: limited
@@ -121,6 +127,10 @@ targets:
     - Per target, the selector, the expected value, the matched processes and (for units) the loaded systemd value.
     - For units, C(oom_kills) is how many of its processes an OOM killer has killed since the unit last started
       (its cgroup's C(memory.events)); null where the host has no such count (cgroup v1).
+    - For units, C(oom_policy) and C(oomd_preference) are the C(OOMPolicy=) and C(ManagedOOMPreference=) systemd has
+      loaded (null where its version has no such setting); C(oomd_live) is the preference set on the running unit's
+      cgroup (V(avoid), V(omit) or V(none); null when it has no cgroup) and C(cgroup_owner) the uid owning that
+      cgroup.
   returned: always
   type: list
   elements: dict
@@ -130,6 +140,10 @@ targets:
       matched: 1
       unit_score_adj: -900
       oom_kills: 0
+      oom_policy: stop
+      oomd_preference: avoid
+      oomd_live: avoid
+      cgroup_owner: 0
       ok: false
       processes:
         - {pid: 212, comm: rsyslogd, before: 0, oom_score_adj: 0, oom_score: 666, expected: -900, ok: false,
@@ -161,6 +175,33 @@ oom_kills_since_boot:
   description: How many OOM kills the kernel's log holds since boot (0 where it holds none, see RV(last_oom_kill)).
   returned: always
   type: int
+killers:
+  description:
+    - The OOM killers of the host, C({name, active, pid}) each; V(kernel) is always active. For V(earlyoom), also
+      C(avoid) and C(prefer), the regular expressions of its running command line (null where not given).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: kernel, active: true, pid: null}
+    - {name: systemd-oomd, active: false, pid: null}
+    - {name: earlyoom, active: true, pid: 512, avoid: "^(haproxy|rsyslogd)$", prefer: "^(batch)$"}
+active_killers:
+  description: The names of the active ones in RV(killers).
+  returned: always
+  type: list
+  elements: str
+  sample: [kernel, earlyoom]
+exposed:
+  description:
+    - Protected processes (earlyoom) or units (systemd-oomd) that an active user-space killer may still pick, with
+      the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {killer: earlyoom, selector: unit=myapp.service, pid: 812, comm: myapp,
+       reason: "earlyoom (pid 512) would not avoid myapp (pid 812, unit=myapp.service): its --avoid ..."}
 top:
   description: The O(report_top) processes with the highest C(oom_score), highest first.
   returned: always
@@ -179,6 +220,9 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
     CAP_SYS_RESOURCE,
     SELECTORS,
     cgroup_oom_kills,
+    cgroup_oomd_preference,
+    exposures,
+    find_killers,
     has_capability,
     limited_by_capability,
     parse_kill,
@@ -194,15 +238,18 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
 
 
 def _unit_state(module, unit):
-    """(the OOMScoreAdjust systemd holds for ``unit``, its ControlGroup), each None when unknown."""
+    """What systemd holds for ``unit``: {OOMScoreAdjust (int or None), ControlGroup, OOMPolicy,
+    ManagedOOMPreference} (None where unknown: no systemctl, or a systemd without the property)."""
+    keys = ('OOMScoreAdjust', 'ControlGroup', 'OOMPolicy', 'ManagedOOMPreference')
     systemctl = module.get_bin_path('systemctl')
-    if not systemctl:
-        return None, None
-    rc, out, _err = module.run_command([systemctl, 'show', '--property=OOMScoreAdjust', '--property=ControlGroup',
-                                        unit])
-    shown = dict(line.partition('=')[::2] for line in out.splitlines()) if rc == 0 else {}
-    score = shown.get('OOMScoreAdjust', '').strip()
-    return (int(score) if score.lstrip('-').isdigit() else None), (shown.get('ControlGroup') or '').strip() or None
+    shown = {}
+    if systemctl:
+        rc, out, _err = module.run_command([systemctl, 'show'] + ['--property=' + key for key in keys] + ['--', unit])
+        shown = dict(line.partition('=')[::2] for line in out.splitlines()) if rc == 0 else {}
+    state = {key: (shown.get(key) or '').strip() or None for key in keys}
+    score = state['OOMScoreAdjust'] or ''
+    state['OOMScoreAdjust'] = int(score) if score.lstrip('-').isdigit() else None
+    return state
 
 
 def _kills(module):
@@ -273,16 +320,21 @@ def run(module, root='/'):
         entry = dict(selector=selector_text(target), expected=expected, matched=len(rows), processes=rows,
                      ok=all(r['ok'] for r in rows))
         if target.get('unit'):
-            entry['unit_score_adj'], control_group = _unit_state(module, target['unit'])
-            entry['oom_kills'] = cgroup_oom_kills(control_group, root)
+            state = _unit_state(module, target['unit'])
+            group = state['ControlGroup']
+            entry.update(unit_score_adj=state['OOMScoreAdjust'], oom_kills=cgroup_oom_kills(group, root),
+                         oom_policy=state['OOMPolicy'], oomd_preference=state['ManagedOOMPreference'])
+            entry['oomd_live'], entry['cgroup_owner'] = cgroup_oomd_preference(group, root)
         result_targets.append(entry)
 
     unmatched = [t['selector'] for t in result_targets if t['matched'] == 0]
     limited = [u for u in unprotected if limited_by_capability(u['expected'], cap, u['reason'])]
-    if not unprotected:
+    killers = find_killers(procs)
+    exposed = exposures(killers, result_targets)
+    if not unprotected and not exposed:
         status = 'ok'
     else:
-        status = 'limited' if len(limited) == len(unprotected) else 'drift'
+        status = 'limited' if len(limited) == len(unprotected) and not exposed else 'drift'
     top = []
     if params['report_top'] > 0:
         ranked = sorted((p for p in processes(root) if p['pid'] not in exclude and p['oom_score'] is not None),
@@ -291,7 +343,8 @@ def run(module, root='/'):
                     cmdline=' '.join(p['cmdline'])[:200]) for p in ranked[:params['report_top']]]
     kills = _kills(module)
     result = dict(changed=bool(diff_after), status=status, ok=status == 'ok', cap_sys_resource=cap,
-                  targets=result_targets, unprotected=unprotected, unmatched=unmatched, top=top,
+                  targets=result_targets, unprotected=unprotected, unmatched=unmatched, top=top, killers=killers,
+                  active_killers=[k['name'] for k in killers if k['active']], exposed=exposed,
                   oom_kills_since_boot=len(kills), last_oom_kill=kills[-1] if kills else None,
                   diff=dict(before=''.join(diff_before), after=''.join(diff_after)))
     for selector in unmatched:
@@ -299,9 +352,13 @@ def run(module, root='/'):
     for item in unprotected:
         module.warn('pid %d (%s): oom_score_adj is %d, expected %d: %s'
                     % (item['pid'], item['comm'], item['oom_score_adj'], item['expected'], item['reason']))
-    if unprotected and params['strict']:
-        module.fail_json(msg='%d process(es) could not be set: %s' % (
-            len(unprotected), '; '.join('%d %s: %s' % (u['pid'], u['comm'], u['reason']) for u in unprotected)),
+    for item in exposed:
+        module.warn('%s: %s' % (item['selector'], item['reason']))
+    if (unprotected or exposed) and params['strict']:
+        counts = ['%d process(es) could not be set' % len(unprotected)] if unprotected else []
+        counts += ['%d exposed to an OOM killer' % len(exposed)] if exposed else []
+        module.fail_json(msg='%s: %s' % (', '.join(counts), '; '.join(
+            ['%d %s: %s' % (u['pid'], u['comm'], u['reason']) for u in unprotected] + [e['reason'] for e in exposed])),
             **result)
     module.exit_json(**result)
 

@@ -16,7 +16,8 @@ description:
     and runs C(systemctl daemon-reload) once when anything changed.
   - With O(exclusive=true), removes the drop-in file O(name) from units that are no longer listed, so a unit dropped
     from the list loses the setting instead of keeping a stale one.
-  - Files are replaced atomically. Nothing is restarted.
+  - Files are replaced atomically. Nothing is restarted, except the running units of O(restart) whose drop-in
+    changed.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.STATE_MODULE
@@ -61,6 +62,16 @@ options:
         failed result names them in C(refused)).
     type: bool
     default: false
+  restart:
+    description:
+      - Units of O(dropins) restarted after the daemon-reload when their drop-in was written or removed and they were
+        running, for settings that apply only when a service starts (C(ExecStart=)). Use it for services whose
+        restart costs nothing (a watchdog such as earlyoom), never for the ones being protected.
+      - When one fails to start again, every drop-in is put back as it was, systemd reloads them, and the units of
+        O(restart) are started again as they were.
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: opsnotes.edge.oom_score
 """
@@ -72,6 +83,14 @@ EXAMPLES = r"""
     dropins:
       rsyslog.service: {Service: {OOMScoreAdjust: -900}}
       haproxy.service: "[Service]\nOOMScoreAdjust=-900\n"
+
+- name: A watchdog whose new command line applies at its next start
+  opsnotes.edge.systemd_dropins:
+    name: 50-avoid.conf
+    dropins:
+      earlyoom.service: {Service: {ExecStart: ['', '/usr/bin/earlyoom $EARLYOOM_ARGS --avoid "^(rsyslogd)$$"']}}
+    exclusive: false
+    restart: [earlyoom.service]
 """
 
 RETURN = r"""
@@ -87,6 +106,12 @@ removed:
   type: list
   elements: str
   sample: [mysql.service]
+restarted:
+  description: Units of O(restart) that were (or would be) restarted.
+  returned: always
+  type: list
+  elements: str
+  sample: [earlyoom.service]
 daemon_reloaded:
   description: Whether C(systemctl daemon-reload) ran.
   returned: always
@@ -131,11 +156,12 @@ def render(settings, header):
 
 def value_error(value):
     """Why a value cannot stand on one unit-file line: systemd ends a line at LF, CR or NUL, and a trailing
-    backslash continues it on the next line. Specifiers (%n...) are the user's to use and are written as given."""
+    backslash continues it on the next line. Specifiers (%n...) are the user's to use and are written as given. An
+    empty value is systemd's reset of a list (ExecStart= before a new command)."""
     if isinstance(value, (dict, list)):
         return 'must be a single value'
     try:
-        text(str(value))
+        text(str(value), empty=True)
     except Unsafe as exc:
         return str(exc)
     if str(value).endswith('\\'):
@@ -172,6 +198,15 @@ def installed_units(module, units):
     except StepFailed as exc:
         module.fail_json(msg='%s; nothing was changed' % exc.msg)
     return [units[index] for index, state in enumerate(states) if state.get('LoadState') != 'not-found']
+
+
+def running_units(module, units):
+    """The units of ``units`` that are active now (one ``systemctl show``)."""
+    try:
+        states = unit_properties(module, units, ['ActiveState']) if units else []
+    except StepFailed as exc:
+        module.fail_json(msg='%s; nothing was changed' % exc.msg)
+    return [units[index] for index, state in enumerate(states) if state.get('ActiveState') in ('active', 'reloading')]
 
 
 def run(module):
@@ -218,8 +253,10 @@ def run(module):
                 diffs.append(dict(before_header=path, after_header='(removed)', before=read_text(path) or '', after=''))
 
     changed = bool(writes or removals)
+    touched = [w[0] for w in writes] + [r[0] for r in removals]
+    restart = running_units(module, [unit for unit in params['restart'] if unit in touched])
     result = dict(changed=changed, written=[w[0] for w in writes], removed=[r[0] for r in removals],
-                  daemon_reloaded=False, diff=diffs, installed=installed, not_installed=missing)
+                  daemon_reloaded=False, restarted=restart, diff=diffs, installed=installed, not_installed=missing)
     if module.check_mode or not changed:
         module.exit_json(**result)
     # All or nothing: a failed write or removal, or a failed daemon-reload, puts every file back as it was, so the
@@ -240,8 +277,8 @@ def run(module):
             os.rmdir(os.path.dirname(path))     # only when empty
         except OSError:
             pass
-    if params['daemon_reload']:
-        systemctl = module.get_bin_path('systemctl', required=True)
+    systemctl = module.get_bin_path('systemctl', required=True)
+    if params['daemon_reload'] or restart:
         rc, _out, err = module.run_command([systemctl, 'daemon-reload'])
         if rc != 0:
             undo = transaction.rollback()
@@ -250,6 +287,21 @@ def run(module):
                 err.strip(), 'the drop-ins were put back as they were' if not undo
                 else 'could not put back: %s' % '; '.join(undo)), **result)
         result['daemon_reloaded'] = True
+    if restart:
+        rc, _out, err = module.run_command([systemctl, 'restart', '--'] + restart)
+        if rc != 0:
+            undo = transaction.rollback()
+            if undo:
+                again = 'could not put back: %s' % '; '.join(undo)
+            else:
+                failed = [out_err[2].strip() for out_err in (module.run_command([systemctl, 'daemon-reload']),
+                                                             module.run_command([systemctl, 'restart', '--'] + restart))
+                          if out_err[0] != 0]
+                again = 'the drop-ins were put back as they were and %s' % (
+                    'starting again failed too: %s' % '; '.join(failed) if failed else 'the units started again')
+            result.update(changed=bool(undo), written=[], removed=[], restarted=[])
+            module.fail_json(msg='systemctl restart %s failed with the new drop-ins: %s; %s'
+                             % (' '.join(restart), err.strip(), again), **result)
     module.exit_json(**result)
 
 
@@ -265,6 +317,7 @@ def build_module():
             daemon_reload=dict(type='bool', default=True),
             if_installed=dict(type='list', elements='str', default=[]),
             require_installed=dict(type='bool', default=False),
+            restart=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )

@@ -11,16 +11,13 @@ one survives, so the score, not the size, decided the order above."""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
 import uuid
 
 import helpers
 
 LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 director = helpers.host('%s-director' % LAB)
 PROTECTED = ('systemd-journald.service', 'syslog-ng.service', 'haproxy.service', 'keepalived.service')
 SMALL = 'import time\nheld = bytearray(24 << 20)\ntime.sleep(600)\n'
@@ -69,15 +66,8 @@ def out_of_memory(small_score):
 
 def oom_score_result():
     """opsnotes.edge.oom_score on the director, for the protected units (what oom_protect's verify step runs)."""
-    args = json.dumps({'targets': [{'unit': unit, 'score_adj': -900} for unit in PROTECTED]})
-    run = subprocess.run(['ansible', 'director', '-i', 'inventories/lab', '-m', 'opsnotes.edge.oom_score', '-a', args],
-                         cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
-                         env=dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='json'))
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.
-    text = run.stdout if run.stdout.startswith('{') else run.stdout[run.stdout.index('\n{') + 1:]
-    document = json.JSONDecoder().raw_decode(text)[0]
-    return document['plays'][0]['tasks'][0]['hosts']['director']
+    args = {'targets': [{'unit': unit, 'score_adj': -900} for unit in PROTECTED]}
+    return helpers.lab_ansible('director', 'opsnotes.edge.oom_score', args)['director']
 
 
 def test_the_kernel_kills_the_sacrificial_unit_first_then_the_hog_never_a_protected_unit():

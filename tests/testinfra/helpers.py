@@ -19,6 +19,7 @@ import pytest
 import testinfra
 
 PROJECT = os.environ.get('MOLECULE_PROJECT_DIRECTORY', os.getcwd())
+LAB_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout with the lab
 MAC_RE = re.compile(r'\[([0-9A-Fa-f:]{17})\]')
 # The labs' state (scripts/lab.sh): .lab/<prefix>-<lab>/ssh/config reaches the lab's guests.
 LAB_STATE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), '.lab')
@@ -110,6 +111,19 @@ def playbook_failures(playbook, *args):
                     items = [item.get('msg', '') for item in res.get('results', []) if item.get('failed')]
                     failures.append((name, task['task']['name'], ' | '.join([res.get('msg', '')] + items)))
     return run.returncode, failures
+
+
+def lab_ansible(pattern, module, args, *extra):
+    """{host: result} of an ad-hoc ``module`` call with ``args`` (a dict) on the lab's ``pattern`` (the running lab's
+    inventory; ``extra``: more ansible arguments, e.g. -e @vars.json); AssertionError when ansible fails."""
+    run = subprocess.run(['ansible', pattern, '-i', 'inventories/lab', '-m', module, '-a', json.dumps(args)]
+                         + list(extra), cwd=LAB_ROOT, capture_output=True, text=True, check=False, timeout=300,
+                         env=dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='json'))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.
+    text = run.stdout if run.stdout.startswith('{') else run.stdout[run.stdout.index('\n{') + 1:]
+    document = json.JSONDecoder().raw_decode(text)[0]
+    return document['plays'][0]['tasks'][-1]['hosts']
 
 
 def restart(container, timeout=60):

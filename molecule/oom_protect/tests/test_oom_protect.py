@@ -132,3 +132,26 @@ def test_a_run_limited_by_tags_reads_the_installed_units_and_keeps_every_dropin(
     assert run.returncode == 0, run.stdout[-4000:]
     assert HOST.check_output(snapshot) == before
     assert HOST.check_output(snapshot) == before
+
+
+def test_earlyoom_runs_with_the_role_s_avoid_and_prefer_and_keeps_the_packaged_options():
+    pid = HOST.check_output('pidof earlyoom')
+    argv = HOST.file('/proc/%s/cmdline' % pid).content_string.split('\0')
+    assert argv[:3] == ['/usr/bin/earlyoom', '-r', '3600'], argv       # /etc/default/earlyoom's EARLYOOM_ARGS
+    # The default services' names whether installed or not (a stable drop-in), the sacrificial names to prefer.
+    assert argv[3:7] == ['--avoid', '^(haproxy|keepalived|rsyslogd|syslog-ng)$', '--prefer',
+                         '^(opsnotes-long-w|sleep)$'], argv
+    policy = HOST.check_output('systemctl show -p OOMPolicy --value opsnotes-batch.service')
+    assert policy == 'kill'
+    assert HOST.check_output('systemctl show -p ManagedOOMPreference --value rsyslog.service') == 'avoid'
+
+
+def test_oom_score_names_earlyoom_and_a_protected_process_it_would_not_avoid():
+    result = helpers.ansible_host(CONTAINER).ansible(
+        'opsnotes.edge.oom_score', 'unit=rsyslog.service', check=True)
+    assert result['active_killers'] == ['kernel', 'earlyoom'] and result['exposed'] == []
+    # Control: a protected process earlyoom's --avoid does not name is exposed, and the status says drift.
+    result = helpers.ansible_host(CONTAINER).ansible(
+        'opsnotes.edge.oom_score', 'name=opsnotes-long-worker score_adj=-5', check=True)
+    assert result['status'] == 'drift'
+    assert {(e['killer'], e['comm']) for e in result['exposed']} == {('earlyoom', 'opsnotes-long-w')}

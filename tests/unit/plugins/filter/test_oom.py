@@ -68,3 +68,24 @@ def test_a_result_that_is_not_a_dict_is_an_error():
     with pytest.raises(AnsibleFilterError, match='expects a dict'):
         oom_report([])
     assert FilterModule().filters()['oom_report'] is oom_report
+
+
+def test_oom_dropins_settings_per_unit_and_earlyoom_s_command_line():
+    from ansible_collections.opsnotes.edge.plugins.filter.oom import oom_dropins
+    units = [dict(unit='rsyslog.service', score_adj=-900, earlyoom_names=['rsyslogd']),
+             dict(unit='keepalived.service', score_adj=-900, oom_policy='continue', oomd_preference='omit'),
+             dict(unit='batch.service', score_adj=700, earlyoom_names=['batch'])]
+    processes = [dict(name='worker', score_adj=-500), dict(pattern='x', score_adj=-500), dict(name='job', score_adj=1)]
+    dropins = oom_dropins(units, processes)
+    assert dropins['rsyslog.service'] == {'Service': {'OOMScoreAdjust': -900, 'ManagedOOMPreference': 'avoid'}}
+    assert dropins['keepalived.service'] == {'Service': {'OOMScoreAdjust': -900, 'OOMPolicy': 'continue',
+                                                         'ManagedOOMPreference': 'omit'}}
+    assert dropins['batch.service'] == {'Service': {'OOMScoreAdjust': 700}}    # sacrificial: no oomd preference
+    assert dropins['earlyoom.service'] == {'Service': {'ExecStart': [
+        '', '"/usr/bin/earlyoom" $EARLYOOM_ARGS --avoid "^(rsyslogd|worker)$$" --prefer "^(batch|job)$$"']}}
+    # No names, or earlyoom turned off: no drop-in for earlyoom; no default oomd preference: none written.
+    bare = oom_dropins([dict(unit='a.service', score_adj=-1)], oomd_preference='', earlyoom_command='/usr/bin/earlyoom')
+    assert bare == {'a.service': {'Service': {'OOMScoreAdjust': -1}}}
+    assert 'earlyoom.service' not in oom_dropins(units, processes, earlyoom_command='')
+    with pytest.raises(AnsibleFilterError, match='earlyoom_command'):
+        oom_dropins(units, earlyoom_command='earlyoom')

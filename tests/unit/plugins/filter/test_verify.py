@@ -341,3 +341,18 @@ def test_the_last_oom_kill_is_a_row_that_names_the_victim_and_the_spared_protect
     assert row['state'] == 'DRIFT' and row['detail'].endswith('protected units that lost processes to it: '
                                                               'syslog-ng.service (1)')
     assert ('director2', 'oom event') not in rows_by_check(hosts)
+
+
+def test_the_oom_row_names_the_user_space_killers_and_what_they_may_still_pick():
+    hosts = fleet()
+    check = hosts['director']['oom_protect_check']
+    check.update(active_killers=['kernel', 'earlyoom'], exposed=[])
+    row = rows_by_check(hosts)[('director', 'oom_score')]
+    assert row['state'] == 'OK' and row['detail'].endswith('; OOM killers: kernel, earlyoom')
+    # A protected process earlyoom would not avoid: drift, with the reason; the kernel alone is not named.
+    check.update(status='drift', exposed=[dict(reason='earlyoom (pid 5) would not avoid myapp (pid 9, unit=a)')])
+    row = rows_by_check(hosts)[('director', 'oom_score')]
+    assert row['state'] == 'DRIFT'
+    assert row['detail'] == 'earlyoom (pid 5) would not avoid myapp (pid 9, unit=a); OOM killers: kernel, earlyoom'
+    check.update(status='ok', exposed=[], active_killers=['kernel'])
+    assert 'OOM killers' not in rows_by_check(hosts)[('director', 'oom_score')]['detail']

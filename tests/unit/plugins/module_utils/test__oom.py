@@ -8,6 +8,7 @@ import os
 import pytest
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _oom as o
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe
 
 CG = '/docker/abc/system.slice/%s'
 
@@ -197,3 +198,113 @@ def test_cgroup_oom_kills_reads_memory_events(fake_root):
     # Control: no such cgroup (cgroup v1 has no memory.events there), or no ControlGroup at all.
     assert o.cgroup_oom_kills('/system.slice/y.service', fake_root.path) is None
     assert o.cgroup_oom_kills('', fake_root.path) is None and o.cgroup_oom_kills(None, fake_root.path) is None
+
+
+HOSTILE_NAMES = ['rsyslogd', 'a.b', 'x|y', '(g)', 'p$q', '^r', 'back\\slash', 'sp ace', 'br[ck]', 'a+b*c?',
+                 'systemd-journald', 'q"uote', "s'q", '%n']
+
+
+def test_earlyoom_regex_matches_exactly_the_names_cut_as_the_kernel_cuts_them():
+    regex = o.earlyoom_regex(HOSTILE_NAMES + ['rsyslogd'])
+    for name in HOSTILE_NAMES:
+        comm = name[:15]
+        assert o.regex_matches(regex, comm), (regex, comm)
+        # Control: a neighbour of each name (one character more, or another first one) does not match.
+        assert not o.regex_matches(regex, comm + 'x') and not o.regex_matches(regex, 'Z' + comm[1:])
+    assert o.regex_matches(regex, 'systemd-journal') and not o.regex_matches(regex, 'systemd-journald')
+    assert o.earlyoom_regex([]) is None
+
+
+def test_earlyoom_exec_keeps_the_packaged_options_and_escapes_for_systemd():
+    line = o.earlyoom_exec('/usr/bin/earlyoom', ['p$q', '%n'], ['batch'])
+    assert line == ('"/usr/bin/earlyoom" $EARLYOOM_ARGS --avoid "^(%%n|p\\\\$$q)$$" --prefer "^(batch)$$"')
+    assert o.earlyoom_exec('/usr/bin/earlyoom', [], []) == '"/usr/bin/earlyoom" $EARLYOOM_ARGS'
+    with pytest.raises(Unsafe):
+        o.earlyoom_exec('earlyoom', ['a'], [])      # not an absolute path
+
+
+@pytest.mark.parametrize('argv, avoid, prefer', [
+    (['/usr/bin/earlyoom', '-r', '3600'], None, None),
+    (['/usr/bin/earlyoom', '--avoid', 'a', '--prefer', 'b', '--avoid', '^(c)$'], '^(c)$', 'b'),
+    (['/usr/bin/earlyoom', '--avoid=x', '--prefer=^(y)$'], 'x', '^(y)$'),
+    (['/usr/bin/earlyoom', '--avoid'], None, None),
+])
+def test_earlyoom_options_last_one_wins(argv, avoid, prefer):
+    assert o.earlyoom_options(argv) == dict(avoid=avoid, prefer=prefer)
+
+
+def test_regex_matches_says_when_it_cannot_read_the_expression():
+    assert o.regex_matches('(', 'x') is None and o.regex_matches(None, 'x') is False
+
+
+@pytest.mark.parametrize('item, message', [
+    (dict(unit='a.service', score_adj=-1, oom_policy='restart'),
+     't[0].oom_policy: \'restart\' must be one of continue, stop, kill'),
+    (dict(unit='a.service', score_adj=-1, oomd_preference='never'),
+     't[0].oomd_preference: \'never\' must be one of none, avoid, omit'),
+    (dict(unit='a.service', score_adj=-1, earlyoom_names='a'), 't[0].earlyoom_names must be a list of process names'),
+    (dict(unit='a.service', score_adj=-1, earlyoom_names=['ok', 'a/b', '', 'x\ny']), 't[0].earlyoom_names[1]: '),
+    (dict(name='a', score_adj=-1, oom_policy='continue'), 't[0]: oom_policy apply to a unit only'),
+])
+def test_unit_options_are_checked_and_named(item, message):
+    errors = o.target_errors([item], 't')
+    assert errors and errors[0].startswith(message), errors
+    if 'earlyoom_names[1]' in message:
+        assert [e.split(':')[0] for e in errors] == ['t[0].earlyoom_names[%d]' % i for i in (1, 2, 3)]
+
+
+def test_unit_options_valid():
+    assert o.target_errors([dict(unit='keepalived.service', score_adj=-900, oom_policy='continue',
+                                 oomd_preference='omit', earlyoom_names=['keepalived'])], 't') == []
+
+
+def test_cgroup_oomd_preference_reads_what_systemd_sets(fake_root):
+    group = os.path.join(fake_root.path, 'sys/fs/cgroup/system.slice/a.service')
+    os.makedirs(group)
+    assert o.cgroup_oomd_preference('/system.slice/a.service', fake_root.path) == ('none', os.getuid())
+    os.setxattr(group, 'user.oomd_avoid', b'1')
+    assert o.cgroup_oomd_preference('/system.slice/a.service', fake_root.path)[0] == 'avoid'
+    os.setxattr(group, 'user.oomd_omit', b'1')       # both: omit wins, as systemd-oomd reads them
+    assert o.cgroup_oomd_preference('/system.slice/a.service', fake_root.path)[0] == 'omit'
+    assert o.cgroup_oomd_preference('/system.slice/gone.service', fake_root.path) == (None, None)
+    assert o.cgroup_oomd_preference(None, fake_root.path) == (None, None)
+
+
+def proc_row(pid, comm):
+    return dict(pid=pid, comm=comm, cmdline=[comm])
+
+
+def test_find_killers_by_their_process():
+    procs = [proc_row(1, 'systemd'), proc_row(300, 'earlyoom'), proc_row(200, 'systemd-oomd')]
+    procs[1]['cmdline'] = ['/usr/bin/earlyoom', '-r', '3600', '--avoid', '^(rsyslogd)$']
+    killers = o.find_killers(procs)
+    assert [(k['name'], k['active'], k['pid']) for k in killers] == [
+        ('kernel', True, None), ('systemd-oomd', True, 200), ('earlyoom', True, 300)]
+    assert killers[2]['avoid'] == '^(rsyslogd)$' and killers[2]['prefer'] is None
+    assert [k['active'] for k in o.find_killers([proc_row(1, 'systemd')])] == [True, False, False]
+
+
+def protected(selector='unit=rsyslog.service', comm='rsyslogd', expected=-900, live='avoid', owner=0):
+    return dict(selector=selector, expected=expected, processes=[dict(pid=120, comm=comm)], oomd_live=live,
+                cgroup_owner=owner, oomd_preference=live)
+
+
+def test_exposures_to_earlyoom_and_systemd_oomd():
+    early = dict(name='earlyoom', active=True, pid=300, avoid='^(rsyslogd)$', prefer=None)
+    oomd = dict(name='systemd-oomd', active=True, pid=200)
+    kernel = dict(name='kernel', active=True, pid=None)
+    assert o.exposures([kernel, early, oomd], [protected()]) == []
+    # earlyoom does not match the name; runs without --avoid; a sacrificial target is never exposed.
+    found = o.exposures([kernel, early], [protected(comm='myapp'), protected(expected=500, comm='batch')])
+    assert [(e['killer'], e['comm']) for e in found] == [('earlyoom', 'myapp')]
+    assert "its --avoid '^(rsyslogd)$' does not match the name" in found[0]['reason']
+    assert 'earlyoom_names' in found[0]['reason']
+    found = o.exposures([kernel, dict(early, avoid=None)], [protected()])
+    assert 'it runs without --avoid' in found[0]['reason']
+    # systemd-oomd: no preference on the cgroup, or one it ignores (not root's).
+    found = o.exposures([kernel, oomd], [protected(live='none'), protected(selector='unit=b.service', owner=1000)])
+    assert [e['selector'] for e in found] == ['unit=rsyslog.service', 'unit=b.service']
+    assert 'no avoid or omit preference' in found[0]['reason'] and 'owned by uid 1000' in found[1]['reason']
+    # Control: the same targets with no user-space killer running are exposed to nothing.
+    assert o.exposures([kernel, dict(early, active=False), dict(oomd, active=False)],
+                       [protected(comm='myapp', live='none')]) == []

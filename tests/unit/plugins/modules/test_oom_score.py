@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 import pytest
 
@@ -40,15 +41,24 @@ def host(fake_root, monkeypatch):
     return fake_root
 
 
+SHOW = ['show', '--property=OOMScoreAdjust', '--property=ControlGroup', '--property=OOMPolicy',
+        '--property=ManagedOOMPreference', '--']
+
+
 def systemctl(values, journal=''):
-    """systemctl show (each unit's OOMScoreAdjust from ``values``, its cgroup under system.slice) and journalctl -k
-    (``journal``: its JSON lines)."""
+    """systemctl show (each unit's OOMScoreAdjust from ``values``, or its properties where the value is a dict; its
+    cgroup under system.slice) and journalctl -k (``journal``: its JSON lines)."""
     def run(argv, **kwargs):
         if argv[0].endswith('/journalctl'):
             assert argv[1:] == ['-k', '-b', '-o', 'json', '--no-pager', '-g', 'Killed process']
             return (0, journal, '') if journal else (1, '', '-- No entries --')
-        assert argv[1:4] == ['show', '--property=OOMScoreAdjust', '--property=ControlGroup']
-        return 0, 'OOMScoreAdjust=%s\nControlGroup=/system.slice/%s\n' % (values.get(argv[4], 0), argv[4]), ''
+        assert argv[1:-1] == SHOW
+        unit = argv[-1]
+        shown = dict(OOMScoreAdjust=0, ControlGroup='/system.slice/' + unit, OOMPolicy='stop',
+                     ManagedOOMPreference='none')
+        value = values.get(unit, 0)
+        shown.update(value if isinstance(value, dict) else dict(OOMScoreAdjust=value))
+        return 0, ''.join('%s=%s\n' % item for item in shown.items()), ''
     return run
 
 
@@ -157,3 +167,37 @@ def test_the_kernel_s_last_oom_kill_and_each_unit_s_kills(run_module, host):
     result, failed = run(run_module, host, dict(targets=[dict(unit='other.service')]))
     assert not failed and result['last_oom_kill'] is None and result['oom_kills_since_boot'] == 0
     assert result['targets'][0]['oom_kills'] is None
+
+
+def test_names_the_active_killers_and_the_protected_processes_they_may_still_pick(run_module, host):
+    host.write('proc/self/status', 'CapEff:\t000001ffffffffff\n')      # may lower scores
+    add(host, 300, 'earlyoom', ['/usr/bin/earlyoom', '-r', '3600', '--avoid', '^(rsyslogd)$', '--prefer', '^(x)$'])
+    units = {'rsyslog.service': dict(OOMScoreAdjust=-900, OOMPolicy='continue', ManagedOOMPreference='avoid')}
+    args = dict(targets=[dict(unit='rsyslog.service', score_adj=-900), dict(unit='batch.service', score_adj=700)])
+    result, failed = run(run_module, host, args, unit_values=units)
+    assert not failed and result['status'] == 'ok' and result['active_killers'] == ['kernel', 'earlyoom']
+    assert result['killers'][2] == dict(name='earlyoom', active=True, pid=300, avoid='^(rsyslogd)$', prefer='^(x)$')
+    rsyslog = result['targets'][0]
+    assert (rsyslog['oom_policy'], rsyslog['oomd_preference']) == ('continue', 'avoid') and result['exposed'] == []
+    # Control: earlyoom without the role's --avoid: the protected log daemon is exposed, the run is drift (strict
+    # fails naming it); the sacrificial batch job is not.
+    add(host, 300, 'earlyoom', ['/usr/bin/earlyoom', '-r', '3600'])
+    result, failed = run(run_module, host, dict(args, strict=True), unit_values=units)
+    assert failed and result['status'] == 'drift' and not result['ok']
+    assert [(e['killer'], e['pid'], e['comm']) for e in result['exposed']] == [('earlyoom', 120, 'rsyslogd')]
+    assert result['msg'].startswith('1 exposed to an OOM killer: earlyoom (pid 300) would not avoid rsyslogd')
+
+
+def test_systemd_oomd_and_the_preference_on_the_unit_s_cgroup(run_module, host):
+    host.write('proc/self/status', 'CapEff:\t000001ffffffffff\n')
+    add(host, 200, 'systemd-oomd', ['/lib/systemd/systemd-oomd'])
+    group = host.path + '/sys/fs/cgroup/system.slice/rsyslog.service'
+    host.write('sys/fs/cgroup/system.slice/rsyslog.service/memory.events', 'oom_kill 0\n')
+    args = dict(targets=[dict(unit='rsyslog.service', score_adj=-900)])
+    result, failed = run(run_module, host, args, unit_values={'rsyslog.service': -900})
+    assert result['status'] == 'drift' and result['exposed'][0]['killer'] == 'systemd-oomd'
+    assert result['targets'][0]['oomd_live'] == 'none'
+    os.setxattr(group, 'user.oomd_avoid', b'1')        # what systemd sets for ManagedOOMPreference=avoid
+    result, failed = run(run_module, host, args, unit_values={'rsyslog.service': -900})
+    assert result['status'] == 'ok' and result['exposed'] == [] and result['targets'][0]['oomd_live'] == 'avoid'
+    assert result['active_killers'] == ['kernel', 'systemd-oomd']

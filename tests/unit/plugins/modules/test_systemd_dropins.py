@@ -183,3 +183,63 @@ def test_require_installed_refuses_before_writing(run_module, tmp_path):
     # Without the requirement the same input is written for both (systemd reads drop-ins of any name).
     result, failed = run(run_module, tmp_path, dropins, Units(['rsyslog.service']))
     assert not failed and result['written'] == ['nosuch.service', 'rsyslog.service'] and result['installed'] == []
+
+
+class Running(object):
+    """systemctl for restart: ``active`` units are running; ``fail`` makes restarting them fail once per call list
+    entry (True: every restart fails)."""
+
+    def __init__(self, active, fail=False):
+        self.calls, self.active, self.fail = [], set(active), fail
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append(argv[1:])
+        if argv[1] == 'show':
+            units = argv[argv.index('--') + 1:]
+            return 0, '\n\n'.join('ActiveState=%s' % ('active' if u in self.active else 'inactive')
+                                  for u in units) + '\n', ''
+        if argv[1] == 'restart' and self.fail:
+            self.fail = self.fail if self.fail is True else False
+            return 1, '', 'Job failed'
+        return 0, '', ''
+
+
+EARLY = {'earlyoom.service': {'Service': {'ExecStart': ['', '/usr/bin/earlyoom --avoid "^(a)$$"']}}}
+
+
+def test_restart_a_running_unit_whose_drop_in_changed_only(run_module, tmp_path):
+    systemctl = Running(['earlyoom.service'])
+    result, failed = run(run_module, tmp_path, dict(EARLY, **{'a.service': '[Service]\nNice=1\n'}), systemctl,
+                         restart=['earlyoom.service', 'a.service'])
+    assert not failed and result['restarted'] == ['earlyoom.service']     # a.service is not running
+    assert systemctl.calls[-2:] == [['daemon-reload'], ['restart', '--', 'earlyoom.service']]
+    # Unchanged: nothing restarted. Control for the first run: the restart came from the change.
+    systemctl = Running(['earlyoom.service'])
+    result, failed = run(run_module, tmp_path, dict(EARLY, **{'a.service': '[Service]\nNice=1\n'}), systemctl,
+                         restart=['earlyoom.service'])
+    assert not result['changed'] and result['restarted'] == [] and systemctl.calls == []
+
+
+def test_restart_in_check_mode_is_only_predicted(run_module, tmp_path):
+    systemctl = Running(['earlyoom.service'])
+    args = dict(name=NAME, dropins=EARLY, directory=str(tmp_path), header='h', restart=['earlyoom.service'])
+    result, failed = run_module(systemd_dropins, args, run_command=systemctl, check_mode=True)
+    assert result['restarted'] == ['earlyoom.service'] and all(call[0] == 'show' for call in systemctl.calls)
+    assert not (tmp_path / 'earlyoom.service.d').exists()
+
+
+def test_a_unit_that_fails_to_restart_gets_its_old_drop_in_back_and_runs_again(run_module, tmp_path):
+    (tmp_path / 'earlyoom.service.d').mkdir()
+    (tmp_path / 'earlyoom.service.d' / NAME).write_text('[Service]\nNice=1\n')
+    systemctl = Running(['earlyoom.service'], fail='once')
+    result, failed = run(run_module, tmp_path, EARLY, systemctl, restart=['earlyoom.service'])
+    assert failed and result['msg'] == ('systemctl restart earlyoom.service failed with the new drop-ins: Job failed; '
+                                        'the drop-ins were put back as they were and the units started again')
+    assert (tmp_path / 'earlyoom.service.d' / NAME).read_text() == '[Service]\nNice=1\n'
+    assert systemctl.calls[-2:] == [['daemon-reload'], ['restart', '--', 'earlyoom.service']]
+    assert result['restarted'] == [] and not result['changed']
+    # When starting again fails too, the message says so.
+    systemctl = Running(['earlyoom.service'], fail=True)
+    result, failed = run(run_module, tmp_path, EARLY, systemctl, restart=['earlyoom.service'])
+    assert failed and result['msg'].endswith('the drop-ins were put back as they were and starting again failed '
+                                             'too: Job failed')
