@@ -15,9 +15,11 @@ import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
     ConfigLinter,
+    Unsafe,
     abs_path,
     dns_name,
     haproxy_path,
+    haproxy_split,
     haproxy_word,
     host,
     text,
@@ -27,7 +29,13 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import I
 VAR = 'haproxy_'
 NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
 ARG_RE = re.compile(r'[A-Za-z0-9_.-]{1,64}')
-# Criteria from HAProxy 2.6's ACL/fetch list that edge configs use; anything else needs raw: true.
+# A fetch (or an ACL keyword) with its converters, as HAProxy reads the first word of an ACL: a name, optional
+# arguments in parentheses, then ",converter(args)" any number of times. Which names exist is HAProxy's to judge
+# (haproxy -c on the staged file): the lint checks the shape only.
+FETCH_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_.]*(\(.*\))?(,[A-Za-z_][A-Za-z0-9_.]*(\(.*\))?)*')
+# An http-request action: a name, and for some a parenthesised argument (set-var(txn.x), sc-inc-gpc0(0)).
+ACTION_RE = re.compile(r'[a-z][a-z0-9-]*(\([A-Za-z0-9_.,-]*\))?')
+# The criteria of HAProxy 2.6's ACL/fetch list that edge configs use most (documentation; any fetch is accepted).
 CRITERIA = frozenset('''
 hdr hdr_beg hdr_end hdr_dom hdr_sub hdr_reg hdr_cnt hdr_val hdr_ip hdr_len hdr_dir hdr_found
 req.hdr req.hdr_cnt req.hdr_ip req.fhdr req.fhdr_cnt req.cook req.cook_cnt
@@ -41,7 +49,7 @@ cook cook_beg cook_end cook_sub cook_reg cook_cnt
 PREDEFINED = frozenset('''FALSE HTTP HTTP_1.0 HTTP_1.1 HTTP_2.0 HTTP_CONTENT HTTP_URL_ABS HTTP_URL_SLASH HTTP_URL_STAR
 LOCALHOST METH_CONNECT METH_DELETE METH_GET METH_HEAD METH_OPTIONS METH_POST METH_PUT METH_TRACE RDP_COOKIE
 REQ_CONTENT TRUE WAIT_END'''.split())
-FLAGS = ('-i', '-n')
+FLAGS = ('-i', '-n', '-M')
 MATCH_METHODS = ('found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'sub', 'reg', 'beg', 'end', 'dir', 'dom')
 ACTIONS = ('allow', 'deny', 'tarpit', 'auth', 'redirect', 'set-header', 'add-header', 'del-header', 'set-path',
            'set-query', 'return', 'set-var', 'capture')
@@ -77,11 +85,12 @@ def _port(value):
 
 
 def condition_terms(cond):
-    """The terms of a condition as HAProxy's parse_acl_cond reads its words: (negated, named ACL or None,
+    """The terms of a condition (its text, split at blanks, or the words HAProxy read from it) as HAProxy's
+    parse_acl_cond reads them: (negated, named ACL or None,
     anonymous body words or None), plus 'or' markers as (False, 'or', None). Leading '!' marks toggle the
     negation and a lone '!' applies to the next word, so '!{ src x }', '! { src x }' and '!!a' are all valid.
     Raises ValueError for a '{' without its '}'."""
-    words, terms, index, neg = cond.split(), [], 0, False
+    words, terms, index, neg = cond.split() if isinstance(cond, str) else list(cond), [], 0, False
     while index < len(words):
         word = words[index].lstrip('!')
         neg ^= (len(words[index]) - len(word)) % 2 == 1
@@ -134,24 +143,31 @@ class Linter(ConfigLinter):
         """An ACL value: any text HAProxy can read back as one word (quoted by haproxy_word)."""
         self.check(where, text, value)
 
-    def safe(self, where, text):
-        if not isinstance(text, str) or not SAFE_TEXT.fullmatch(text):
-            self.err(where, '%r may only hold letters, digits, spaces and _ . , : ; / ( ) * + = %% @ ! ? & ~ ^ $ [ ] '
-                     '< > | - (no quotes, "#" or newlines)' % (text,))
-            return False
-        return True
+    def words(self, where, text):
+        """The words HAProxy reads from ``text`` (written in haproxy.cfg's syntax, and rendered as given), or None
+        after an error naming what would not stay one fragment of one line."""
+        try:
+            return haproxy_split(text)
+        except Unsafe as exc:
+            self.err(where, str(exc))
+            return None
 
     def criterion(self, where, text, raw, userlists):
+        """A named ACL's criterion: one word, a fetch with its converters (raw: any fragment HAProxy reads back,
+        written as given). Whether the fetch exists is haproxy -c's to say."""
+        words = self.words(where, text)
+        if not words:
+            if words == []:
+                self.err(where, 'must be a criterion such as path_beg or hdr(host)')
+            return False
         if raw:
-            return self.safe(where, text) and bool(text)
+            return True
+        if len(words) != 1 or not FETCH_RE.fullmatch(words[0]) or text != words[0]:
+            self.err(where, '%r must be one fetch, with its arguments and converters, such as path_beg, hdr(host) or '
+                     'req.hdr(host),lower (set raw: true to write anything else as given)' % (text,))
+            return False
         parsed = parse_criterion(text)
-        if not parsed or parsed[0] not in CRITERIA:
-            self.err(where, '%r is not a known criterion (set raw: true to use it anyway)' % (text,))
-            return False
-        if parsed[1] is not None and not ARG_RE.fullmatch(parsed[1]):
-            self.err(where, '%r: the argument must be 1-64 characters of A-Z a-z 0-9 _ . -' % (text,))
-            return False
-        if parsed[0] in ('http_auth', 'http_auth_group') and parsed[1] not in userlists:
+        if parsed and parsed[0] in ('http_auth', 'http_auth_group') and parsed[1] not in userlists:
             self.err(where, '%r names userlist %r, which is not defined' % (text, parsed[1]))
         return True
 
@@ -159,20 +175,20 @@ class Linter(ConfigLinter):
         if not isinstance(cond, str) or not cond.strip():
             self.err(where, 'must be a non-empty condition')
             return
-        if not self.safe(where, cond.replace('{', '').replace('}', '')):
+        words = self.words(where, cond)
+        if words is None:
             return
         try:
-            terms = condition_terms(cond)
+            terms = condition_terms(words)
         except ValueError as exc:
             self.err(where, '%r: %s' % (cond, exc))
             return
         for _neg, name, body in terms:
             if body is not None:
                 first = body[0] if body else ''
-                parsed = parse_criterion(first)
-                if not parsed or (parsed[0] not in CRITERIA and first not in PREDEFINED):
-                    self.err(where, 'anonymous ACL "{ %s }" starts with %r, which is not a known criterion'
-                             % (' '.join(body), first))
+                if not FETCH_RE.fullmatch(first):
+                    self.err(where, 'anonymous ACL "{ %s }" must start with a fetch, such as path_beg or hdr(host), '
+                             'not %r' % (' '.join(body), first))
             elif name == 'or':
                 continue
             elif name in ('if', 'unless', '&&'):
@@ -266,9 +282,12 @@ class Linter(ConfigLinter):
         self.tls(where, item, self.config.get('global') or {})
         acls, used_acls, used = self.acls(where, item, userlists), set(), set()
         for rwhere, rule in self.items(item.get('http_request'), where + '.http_request'):
-            self.choice(rwhere + '.action', rule.get('action'), ACTIONS, required=True)
+            action = rule.get('action')
+            if not isinstance(action, str) or not ACTION_RE.fullmatch(action):
+                self.err(rwhere + '.action', '%r must be an http-request action such as deny, set-header or '
+                         'set-var(txn.name)' % (action,))
             if rule.get('args') is not None:
-                self.safe(rwhere + '.args', rule['args'])
+                self.words(rwhere + '.args', rule['args'])
             if rule.get('cond') is not None:
                 self.condition(rwhere + '.cond', rule['cond'], acls, used_acls)
         for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
@@ -296,9 +315,14 @@ class Linter(ConfigLinter):
             acls.setdefault(acl['name'], awhere)
             self.criterion(awhere + '.criterion', acl.get('criterion'), acl.get('raw'), userlists)
             for findex, flag in enumerate(acl.get('flags') or []):
-                if flag not in FLAGS and not (isinstance(flag, str) and flag.startswith('-m ')
-                                              and flag[3:] in MATCH_METHODS):
-                    self.err('%s.flags[%d]' % (awhere, findex), '%r must be -i, -n or -m METHOD' % (flag,))
+                fwhere = '%s.flags[%d]' % (awhere, findex)
+                if isinstance(flag, str) and flag.startswith('-f '):
+                    self.check(fwhere, abs_path, flag[3:])
+                elif isinstance(flag, str) and flag.startswith('-u '):
+                    self.integer(fwhere, flag[3:], 0, 2 ** 31 - 1)
+                elif flag not in FLAGS and not (isinstance(flag, str) and flag.startswith('-m ')
+                                                and flag[3:] in MATCH_METHODS):
+                    self.err(fwhere, '%r must be -i, -n, -M, -m METHOD, -f PATTERN_FILE or -u ID' % (flag,))
             values = acl.get('values')
             if values is not None and not isinstance(values, list):
                 self.err(awhere + '.values', 'must be a list')
@@ -394,6 +418,11 @@ class Linter(ConfigLinter):
 lint = Linter.lint
 
 
+def acl_flag(flag):
+    """An ACL flag as written: a pattern file's path quoted as one word."""
+    return '-f ' + haproxy_path(flag[3:]) if flag.startswith('-f ') else flag
+
+
 def redact(text):
     """``text`` with the password hashes of userlist lines replaced, for results, diffs and messages."""
     return re.sub(r'^(\s*user \S+ password )\S+', r'\1<redacted>', text or '', flags=re.M)
@@ -477,7 +506,28 @@ def ca_files(config):
     return paths
 
 
-def render(config, header=None):
+def locate(output, sources):
+    """haproxy -c's ``output`` with the variable each "[FILE:LINE]" comes from, after it (``sources``: the line
+    numbers render() recorded)."""
+    def named(match):
+        where = sources.get(int(match.group(2)))
+        return match.group(0) + (' (%s)' % where if where else '')
+    return re.sub(r'\[([^\]\n]*):([0-9]+)\]', named, output or '')
+
+
+def render(config, header=None, sources=None):
+    """The haproxy.cfg text of ``config``. ``sources`` (a dict), when given, receives the variable path of each
+    line of a frontend, backend or userlist, by line number, for locate()."""
+    return _render(config, header, sources if sources is not None else {})
+
+
+def _mark(out, sources, section, start):
+    """Record ``section`` for the lines of ``out`` from ``start`` that have no more precise source."""
+    for number in range(start + 1, len(out) + 1):
+        sources.setdefault(number, section)
+
+
+def _render(config, header, sources):
     g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
              timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)
     g.update({k: v for k, v in (config.get('global') or {}).items() if v is not None})
@@ -517,41 +567,49 @@ def render(config, header=None):
     ]
     for code in (400, 403, 408, 500, 502, 503, 504):
         out.append('    errorfile %d /etc/haproxy/errors/%d.http' % (code, code))
-    for item in config.get('userlists') or []:
+    for index, item in enumerate(config.get('userlists') or []):
+        first = len(out)
         out += ['', 'userlist %s' % item['name']]
         out += ['    user %s password %s' % (u['name'], u['password']) for u in item.get('users') or []]
-    for item in frontends:
+        _mark(out, sources, '%suserlists[%d]' % (VAR, index), first)
+    for index, item in enumerate(frontends):
+        where, first = '%sfrontends[%d]' % (VAR, index), len(out)
         out += ['', 'frontend %s' % item['name']]
         out += ['    bind %s' % bind for bind in item.get('bind') or []]
         out += ['    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or []]
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
-        for acl in item.get('acls') or []:
+        for aindex, acl in enumerate(item.get('acls') or []):
             # '--' ends the flags: a value that starts with '-' (say '-f') is a pattern, never a flag.
             # HAProxy reads at most 64 words a line: long lists go on several lines of the same ACL (OR-ed).
             values = [haproxy_word(v) for v in acl.get('values') or []]
-            head = [acl['criterion']] + list(acl.get('flags') or [])
+            head = [acl['criterion']] + [acl_flag(flag) for flag in acl.get('flags') or []]
             for start in range(0, len(values), VALUES_PER_LINE) if values else [0]:
                 chunk = values[start:start + VALUES_PER_LINE]
                 out.append('    acl %s %s' % (acl['name'], ' '.join(head + (['--'] + chunk if chunk else []))))
+                sources[len(out)] = '%s.acls[%d]' % (where, aindex)
         out += ['    ' + line for line in tls_rules(item, g)]
-        for rule in item.get('http_request') or []:
+        for rindex, rule in enumerate(item.get('http_request') or []):
             line = 'http-request %s' % rule['action']
             if rule.get('args'):
                 line += ' ' + rule['args']
             if rule.get('cond'):
                 line += ' %s %s' % ('unless' if rule.get('unless') else 'if', rule['cond'])
             out.append('    ' + line)
-        for rule in item.get('use_backend') or []:
+            sources[len(out)] = '%s.http_request[%d]' % (where, rindex)
+        for uindex, rule in enumerate(item.get('use_backend') or []):
             out.append('    use_backend %s if %s' % (rule['backend'], rule['cond']))
+            sources[len(out)] = '%s.use_backend[%d]' % (where, uindex)
         if item.get('default_backend'):
             out.append('    default_backend %s' % item['default_backend'])
-    for item in config.get('backends') or []:
+        _mark(out, sources, where, first)
+    for index, item in enumerate(config.get('backends') or []):
+        where, first = '%sbackends[%d]' % (VAR, index), len(out)
         out += ['', 'backend %s' % item['name']]
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
         out.append('    balance %s' % (item.get('balance') or 'roundrobin'))
-        for server in item.get('servers') or []:
+        for sindex, server in enumerate(item.get('servers') or []):
             words = ['server', server['name'], '%s:%d' % (server['address'], int(server['port']))]
             if server.get('check'):
                 words.append('check')
@@ -568,4 +626,6 @@ def render(config, header=None):
             if server.get('ssl'):
                 words += server_tls_words(server)
             out.append('    ' + ' '.join(words))
+            sources[len(out)] = '%s.servers[%d]' % (where, sindex)
+        _mark(out, sources, where, first)
     return '\n'.join(out) + '\n'

@@ -252,6 +252,74 @@ def haproxy_path(value):
     return haproxy_word(abs_path(value))
 
 
+_HAPROXY_ESCAPES = {' ': ' ', '\\': '\\', 't': '\t', 'n': '\n', 'r': '\r', '#': '#', "'": "'", '"': '"'}
+_HAPROXY_VAR = re.compile(r'\$(\{)?([A-Za-z_][A-Za-z0-9_]*|[.](?:LINE|FILE|SECTION))(?:(\[\*\])?(?(1)(-[^}]*)?\}))?')
+
+
+def haproxy_split(value):
+    """The words HAProxy's configuration parser (parse_line) reads from ``value``, a fragment of a line written in
+    haproxy.cfg's own syntax, which is then written as given: blanks separate words; single quotes take everything
+    literally; double quotes keep blanks and "#" and expand environment variables ("$NAME", "${NAME}",
+    "${NAME-default}", "${NAME[*]}", kept as written in the words returned); outside single quotes a backslash
+    escapes a blank, a backslash, "#", a quote (and "$" inside double quotes), makes \\t \\n \\r and \\xHH a
+    character, and stays a backslash before anything else (so "\\." in a regular expression is read as written).
+    Raises Unsafe where the fragment would not stay one fragment of one line, or HAProxy would refuse it: a line
+    break or NUL, an unquoted "#" (the rest would be a comment), an unmatched quote, a bad \\x sequence or variable
+    name, or \\x00."""
+    if not isinstance(value, str):
+        raise Unsafe('must be text, got %r' % (value,))
+    words, word, started, index = [], [], False, 0
+    squote = dquote = False
+    while index < len(value):
+        char = value[index]
+        if char in '\r\n\0':
+            raise Unsafe('%r must stay on one line (no line break or NUL)' % (value,))
+        if char == '#' and not (squote or dquote):
+            raise Unsafe('%r: an unquoted "#" starts a comment, and HAProxy would drop the rest: quote it or write '
+                         '\\#' % (value,))
+        if char == '"' and not squote:
+            dquote, started = not dquote, True
+        elif char == "'" and not dquote:
+            squote, started = not squote, True
+        elif char == '\\' and not squote:
+            follow = value[index + 1:index + 2]
+            if follow == 'x':
+                if not re.match(r'[0-9A-Fa-f]{2}', value[index + 2:index + 4]):
+                    raise Unsafe('%r: "\\x" must be followed by two hexadecimal digits' % (value,))
+                decoded = chr(int(value[index + 2:index + 4], 16))
+                if decoded == '\0':
+                    raise Unsafe('%r: "\\x00" would end the word early (HAProxy reads words as C strings)' % (value,))
+                word.append(decoded)
+                index += 3
+            elif follow in _HAPROXY_ESCAPES or (follow == '$' and dquote):
+                word.append(_HAPROXY_ESCAPES.get(follow, follow))
+                index += 1
+            else:
+                word.append(char)
+            started = True
+        elif char in ' \t\f\v' and not (squote or dquote):
+            if started:
+                words.append(''.join(word))
+            word, started = [], False
+        elif char == '$' and dquote:
+            match = _HAPROXY_VAR.match(value, index)
+            if not match or (match.group(1) and not match.group(0).endswith('}')):
+                raise Unsafe('%r: "$" in double quotes starts an environment variable: write "\\$" for a dollar '
+                             'sign, or a name such as "${NAME}"' % (value,))
+            word.append(match.group(0))
+            index = match.end() - 1
+            started = True
+        else:
+            word.append(char)
+            started = True
+        index += 1
+    if squote or dquote:
+        raise Unsafe('%r has an unmatched %s quote' % (value, 'single' if squote else 'double'))
+    if started:
+        words.append(''.join(word))
+    return words
+
+
 # --- syslog-ng ---------------------------------------------------------------------------------------------------
 
 _SYSLOG_NG_ESCAPES = {'\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '`': '``'}

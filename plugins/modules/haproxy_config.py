@@ -14,8 +14,10 @@ author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Lints a structured HAProxy configuration (frontends with ACLs, http-request rules and backend switching,
     backends with servers, userlists) and renders the whole C(haproxy.cfg).
-  - "Never lets a broken configuration go live: the new file is written next to the live one and checked with
-    C(haproxy -c -f) first; only a valid file replaces the live one, atomically."
+  - "Never lets a broken configuration go live: the new file is staged in a private directory and checked with
+    C(haproxy -c -f) first; only a valid file replaces the live one, atomically. HAProxy's message names, after each
+    line it refuses, the variable that line comes from (for example C(haproxy_frontends[0].http_request[1])): the
+    lint leaves fetch, converter and action names to HAProxy."
   - "Before reloading, saves the runtime state of every server (C(show servers state)) to the
     C(server-state-file), so drains, weights and disabled servers set at runtime survive the reload. A server whose
     address or port the new configuration changes is left out: HAProxy would apply its old address and port."
@@ -175,7 +177,14 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import ca_files, certificates, lint, redact, render
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
+    ca_files,
+    certificates,
+    lint,
+    locate,
+    redact,
+    render,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
     NotLoaded,
     RuntimeError_,
@@ -280,9 +289,12 @@ def run(module):
     result['ca_files_stale'] = []
     ok, output = validate(module, path, content)
     if not ok:
+        # Each "[FILE:LINE]" of HAProxy's message gets the variable that line comes from.
+        sources = {}
+        render(params['config'], params['header'], sources)
         result['changed'] = bool(result['packages_installed'])
-        module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s' % redact(output),
-                         **result)
+        module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s'
+                         % redact(locate(output, sources)), **result)
     result['validated'] = True
     if module.check_mode:
         module.exit_json(**provision.finish(result))

@@ -22,7 +22,7 @@ import subprocess
 import time
 
 import pytest
-from hostile import HOSTILE, KNOWN
+from hostile import HAPROXY_DOCUMENTED, HOSTILE, KNOWN
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _keepalived, _lvs_dr, _quote, _syslog_ng
 
@@ -148,6 +148,44 @@ def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
         assert box.run('V=$(cat /etc/hostname); ' + status).stdout != b'403'
     finally:
         box.run('kill $(cat /run/opsnotes-diff-haproxy.pid)', check=False)
+
+
+def test_haproxy_accepts_the_documented_syntax_the_lint_passes_and_reads_it_as_written(box):
+    """Conditions and action arguments from HAProxy's documentation (any fetch, converter or action; quotes and
+    backslashes), passed by the lint and rendered as written: haproxy -c accepts them, and requests show HAProxy
+    read the quoted and escaped words as the lint did (a regex's "\\." stays an escaped dot, a quoted blank stays
+    in the value)."""
+    returns = [('php', '{ path_reg ^/.+\\.php(/.*)?$ }'), ('ab', '{ hdr(x-q) -m str "a b" }'),
+               ('quoted', "{ path_beg '/x/' }"), ('dq', '{ hdr(x-q) -m str "a\\"b" }')]
+    rules = [dict(action='return', args='status 200 content-type "text/plain" string "%s"' % body, cond=cond)
+             for body, cond in returns]
+    rules += [dict(action='set-var(txn.host)', args='req.hdr(host),lower'),
+              dict(action='replace-path', args="'(.*)/$' '\\1'")]
+    rules += [dict(action='deny', cond=cond) for cond in HAPROXY_DOCUMENTED]
+    config = dict(frontends=[dict(name='fe_doc', bind=['127.0.0.1:18082'], http_request=rules,
+                                  acls=[dict(name='listed', criterion='src', flags=['-f /etc/opsnotes-diff/src list'])],
+                                  use_backend=[dict(backend='be', cond='listed')], default_backend='be')],
+                  backends=[dict(name='be', servers=[dict(name='s', address='127.0.0.1', port=9)])])
+    assert _haproxy.lint(config)[0] == []
+    box.write('/etc/haproxy/hosts.map', 'www.example.org be\n')
+    box.write('/etc/opsnotes-diff/src list', '192.0.2.0/24\n')
+    box.write('/etc/opsnotes-diff/doc.cfg', _haproxy.render(config))
+    box.run('haproxy -c -f /etc/opsnotes-diff/doc.cfg')
+    # Negative control: the same rules with a quote left open is refused by HAProxy too (and by the lint).
+    broken = _haproxy.render(config).replace('string "php"', 'string "php')
+    box.write('/etc/opsnotes-diff/doc-broken.cfg', broken)
+    assert box.run('haproxy -c -f /etc/opsnotes-diff/doc-broken.cfg', check=False).returncode != 0
+    box.run('haproxy -D -p /run/opsnotes-diff-doc.pid -f /etc/opsnotes-diff/doc.cfg')
+    try:
+        def get(path, header=''):
+            return box.run('curl -s --max-time 5 %s http://127.0.0.1:18082%s' % (
+                '-H %s' % shlex.quote(header) if header else '', path)).stdout
+        assert get('/a.php') == b'php' and get('/x/y') == b'quoted'
+        assert get('/q', 'x-q: a b') == b'ab' and get('/q', 'x-q: a"b') == b'dq'
+        # Controls: "\\." is an escaped dot (not any character), and the quoted blank belongs to the value.
+        assert get('/aaphp') != b'php' and get('/q', 'x-q: a') != b'ab'
+    finally:
+        box.run('kill $(cat /run/opsnotes-diff-doc.pid)', check=False)
 
 
 # --- syslog-ng ------------------------------------------------------------------------------------------------------

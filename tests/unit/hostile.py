@@ -13,3 +13,13 @@ KNOWN = [
     '/run/x.sock\nstats socket ipv4@0.0.0.0:9999 level admin', '/x\nExecStartPost=/bin/touch /tmp/pwned',
     '`id`', '$(id)', '${HOME}', '%n', 'a\\', '\\', '"', "'", '} ; {', '# comment', '--', '-i', '',
 ]
+
+
+# HAProxy conditions from its own documentation (fetches and converters the lint does not list, quotes, backslashes),
+# which the lint must pass and render as written, and haproxy -c must accept (tests/differential).
+HAPROXY_DOCUMENTED = [
+    '{ var(txn.x) -m found }', '{ req.ssl_alpn h2 }', '{ stopping }', '{ sc0_conn_rate gt 10 }',
+    '{ hdr(host),map_str(/etc/haproxy/hosts.map) -m found }', '{ var(txn.alg) -m str "RS256" }',
+    '{ path_reg ^/.+\\.php(/.*)?$ }', "{ path_beg '/x/' }", '!{ ssl_fc } { hdr(host) -i "a b" }',
+    '{ req.hdr(x-token) -m str "a\\"b" }', '{ env(HOME) -m found }',
+]

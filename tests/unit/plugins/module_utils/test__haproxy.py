@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hostile import HAPROXY_DOCUMENTED
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy as h
 
@@ -142,19 +143,26 @@ def errors_of(change):
     (lambda c: c.update({'global': dict(state_file='/var/lib/../x')}), "haproxy_state_file: '/var/lib/../x' must be a normalised"),
     (lambda c: c['frontends'][0]['http_request'][0].update(cond='{ src 10.0.0.0/8'), "missing closing '}'"),
     (lambda c: c['frontends'][0]['acls'][0].update(values='/x'), 'haproxy_frontends[0].acls[0].values: must be a list'),
-    (lambda c: c['frontends'][0]['acls'][0].update(criterion='path_magic'),
-     "haproxy_frontends[0].acls[0].criterion: 'path_magic' is not a known criterion (set raw: true"),
-    (lambda c: c['frontends'][0]['acls'][2].update(criterion='hdr_beg(ho st)'), "criterion: 'hdr_beg(ho st)': the argument must be"),
-    (lambda c: c['frontends'][0]['acls'][2].update(criterion='hdr_beg(h$t)'), 'the argument must be'),
+    (lambda c: c['frontends'][0]['acls'][0].update(criterion='path beg'),
+     "haproxy_frontends[0].acls[0].criterion: 'path beg' must be one fetch"),
+    (lambda c: c['frontends'][0]['acls'][2].update(criterion='hdr_beg(ho st)'), "criterion: 'hdr_beg(ho st)' must be one fetch"),
+    (lambda c: c['frontends'][0]['acls'][2].update(criterion='-f'), "criterion: '-f' must be one fetch"),
     (lambda c: c['frontends'][0]['acls'][4].update(criterion='http_auth(nobody)'), "names userlist 'nobody'"),
-    (lambda c: c['frontends'][0]['acls'][5].update(criterion='req.hdr(x) "evil"'), 'may only hold letters'),
-    (lambda c: c['frontends'][0]['acls'][2].update(flags=['-x']), "flags[0]: '-x' must be -i, -n or -m METHOD"),
-    (lambda c: c['frontends'][0]['http_request'][0].update(action='explode'), "http_request[0].action: 'explode'"),
-    (lambda c: c['frontends'][0]['http_request'][1].update(args='realm "x"'), 'http_request[1].args:'),
+    (lambda c: c['frontends'][0]['acls'][5].update(criterion='req.hdr(x) "evil'), 'has an unmatched double quote'),
+    (lambda c: c['frontends'][0]['acls'][5].update(criterion='req.hdr(x)\nbackend evil', raw=True), 'must stay on one line'),
+    (lambda c: c['frontends'][0]['acls'][2].update(flags=['-x']), "flags[0]: '-x' must be -i, -n, -M, -m METHOD, -f"),
+    (lambda c: c['frontends'][0]['acls'][2].update(flags=['-f etc/hosts.lst']), "flags[0]: 'etc/hosts.lst' must be an absolute"),
+    (lambda c: c['frontends'][0]['http_request'][0].update(action='deny deny'), "http_request[0].action: 'deny deny' must be"),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='realm "x'), 'http_request[1].args: \'realm "x\' has an unmatched'),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='realm x # y'), 'an unquoted "#" starts a comment'),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='string "a $1"'), 'starts an environment variable'),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='string a\\x0'), '"\\x" must be followed by two'),
+    (lambda c: c['frontends'][0]['http_request'][1].update(args='string a\\x00b'), '"\\x00" would end the word'),
     (lambda c: c['frontends'][0]['http_request'][0].update(cond='if bad_path'), 'write the condition without "if"'),
     (lambda c: c['frontends'][0]['http_request'][0].update(cond='{src 10.0.0.0/8}'), 'need spaces inside the braces'),
-    (lambda c: c['frontends'][0]['http_request'][0].update(cond='{ nope 1 }'), "starts with 'nope', which is not"),
-    (lambda c: c['frontends'][0]['http_request'][0].update(cond='bad_path # comment'), 'may only hold'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='{ -m found }'), 'must start with a fetch'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond='bad_path # comment'), 'an unquoted "#" starts a comment'),
+    (lambda c: c['frontends'][0]['http_request'][0].update(cond="{ path_beg '/x }"), 'unmatched single quote'),
     (lambda c: c['frontends'][0]['http_request'][0].update(cond=''), 'must be a non-empty condition'),
     (lambda c: c['frontends'][0].update(bind=['*:70000']), "haproxy_frontends[0].bind[0]: '*:70000': port 70000 is out of range"),
     (lambda c: c['frontends'][0].update(bind=['eth0:80']), "bind[0]: 'eth0:80' must be ADDRESS:PORT"),
@@ -180,6 +188,34 @@ def errors_of(change):
 def test_lint_errors(change, message):
     errors = errors_of(change)
     assert any(message in e for e in errors), errors
+
+
+@pytest.mark.parametrize('cond', HAPROXY_DOCUMENTED)
+def test_documented_conditions_pass_and_render_as_written(cond):
+    config = copy.deepcopy(CONFIG)
+    config['frontends'][0]['http_request'] = [dict(action='deny', cond=cond)]
+    assert h.lint(config)[0] == []
+    assert '    http-request deny if %s\n' % cond in h.render(config)
+
+
+def test_any_action_and_quoted_arguments_pass_and_named_acls_take_pattern_files():
+    config = copy.deepcopy(CONFIG)
+    frontend = config['frontends'][0]
+    frontend['http_request'] = [
+        dict(action='return', args='status 200 content-type "text/plain" string "ok ${HOSTNAME}\\n"',
+             cond='{ path /health }'),
+        dict(action='set-var(txn.host)', args='req.hdr(host),lower'),
+        dict(action='track-sc0', args='src table st_src'),
+        dict(action='replace-path', args="'(.*)/$' '\\1'"),
+    ]
+    frontend['acls'].append(dict(name='blocked', criterion='src', flags=['-f /etc/haproxy/blocked list.lst', '-M']))
+    frontend['http_request'].append(dict(action='deny', cond='blocked'))
+    assert h.lint(config)[0] == []
+    text = h.render(config)
+    assert "    acl blocked src -f '/etc/haproxy/blocked list.lst' -M\n" in text
+    assert '    http-request return status 200 content-type "text/plain" string "ok ${HOSTNAME}\\n" if { path /health }\n' \
+        in text
+    assert "    http-request replace-path '(.*)/$' '\\1'\n" in text
 
 
 def test_predefined_acls_are_allowed():
@@ -347,3 +383,21 @@ def test_ca_files_are_those_the_verifying_tls_servers_read():
                                 dict(name='s5', address='10.0.0.5', port=443, ssl=True, ca_file='/etc/x.pem')])])
     assert h.ca_files(config) == [h.SYSTEM_CA_FILE, '/etc/x.pem']
     assert h.ca_files({}) == []
+
+
+def test_render_records_the_variable_of_each_line_and_locate_names_it():
+    config = copy.deepcopy(CONFIG)
+    sources = {}
+    lines = h.render(config, 'header', sources).splitlines()
+    by_text = {line.strip(): sources.get(number) for number, line in enumerate(lines, 1)}
+    assert by_text['frontend fe_web'] == 'haproxy_frontends[0]'
+    assert by_text['http-request deny if bad_path'] == 'haproxy_frontends[0].http_request[0]'
+    assert by_text['use_backend be_static if host_www url_static || { path_beg /assets/ }'] == \
+        'haproxy_frontends[0].use_backend[0]'
+    assert by_text['default_backend be_www'] == 'haproxy_frontends[0]'
+    assert by_text['backend be_static'] == 'haproxy_backends[0]'
+    assert sources.get(1) is None            # the header and the global section are the role's own
+    number = lines.index('    http-request deny if bad_path') + 1
+    assert h.locate('[ALERT] parsing [/etc/haproxy/haproxy.cfg:%d] : x' % number, sources) == (
+        '[ALERT] parsing [/etc/haproxy/haproxy.cfg:%d] (haproxy_frontends[0].http_request[0]) : x' % number)
+    assert h.locate('[ALERT] parsing [/etc/haproxy/haproxy.cfg:1] : x', sources).endswith(':1] : x')

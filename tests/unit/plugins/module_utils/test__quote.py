@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 from hostile import HOSTILE, KNOWN
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference_parsers import (
     Expansion,
@@ -353,3 +353,40 @@ def test_a_unit_path_ending_in_a_blank_is_refused():
         _quote.systemd_path('/etc/opsnotes/vips ')
     assert _quote.systemd_path('/etc/opsnotes/vips ', listed=True) == '/etc/opsnotes/vips\\x20'
     assert _quote.systemd_path('/etc/a b') == '/etc/a b'
+
+
+@pytest.mark.parametrize('fragment, words', [
+    ('{ var(txn.alg) -m str "RS256" }', ['{', 'var(txn.alg)', '-m', 'str', 'RS256', '}']),
+    ('{ path_reg ^/.+\\.php(/.*)?$ }', ['{', 'path_reg', '^/.+\\.php(/.*)?$', '}']),     # "\." stays
+    ("{ path_beg '/x/' }", ['{', 'path_beg', '/x/', '}']),
+    ("'a \"b\\ c'", ['a "b\\ c']),                            # single quotes: everything literal
+    ('"a \'b\\" c"', ["a 'b\" c"]),                          # double quotes: \" escapes
+    ('a\\ b \\x41 \\\\ "#x" \\#y', ['a b', 'A', '\\', '#x', '#y']),
+    ('x\\$y "p\\$q" "${HOME}" "$HOME-x" "${A-def}"', ['x\\$y', 'p$q', '${HOME}', '$HOME-x', '${A-def}']),
+    ('"a\\nb" \\t', ['a\nb', '\t']),                          # escapes that make a line break inside a word
+    ('ab"c d"e\'f g\'', ['abc def g']),                      # quoted parts join their word
+    ('  a \t b  ', ['a', 'b']), ('', []), ('""', ['']),
+])
+def test_haproxy_split_reads_as_haproxy_parse_line_does(fragment, words):
+    assert _quote.haproxy_split(fragment) == words
+
+
+@pytest.mark.parametrize('fragment, message', [
+    ('a\nb', 'must stay on one line'), ('a\rb', 'must stay on one line'), ('a\0b', 'must stay on one line'),
+    ('a # b', 'an unquoted "#" starts a comment'), ('a "b', 'unmatched double quote'),
+    ("a 'b", 'unmatched single quote'), ('a\\x4', 'two hexadecimal digits'), ('a\\x00', 'would end the word'),
+    ('"$1"', 'starts an environment variable'), ('"${A"', 'starts an environment variable'),
+])
+def test_haproxy_split_refuses_what_would_not_stay_one_fragment(fragment, message):
+    with pytest.raises(_quote.Unsafe, match=re.escape(message)):
+        _quote.haproxy_split(fragment)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_characters='\n\r\0', blacklist_categories=('Cs',)), min_size=1))
+def test_haproxy_split_reads_every_rendered_word_back(value):
+    try:
+        word = _quote.haproxy_word(value)
+    except _quote.Unsafe:
+        assume(False)
+    assert _quote.haproxy_split(word) == [value]

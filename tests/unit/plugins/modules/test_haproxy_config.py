@@ -27,8 +27,9 @@ class Commands(object):
             assert os.path.basename(os.path.dirname(staged)).startswith('opsnotes-haproxy-')
             if self.config_dir:
                 assert not staged.startswith(str(self.config_dir))
-            text = open(staged).read()
-            return (1, '', '[ALERT] parsing [%s:3] : unknown keyword' % staged) if 'badness' in text else (0, '', '')
+            lines = open(staged).read().splitlines()
+            bad = [number for number, line in enumerate(lines, 1) if 'badness' in line]
+            return (1, '', '[ALERT] parsing [%s:%d] : unknown keyword' % (staged, bad[0])) if bad else (0, '', '')
         if argv[1] == 'is-active':
             return (0 if self.active else 3), '', ''
         if argv[1] == 'reload':
@@ -78,12 +79,24 @@ def test_a_server_whose_port_changes_is_left_out_of_the_saved_state(run_module, 
 
 
 def test_invalid_config_changes_nothing(run_module, tmp_path, fake_haproxy, monkeypatch):
-    monkeypatch.setattr(haproxy_config, 'render', lambda config, header: 'badness\n')
+    monkeypatch.setattr(haproxy_config, 'render', lambda config, header, *sources: '\n\nbadness\n')
     commands = Commands()
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=commands)
     assert failed and result['msg'].startswith('the new configuration fails haproxy -c; nothing was changed')
-    assert str(tmp_path / 'haproxy.cfg') + ':3' in result['msg']           # the live path, not the staged one
+    assert str(tmp_path / 'haproxy.cfg') + ':3]' in result['msg']           # the live path, not the staged one
     assert not (tmp_path / 'haproxy.cfg').exists() and ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+
+
+def test_haproxy_s_refusal_names_the_variable_its_line_comes_from(run_module, tmp_path, fake_haproxy):
+    """A fetch the lint cannot know (any name is passed to HAProxy): haproxy -c refuses the line, and the message
+    names the rule's variable."""
+    config = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be',
+                                  http_request=[dict(action='deny', cond='{ src 10.0.0.0/8 }'),
+                                                dict(action='deny', cond='{ badness_fetch -m found }')])],
+                  backends=[dict(name='be', servers=[dict(name='s', address='10.0.0.1', port=80)])])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and '] (haproxy_frontends[0].http_request[1]) : unknown keyword' in result['msg'], result['msg']
+    assert not (tmp_path / 'haproxy.cfg').exists()
 
 
 def test_failed_reload_restores_the_previous_file(run_module, tmp_path, fake_haproxy):
