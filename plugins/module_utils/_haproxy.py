@@ -54,6 +54,21 @@ MATCH_METHODS = ('found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'sub', 'reg'
 ACTIONS = ('allow', 'deny', 'tarpit', 'auth', 'redirect', 'set-header', 'add-header', 'del-header', 'set-path',
            'set-query', 'return', 'set-var', 'capture')
 BALANCE = ('roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'random')
+# The rule lists of a section, in the order they are written (HAProxy runs each kind in its own order, tcp-request
+# before http-request, whatever the file says; written so, it never warns): the key, the keyword, and for the
+# tcp-* ones the values of "phase" (the rule set, or inspect-delay; not "on", which YAML reads as true).
+RULES = (
+    ('tcp_request', 'tcp-request', ('connection', 'session', 'content', 'inspect-delay')),
+    ('http_request', 'http-request', None),
+    ('http_response', 'http-response', None),
+    ('http_after_response', 'http-after-response', None),
+    ('tcp_response', 'tcp-response', ('content', 'inspect-delay')),
+)
+STICK_ACTIONS = ('on', 'match', 'store-request', 'store-response')
+TABLE_TYPES = ('ip', 'ipv6', 'integer', 'string', 'binary')
+SIZE_RE = re.compile(r'[0-9]{1,10}[kmg]?')
+TIME_RE = re.compile(r'[0-9]{1,10}(us|ms|s|m|h|d)?')
+STORE_RE = re.compile(r'[a-z][a-z0-9_]*(\([0-9]{1,10}(us|ms|s|m|h|d)?\))?')
 MODES = ('http', 'tcp')
 # HAProxy stops reading a configuration line after 64 words (MAX_LINE_ARGS); 'acl', name, criterion, flags and '--'
 # take at most 8 of them.
@@ -216,7 +231,7 @@ class Linter(ConfigLinter):
 
     def run(self):
         cfg = self.config
-        userlists = self.userlists(cfg.get('userlists'))
+        userlists = self.known_userlists = self.userlists(cfg.get('userlists'))
         backends = self.backends(cfg.get('backends'))
         used = set()
         frontends = set()
@@ -226,7 +241,7 @@ class Linter(ConfigLinter):
                     self.err(where + '.name', '%r is already defined' % item['name'])
                 frontends.add(item['name'])
             used |= self.frontend(where, item, backends, userlists)
-        for name in sorted(set(backends) - used):
+        for name in sorted(set(backends) - used) if not getattr(self, 'dynamic_backends', False) else []:
             self.warnings.append('backend %s is not used by any frontend' % name)
         self.global_settings(cfg.get('global') or {})
         return self
@@ -263,7 +278,84 @@ class Linter(ConfigLinter):
                         self.err(swhere + '.name', '%r is already defined in this backend' % server['name'])
                     servers.add(server['name'])
                 self.server(swhere, server)
+            self.backend_rules(where, item, servers)
         return backends
+
+    def backend_rules(self, where, item, servers):
+        """A backend's ACLs, stick table, rule lists, cookie, stick rules and use-server rules."""
+        acls, used_acls = self.acls(where, item, self.known_userlists), set()
+        self.stick_table(where, item.get('stick_table'))
+        self.rule_lists(where, item, acls, used_acls, backend=True)
+        if item.get('cookie') is not None:
+            self.words(where + '.cookie', item['cookie'])
+        for swhere, rule in self.items(item.get('stick'), where + '.stick'):
+            self.choice(swhere + '.action', rule.get('action'), STICK_ACTIONS, required=True)
+            if self.words(swhere + '.args', rule.get('args')) == []:
+                self.err(swhere + '.args', 'needs the pattern to stick on, such as src')
+            if rule.get('cond') is not None:
+                self.condition(swhere + '.cond', rule['cond'], acls, used_acls)
+        for uwhere, rule in self.items(item.get('use_server'), where + '.use_server'):
+            if rule.get('server') not in servers:
+                self.err(uwhere + '.server', 'server %r is not defined in this backend' % (rule.get('server'),))
+            self.condition(uwhere + '.cond', rule.get('cond'), acls, used_acls)
+        for acl in sorted(set(acls) - used_acls):
+            self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
+
+    def stick_table(self, where, table):
+        """{type, size, expire, store, len}: the section's stick table."""
+        if table is None:
+            return
+        where += '.stick_table'
+        if not isinstance(table, dict):
+            self.err(where, 'must be a dict with type, size, expire and store')
+            return
+        unknown = sorted(set(table) - {'type', 'size', 'expire', 'store', 'len'})
+        if unknown:
+            self.err(where, 'unknown key(s) %s' % ', '.join(unknown))
+        self.choice(where + '.type', table.get('type'), TABLE_TYPES, required=True)
+        for key, regex, example in (('size', SIZE_RE, '100k'), ('expire', TIME_RE, '30s')):
+            value = table.get(key)
+            wrong = isinstance(value, bool) or not regex.fullmatch(str(value))
+            if (value is not None or key == 'size') and wrong:
+                self.err('%s.%s' % (where, key), '%r must be a number with an optional unit, such as %s'
+                         % (value, example))
+        store = table.get('store')
+        if store is not None and not isinstance(store, list):
+            self.err(where + '.store', 'must be a list of data types, such as [http_req_rate(10s), conn_cur]')
+            store = []
+        for index, value in enumerate(store or []):
+            if not isinstance(value, str) or not STORE_RE.fullmatch(value):
+                self.err('%s.store[%d]' % (where, index), '%r must be a data type such as conn_cur or '
+                         'http_req_rate(10s)' % (value,))
+        self.integer(where + '.len', table.get('len'), 1, 65536)
+
+    def rule_lists(self, where, item, acls, used_acls, backend=False):
+        """tcp_request, http_request, http_response, http_after_response and tcp_response: {phase (tcp ones),
+        action, args, cond, unless} each, written in HAProxy's syntax."""
+        for key, keyword, kinds in RULES:
+            if backend and key == 'tcp_request':
+                kinds = ('content', 'inspect-delay')       # a backend has no connection or session rules
+            for rwhere, rule in self.items(item.get(key), '%s.%s' % (where, key)):
+                kind = rule.get('phase')
+                if kinds:
+                    self.choice(rwhere + '.phase', kind, kinds, required=True)
+                elif kind is not None:
+                    self.err(rwhere + '.phase', 'only applies to tcp_request and tcp_response')
+                action = rule.get('action')
+                if kind == 'inspect-delay':
+                    if action is not None or rule.get('cond') is not None:
+                        self.err(rwhere, 'inspect-delay takes only args, the delay (such as 5s)')
+                    if not TIME_RE.fullmatch(str(rule.get('args'))):
+                        self.err(rwhere + '.args', '%r must be a delay such as 5s' % (rule.get('args'),))
+                    continue
+                if not isinstance(action, str) or not ACTION_RE.fullmatch(action):
+                    self.err(rwhere + '.action', '%r must be a %s action such as deny, set-header or '
+                             'set-var(txn.name)' % (action, keyword))
+                if rule.get('args') is not None:
+                    self.words(rwhere + '.args', rule['args'])
+                self.flag(rwhere + '.unless', rule.get('unless'))
+                if rule.get('cond') is not None:
+                    self.condition(rwhere + '.cond', rule['cond'], acls, used_acls)
 
     def server(self, where, server):
         self.check(where + '.address', host, server.get('address'))
@@ -273,6 +365,8 @@ class Linter(ConfigLinter):
         self.integer(where + '.maxconn', server.get('maxconn'), 1, 1000000)
         for key in ('check', 'backup', 'send_proxy_v2', 'ssl', 'ssl_verify'):
             self.flag('%s.%s' % (where, key), server.get(key))
+        if server.get('cookie') is not None:
+            self.value(where + '.cookie', server['cookie'])
         self.server_tls(where, server)
 
     def frontend(self, where, item, backends, userlists):
@@ -281,20 +375,22 @@ class Linter(ConfigLinter):
         self.binds(where, item)
         self.tls(where, item, self.config.get('global') or {})
         acls, used_acls, used = self.acls(where, item, userlists), set(), set()
-        for rwhere, rule in self.items(item.get('http_request'), where + '.http_request'):
-            action = rule.get('action')
-            if not isinstance(action, str) or not ACTION_RE.fullmatch(action):
-                self.err(rwhere + '.action', '%r must be an http-request action such as deny, set-header or '
-                         'set-var(txn.name)' % (action,))
-            if rule.get('args') is not None:
-                self.words(rwhere + '.args', rule['args'])
-            if rule.get('cond') is not None:
-                self.condition(rwhere + '.cond', rule['cond'], acls, used_acls)
+        self.stick_table(where, item.get('stick_table'))
+        self.rule_lists(where, item, acls, used_acls)
         for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
-            if rule.get('backend') not in backends:
-                self.err(uwhere + '.backend', 'backend %r is not defined' % (rule.get('backend'),))
-            used.add(rule.get('backend'))
-            self.condition(uwhere + '.cond', rule.get('cond'), acls, used_acls)
+            backend = rule.get('backend')
+            if isinstance(backend, str) and '%[' in backend:
+                # A dynamic name (use_backend be_%[req.hdr(x-pool),lower]): one word, resolved per request.
+                words = self.words(uwhere + '.backend', backend)
+                if words is not None and words != [backend]:
+                    self.err(uwhere + '.backend', '%r must be one word, written as HAProxy reads it' % (backend,))
+                self.dynamic_backends = True
+            else:
+                if backend not in backends:
+                    self.err(uwhere + '.backend', 'backend %r is not defined' % (backend,))
+                used.add(backend)
+            if rule.get('cond') is not None:
+                self.condition(uwhere + '.cond', rule['cond'], acls, used_acls)
         default = item.get('default_backend')
         if default is not None:
             if default not in backends:
@@ -527,6 +623,48 @@ def _mark(out, sources, section, start):
         sources.setdefault(number, section)
 
 
+def _cond(rule):
+    """' if COND' (' unless COND' with unless: true), or '' without a condition."""
+    if not rule.get('cond'):
+        return ''
+    return ' %s %s' % ('unless' if rule.get('unless') else 'if', rule['cond'])
+
+
+def _acls_and_table(out, sources, where, item):
+    """A section's stick table and ACLs. '--' ends an ACL's flags: a value that starts with '-' (say '-f') is a
+    pattern, never a flag. HAProxy reads at most 64 words a line: long lists go on several lines of the same ACL
+    (OR-ed)."""
+    table = item.get('stick_table')
+    if table:
+        words = ['stick-table', 'type', table['type']]
+        if table.get('len') is not None:
+            words += ['len', str(int(table['len']))]
+        words += ['size', str(table['size'])]
+        if table.get('expire') is not None:
+            words += ['expire', str(table['expire'])]
+        if table.get('store'):
+            words += ['store', ','.join(table['store'])]
+        out.append('    ' + ' '.join(words))
+        sources[len(out)] = where + '.stick_table'
+    for aindex, acl in enumerate(item.get('acls') or []):
+        values = [haproxy_word(v) for v in acl.get('values') or []]
+        head = [acl['criterion']] + [acl_flag(flag) for flag in acl.get('flags') or []]
+        for first in range(0, len(values), VALUES_PER_LINE) if values else [0]:
+            chunk = values[first:first + VALUES_PER_LINE]
+            out.append('    acl %s %s' % (acl['name'], ' '.join(head + (['--'] + chunk if chunk else []))))
+            sources[len(out)] = '%s.acls[%d]' % (where, aindex)
+
+
+def _rules(out, sources, where, item, keys):
+    """The rule lists ``keys`` of a section, as '<keyword> [phase] <action> [args] [if|unless cond]'."""
+    keywords = {key: keyword for key, keyword, _kinds in RULES}
+    for key in keys:
+        for rindex, rule in enumerate(item.get(key) or []):
+            words = [keywords[key]] + [rule[k] for k in ('phase', 'action', 'args') if rule.get(k)]
+            out.append('    ' + ' '.join(str(w) for w in words) + _cond(rule))
+            sources[len(out)] = '%s.%s[%d]' % (where, key, rindex)
+
+
 def _render(config, header, sources):
     g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
              timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)
@@ -579,26 +717,12 @@ def _render(config, header, sources):
         out += ['    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or []]
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
-        for aindex, acl in enumerate(item.get('acls') or []):
-            # '--' ends the flags: a value that starts with '-' (say '-f') is a pattern, never a flag.
-            # HAProxy reads at most 64 words a line: long lists go on several lines of the same ACL (OR-ed).
-            values = [haproxy_word(v) for v in acl.get('values') or []]
-            head = [acl['criterion']] + [acl_flag(flag) for flag in acl.get('flags') or []]
-            for start in range(0, len(values), VALUES_PER_LINE) if values else [0]:
-                chunk = values[start:start + VALUES_PER_LINE]
-                out.append('    acl %s %s' % (acl['name'], ' '.join(head + (['--'] + chunk if chunk else []))))
-                sources[len(out)] = '%s.acls[%d]' % (where, aindex)
+        _acls_and_table(out, sources, where, item)
+        _rules(out, sources, where, item, ('tcp_request',))
         out += ['    ' + line for line in tls_rules(item, g)]
-        for rindex, rule in enumerate(item.get('http_request') or []):
-            line = 'http-request %s' % rule['action']
-            if rule.get('args'):
-                line += ' ' + rule['args']
-            if rule.get('cond'):
-                line += ' %s %s' % ('unless' if rule.get('unless') else 'if', rule['cond'])
-            out.append('    ' + line)
-            sources[len(out)] = '%s.http_request[%d]' % (where, rindex)
+        _rules(out, sources, where, item, ('http_request', 'http_response', 'http_after_response', 'tcp_response'))
         for uindex, rule in enumerate(item.get('use_backend') or []):
-            out.append('    use_backend %s if %s' % (rule['backend'], rule['cond']))
+            out.append('    use_backend %s%s' % (rule['backend'], _cond(rule)))
             sources[len(out)] = '%s.use_backend[%d]' % (where, uindex)
         if item.get('default_backend'):
             out.append('    default_backend %s' % item['default_backend'])
@@ -609,6 +733,15 @@ def _render(config, header, sources):
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
         out.append('    balance %s' % (item.get('balance') or 'roundrobin'))
+        if item.get('cookie'):
+            out.append('    cookie %s' % item['cookie'])
+        _acls_and_table(out, sources, where, item)
+        _rules(out, sources, where, item, [key for key, _keyword, _kinds in RULES])
+        for kind, key in (('stick', 'stick'), ('use-server', 'use_server')):
+            for rindex, rule in enumerate(item.get(key) or []):
+                head = '%s %s' % (kind, rule['action'] if kind == 'stick' else rule['server'])
+                out.append('    %s%s%s' % (head, ' ' + rule['args'] if rule.get('args') else '', _cond(rule)))
+                sources[len(out)] = '%s.%s[%d]' % (where, key, rindex)
         for sindex, server in enumerate(item.get('servers') or []):
             words = ['server', server['name'], '%s:%d' % (server['address'], int(server['port']))]
             if server.get('check'):
@@ -619,6 +752,8 @@ def _render(config, header, sources):
                 words += ['maxconn', str(int(server['maxconn']))]
             if server.get('backup'):
                 words.append('backup')
+            if server.get('cookie') is not None:
+                words += ['cookie', haproxy_word(server['cookie'])]
             if server.get('send_proxy_v2'):
                 # The PROXY protocol v2 header before the connection's first byte (health checks included): the
                 # server learns the client's address. The server must expect it on that port (nginx: proxy_protocol).

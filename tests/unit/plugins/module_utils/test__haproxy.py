@@ -401,3 +401,81 @@ def test_render_records_the_variable_of_each_line_and_locate_names_it():
     assert h.locate('[ALERT] parsing [/etc/haproxy/haproxy.cfg:%d] : x' % number, sources) == (
         '[ALERT] parsing [/etc/haproxy/haproxy.cfg:%d] (haproxy_frontends[0].http_request[0]) : x' % number)
     assert h.locate('[ALERT] parsing [/etc/haproxy/haproxy.cfg:1] : x', sources).endswith(':1] : x')
+
+
+MODEL = dict(
+    frontends=[dict(
+        name='fe_limits', bind=['*:8089', '*:8090'],
+        stick_table=dict(type='ip', size='100k', expire='30s', store=['http_req_rate(1s)', 'conn_cur']),
+        tcp_request=[dict(phase='connection', action='reject', cond='{ dst_port 8090 }'),
+                     dict(phase='inspect-delay', args='5s'),
+                     dict(phase='content', action='accept', cond='{ req.len gt 0 }')],
+        http_request=[dict(action='track-sc0', args='src'),
+                      dict(action='deny', args='deny_status 429', cond='{ sc_http_req_rate(0) gt 10 }')],
+        http_response=[dict(action='set-header', args='X-Server %[srv_name]')],
+        http_after_response=[dict(action='set-header', args='X-Edge "opsnotes"', cond='{ status 429 }')],
+        use_backend=[dict(backend='be_%[req.hdr(x-pool),lower]', cond='{ req.hdr(x-pool) -m found }')],
+        default_backend='be_sticky')],
+    backends=[dict(name='be_sticky', cookie='SRV insert indirect nocache',
+                   acls=[dict(name='admin', criterion='path_beg', values=['/admin'])],
+                   stick_table=dict(type='string', len=32, size='1m'),
+                   stick=[dict(action='on', args='req.cook(sess)', cond='{ req.cook(sess) -m found }')],
+                   use_server=[dict(server='www2', cond='admin')],
+                   http_response=[dict(action='del-header', args='Server')],
+                   servers=[dict(name='www1', address='10.0.0.1', port=80, cookie='w1'),
+                            dict(name='www2', address='10.0.0.2', port=80, cookie="w 2")]),
+              dict(name='be_static', servers=[dict(name='s', address='10.0.0.3', port=80)])])
+
+
+def test_the_model_renders_rate_limits_sticky_sessions_tcp_rules_and_dynamic_backends():
+    errors, warnings = h.lint(MODEL)
+    assert errors == [] and warnings == []          # a dynamic use_backend may use any backend: none unused
+    text = h.render(MODEL)
+    frontend = text[text.index('frontend fe_limits'):text.index('\nbackend be_sticky') + 1].splitlines()
+    assert frontend[3:] == [
+        '    stick-table type ip size 100k expire 30s store http_req_rate(1s),conn_cur',
+        '    tcp-request connection reject if { dst_port 8090 }',
+        '    tcp-request inspect-delay 5s',
+        '    tcp-request content accept if { req.len gt 0 }',
+        '    http-request track-sc0 src',
+        '    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 10 }',
+        '    http-response set-header X-Server %[srv_name]',
+        '    http-after-response set-header X-Edge "opsnotes" if { status 429 }',
+        '    use_backend be_%[req.hdr(x-pool),lower] if { req.hdr(x-pool) -m found }',
+        '    default_backend be_sticky', '']
+    backend = text[text.index('\nbackend be_sticky') + 1:text.index('\nbackend be_static') + 1].splitlines()
+    assert backend[1:] == [
+        '    balance roundrobin', '    cookie SRV insert indirect nocache',
+        '    stick-table type string len 32 size 1m',
+        '    acl admin path_beg -- /admin',
+        '    http-response del-header Server',
+        '    stick on req.cook(sess) if { req.cook(sess) -m found }',
+        '    use-server www2 if admin',
+        '    server www1 10.0.0.1:80 cookie w1', "    server www2 10.0.0.2:80 cookie 'w 2'", '']
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda m: m['frontends'][0]['stick_table'].update(type='ipv5'), "stick_table.type: 'ipv5' must be one of"),
+    (lambda m: m['frontends'][0]['stick_table'].update(size='100 k'), "stick_table.size: '100 k' must be a number"),
+    (lambda m: m['frontends'][0]['stick_table'].update(expire='soon'), "stick_table.expire: 'soon' must be"),
+    (lambda m: m['frontends'][0]['stick_table'].update(store=['http_req_rate(10s) conn_cur']), 'stick_table.store[0]:'),
+    (lambda m: m['frontends'][0]['stick_table'].update(peers='p'), 'stick_table: unknown key(s) peers'),
+    (lambda m: m['frontends'][0]['tcp_request'][0].update(phase='handshake'), "tcp_request[0].phase: 'handshake' must be one"),
+    (lambda m: m['frontends'][0]['tcp_request'][1].update(args='soon'), "tcp_request[1].args: 'soon' must be a delay"),
+    (lambda m: m['frontends'][0]['tcp_request'][0].update(cond='{ dst_port 8090 } # x'), 'an unquoted "#"'),
+    (lambda m: m['frontends'][0]['http_response'][0].update(phase='content'), 'http_response[0].phase: only applies to tcp'),
+    (lambda m: m['frontends'][0]['http_after_response'][0].update(cond='nope'), "ACL 'nope' is not defined"),
+    (lambda m: m['frontends'][0]['use_backend'][0].update(backend='be_%[a b]'), 'must be one word'),
+    (lambda m: m['backends'][0].update(tcp_request=[dict(phase='connection', action='reject')]),
+     "haproxy_backends[0].tcp_request[0].phase: 'connection' must be one of content, inspect-delay"),
+    (lambda m: m['backends'][0]['use_server'][0].update(server='www9'), "use_server[0].server: server 'www9' is not"),
+    (lambda m: m['backends'][0]['stick'][0].update(action='glue'), "stick[0].action: 'glue' must be one of"),
+    (lambda m: m['backends'][0]['stick'][0].update(args=''), 'stick[0].args: needs the pattern'),
+    (lambda m: m['backends'][0].update(cookie='SRV "insert'), 'cookie: \'SRV "insert\' has an unmatched'),
+    (lambda m: m['backends'][0]['servers'][0].update(cookie='w\n1'), 'servers[0].cookie:'),
+])
+def test_the_model_s_errors_name_the_variable(change, message):
+    model = copy.deepcopy(MODEL)
+    change(model)
+    errors = h.lint(model)[0]
+    assert any(message in e for e in errors), errors
