@@ -70,7 +70,8 @@ def oom_dropins(units, processes=None, oomd_preference='avoid', earlyoom_command
             command = earlyoom_exec(earlyoom_command, avoid, prefer)
         except Unsafe as exc:
             raise AnsibleFilterError('oom_dropins: earlyoom_command: %s' % exc) from None
-        dropins[earlyoom_unit] = {'Service': {'ExecStart': ['', command]}}
+        # Beside the unit's own score where earlyoom is itself a target.
+        dropins.setdefault(earlyoom_unit, {'Service': {}})['Service']['ExecStart'] = ['', command]
     return dropins
 
 

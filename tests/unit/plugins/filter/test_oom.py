@@ -87,5 +87,9 @@ def test_oom_dropins_settings_per_unit_and_earlyoom_s_command_line():
     bare = oom_dropins([dict(unit='a.service', score_adj=-1)], oomd_preference='', earlyoom_command='/usr/bin/earlyoom')
     assert bare == {'a.service': {'Service': {'OOMScoreAdjust': -1}}}
     assert 'earlyoom.service' not in oom_dropins(units, processes, earlyoom_command='')
+    # earlyoom itself protected: its drop-in holds both.
+    both = oom_dropins([dict(unit='earlyoom.service', score_adj=-1000, earlyoom_names=['earlyoom'])])
+    assert both['earlyoom.service'] == {'Service': {'OOMScoreAdjust': -1000, 'ManagedOOMPreference': 'avoid', 'ExecStart': [
+        '', '"/usr/bin/earlyoom" $EARLYOOM_ARGS --avoid "^(earlyoom)$$"']}}
     with pytest.raises(AnsibleFilterError, match='earlyoom_command'):
         oom_dropins(units, earlyoom_command='earlyoom')
