@@ -151,17 +151,53 @@ class Linter(ConfigLinter):
             else:
                 families = set()
                 for index, vip in enumerate(vips):
-                    if self.check('%s.virtual_ipaddresses[%d]' % (where, index), _vip, vip):
-                        families.add(ipaddress.ip_interface(vip).version)
+                    vwhere = '%s.virtual_ipaddresses[%d]' % (where, index)
+                    address = self.vip_options(vwhere, vip, item.get('interface'))
+                    if self.check(vwhere, _vip, address):
+                        families.add(ipaddress.ip_interface(address).version)
                 if len(families) > 1:
                     self.err(where + '.virtual_ipaddresses', 'mixes IPv4 and IPv6 addresses: a VRRP instance '
                              'is of one address family, and keepalived ignores the addresses of the other ("address '
                              'family must match VRRP instance"); give each family a vrrp_instance of its own')
+            self.integer(where + '.garp_master_delay', item.get('garp_master_delay'), 0, 255)
+            for key in ('accept', 'smtp_alert'):
+                self.flag('%s.%s' % (where, key), item.get(key))
+            tracked = item.get('track_interfaces')
+            if tracked is not None and not isinstance(tracked, list):
+                self.err(where + '.track_interfaces', 'must be a list of interface names or {name, weight}')
+                tracked = []
+            for index, entry in enumerate(tracked or []):
+                twhere = '%s.track_interfaces[%d]' % (where, index)
+                name = entry.get('name') if isinstance(entry, dict) else entry
+                if self.check(twhere, interface_name, name) and name == item.get('interface'):
+                    self.err(twhere, '%r is the instance\'s own interface, which keepalived tracks already (it ignores '
+                             'the entry, and --config-test fails)' % (name,))
+                if isinstance(entry, dict):
+                    self.integer(twhere + '.weight', entry.get('weight'), -253, 253)
             self.references(where + '.track_scripts', item.get('track_scripts'), scripts, 'vrrp_script')
             self.references(where + '.track_processes', item.get('track_processes'), processes, 'track_process')
             for key in NOTIFY:
                 if item.get(key) is not None:
                     self.check('%s.%s' % (where, key), script_words, item[key])
+
+    def vip_options(self, where, vip, interface):
+        """The address of a virtual_ipaddresses item: ADDRESS[/PREFIX], or {address, dev, label}: another device
+        than the instance's interface, and a label (ip addr's, DEV or DEV:SUFFIX, at most 15 characters)."""
+        if not isinstance(vip, dict):
+            return vip
+        unknown = sorted(set(vip) - {'address', 'dev', 'label'})
+        if unknown:
+            self.err(where, 'unknown key(s) %s (address, dev, label)' % ', '.join(unknown))
+        dev = vip.get('dev') if vip.get('dev') is not None else interface
+        if vip.get('dev') is not None:
+            self.check(where + '.dev', interface_name, vip['dev'])
+        label = vip.get('label')
+        if label is not None and (not isinstance(label, str) or len(label) > 15 or
+                                  not re.fullmatch(r'[A-Za-z0-9_.:-]+', label) or
+                                  not (label == dev or label.startswith('%s:' % dev))):
+            self.err(where + '.label', '%r must be the device name %r or %r followed by ":" and a suffix, at most 15 '
+                     'characters of A-Z a-z 0-9 _ . : -' % (label, dev, dev))
+        return vip.get('address')
 
     def virtual_servers(self, value):
         seen = set()
@@ -249,12 +285,22 @@ def _tracked(values):
     return out
 
 
+def _vip_line(vip, interface):
+    """One line of a virtual_ipaddress block: ADDRESS dev DEV [label LABEL]."""
+    if not isinstance(vip, dict):
+        return '%s dev %s' % (_vip(vip), interface)
+    line = '%s dev %s' % (_vip(vip['address']), vip.get('dev') or interface)
+    return line + (' label %s' % vip['label'] if vip.get('label') else '')
+
+
 def render_instance(item):
     lines = ['state %s' % (item.get('state') or 'BACKUP'), 'interface %s' % item['interface'],
              'virtual_router_id %d' % int(item['virtual_router_id']), 'priority %d' % int(item['priority']),
              'advert_int %d' % int(item.get('advert_int') or 1)]
     if item.get('nopreempt'):
         lines.append('nopreempt')
+    _set(lines, item, 'garp_master_delay')
+    lines += [key for key in ('accept', 'smtp_alert') if item.get(key)]
     if item.get('unicast_src_ip'):
         lines.append('unicast_src_ip %s' % ip_address(item['unicast_src_ip']))
     inner = []
@@ -262,8 +308,9 @@ def render_instance(item):
         inner.append(('unicast_peer', [ip_address(p) for p in item['unicast_peers']]))
     if item.get('auth_pass'):
         inner.append(('authentication', ['auth_type PASS', 'auth_pass %s' % item['auth_pass']]))
-    vips = ['%s dev %s' % (_vip(vip), item['interface']) for vip in item['virtual_ipaddresses']]
-    inner.append(('virtual_ipaddress', vips))
+    inner.append(('virtual_ipaddress', [_vip_line(vip, item['interface']) for vip in item['virtual_ipaddresses']]))
+    if item.get('track_interfaces'):
+        inner.append(('track_interface', _tracked(item['track_interfaces'])))
     if item.get('track_scripts'):
         inner.append(('track_script', _tracked(item['track_scripts'])))
     if item.get('track_processes'):

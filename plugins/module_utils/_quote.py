@@ -347,11 +347,18 @@ def syslog_ng_string(value):
         raise Unsafe('%r %s' % (value, exc)) from None
 
 
+_SYSLOG_NG_REFERENCE = re.compile(r'`([A-Za-z_][A-Za-z0-9_.-]*)?`')
+
+
 def syslog_ng_template(value):
     """A template string as users write it in syslog-ng: their ``\\n``, ``\\t``, ``\\\\``, ``\\"``... escapes are
-    kept, a backslash that starts no escape is a backslash, and real quotes, line ends and tabs are escaped."""
-    if not isinstance(value, str) or value == '':
-        raise Unsafe('%r must be a non-empty string' % (value,))
+    kept, a backslash that starts no escape is a backslash, and real quotes, line ends and tabs are escaped. A pair
+    of backticks keeps its meaning: around a name, a reference to an @define or environment value (which syslog-ng
+    resolves, or refuses when it has none), and an empty pair, one literal backtick. An unmatched backtick, or one
+    around anything but a name, is refused: syslog-ng would read the text up to the next backtick as a name. The
+    empty template is valid."""
+    if not isinstance(value, str):
+        raise Unsafe('%r must be a string' % (value,))
     out, index = [], 0
     try:
         while index < len(value):
@@ -360,6 +367,14 @@ def syslog_ng_template(value):
             if char == '\\' and nxt in _SYSLOG_NG_KNOWN and nxt:
                 out.append(char + nxt)
                 index += 2
+                continue
+            if char == '`':
+                pair = _SYSLOG_NG_REFERENCE.match(value, index)
+                if not pair:
+                    raise Unsafe('has a backtick that starts no reference: write `NAME` for an @define or '
+                                 'environment value, or `` for a backtick')
+                out.append(pair.group(0))
+                index = pair.end()
                 continue
             out.append(_syslog_ng_char(char))
             index += 1

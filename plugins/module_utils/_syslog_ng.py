@@ -80,8 +80,8 @@ class Linter(ConfigLinter):
     # value checks -------------------------------------------------------------------------------
     def string(self, where, value, required=True, template=False):
         """A value rendered as a double-quoted string: quotes, backslashes and line ends are escaped by the
-        rendering layer, so only what it cannot write (NUL, a non-string) is refused."""
-        if value is None or value == '':
+        rendering layer, so only what it cannot write (NUL, a non-string) is refused. A template may be empty."""
+        if value is None or (value == '' and not template):
             if required:
                 self.err(where, 'is required')
             return False
@@ -365,12 +365,12 @@ def render(config, header=None):
         for key in ('perm', 'dir_perm'):
             if item.get(key):
                 opts.append('%s(0%s)' % (key.replace('_', '-'), item[key][-3:]))
-        if item.get('template'):
+        if item.get('template') is not None:
             opts.append('template(%s)' % _template_ref(item['template'], templates))
         out.append('destination %s { file(%s); };' % (item['name'], ' '.join(opts)))
     for item in config.get('network_destinations') or []:
         protocol, opts = _network(item, listen=False)
-        if item.get('template'):
+        if item.get('template') is not None:
             opts.append('template(%s)' % _template_ref(item['template'], templates))
         if item.get('time_reopen'):
             opts.append('time-reopen(%d)' % int(item['time_reopen']))

@@ -211,6 +211,8 @@ def test_syslog_ng_reads_every_value_back(box):
     # without it must give templates that parse; with it, the property tests show they stay one string.
     templates = [t for _v, t in accepted(_quote.syslog_ng_template, [v for v in VALUES if '$' not in v and '@' not in v])]
     templates.append(_quote.syslog_ng_template('$ISODATE $MSG\n'))
+    # A backtick reference keeps its meaning (here a value syslog-ng defines itself), and the empty template parses.
+    templates += [_quote.syslog_ng_template('`syslog-ng-data` $MSG ``\n'), _quote.syslog_ng_template('')]
     assert len(pairs) > 80
     # The whole lint and renderer too: an accepted configuration with hostile strings passes --syntax-only.
     lint_config = dict(file_sources=[dict(name='s_x', path='/var/log/a "b" `c`.log', program_override='app')],
@@ -423,3 +425,30 @@ def test_keepalived_reads_every_script_word_back(box):
     naive = groups
     rc, argv = keepalived_argv(box, keepalived_scripts(naive, lambda argv: '"%s"' % ' '.join(argv)), len(naive))
     assert rc != 0 or argv != naive
+
+
+def test_keepalived_accepts_the_vrrp_options_and_labels_the_address(box):
+    """track_interface, garp_master_delay, accept, smtp_alert and a VIP's dev and label, as rendered: keepalived
+    --config-test accepts them, and as MASTER it adds the labelled address with its label (the control: the address
+    without one has none)."""
+    config = dict(vrrp_instances=[dict(
+        name='VI_OPT', interface='eth0', virtual_router_id=52, priority=150, advert_int=1,
+        track_interfaces=[dict(name='lo', weight=-30)], garp_master_delay=1, accept=True,
+        smtp_alert=True, virtual_ipaddresses=['192.0.2.240/24', dict(address='192.0.2.241/24', label='eth0:opt'),
+                                              dict(address='192.0.2.242/24', dev='eth0', label='eth0')])])
+    assert _keepalived.lint(config)[0] == []
+    box.write('/etc/keepalived/keepalived.conf', _keepalived.render(config))
+    box.run('keepalived --config-test')
+    box.run('systemctl restart keepalived')
+    try:
+        for _second in range(30):
+            addresses = box.run('ip -o -4 address show dev eth0').stdout.decode()
+            if '192.0.2.241/24' in addresses:
+                break
+            time.sleep(0.5)
+        # ip -o ends each address's first line with a backslash before its lifetimes.
+        words = {line.split()[3]: line.replace('\\', ' ').split() for line in addresses.splitlines() if ' inet ' in line}
+        assert 'eth0:opt' in words['192.0.2.241/24'], addresses
+        assert 'eth0:opt' not in words['192.0.2.240/24'] and '192.0.2.242/24' in words, addresses
+    finally:
+        box.run('systemctl stop keepalived', check=False)

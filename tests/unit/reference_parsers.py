@@ -65,15 +65,20 @@ def haproxy_words(line):
     return words
 
 
-def syslog_ng_backticks(text):
+def syslog_ng_backticks(text, references=False):
     """syslog-ng's first pass (cfg-lexer-subst): a pair of backticks encloses a reference to a global or
-    environment value; an empty pair is one literal backtick."""
+    environment value; an empty pair is one literal backtick. ``references``: a reference stands for a value
+    (written as R) instead of raising Expansion."""
     out, index = [], 0
     while index < len(text):
         if text[index] == '`':
             end = text.find('`', index + 1)
             if end < 0:
                 raise ValueError('missing closing backtick')
+            if end > index + 1 and references:
+                out.append('R')
+                index = end + 1
+                continue
             if end > index + 1:
                 raise Expansion('backtick reference %r' % text[index + 1:end])
             out.append('`')
@@ -125,10 +130,11 @@ def syslog_ng_string(text):
     raise ValueError('unterminated string')
 
 
-def syslog_ng_tokens(text):
+def syslog_ng_tokens(text, references=False):
     """The statement structure of a syslog-ng configuration: every token, with each string replaced by 'STR'
-    (comments dropped). Two configurations that differ only inside strings give the same list."""
-    text = syslog_ng_backticks(text)
+    (comments dropped). Two configurations that differ only inside strings give the same list. ``references``: as
+    for syslog_ng_backticks."""
+    text = syslog_ng_backticks(text, references)
     tokens, index = [], 0
     while index < len(text):
         char = text[index]

@@ -164,3 +164,41 @@ def test_nat_allows_another_port_and_redact_hides_the_password():
     text = k.render(config)
     assert 'auth_pass s3cret' in text and 'auth_pass s3cret' not in k.redact(text)
     assert 'auth_pass <redacted>' in k.redact(text)
+
+
+OPTIONS = dict(track_interfaces=['eth1', dict(name='bond0', weight=-30)], garp_master_delay=5, accept=True,
+               smtp_alert=True, virtual_ipaddresses=['192.0.2.100/24', dict(address='192.0.2.102/24', label='eth0:web'),
+                                                     dict(address='198.51.100.7', dev='eth1', label='eth1:svc')])
+
+
+def test_the_vrrp_options_operators_use_render_in_their_place():
+    config = copy.deepcopy(CONFIG)
+    config['vrrp_instances'][0].update(copy.deepcopy(OPTIONS))
+    assert k.lint(config) == ([], [])
+    out = lines(k.render(config))
+    for expected in ['garp_master_delay 5', 'accept', 'smtp_alert', 'track_interface {', 'eth1', 'bond0 weight -30',
+                     '192.0.2.100/24 dev eth0', '192.0.2.102/24 dev eth0 label eth0:web',
+                     '198.51.100.7 dev eth1 label eth1:svc']:
+        assert expected in out, expected
+    # Control: without them, none of the lines.
+    plain = lines(k.render(CONFIG))
+    assert not {'accept', 'smtp_alert', 'track_interface {', 'garp_master_delay 5'} & set(plain)
+
+
+@pytest.mark.parametrize('change, message', [
+    (dict(track_interfaces=['eth 1']), ".track_interfaces[0]: 'eth 1' is not"),
+    (dict(track_interfaces=[dict(name='eth1', weight=300)]), '.track_interfaces[0].weight: 300 must be an integer'),
+    (dict(track_interfaces='eth1'), '.track_interfaces: must be a list'),
+    (dict(track_interfaces=['eth0']), ".track_interfaces[0]: 'eth0' is the instance's own interface"),
+    (dict(garp_master_delay=256), '.garp_master_delay: 256 must be an integer from 0 to 255'),
+    (dict(accept='yes'), ".accept: 'yes' must be true or false"),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5', label='web')]), ".virtual_ipaddresses[0].label: 'web' must be"),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5', dev='eth1', label='eth0:x')]), "label: 'eth0:x' must be"),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5', dev='eth1 x')]), ".virtual_ipaddresses[0].dev: 'eth1 x'"),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5', scope='host')]), 'unknown key(s) scope'),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5/40')]), '.virtual_ipaddresses[0]: '),
+    (dict(virtual_ipaddresses=[dict(address='192.0.2.5'), dict(address='2001:db8::5')]), 'mixes IPv4 and IPv6'),
+])
+def test_the_vrrp_options_errors_name_the_variable(change, message):
+    errors = errors_of(lambda c: c['vrrp_instances'][0].update(change))
+    assert any(message in e for e in errors), errors

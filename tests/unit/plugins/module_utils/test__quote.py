@@ -50,9 +50,13 @@ def bash_reads(value, word):
 
 
 def syslog_ng_template_reads(value, rendered):
-    """One whole string; the user's own backslash escapes are syslog-ng's, so plain text must come back as is."""
-    parsed, rest = syslog_ng_string(syslog_ng_backticks(rendered))
-    return rest == '' and ('\\' in value or parsed == value)
+    """One whole string; the user's own backslash escapes and backtick references are syslog-ng's, so plain text
+    must come back as is, and a reference stays one."""
+    try:
+        parsed, rest = syslog_ng_string(syslog_ng_backticks(rendered))
+    except Expansion:
+        return '`' in value and rendered.count('`') == value.count('`')
+    return rest == '' and ('\\' in value or '`' in value or parsed == value)
 
 
 # (language, render, when a refusal is right, how the target reads the rendering back)
@@ -61,7 +65,8 @@ LANGUAGES = [
      lambda v, r: haproxy_words('    acl a path -- %s' % r) == ['acl', 'a', 'path', '--', v]),
     ('syslog_ng', _quote.syslog_ng_string, lambda v: v == '' or '\0' in v,
      lambda v, r: '\n' not in r and '\r' not in r and syslog_ng_string(syslog_ng_backticks(r)) == (v, '')),
-    ('syslog_ng_template', _quote.syslog_ng_template, lambda v: v == '' or '\0' in v, syslog_ng_template_reads),
+    ('syslog_ng_template', _quote.syslog_ng_template,
+     lambda v: '\0' in v or re.sub('`([A-Za-z_][A-Za-z0-9_.-]*)?`', '', v).count('`'), syslog_ng_template_reads),
     ('nginx', _quote.nginx_string, lambda v: v == '' or '$' in v or CONTROL.search(v),
      lambda v, r: nginx_string(r + ';') == (v, ';')),
     ('systemd', _quote.systemd_value, lambda v: v == '' or CONTROL.search(v) or v.endswith('\\'),
@@ -223,12 +228,13 @@ SYSLOG_NG = dict(
 SYSLOG_NG_FIELDS = sorted(leaves(SYSLOG_NG), key=str)
 
 
-def syslog_ng_structure(text, raw=False):
+def syslog_ng_structure(text, raw=False, references=False):
     """The punctuation and the number of words between: a value kept inside its string changes neither. For a
-    raw field, the statement skeleton: braces and semicolons."""
+    raw field, the statement skeleton: braces and semicolons. ``references``: backtick references (a template's
+    own syntax) stand for a value."""
     if raw:
-        return [token for token in syslog_ng_tokens(text) if token in '{};']
-    return ['W' if token not in '{}();' else token for token in syslog_ng_tokens(text)]
+        return [token for token in syslog_ng_tokens(text, references) if token in '{};']
+    return ['W' if token not in '{}();' else token for token in syslog_ng_tokens(text, references)]
 
 
 @SETTINGS
@@ -243,7 +249,8 @@ def test_every_syslog_ng_field_is_refused_or_changes_no_structure(path, value):
         return
     raw = path[-1] in RAW
     try:
-        structure = syslog_ng_structure(_syslog_ng.render(config), raw)
+        # A template is syslog-ng syntax: its backtick references are the user's (and stay inside its string).
+        structure = syslog_ng_structure(_syslog_ng.render(config), raw, references=path[-1] == 'template')
     except Expansion as exc:
         raise AssertionError('%s: %r is expanded by syslog-ng: %s' % (var, value, exc)) from None
     assert structure == syslog_ng_structure(_syslog_ng.render(SYSLOG_NG), raw), var

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _syslog_ng as m
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe
 
 CLIENT = dict(
     file_sources=[dict(name='s_access', path='/srv/www/logs/access.log', program_override='app.example.org')],
@@ -229,3 +230,17 @@ def test_syntax_hint_names_only_an_option_the_release_lacks():
     assert 'remove time_reopen from network_destinations[0] (role variable syslog_ng_network_destinations)' in hint
     assert m.syntax_hint('Error parsing config, syntax error in x.conf:3:1', config) == ''
     assert 'from network_destinations (role' in m.syntax_hint('unexpected KW_TIME_REOPEN', {})
+
+
+def test_template_backticks_keep_their_meaning_and_the_empty_template_is_valid():
+    assert m.syslog_ng_template('${MSG} `log-suffix` ``x``\\n') == '"${MSG} `log-suffix` ``x``\\n"'
+    assert m.syslog_ng_template('') == '""'
+    for bad in ('a`b', '`a b`', 'x ``` y'):
+        with pytest.raises(Unsafe, match='has a backtick that starts no reference'):
+            m.syslog_ng_template(bad)
+    # Control: in a value (not a template) a backtick is data, doubled so syslog-ng reads one.
+    assert m.syslog_ng_string('a`b`') == '"a``b``"'
+    config = copy.deepcopy(COLLECTOR)
+    config['templates'][0]['template'] = ''
+    assert m.lint(config)[0] == []
+    assert 'template %s { template(""); };' % config['templates'][0]['name'] in m.render(config)
