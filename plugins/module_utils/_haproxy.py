@@ -28,31 +28,17 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import I
 
 VAR = 'haproxy_'
 NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
-ARG_RE = re.compile(r'[A-Za-z0-9_.-]{1,64}')
 # A fetch (or an ACL keyword) with its converters, as HAProxy reads the first word of an ACL: a name, optional
 # arguments in parentheses, then ",converter(args)" any number of times. Which names exist is HAProxy's to judge
 # (haproxy -c on the staged file): the lint checks the shape only.
 FETCH_RE = re.compile(r'[A-Za-z_][A-Za-z0-9_.]*(\(.*\))?(,[A-Za-z_][A-Za-z0-9_.]*(\(.*\))?)*')
 # An http-request action: a name, and for some a parenthesised argument (set-var(txn.x), sc-inc-gpc0(0)).
 ACTION_RE = re.compile(r'[a-z][a-z0-9-]*(\([A-Za-z0-9_.,-]*\))?')
-# The criteria of HAProxy 2.6's ACL/fetch list that edge configs use most (documentation; any fetch is accepted).
-CRITERIA = frozenset('''
-hdr hdr_beg hdr_end hdr_dom hdr_sub hdr_reg hdr_cnt hdr_val hdr_ip hdr_len hdr_dir hdr_found
-req.hdr req.hdr_cnt req.hdr_ip req.fhdr req.fhdr_cnt req.cook req.cook_cnt
-path path_beg path_end path_dir path_dom path_sub path_reg path_len
-url url_beg url_end url_dir url_dom url_sub url_reg url_len url_ip url_port urlp urlp_val
-base base_beg base_end base_dir base_dom base_sub base_reg base_len
-query method req_ver req.ver src src_port dst dst_port http_auth http_auth_group status
-ssl_fc ssl_fc_sni ssl_fc_sni_end ssl_fc_sni_reg ssl_fc_alpn req.ssl_sni req.ssl_hello_type
-cook cook_beg cook_end cook_sub cook_reg cook_cnt
-'''.split())
 PREDEFINED = frozenset('''FALSE HTTP HTTP_1.0 HTTP_1.1 HTTP_2.0 HTTP_CONTENT HTTP_URL_ABS HTTP_URL_SLASH HTTP_URL_STAR
 LOCALHOST METH_CONNECT METH_DELETE METH_GET METH_HEAD METH_OPTIONS METH_POST METH_PUT METH_TRACE RDP_COOKIE
 REQ_CONTENT TRUE WAIT_END'''.split())
 FLAGS = ('-i', '-n', '-M')
 MATCH_METHODS = ('found', 'bool', 'int', 'ip', 'bin', 'len', 'str', 'sub', 'reg', 'beg', 'end', 'dir', 'dom')
-ACTIONS = ('allow', 'deny', 'tarpit', 'auth', 'redirect', 'set-header', 'add-header', 'del-header', 'set-path',
-           'set-query', 'return', 'set-var', 'capture')
 BALANCE = ('roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'random')
 # The rule lists of a section, in the order they are written (HAProxy runs each kind in its own order, tcp-request
 # before http-request, whatever the file says; written so, it never warns): the key, the keyword, and for the
@@ -65,6 +51,9 @@ RULES = (
     ('tcp_response', 'tcp-response', ('content', 'inspect-delay')),
 )
 STICK_ACTIONS = ('on', 'match', 'store-request', 'store-response')
+# The keywords that open a section: a directive that starts with one would end the section it is written in.
+SECTIONS = ('global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers', 'resolvers', 'program',
+            'cache', 'http-errors', 'ring', 'mailers', 'crt-store', 'traces', 'log-forward')
 TABLE_TYPES = ('ip', 'ipv6', 'integer', 'string', 'binary')
 SIZE_RE = re.compile(r'[0-9]{1,10}[kmg]?')
 TIME_RE = re.compile(r'[0-9]{1,10}(us|ms|s|m|h|d)?')
@@ -91,8 +80,6 @@ THUMBPRINT_RE = re.compile(r'[-_A-Za-z0-9]{43}')
 # The CA bundle a server's certificate is verified against by default: Debian's system trust store (ca-certificates).
 SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt'
 BIND_RE = re.compile(r'(\*|[0-9.]+|\[[0-9a-fA-F:]+\])?:([0-9]+)')
-# Characters allowed in action arguments and anonymous ACL bodies: no quotes, no '#', no newlines.
-SAFE_TEXT = re.compile(r'[A-Za-z0-9 _.,:;/()*+=%@!?&~^$\[\]<>|-]*')
 
 
 def _port(value):
@@ -254,12 +241,46 @@ class Linter(ConfigLinter):
                 if item['name'] in userlists:
                     self.err(where + '.name', '%r is already defined' % item['name'])
                 userlists[item['name']] = item
+            groups = set()
+            for gwhere, group in self.items(item.get('groups'), where + '.groups'):
+                if self.name(gwhere + '.name', group.get('name')):
+                    groups.add(group['name'])
             for uwhere, user in self.items(item.get('users'), where + '.users'):
                 self.name(uwhere + '.name', user.get('name'))
                 password = user.get('password')
                 if not isinstance(password, str) or not re.fullmatch(r'\$[0-9a-z]+\$[A-Za-z0-9./$]+', password):
                     self.err(uwhere + '.password', 'must be a crypt(3) hash such as $6$... (not a clear-text password)')
+                self.references(uwhere + '.groups', user.get('groups'), groups, 'group of this userlist')
         return userlists
+
+    def references(self, where, values, defined, what):
+        """A list of names, each one of ``defined``."""
+        if values is None:
+            return
+        if not isinstance(values, list):
+            self.err(where, 'must be a list of names')
+            return
+        for index, value in enumerate(values):
+            if value not in defined:
+                self.err('%s[%d]' % (where, index), '%r is not a %s' % (value, what))
+
+    def directives(self, where, item):
+        """Lines written as given in the section (options the model has no key for: option httpchk, http-check,
+        timeout, compression, monitor-uri, stats...): each one line of HAProxy's syntax that stays in its section."""
+        lines = item.get('directives')
+        if lines is None:
+            return
+        if not isinstance(lines, list):
+            self.err(where + '.directives', 'must be a list of configuration lines')
+            return
+        for index, line in enumerate(lines):
+            dwhere = '%s.directives[%d]' % (where, index)
+            words = self.words(dwhere, line)
+            if words == []:
+                self.err(dwhere, 'must not be empty')
+            elif words and words[0] in SECTIONS:
+                self.err(dwhere, '%r would start a %s section and end this one: sections are the role\'s'
+                         % (line, words[0]))
 
     def backends(self, value):
         """{name: where it is defined}."""
@@ -284,6 +305,7 @@ class Linter(ConfigLinter):
     def backend_rules(self, where, item, servers):
         """A backend's ACLs, stick table, rule lists, cookie, stick rules and use-server rules."""
         acls, used_acls = self.acls(where, item, self.known_userlists), set()
+        self.directives(where, item)
         self.stick_table(where, item.get('stick_table'))
         self.rule_lists(where, item, acls, used_acls, backend=True)
         if item.get('cookie') is not None:
@@ -375,6 +397,7 @@ class Linter(ConfigLinter):
         self.binds(where, item)
         self.tls(where, item, self.config.get('global') or {})
         acls, used_acls, used = self.acls(where, item, userlists), set(), set()
+        self.directives(where, item)
         self.stick_table(where, item.get('stick_table'))
         self.rule_lists(where, item, acls, used_acls)
         for uwhere, rule in self.items(item.get('use_backend'), where + '.use_backend'):
@@ -441,8 +464,10 @@ class Linter(ConfigLinter):
                 elif not _port(match.group(2)):
                     self.err('%s.%s[%d]' % (where, key, index), '%r: port %s is out of range 1-65535'
                              % (bind, match.group(2)))
-        if not (isinstance(plain, list) and plain) and not (isinstance(tls, list) and tls):
-            self.err(where + '.bind', 'needs at least one address:port (in bind or tls_bind)')
+        directives = item.get('directives') if isinstance(item.get('directives'), list) else []
+        if not (isinstance(plain, list) and plain) and not (isinstance(tls, list) and tls) and \
+                not any(isinstance(line, str) and line.split()[:1] == ['bind'] for line in directives):
+            self.err(where + '.bind', 'needs at least one address:port (in bind, tls_bind or a bind directive)')
 
     def tls(self, where, item, settings):
         """The TLS keys of a frontend: tls_bind needs tls_certificates and the other way round; the http-only
@@ -655,6 +680,13 @@ def _acls_and_table(out, sources, where, item):
             sources[len(out)] = '%s.acls[%d]' % (where, aindex)
 
 
+def _directives(out, sources, where, item):
+    """A section's directives, as written."""
+    for dindex, line in enumerate(item.get('directives') or []):
+        out.append('    ' + line.strip())
+        sources[len(out)] = '%s.directives[%d]' % (where, dindex)
+
+
 def _rules(out, sources, where, item, keys):
     """The rule lists ``keys`` of a section, as '<keyword> [phase] <action> [args] [if|unless cond]'."""
     keywords = {key: keyword for key, keyword, _kinds in RULES}
@@ -708,7 +740,10 @@ def _render(config, header, sources):
     for index, item in enumerate(config.get('userlists') or []):
         first = len(out)
         out += ['', 'userlist %s' % item['name']]
-        out += ['    user %s password %s' % (u['name'], u['password']) for u in item.get('users') or []]
+        out += ['    group %s' % g['name'] for g in item.get('groups') or []]
+        for user in item.get('users') or []:
+            groups = ' groups %s' % ','.join(user['groups']) if user.get('groups') else ''
+            out.append('    user %s password %s%s' % (user['name'], user['password'], groups))
         _mark(out, sources, '%suserlists[%d]' % (VAR, index), first)
     for index, item in enumerate(frontends):
         where, first = '%sfrontends[%d]' % (VAR, index), len(out)
@@ -717,6 +752,7 @@ def _render(config, header, sources):
         out += ['    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or []]
         if item.get('mode'):
             out.append('    mode %s' % item['mode'])
+        _directives(out, sources, where, item)
         _acls_and_table(out, sources, where, item)
         _rules(out, sources, where, item, ('tcp_request',))
         out += ['    ' + line for line in tls_rules(item, g)]
@@ -735,6 +771,7 @@ def _render(config, header, sources):
         out.append('    balance %s' % (item.get('balance') or 'roundrobin'))
         if item.get('cookie'):
             out.append('    cookie %s' % item['cookie'])
+        _directives(out, sources, where, item)
         _acls_and_table(out, sources, where, item)
         _rules(out, sources, where, item, [key for key, _keyword, _kinds in RULES])
         for kind, key in (('stick', 'stick'), ('use-server', 'use_server')):

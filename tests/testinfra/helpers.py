@@ -116,8 +116,8 @@ def playbook_failures(playbook, *args):
 def lab_ansible(pattern, module, args, *extra):
     """{host: result} of an ad-hoc ``module`` call with ``args`` (a dict) on the lab's ``pattern`` (the running lab's
     inventory; ``extra``: more ansible arguments, e.g. -e @vars.json); AssertionError when ansible fails."""
-    run = subprocess.run(['ansible', pattern, '-i', 'inventories/lab', '-m', module, '-a', json.dumps(args)]
-                         + list(extra), cwd=LAB_ROOT, capture_output=True, text=True, check=False, timeout=300,
+    run = subprocess.run(['ansible', pattern, '-i', 'inventories/lab', '-m', module]
+                         + (['-a', json.dumps(args)] if args else []) + list(extra), cwd=LAB_ROOT, capture_output=True, text=True, check=False, timeout=300,
                          env=dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='json'))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     # Other enabled callbacks (profile_tasks) print around the JSON document, which starts at a "{" line.

@@ -62,3 +62,17 @@ def test_a_dynamic_use_backend_picks_the_backend_a_header_names():
     assert body.startswith('opsnotes-hap-static:8080 /p'), body      # be_%[req.hdr(x-pool),lower] = be_static
     _status, headers, body = request('/p')
     assert headers['x-server'] in ('www1', 'www2') and not body.startswith('opsnotes-hap-static')   # control
+
+
+def test_a_health_check_written_as_directives_judges_the_servers():
+    """option httpchk and http-check expect, as directives: the server answering what the check expects is up; the
+    control, expecting what it never answers, is down."""
+    down = []
+    for _attempt in range(30):
+        result = helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_check', 'socket=%s fail_on_down=false'
+                                                  % '/run/haproxy/opsnotes-admin.sock', check=False)
+        down = [d for d in result['down'] if d.startswith('be_health')]
+        if down:
+            break
+        time.sleep(1)
+    assert down == ['be_health_bad/health2'], result['down']

@@ -306,7 +306,7 @@ def test_a_frontend_may_only_terminate_tls():
     (dict(tls_bind=None, tls_certificates=None), 'redirect_https: needs tls_bind'),
     (dict(hsts_max_age='1y'), "hsts_max_age: '1y' must be a number of seconds"),
     (dict(tls_bind=None, tls_certificates=None, redirect_https=False), 'hsts_max_age: needs mode http and tls_bind'),
-    (dict(bind=[], tls_bind=[]), 'bind: needs at least one address:port (in bind or tls_bind)'),
+    (dict(bind=[], tls_bind=[]), 'bind: needs at least one address:port (in bind, tls_bind or a bind directive)'),
     (dict(acme_challenge_domains='a.test'), 'acme_challenge_domains: must be a list of DNS names, with acme_challenge'),
     (dict(acme_challenge=False, acme_challenge_domains=['a.test']), 'acme_challenge_domains: must be a list of DNS'),
     (dict(acme_challenge_domains=['a.test }\n    http-request deny']), 'acme_challenge_domains[0]: '),
@@ -479,3 +479,45 @@ def test_the_model_s_errors_name_the_variable(change, message):
     change(model)
     errors = h.lint(model)[0]
     assert any(message in e for e in errors), errors
+
+
+def test_directives_and_userlist_groups_render_as_written():
+    config = copy.deepcopy(MODEL)
+    config['backends'][1]['directives'] = ['option httpchk GET /health', 'http-check expect status 200',
+                                           'timeout server 30s', 'compression algo gzip']
+    config['frontends'][0]['directives'] = ['monitor-uri /haproxy-alive', 'option http-buffer-request']
+    config['userlists'] = [dict(name='ops', groups=[dict(name='admins'), dict(name='viewers')],
+                                users=[dict(name='ann', password='$6$s$h', groups=['admins', 'viewers'])])]
+    assert h.lint(config)[0] == []
+    sources = {}
+    text = h.render(config, None, sources).splitlines()
+    static = text.index('backend be_static')
+    assert text[static + 1:static + 6] == ['    balance roundrobin', '    option httpchk GET /health',
+                                           '    http-check expect status 200', '    timeout server 30s',
+                                           '    compression algo gzip']
+    assert sources[static + 4] == 'haproxy_backends[1].directives[1]'    # line numbers count from 1
+    assert '    monitor-uri /haproxy-alive' in text
+    assert text[text.index('userlist ops') + 1:text.index('userlist ops') + 4] == [
+        '    group admins', '    group viewers', '    user ann password $6$s$h groups admins,viewers']
+
+
+@pytest.mark.parametrize('lines, message', [
+    (['backend evil'], "directives[0]: 'backend evil' would start a backend section"),
+    (['  listen x'], 'would start a listen section'),
+    (['option httpchk # x'], 'an unquoted "#" starts a comment'),
+    (['timeout server 1s\nfrontend x'], 'must stay on one line'),
+    ([''], 'directives[0]: must not be empty'),
+    ('option httpchk', 'directives: must be a list'),
+])
+def test_a_directive_stays_one_line_of_its_section(lines, message):
+    config = copy.deepcopy(MODEL)
+    config['backends'][1]['directives'] = lines
+    errors = h.lint(config)[0]
+    assert any(message in e for e in errors), errors
+
+
+def test_a_user_s_group_must_be_one_of_the_userlist():
+    config = copy.deepcopy(MODEL)
+    config['userlists'] = [dict(name='ops', groups=[dict(name='admins')],
+                                users=[dict(name='ann', password='$6$s$h', groups=['root'])])]
+    assert "haproxy_userlists[0].users[0].groups[0]: 'root' is not a group of this userlist" in h.lint(config)[0]

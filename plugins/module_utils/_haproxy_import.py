@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""An existing haproxy.cfg as the haproxy role's variables (opsnotes.edge.haproxy_import).
+
+Frontends, backends and userlists are read line by line: what the model has a key for becomes that key (binds,
+mode, ACLs, the rule lists, use_backend, default_backend, stick tables, balance, cookie, stick and use-server
+rules, servers), and any other line of the section is kept as one of its ``directives``, as written. The global and
+defaults sections are the role's own: the values it has variables for are read (maxconn, the three timeouts, the
+stats socket, the state file) and every other line is listed as inexpressible, with its number and the reason. So
+are the sections the role does not write (listen, peers, resolvers, cache, http-errors, program, mailers, ring...).
+Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
+    ACTION_RE,
+    BALANCE,
+    BIND_RE,
+    FETCH_RE,
+    FLAGS,
+    MATCH_METHODS,
+    MODES,
+    NAME_RE,
+    RULES,
+    SECTIONS,
+    SIZE_RE,
+    STICK_ACTIONS,
+    STORE_RE,
+    TABLE_TYPES,
+    TIME_RE,
+)
+from ansible_collections.opsnotes.edge.plugins.module_utils._quote import Unsafe, haproxy_split, host
+
+KEYWORDS = {keyword: key for key, keyword, _kinds in RULES}
+PHASES = {key: kinds for key, _keyword, kinds in RULES}
+# Lines whose order HAProxy follows within their kind: when one of a kind cannot take its key, every line of that
+# kind in the section is kept as a directive, in the order written (a rule never jumps ahead of another).
+ORDERED = ('tcp-request', 'http-request', 'http-response', 'http-after-response', 'tcp-response', 'use_backend',
+           'use-server', 'stick', 'server')
+TIMEOUT_VARS = {'connect': 'haproxy_timeout_connect', 'client': 'haproxy_timeout_client',
+                'server': 'haproxy_timeout_server'}
+UNITS_MS = {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000, 'h': 3600000, 'd': 86400000, '': 1}
+SERVER_FLAGS = {'check': 'check', 'backup': 'backup', 'send-proxy-v2': 'send_proxy_v2'}
+SERVER_NUMBERS = {'weight': 'weight', 'maxconn': 'maxconn'}
+
+
+def _unquoted(text):
+    """The indices of the characters of ``text`` that stand outside quotes and escapes, as HAProxy reads them."""
+    out, squote, dquote, index = [], False, False, 0
+    while index < len(text):
+        char = text[index]
+        if char == '\\' and not squote:
+            index += 2
+            continue
+        if char == "'" and not dquote:
+            squote = not squote
+        elif char == '"' and not squote:
+            dquote = not dquote
+        elif not (squote or dquote):
+            out.append(index)
+        index += 1
+    return out
+
+
+def raw_tokens(text):
+    """``text`` (one line, its comment cut) split where HAProxy splits words, each token as written (its quotes
+    and escapes kept), so that a fragment can be written back exactly."""
+    tokens, start = [], 0
+    for index in [i for i in _unquoted(text) if text[i] in ' \t'] + [len(text)]:
+        if index > start:
+            tokens.append(text[start:index])
+        start = index + 1
+    return tokens
+
+
+def strip_comment(line):
+    """``line`` up to an unquoted, unescaped "#" (HAProxy's comment), without its trailing blanks."""
+    for index in _unquoted(line):
+        if line[index] == '#':
+            return line[:index].rstrip()
+    return line.rstrip()
+
+
+def milliseconds(value):
+    """A HAProxy time (``5s``, ``50000``, ``1m``) in milliseconds, or None."""
+    found = re.fullmatch(r'([0-9]+)(us|ms|s|m|h|d)?', value or '')
+    if not found:
+        return None
+    return int(int(found.group(1)) * UNITS_MS[found.group(2) or ''])
+
+
+def split_condition(tokens):
+    """(tokens before the condition, 'if'/'unless' or None, the condition's raw text or None)."""
+    for index, token in enumerate(tokens):
+        if token in ('if', 'unless'):
+            return tokens[:index], token, ' '.join(tokens[index + 1:])
+    return tokens, None, None
+
+
+class Importer(object):
+    def __init__(self, text):
+        self.text = text
+        self.variables = dict(haproxy_frontends=[], haproxy_backends=[], haproxy_userlists=[])
+        self.inexpressible = []
+        self.current = None
+
+    def skip(self, number, line, reason):
+        """Name line ``number`` (as the file has it, its comment included) and why it has no place."""
+        self.inexpressible.append(dict(line=number, text=(self.current or line).strip(), reason=reason))
+
+    def run(self):
+        section, item = None, None
+        for number, raw in enumerate(self.text.splitlines(), 1):
+            self.current, line = raw, strip_comment(raw)
+            if not line.strip():
+                continue
+            try:
+                words = haproxy_split(line)
+            except Unsafe as exc:
+                self.skip(number, raw, 'HAProxy would not read this line as written: %s' % exc)
+                continue
+            tokens = raw_tokens(line.strip())
+            if words[0] in SECTIONS:
+                if item is not None and section in ('frontend', 'backend'):
+                    self.finish(item)
+                section, item = self.open(number, line, words)
+                continue
+            if section in ('frontend', 'backend'):
+                self.section_line(section, item, number, line.strip(), words, tokens)
+            elif section == 'userlist':
+                self.userlist_line(item, number, line, words)
+            elif section in ('global', 'defaults'):
+                self.settings_line(section, number, line, words)
+            elif section is None:
+                self.skip(number, line, 'outside any section')
+            elif section.endswith('-skipped'):
+                self.skip(number, line, 'in the %s above, which the role cannot write' % section[:-8])
+            else:
+                self.skip(number, line, 'in a %s section, which the role does not write' % section)
+        if item is not None and section in ('frontend', 'backend'):
+            self.finish(item)
+        return self
+
+    def open(self, number, line, words):
+        kind = words[0]
+        if kind in ('frontend', 'backend', 'userlist'):
+            if len(words) != 2 or not NAME_RE.fullmatch(words[1]):
+                self.skip(number, line, 'a %s with a name the role cannot write (or with options)' % kind)
+                return kind + '-skipped', None
+            item = dict(name=words[1])
+            self.variables['haproxy_%ss' % kind].append(item)
+            return kind, item
+        if kind in ('global', 'defaults'):
+            if len(words) > 1:
+                self.skip(number, line, 'a named defaults section: the role writes one defaults section')
+            return kind, None
+        self.skip(number, line, 'a %s section, which the role does not write%s' % (
+            kind, ': write it as a frontend and a backend' if kind == 'listen' else ''))
+        return kind, None
+
+    # --- global and defaults: the role's own -----------------------------------------------------------------
+    def settings_line(self, section, number, line, words):
+        if section == 'global' and words[0] == 'maxconn' and len(words) == 2 and words[1].isdigit():
+            self.variables['haproxy_maxconn'] = int(words[1])
+        elif section == 'global' and words[:2] == ['stats', 'socket'] and len(words) > 2 and words[2].startswith('/'):
+            self.variables['haproxy_stats_socket'] = words[2]
+        elif section == 'global' and words[0] == 'server-state-file' and len(words) == 2:
+            self.variables['haproxy_state_file'] = words[1]
+        elif section == 'defaults' and words[0] == 'timeout' and len(words) == 3 and words[1] in TIMEOUT_VARS \
+                and milliseconds(words[2]):
+            self.variables[TIMEOUT_VARS[words[1]]] = milliseconds(words[2])
+        else:
+            self.skip(number, line, 'the role writes the %s section itself' % section)
+
+    # --- userlists ------------------------------------------------------------------------------------------------
+    def userlist_line(self, item, number, line, words):
+        if item is None:
+            self.skip(number, line, 'in a userlist the role cannot write')
+        elif words[0] == 'group' and len(words) == 2:
+            item.setdefault('groups', []).append(dict(name=words[1]))
+        elif words[0] == 'user' and len(words) in (4, 6) and words[2] == 'password' and \
+                (len(words) == 4 or words[4] == 'groups'):
+            user = dict(name=words[1], password=words[3])
+            if len(words) == 6:
+                user['groups'] = words[5].split(',')
+            item.setdefault('users', []).append(user)
+        else:
+            self.skip(number, line, 'a userlist line the role cannot write (a clear-text password, users given '
+                                    'to a group)')
+
+    # --- frontends and backends -----------------------------------------------------------------------------
+    def section_line(self, section, item, number, line, words, tokens):
+        if item is None:
+            self.skip(number, line, 'in a %s the role cannot write' % section.split('-')[0])
+            return
+        keyword = words[0]
+        placed = None           # (key, the entry appended to item[key]) when the model holds the line
+        if keyword == 'mode' and len(words) == 2 and words[1] in MODES and 'mode' not in item:
+            item['mode'] = words[1]
+            placed = ('mode', None)
+        elif keyword == 'bind' and section == 'frontend' and len(words) == 2 and BIND_RE.fullmatch(words[1]):
+            placed = self.append(item, 'bind', words[1])
+        elif keyword == 'acl':
+            placed = self.acl(item, words, tokens)
+        elif keyword in KEYWORDS:
+            placed = self.rule(section, item, KEYWORDS[keyword], tokens)
+        elif keyword == 'use_backend' and section == 'frontend':
+            placed = self.use_backend(item, tokens)
+        elif keyword == 'default_backend' and section == 'frontend' and len(words) == 2 and \
+                NAME_RE.fullmatch(words[1]) and 'default_backend' not in item:
+            item['default_backend'] = words[1]
+            placed = ('default_backend', None)
+        elif keyword == 'stick-table':
+            placed = self.stick_table(item, words)
+        elif section == 'backend':
+            placed = self.backend_line(item, words, tokens)
+        item.setdefault('_lines', []).append((keyword, line, placed))
+
+    @staticmethod
+    def append(item, key, entry):
+        item.setdefault(key, []).append(entry)
+        return key, entry
+
+    @staticmethod
+    def finish(item):
+        """The section's lines the model does not hold become its directives, in order; so does every line of an
+        ordered kind where one of them is not held."""
+        lines = item.pop('_lines', [])
+        mixed = {keyword for keyword, _line, placed in lines if placed is None and keyword in ORDERED}
+        for keyword, line, placed in lines:
+            if placed is not None and keyword not in mixed:
+                continue
+            if placed is not None and placed[1] is not None:
+                item[placed[0]].remove(placed[1])
+                if not item[placed[0]]:
+                    del item[placed[0]]
+            item.setdefault('directives', []).append(line)
+
+    def acl(self, item, words, tokens):
+        if len(words) < 3 or not NAME_RE.fullmatch(words[1]):
+            return None
+        acl, index, flags = dict(name=words[1], criterion=tokens[2]), 3, []
+        if tokens[2] != words[2] or not FETCH_RE.fullmatch(words[2]):
+            acl['raw'] = True           # quoted or escaped: written as given
+        while index < len(words) and words[index].startswith('-') and words[index] != '--':
+            flag = words[index]
+            if flag in FLAGS:
+                flags.append(flag)
+            elif flag in ('-m', '-f', '-u') and index + 1 < len(words):
+                if (flag == '-m' and words[index + 1] not in MATCH_METHODS) or \
+                        (flag == '-f' and not words[index + 1].startswith('/')) or \
+                        (flag == '-u' and not words[index + 1].isdigit()):
+                    return None
+                flags.append('%s %s' % (flag, words[index + 1]))
+                index += 1
+            else:
+                return None
+            index += 1
+        if index < len(words) and words[index] == '--':
+            index += 1
+        if any(value == '' for value in words[index:]):
+            return None
+        if flags:
+            acl['flags'] = flags
+        if words[index:]:
+            acl['values'] = words[index:]
+        return self.append(item, 'acls', acl)
+
+    def rule(self, section, item, key, tokens):
+        head, condition, cond = split_condition(tokens[1:])
+        rule = {}
+        phases = PHASES[key]
+        if phases:
+            if section == 'backend' and key == 'tcp_request':
+                phases = ('content', 'inspect-delay')
+            if not head or head[0] not in phases:
+                return None
+            rule['phase'] = head[0]
+            head = head[1:]
+            if rule['phase'] == 'inspect-delay':
+                if len(head) != 1 or condition or not TIME_RE.fullmatch(head[0]):
+                    return None
+                rule['args'] = head[0]
+                return self.append(item, key, rule)
+        if not head or not ACTION_RE.fullmatch(head[0]) or (condition and not cond):
+            return None
+        rule['action'] = head[0]
+        if head[1:]:
+            rule['args'] = ' '.join(head[1:])
+        if condition:
+            rule['cond'] = cond
+            if condition == 'unless':
+                rule['unless'] = True
+        return self.append(item, key, rule)
+
+    def use_backend(self, item, tokens):
+        head, condition, cond = split_condition(tokens[1:])
+        if len(head) != 1 or (condition and not cond) or not (NAME_RE.fullmatch(head[0]) or '%[' in head[0]):
+            return None
+        rule = dict(backend=head[0])
+        if condition:
+            rule['cond'] = cond
+            if condition == 'unless':
+                rule['unless'] = True
+        return self.append(item, 'use_backend', rule)
+
+    def stick_table(self, item, words):
+        table, index = {}, 1
+        while index + 1 < len(words):
+            key, value = words[index], words[index + 1]
+            if key == 'type' and value in TABLE_TYPES:
+                table['type'] = value
+            elif (key == 'size' and SIZE_RE.fullmatch(value)) or (key == 'expire' and TIME_RE.fullmatch(value)):
+                table[key] = value
+            elif key == 'len' and value.isdigit():
+                table['len'] = int(value)
+            elif key == 'store' and all(STORE_RE.fullmatch(v) for v in value.split(',')):
+                table['store'] = value.split(',')
+            else:
+                return None
+            index += 2
+        if index != len(words) or 'type' not in table or 'size' not in table or 'stick_table' in item:
+            return None
+        item['stick_table'] = table
+        return 'stick_table', None
+
+    def backend_line(self, item, words, tokens):
+        keyword = words[0]
+        if keyword == 'balance' and len(words) == 2 and words[1] in BALANCE and 'balance' not in item:
+            item['balance'] = words[1]
+            return 'balance', None
+        if keyword == 'cookie' and len(tokens) > 1 and 'cookie' not in item:
+            item['cookie'] = ' '.join(tokens[1:])
+            return 'cookie', None
+        if keyword == 'stick' and len(words) > 2 and words[1] in STICK_ACTIONS:
+            head, condition, cond = split_condition(tokens[2:])
+            if not head or condition == 'unless' or (condition and not cond):
+                return None
+            rule = dict(action=words[1], args=' '.join(head))
+            if cond:
+                rule['cond'] = cond
+            return self.append(item, 'stick', rule)
+        if keyword == 'use-server' and len(words) > 3 and words[2] == 'if' and NAME_RE.fullmatch(words[1]):
+            return self.append(item, 'use_server', dict(server=words[1], cond=' '.join(tokens[3:])))
+        if keyword == 'server':
+            return self.server(item, words)
+        return None
+
+    def server(self, item, words):
+        if len(words) < 3 or not NAME_RE.fullmatch(words[1]):
+            return None
+        address, sep, port = words[2].rpartition(':')
+        if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+            return None
+        try:
+            host(address)
+        except Unsafe:
+            return None
+        server, index = dict(name=words[1], address=address, port=int(port)), 3
+        while index < len(words):
+            word = words[index]
+            if word in SERVER_FLAGS and SERVER_FLAGS[word] not in server:
+                server[SERVER_FLAGS[word]] = True
+            elif word in SERVER_NUMBERS and index + 1 < len(words) and words[index + 1].isdigit():
+                server[SERVER_NUMBERS[word]] = int(words[index + 1])
+                index += 1
+            elif word == 'cookie' and index + 1 < len(words) and words[index + 1]:
+                server['cookie'] = words[index + 1]
+                index += 1
+            else:
+                return None         # TLS and every other option: kept as a directive, as written
+            index += 1
+        return self.append(item, 'servers', server)
+
+
+def import_config(text):
+    """(the role's variables, [{line, text, reason}] of what they cannot hold) for a haproxy.cfg ``text``."""
+    importer = Importer(text).run()
+    return importer.variables, importer.inexpressible

@@ -1,0 +1,130 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, opsnotes.edge contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: haproxy_import
+short_description: Read an existing haproxy.cfg as the variables of the opsnotes.edge.haproxy role
+version_added: 0.1.0
+author: Opsnotes Edge maintainers (@opsnotes)
+description:
+  - Reads O(path) and returns RV(variables), the C(opsnotes.edge.haproxy) role's variables for the same
+    configuration, to take over a running HAProxy with the role.
+  - Frontends, backends and userlists become C(haproxy_frontends), C(haproxy_backends) and C(haproxy_userlists).
+    What the role has a key for becomes that key (binds, mode, ACLs, the rule lists, C(use_backend),
+    C(default_backend), stick tables, balance, cookie, stick and use-server rules, servers). Every other line of the
+    section is kept in its C(directives), as written. Conditions and arguments keep their quoting.
+  - Where one line of a kind whose order matters (C(http-request), C(server)...) cannot take its key, every line of
+    that kind in the section is kept as a directive, in the order written, so that no rule jumps ahead of another.
+  - The global and defaults sections are the role's own. The values it has variables for are read (C(maxconn), the
+    connect, client and server timeouts, the stats socket, the server state file). Every other line there, and
+    every section the role does not write (listen, peers, resolvers, cache, http-errors, program...), is listed in
+    RV(inexpressible) with its line number and the reason. Nothing is dropped silently.
+  - Read-only.
+extends_documentation_fragment:
+  - opsnotes.edge._attributes
+  - opsnotes.edge._attributes.INFO_MODULE
+options:
+  path:
+    description: The configuration file to read.
+    type: path
+    default: /etc/haproxy/haproxy.cfg
+  fail_on_inexpressible:
+    description: Fail when some lines have no place in the role's variables (RV(inexpressible) is not empty).
+    type: bool
+    default: false
+notes:
+  - "To take a running HAProxy over: import, put RV(variables) in the inventory, read RV(inexpressible) and decide
+    for each line (the role's own global and defaults sections replace those), then run the role with C(--check
+    --diff) and read the difference before the real run."
+seealso:
+  - module: opsnotes.edge.haproxy_config
+"""
+
+EXAMPLES = r"""
+- name: Read the running configuration as the role's variables
+  opsnotes.edge.haproxy_import:
+    path: /etc/haproxy/haproxy.cfg
+  register: imported
+
+- name: Write them where the inventory reads them
+  ansible.builtin.copy:
+    content: "{{ imported.variables | to_nice_yaml }}"
+    dest: "host_vars/{{ inventory_hostname }}/haproxy.yml"
+    mode: "0644"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+variables:
+  description: The role's variables for the configuration read.
+  returned: success
+  type: dict
+  sample:
+    haproxy_frontends:
+      - name: fe_web
+        bind: ["*:80"]
+        acls: [{name: host_www, criterion: "hdr_beg(host)", flags: [-i], values: [www]}]
+        http_request: [{action: deny, args: "deny_status 400", cond: dup_host}]
+        use_backend: [{backend: be_www, cond: host_www}]
+        default_backend: be_default
+        directives: ["option forwardfor"]
+    haproxy_backends:
+      - name: be_www
+        balance: roundrobin
+        servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]
+        directives: ["option httpchk GET /health"]
+    haproxy_userlists: []
+    haproxy_maxconn: 4096
+inexpressible:
+  description: The lines the variables cannot hold, C({line, text, reason}) each, in the file's order.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {line: 4, text: "nbthread 4", reason: "the role writes the global section itself"}
+    - {line: 40, text: "listen stats", reason: "a listen section, which the role does not write: write it as a
+       frontend and a backend"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_import import import_config
+
+
+def run(module):
+    path = module.params['path']
+    try:
+        with open(path, encoding='utf-8', errors='surrogateescape') as handle:
+            text = handle.read()
+    except OSError as exc:
+        module.fail_json(msg='cannot read %s: %s' % (path, exc.strerror))
+    variables, inexpressible = import_config(text)
+    result = dict(changed=False, variables=variables, inexpressible=inexpressible)
+    if inexpressible and module.params['fail_on_inexpressible']:
+        module.fail_json(msg='%d line(s) of %s have no place in the role\'s variables: %s' % (
+            len(inexpressible), path, '; '.join('line %d (%s): %s' % (i['line'], i['text'], i['reason'])
+                                                for i in inexpressible)), **result)
+    module.exit_json(**result)
+
+
+def build_module():
+    return AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
+            fail_on_inexpressible=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+
+
+def main():
+    run(build_module())
+
+
+if __name__ == '__main__':
+    main()
