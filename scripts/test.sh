@@ -179,6 +179,16 @@ for kept in "$tails"/*.log; do
   printf '\n==> the last lines of the failed stage %s:\n' "$(basename "$kept" .log)"
   grep -av '^\(ok\|skipping\|included\): ' "$kept" | tail -n 40
 done
+# A CI log is often read from its last lines only: each failed stage's reasons (pytest's FAILED/ERROR lines and
+# their first assertion line, Ansible's failed tasks, the scripts' own messages) come again, a few lines each, just
+# above the count.
+for kept in "$tails"/*.log; do
+  [ -e "$kept" ] || continue
+  printf '==> why %s failed:\n' "$(basename "$kept" .log)"
+  sed 's/\x1b\[[0-9;]*m//g' "$kept" \
+    | grep -aE '^(FAILED|ERROR) |^E +[^ ]|^fatal: \[|^failed: \[|^==> .*(fail|lack|expect|no |not |cannot|refus)' \
+    | grep -avE '^E +$' | awk '!seen[$0]++' | tail -n 6 | cut -c1-220 | sed 's/^/    /'
+done
 echo
 printf '%s\n' "${results[@]}"
 echo "stages: $passed passed, $failed failed"
