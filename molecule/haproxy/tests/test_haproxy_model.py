@@ -30,12 +30,14 @@ def request(path='/', port=8089, header='X-Test: 1'):
     return lines[0].split()[1], {k.lower(): v for k, v in fields.items()}, body.strip()
 
 
-def test_the_eleventh_request_in_a_second_is_refused_with_429():
-    time.sleep(1.5)                      # nothing left of another test's rate
+def test_the_eleventh_request_in_three_seconds_is_refused_with_429():
+    """The table counts requests over 3 s (molecule.yml): 11 requests in a row fit in that window even on a loaded
+    machine, where one second could be too short for them."""
     assert codes('http://%s:8089/limited/' % LB, 11) == ['200'] * 10 + ['429']
-    # Controls: the same burst without the tracking rule (another path), and the limit forgets after a second.
+    # Controls: the same burst without the tracking rule (another path), and the limit forgets: HAProxy's rate over a
+    # period counts the previous period in part, and nothing of the one before.
     assert codes('http://%s:8089/free/' % LB, 11) == ['200'] * 11
-    time.sleep(1.5)
+    time.sleep(6.5)
     assert codes('http://%s:8089/limited/' % LB, 1) == ['200']
 
 
@@ -72,7 +74,7 @@ def test_a_health_check_written_as_directives_judges_the_servers():
         result = helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_check', 'socket=%s fail_on_down=false'
                                                   % '/run/haproxy/opsnotes-admin.sock', check=False)
         down = [d for d in result['down'] if d.startswith('be_health')]
-        if down:
+        if 'be_health_bad/health2' in down:
             break
         time.sleep(1)
     assert down == ['be_health_bad/health2'], result['down']
