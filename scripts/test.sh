@@ -81,7 +81,7 @@ bench() {
 # that looks like a failure; molecule's exit status is kept.
 molecule_scenario() {
   ( set -o pipefail
-    molecule test -s "$1" 2>&1 | sed -u "/'molecule\/default\/molecule.yml' glob failed/d" )
+    COLUMNS=${COLUMNS:-400} molecule test -s "$1" 2>&1 | sed -u "/'molecule\/default\/molecule.yml' glob failed/d" )
 }
 
 # Two lines of molecule scenarios side by side: CI has two cores, and most of a scenario's time is spent waiting on
@@ -185,8 +185,8 @@ done
 for kept in "$tails"/*.log; do
   [ -e "$kept" ] || continue
   printf '==> why %s failed:\n' "$(basename "$kept" .log)"
-  sed 's/\x1b\[[0-9;]*m//g' "$kept" \
-    | grep -aE '^(FAILED|ERROR) |^E +[^ ]|^fatal: \[|^failed: \[|^==> .*(fail|lack|expect|no |not |cannot|refus)' \
+  sed 's/\x1b\[[0-9;]*m//g; s/^ *│ \{0,1\}//' "$kept" \
+    | grep -aE '^(FAILED|ERROR) [^ ]|^E +[^ ]|^fatal: \[|^failed: \[|^==> .*(fail|lack|expect|no |not |cannot|refus)' \
     | grep -avE '^E +$' | awk '!seen[$0]++' | tail -n 6 | cut -c1-220 | sed 's/^/    /'
 done
 echo

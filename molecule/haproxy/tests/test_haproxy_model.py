@@ -12,7 +12,7 @@ import helpers
 
 LB, CLIENT = 'opsnotes-hap-lb', 'opsnotes-hap-client'
 JOURNAL_HOSTS = [LB]
-client = helpers.host(CLIENT)
+client, lb = helpers.host(CLIENT), helpers.host(LB)
 
 
 def codes(url, count):
@@ -41,10 +41,21 @@ def test_the_eleventh_request_in_three_seconds_is_refused_with_429():
     assert codes('http://%s:8089/limited/' % LB, 1) == ['200']
 
 
+def denied_connections():
+    """fe_limits' count of connections refused by a tcp-request connection rule (HAProxy's dcon)."""
+    return int(helpers.haproxy_stat(lb, '/run/haproxy/opsnotes-admin.sock')[('fe_limits', 'FRONTEND')]['dcon'])
+
+
 def test_tcp_request_rejects_connections_to_one_port_only():
+    """HAProxy accepts the connection and closes it at once: curl sees a reset or an empty reply, or, when the
+    reset comes before it has finished connecting, a failed connect (7). HAProxy's own count of refused connections
+    says it was the rule."""
+    before = denied_connections()
     refused = client.run('curl -s -m 5 -o /dev/null %s', 'http://%s:8090/' % LB)
-    assert refused.rc in (52, 56), refused         # empty reply or reset: closed before any HTTP
+    assert refused.rc in (7, 52, 56), refused       # closed before any HTTP
+    assert denied_connections() == before + 1
     assert request('/', 8089)[0] == '200'          # control: the other port of the same frontend
+    assert denied_connections() == before + 1
 
 
 def test_a_cookie_keeps_a_client_on_one_server_and_http_response_names_it():
