@@ -71,27 +71,33 @@ class FileTransaction(object):
     def __init__(self, module):
         self.module, self.undo = module, []
 
-    def write(self, path, text, mode=0o644):
-        old = read_text(path)
-        old_mode = os.stat(path).st_mode & 0o7777 if old is not None else mode
-        write_atomic(self.module, path, text, mode)
-        self.undo.append((path, old, old_mode))
+    def write(self, path, text, mode=0o644, group=None):
+        """Write ``path`` (with ``group``: owned by root and that group, for a secret of the service's)."""
+        self.undo.append(self._before(path, mode))
+        write_atomic(self.module, path, text, mode, 0 if group else None, group)
 
     def remove(self, path):
-        old = read_text(path)
-        old_mode = os.stat(path).st_mode & 0o7777
+        self.undo.append(self._before(path))
         os.unlink(path)
-        self.undo.append((path, old, old_mode))
+
+    @staticmethod
+    def _before(path, mode=0o644):
+        """(path, content or None, mode, uid, gid) of ``path`` now, to put it back."""
+        old = read_text(path)
+        if old is None:
+            return path, None, mode, -1, -1
+        st = os.stat(path)
+        return path, old, st.st_mode & 0o7777, st.st_uid, st.st_gid
 
     def rollback(self):
         failures = []
-        for path, old, mode in reversed(self.undo):
+        for path, old, mode, uid, gid in reversed(self.undo):
             try:
                 if old is None:
                     if os.path.exists(path):
                         os.unlink(path)
                 else:
-                    write_atomic(self.module, path, old, mode)
+                    write_atomic(self.module, path, old, mode, uid if uid != -1 else None, gid if gid != -1 else None)
             except OSError as exc:
                 failures.append('%s: %s' % (path, exc))
         self.undo = []

@@ -59,6 +59,10 @@ SIZE_RE = re.compile(r'[0-9]{1,10}[kmg]?')
 TIME_RE = re.compile(r'[0-9]{1,10}(us|ms|s|m|h|d)?')
 STORE_RE = re.compile(r'[a-z][a-z0-9_]*(\([0-9]{1,10}(us|ms|s|m|h|d)?\))?')
 MODES = ('http', 'tcp')
+# Map and pattern files (haproxy_maps): a name is one file of the maps directory. HAProxy reads a line with fgets into
+# a buffer of tune.bufsize (16384 by default): a longer line would be read as two entries.
+MAP_NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}')
+MAP_LINE_MAX = 16000
 # HAProxy stops reading a configuration line after 64 words (MAX_LINE_ARGS); 'acl', name, criterion, flags and '--'
 # take at most 8 of them.
 VALUES_PER_LINE = 50
@@ -231,7 +235,27 @@ class Linter(ConfigLinter):
         for name in sorted(set(backends) - used) if not getattr(self, 'dynamic_backends', False) else []:
             self.warnings.append('backend %s is not used by any frontend' % name)
         self.global_settings(cfg.get('global') or {})
+        self.maps(cfg.get('maps'))
         return self
+
+    def maps(self, value):
+        """Map and pattern files: each entry must come back from HAProxy's file reader as given (map_entries)."""
+        names = set()
+        for where, item in self.items(value, VAR + 'maps'):
+            name = item.get('name')
+            if not isinstance(name, str) or not MAP_NAME_RE.fullmatch(name) or name in ('.', '..'):
+                self.err(where + '.name', '%r must be a file name (letters, digits, ".", "_", "-"; no "/")' % (name,))
+            elif name in names:
+                self.err(where + '.name', '%r is already defined' % name)
+            names.add(name)
+            unknown = sorted(set(item) - {'name', 'entries'})
+            if unknown:
+                self.err(where, 'unknown keys %s (a map file has name and entries)' % ', '.join(unknown))
+            if 'entries' not in item:
+                self.err(where + '.entries', 'is required: a mapping of key to value (a map file), or a list of '
+                                             'patterns (a pattern file for an ACL\'s -f)')
+                continue
+            self.check(where + '.entries', map_lines, item['entries'])
 
     def userlists(self, value):
         """{name: userlist}: each user's password must be a crypt(3) hash."""
@@ -625,6 +649,53 @@ def ca_files(config):
                 path = server.get('ca_file') or SYSTEM_CA_FILE
                 paths += [path] if path not in paths else []
     return paths
+
+
+def _map_text(value, what):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise Unsafe('%s %r must be a string or a number' % (what, value))
+    value = str(value)
+    if re.search(r'[\r\n\0]', value):
+        raise Unsafe('%s %r must not contain a line end or a NUL: HAProxy reads one entry a line' % (what, value))
+    return value
+
+
+def map_lines(entries):
+    """The lines of a map file (``entries`` a mapping: key, then value) or of a pattern file (a list of patterns), as
+    HAProxy's reader takes them back: a line that starts with '#' is a comment, so such a key or pattern is written
+    after a space (leading blanks are skipped); a map key ends at the first blank and its value loses its leading and
+    trailing blanks, so neither may be written; a pattern keeps its trailing blanks. Raises Unsafe."""
+    lines = []
+    if isinstance(entries, dict):
+        for key, value in entries.items():
+            key = _map_text(key, 'the key')
+            value = _map_text('' if value is None else value, 'the value of ' + key)
+            if not key or re.search(r'[ \t]', key):
+                raise Unsafe('the key %r must be one word: HAProxy ends a key at its first blank' % key)
+            if value != value.strip(' \t'):
+                raise Unsafe('the value of %s, %r, must not begin or end with a blank: HAProxy strips them'
+                             % (key, value))
+            lines.append(('%s %s' % (key, value)).rstrip(' '))
+    elif isinstance(entries, list):
+        for pattern in entries:
+            pattern = _map_text(pattern, 'the pattern')
+            if not pattern or pattern[0] in ' \t':
+                raise Unsafe('the pattern %r must not be empty or begin with a blank: HAProxy skips those' % pattern)
+            lines.append(pattern)
+    else:
+        raise Unsafe('%r must be a mapping (a map file) or a list (a pattern file)' % (entries,))
+    for line in lines:
+        if len(line.encode('utf-8')) > MAP_LINE_MAX:
+            raise Unsafe('the entry %r... is longer than %d bytes: HAProxy would read it as two'
+                         % (line[:40], MAP_LINE_MAX))
+    return [' ' + line if line.startswith('#') else line for line in lines]
+
+
+def render_maps(config, header=None):
+    """{file name: text} of the map and pattern files of ``config`` (the header as comments first)."""
+    head = ''.join('# %s\n' % line for line in (header or '').splitlines())
+    return {item['name']: head + ''.join(line + '\n' for line in map_lines(item.get('entries')))
+            for item in config.get('maps') or []}
 
 
 def locate(output, sources):

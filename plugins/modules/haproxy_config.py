@@ -34,6 +34,11 @@ description:
     configuration is unchanged but such a file holds other certificates than HAProxy holds (C(show ssl ca-file)),
     a CA added to the trust store or taken out of it, HAProxy is reloaded (server state saved first), so that
     server verification follows the trust store."
+  - "Map and pattern files (C(config.maps)) are data of the configuration: each is written to O(maps_dir), staged
+    with the configuration and checked with it (C(haproxy -c) reads the staged files where the configuration names
+    the live ones), and swapped in with it; a map change alone reloads HAProxy too. When the swap or the reload
+    fails, the previous configuration and files come back together. A file of O(maps_dir) that this module wrote
+    (its first line is the O(header)) and that the configuration no longer lists is removed."
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._provision
@@ -41,15 +46,22 @@ extends_documentation_fragment:
 options:
   config:
     description:
-      - "C(frontends), C(backends), C(userlists) and C(global) (C(stats_socket), C(state_file), C(timeout_connect),
-        C(timeout_client), C(timeout_server), C(maxconn), C(tls_profile), C(acme_thumbprint)). See the
-        C(opsnotes.edge.haproxy) role for the item keys."
+      - "C(frontends), C(backends), C(userlists), C(maps) and C(global) (C(stats_socket), C(state_file),
+        C(timeout_connect), C(timeout_client), C(timeout_server), C(maxconn), C(tls_profile), C(acme_thumbprint)). See
+        the C(opsnotes.edge.haproxy) role for the item keys."
+      - "C(maps) is a list of C({name, entries}): C(entries) a mapping of key to value (a map file, for the C(map*)
+        converters) or a list of patterns (a pattern file, for an ACL's C(-f)). The configuration names the file by its
+        live path, O(maps_dir)/C(name)."
     type: dict
     required: true
   path:
     description: The configuration file.
     type: path
     default: /etc/haproxy/haproxy.cfg
+  maps_dir:
+    description: The directory of the map and pattern files of C(config.maps).
+    type: path
+    default: /etc/haproxy/maps
   reload:
     description: Reload a running HAProxy after a change (C(systemctl reload O(service))).
     type: bool
@@ -104,6 +116,25 @@ EXAMPLES = r"""
           default_backend: be_www
       backends:
         - {name: be_www, servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true, send_proxy_v2: true}]}
+
+- name: Pick the backend from a map of host names, and refuse the paths of a pattern file
+  opsnotes.edge.haproxy_config:
+    config:
+      maps:
+        - {name: hosts.map, entries: {www.example.org: be_www, static.example.org: be_static}}
+        - {name: blocked-paths.lst, entries: [/admin, /.git]}
+      frontends:
+        - name: fe_web
+          bind: ["*:80"]
+          acls:
+            - {name: blocked, criterion: path_beg, flags: [-f /etc/haproxy/maps/blocked-paths.lst]}
+          http_request:
+            - {action: deny, cond: blocked}
+          use_backend:
+            - {backend: "%[req.hdr(host),lower,map(/etc/haproxy/maps/hosts.map,be_www)]"}
+      backends:
+        - {name: be_static, servers: [{name: s1, address: 10.0.0.21, port: 8080, check: true}]}
+        - {name: be_www, servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]}
 """
 
 RETURN = r"""
@@ -162,6 +193,12 @@ ca_files_stale:
   type: list
   elements: str
   sample: [/etc/ssl/certs/ca-certificates.crt]
+maps_changed:
+  description: The map and pattern files of O(maps_dir) that were (or would be) written, or removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/haproxy/maps/hosts.map]
 warnings_lint:
   description: Lint findings that are not errors (unused ACLs and backends).
   returned: always
@@ -176,7 +213,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, read_text, write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
     ca_files,
     certificates,
@@ -184,6 +221,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
     locate,
     redact,
     render,
+    render_maps,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
     NotLoaded,
@@ -195,7 +233,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime imp
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
     PROVISION_ARGS,
-    LiveFile,
+    REMOVED,
+    RESTORED,
     Provision,
     systemd_reload,
     unit_active,
@@ -203,19 +242,58 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._install import (
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 
-def validate(module, path, content):
+def validate(module, path, content, maps=None, references=()):
     """(ok, output) of haproxy -c on a copy staged in a private temporary directory, outside the configuration
-    tree (so a check-mode run writes nothing there, and a killed run leaves nothing behind in /etc)."""
+    tree (so a check-mode run writes nothing there, and a killed run leaves nothing behind in /etc). ``maps`` ({name:
+    text}) are staged beside it, in ``maps/``: the staged copy names them where the configuration names
+    O(maps_dir)/NAME (NAME in ``maps`` or ``references``, the files the change removes), so HAProxy checks the new
+    files, and a reference to a removed one fails as it would after the swap."""
     haproxy = module.get_bin_path('haproxy', required=True)
     stage = tempfile.mkdtemp(prefix='opsnotes-haproxy-')
     staged = os.path.join(stage, os.path.basename(path))
+    live_dir, staged_dir = module.params['maps_dir'].rstrip('/'), os.path.join(stage, 'maps')
+    names = sorted(set(maps or {}) | set(references), key=len, reverse=True)
     try:
+        os.mkdir(staged_dir)
+        for name, text in (maps or {}).items():
+            with open(os.path.join(staged_dir, name), 'w') as handle:
+                handle.write(text)
+        if names:
+            pattern = re.compile(re.escape(live_dir + '/') + '(%s)(?![A-Za-z0-9_.-])' % '|'.join(map(re.escape, names)))
+            content = pattern.sub(lambda match: staged_dir + '/' + match.group(1), content)
         with open(staged, 'w') as handle:
             handle.write(content)
         rc, out, err = module.run_command([haproxy, '-c', '-f', staged])
-        return rc == 0, (out + err).replace(staged, path).strip()
+        return rc == 0, (out + err).replace(staged_dir, live_dir).replace(staged, path).strip()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def map_plan(module):
+    """({name: text} of every map file of the configuration, [(path, text or None to remove, the text there now or
+    None)] of the files of O(maps_dir) to write or remove): a file is removed when this module wrote it (its first
+    line is the header's) and the configuration no longer lists it."""
+    params = module.params
+    directory = params['maps_dir']
+    rendered = render_maps(params['config'], params['header'])
+    plan = []
+    for name, text in sorted(rendered.items()):
+        target = os.path.join(directory, name)
+        if os.path.isdir(target) or os.path.islink(target):
+            module.fail_json(msg='%s is a directory or a symbolic link, not a map file this module can replace'
+                                 % target)
+        old = read_text(target)
+        if old != text:
+            plan.append((target, text, old))
+    marker = ('# ' + params['header'].splitlines()[0] + '\n') if params['header'].strip() else None
+    if marker and os.path.isdir(directory):
+        for name in sorted(set(os.listdir(directory)) - set(rendered)):
+            target = os.path.join(directory, name)
+            if os.path.isfile(target) and not os.path.islink(target):
+                with open(target, errors='replace') as handle:
+                    if handle.readline() == marker:
+                        plan.append((target, None, read_text(target)))
+    return rendered, plan
 
 
 def file_mode(config):
@@ -280,14 +358,34 @@ def save_state(module, old, result):
 
 
 def run(module):
-    params = module.params
     provision = Provision(module)
-    old, content, result = prepare(module, lint, render, redact, file_mode(params['config']),
-                                   unchanged=lambda result: hot_swap(module, result), provision=provision)
+
+    def unchanged(result):
+        rendered, plan = map_plan(module)
+        if plan:                          # the configuration holds already, its map files do not
+            content = read_text(module.params['path'])
+            apply(module, provision, content, content, result, rendered, plan)
+        result['maps_changed'] = []
+        hot_swap(module, result)
+
+    old, content, result = prepare(module, lint, render, redact, file_mode(module.params['config']),
+                                   unchanged=unchanged, provision=provision)
+    apply(module, provision, old, content, result, *map_plan(module))
+
+
+def apply(module, provision, old, content, result, rendered, plan):
+    """Check the configuration ``content`` (the live file holds ``old``) with its map files (``rendered``), then
+    write it and the files of ``plan`` together, and reload: a failure puts every file back. Exits the module."""
+    params = module.params
     path = params['path']
-    result['state_saved'], result['state_dropped'], result['certificates'] = False, [], []
-    result['ca_files_stale'] = []
-    ok, output = validate(module, path, content)
+    result.update(state_saved=False, state_dropped=[], certificates=[], ca_files_stale=[],
+                  maps_changed=[target for target, _text, _old in plan])
+    if plan:
+        result['changed'] = True
+        result['diff'] = [result['diff']] + [dict(before_header=target, after_header=target, before=before or '',
+                                                  after=text or '') for target, text, before in plan]
+    ok, output = validate(module, path, content, rendered,
+                          [os.path.basename(target) for target, text, _old in plan if text is None])
     if not ok:
         # Each "[FILE:LINE]" of HAProxy's message gets the variable that line comes from.
         sources = {}
@@ -302,9 +400,37 @@ def run(module):
     active = unit_active(module, params['service'])
     if active:
         save_state(module, old, result)
-    reload = systemd_reload(module, params['service']) if params['reload'] and active else None
-    LiveFile(module, path, old, *file_mode(params['config'])).install(result, content, reload=reload)
+    txn = FileTransaction(module)
+    mode, group = file_mode(params['config'])
+    try:
+        for target, text, _old in plan:
+            if text is None:
+                txn.remove(target)
+            else:
+                txn.write(target, text, 0o644)
+        if old != content:
+            txn.write(path, content, mode, group=group)
+    except OSError as exc:
+        undo(module, txn, result, 'writing the new files failed (%s)' % exc, old, plan)
+    if params['reload'] and active:
+        name, reload = systemd_reload(module, params['service'])
+        rc, output = reload()
+        if rc != 0:
+            undo(module, txn, result, '%s failed (%s)' % (name, output.strip() or 'no output'), old, plan)
+        result['reloaded'] = True
     module.exit_json(**provision.finish(result))
+
+
+def undo(module, txn, result, problem, old, plan):
+    """Put back every file the change wrote or removed, and fail with ``problem`` and what the host holds now."""
+    failures = txn.rollback()
+    result['changed'] = False
+    done = RESTORED if old is not None else REMOVED
+    if plan:
+        done += ', and the map files as they were'
+    if failures:
+        done = 'and these could not be put back: %s' % '; '.join(failures)
+    module.fail_json(msg='%s; %s' % (problem, done), **result)
 
 
 def build_module():
@@ -312,6 +438,7 @@ def build_module():
         argument_spec=dict(
             config=dict(type='dict', required=True),
             path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
+            maps_dir=dict(type='path', default='/etc/haproxy/maps'),
             reload=dict(type='bool', default=True),
             service=dict(type='str', default='haproxy.service'),
             header=dict(type='str', default='Managed by Ansible (opsnotes.edge.haproxy_config). '

@@ -150,6 +150,56 @@ def test_haproxy_reads_every_value_back_and_accepts_the_manual_syntax(box):
         box.run('kill $(cat /run/opsnotes-diff-haproxy.pid)', check=False)
 
 
+def test_haproxy_reads_every_map_entry_and_pattern_back(box):
+    """Map and pattern files (haproxy_maps) of hostile keys, values and patterns: HAProxy loads every accepted entry
+    as given (the runtime API's show map / show acl list them). Control: the naive file (an entry per line as
+    given, no space before a '#') loses the commented entries."""
+    def one(value, check):
+        try:
+            return check(value)
+        except _quote.Unsafe:
+            return None
+    keys = [v for v in VALUES if one({v: 'x'}, _haproxy.map_lines)]
+    values = [v for v in VALUES if one({'k': v}, _haproxy.map_lines)]
+    patterns = [v for v in VALUES if one([v], _haproxy.map_lines)]
+    assert len(keys) > 40 and len(values) > 80 and len(patterns) > 80 and any(k.startswith('#') for k in keys)
+    entries = {'k%d%s' % (index, key): values[index % len(values)] for index, key in enumerate(keys)}
+    entries.update(('v%d' % index, value) for index, value in enumerate(values))
+    config = dict(maps=[dict(name='hosts.map', entries=entries), dict(name='paths.lst', entries=patterns),
+                        dict(name='hash.map', entries={'#x': 'first'})])
+    assert _haproxy.lint(config)[0] == []
+    for name, text in _haproxy.render_maps(config, 'Managed').items():
+        box.write('/etc/opsnotes-diff/maps/' + name, text)
+    # The naive file of the same hash key: a comment to HAProxy.
+    box.write('/etc/opsnotes-diff/maps/naive.map', '#x first\n')
+    refs = ['map(/etc/opsnotes-diff/maps/%s)' % name for name in ('hosts.map', 'hash.map', 'naive.map')]
+    box.write('/etc/opsnotes-diff/maps.cfg', '\n'.join([
+        'global', '    stats socket /run/opsnotes-diff-maps.sock level admin',
+        'defaults', '    mode http', '    timeout client 1s', '    timeout server 1s', '    timeout connect 1s',
+        'frontend fe', '    bind 127.0.0.1:18090',
+        '    acl p path -f /etc/opsnotes-diff/maps/paths.lst', '    http-request deny if p'] +
+        ['    http-request set-var(txn.m%d) str(x),%s' % (index, ref) for index, ref in enumerate(refs)] +
+        ['    default_backend be', 'backend be', '    server s 127.0.0.1:9', '']))
+    box.run('haproxy -c -f /etc/opsnotes-diff/maps.cfg')
+    box.run('haproxy -D -p /run/opsnotes-diff-maps.pid -f /etc/opsnotes-diff/maps.cfg')
+    try:
+        def show(what):
+            ask = ('import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); '
+                   's.sendall(sys.argv[2].encode() + b"\\n"); sys.stdout.buffer.write(b"".join(iter(lambda: s.recv(65536), b"")))')
+            out = box.run('python3 -c %s /run/opsnotes-diff-maps.sock %s' % (shlex.quote(ask), shlex.quote('show ' + what))).stdout
+            return out.decode('utf-8').rstrip('\n').split('\n') if out.strip() else []
+
+        def pairs(lines):
+            return [tuple(line.split(' ', 2)[1:]) if line.count(' ') > 1 else (line.split(' ', 1)[1], '')
+                    for line in lines]
+        assert pairs(show('map /etc/opsnotes-diff/maps/hosts.map')) == list(entries.items())
+        assert [line.split(' ', 1)[1] for line in show('acl /etc/opsnotes-diff/maps/paths.lst')] == patterns
+        assert pairs(show('map /etc/opsnotes-diff/maps/hash.map')) == [('#x', 'first')]
+        assert show('map /etc/opsnotes-diff/maps/naive.map') == []          # control: the comment
+    finally:
+        box.run('kill $(cat /run/opsnotes-diff-maps.pid)', check=False)
+
+
 def test_haproxy_accepts_the_documented_syntax_the_lint_passes_and_reads_it_as_written(box):
     """Conditions and action arguments from HAProxy's documentation (any fetch, converter or action; quotes and
     backslashes), passed by the lint and rendered as written: haproxy -c accepts them, and requests show HAProxy

@@ -6,6 +6,7 @@ has its control."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import helpers
@@ -21,9 +22,13 @@ def codes(url, count):
     return out.split()
 
 
-def request(path='/', port=8089, header='X-Test: 1'):
+def request(path='/', port=8089, header='X-Test: 1', host=None):
     """(status, the response's headers in lower case, body) of one request to fe_limits."""
-    out = client.check_output('curl -s -m 5 -D - -H %s %s', header, 'http://%s:%d%s' % (LB, port, path))
+    url = 'http://%s:%d%s' % (LB, port, path)
+    if host:
+        out = client.check_output('curl -s -m 5 -D - -H %s -H %s %s', header, 'Host: ' + host, url)
+    else:
+        out = client.check_output('curl -s -m 5 -D - -H %s %s', header, url)
     head, _sep, body = out.replace('\r\n', '\n').partition('\n\n')
     lines = head.splitlines()
     fields = dict(line.split(': ', 1) for line in lines[1:] if ': ' in line)
@@ -89,3 +94,51 @@ def test_a_health_check_written_as_directives_judges_the_servers():
             break
         time.sleep(1)
     assert down == ['be_health_bad/health2'], result['down']
+
+
+# The scenario's maps (molecule.yml), and trusted.lst with other entries.
+MAPS = [dict(name='hosts.map', entries={'static.molecule.test': 'be_static', '#hash.molecule.test': 'be_static',
+                                        'www.molecule.test': 'be_www'}),
+        dict(name='blocked-paths.lst', entries=['/private/', '/.git'])]
+
+
+def converge_with_trusted(entries):
+    return helpers.playbook_failures('molecule/haproxy/converge.yml', '-e', json.dumps(
+        {'haproxy_maps': MAPS + [dict(name='trusted.lst', entries=entries)]}))
+
+
+def test_a_map_picks_the_backend_and_a_pattern_file_refuses_paths():
+    for host in ('static.molecule.test', 'STATIC.molecule.test', '#hash.molecule.test'):
+        assert request('/p', host=host)[2].startswith('opsnotes-hap-static:8080 /p'), host
+    # Controls: a host the map lacks goes on to the default backend; so would the '#' key written as a comment.
+    status, headers, body = request('/p', host='other.molecule.test')
+    assert status == '200' and headers['x-server'] in ('www1', 'www2') and not body.startswith('opsnotes-hap-static')
+    assert request('/private/x')[0] == '403' and request('/.git/config')[0] == '403'
+    assert request('/public/x')[0] == '200' and request('/private')[0] == '200'         # controls
+
+
+def test_a_map_change_alone_reloads_and_a_bad_entry_changes_nothing():
+    """trusted.lst (an ACL's -f of source addresses) gains the client's address: the configuration stays the same,
+    the file changes and HAProxy is reloaded, so responses to the client now carry X-Trusted. Then an entry HAProxy
+    cannot read as an address: haproxy -c on the staged copy refuses it, the message names the live file, and the
+    live file and HAProxy stay as they were."""
+    snapshot = 'md5sum /etc/haproxy/haproxy.cfg'
+    config_before = lb.check_output(snapshot)
+    assert 'x-trusted' not in request('/')[1]                                           # control
+    try:
+        returncode, failures = converge_with_trusted(['192.0.2.1', helpers.ip_of(CLIENT)])
+        assert returncode == 0, failures
+        assert request('/')[1].get('x-trusted') == 'yes'
+        assert lb.check_output(snapshot) == config_before
+        live = lb.check_output('cat /etc/haproxy/maps/trusted.lst')
+        returncode, failures = converge_with_trusted(['192.0.2.1', 'not-an-address'])
+        assert returncode != 0 and failures, failures
+        message = failures[0][2]
+        assert 'nothing was changed' in message and "/etc/haproxy/maps/trusted.lst'" in message, message
+        assert 'not-an-address' in message and 'opsnotes-haproxy-' not in message, message
+        assert lb.check_output('cat /etc/haproxy/maps/trusted.lst') == live
+        assert request('/')[1].get('x-trusted') == 'yes'
+    finally:
+        run = helpers.ansible_playbook('molecule/haproxy/converge.yml')
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert 'x-trusted' not in request('/')[1]

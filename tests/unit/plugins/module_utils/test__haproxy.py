@@ -6,6 +6,8 @@ import copy
 
 import pytest
 from hostile import HAPROXY_DOCUMENTED
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy as h
 
@@ -521,3 +523,67 @@ def test_a_user_s_group_must_be_one_of_the_userlist():
     config['userlists'] = [dict(name='ops', groups=[dict(name='admins')],
                                 users=[dict(name='ann', password='$6$s$h', groups=['root'])])]
     assert "haproxy_userlists[0].users[0].groups[0]: 'root' is not a group of this userlist" in h.lint(config)[0]
+
+
+# --- map and pattern files ------------------------------------------------------------------------------------------
+
+def haproxy_reads(text, two_columns):
+    """What HAProxy's file reader (pat_ref_read_from_file_smp / pat_ref_read_from_file) makes of ``text``: lines
+    that start with '#' are comments, leading blanks are skipped, empty lines ignored; a map line is a key (up to
+    the first blank) and a value (the rest, its blanks around stripped), a pattern line is the rest as it is."""
+    out = []
+    for line in text.split('\n'):
+        if line.startswith('#'):
+            continue
+        line = line.lstrip(' \t')
+        if not line:
+            continue
+        if not two_columns:
+            out.append(line)
+            continue
+        key = line.split(' ', 1)[0].split('\t', 1)[0]
+        out.append((key, line[len(key):].strip(' \t')))
+    return out
+
+
+MAP_TEXT = st.text(alphabet=st.sampled_from(list(' \t#\\"\'$%{}()[]é\u2028:,;=ab019/.-') + ['\x0b', '\x7f']),
+                   max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(MAP_TEXT, MAP_TEXT, max_size=6), st.lists(MAP_TEXT, max_size=6))
+def test_every_accepted_map_entry_and_pattern_reads_back_as_given(entries, patterns):
+    for value, two in ((entries, True), (patterns, False)):
+        try:
+            lines = h.map_lines(value)
+        except h.Unsafe:
+            continue
+        text = h.render_maps(dict(maps=[dict(name='f', entries=value)]), 'Managed\nby us')['f']
+        assert text.startswith('# Managed\n# by us\n') and '\n'.join(lines) in text
+        assert haproxy_reads(text, two) == (list(value.items()) if two else value)
+
+
+def test_map_entries_haproxy_would_read_otherwise_are_refused_with_the_reason():
+    assert h.map_lines({'#x': 'a b', 'k': '', 7: 1.5}) == [' #x a b', 'k', '7 1.5']
+    assert h.map_lines(['#x', 'a b ', '/p']) == [' #x', 'a b ', '/p']
+    for entries, reason in (({'a b': 'x'}, 'one word'), ({'': 'x'}, 'one word'), ({'k': ' x'}, 'blank'),
+                            ({'k': 'x\t'}, 'blank'), ({'k': 'a\nb'}, 'line end'), ({'k': True}, 'string or a number'),
+                            (['\tx'], 'begin with a blank'), ([''], 'empty'), (['a\rb'], 'line end'),
+                            ({'k': 'x' * 16001}, 'longer than'), ('text', 'mapping'), ({'k': [1]}, 'string')):
+        with pytest.raises(h.Unsafe, match=reason):
+            h.map_lines(entries)
+
+
+def test_the_maps_lint_names_each_problem():
+    errors, _warnings = h.lint(dict(maps=[dict(name='a.map', entries={}), dict(name='a.map', entries=[]),
+                                          dict(name='../x', entries=[]), dict(name='b', entries={'a b': 1}),
+                                          dict(name='c'), dict(name='d', entries=[], mode='0600'), 'e']))
+    assert errors == [
+        "haproxy_maps[6]: must be a dict, got 'e'",
+        "haproxy_maps[1].name: 'a.map' is already defined",
+        "haproxy_maps[2].name: '../x' must be a file name (letters, digits, \".\", \"_\", \"-\"; no \"/\")",
+        "haproxy_maps[3].entries: the key 'a b' must be one word: HAProxy ends a key at its first blank",
+        'haproxy_maps[4].entries: is required: a mapping of key to value (a map file), or a list of patterns (a '
+        "pattern file for an ACL's -f)",
+        'haproxy_maps[5]: unknown keys mode (a map file has name and entries)',
+    ], errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import os
+import re
 import stat
 
 from ansible_collections.opsnotes.edge.plugins.modules import haproxy_config
@@ -27,8 +28,19 @@ class Commands(object):
             assert os.path.basename(os.path.dirname(staged)).startswith('opsnotes-haproxy-')
             if self.config_dir:
                 assert not staged.startswith(str(self.config_dir))
-            lines = open(staged).read().splitlines()
+            text = open(staged).read()
+            lines = text.splitlines()
             bad = [number for number, line in enumerate(lines, 1) if 'badness' in line]
+            # The map files the staged copy names (as HAProxy opens them): they must exist, and 'badness' in one
+            # fails the check as a bad entry would.
+            self.maps_seen = {}
+            for number, line in enumerate(lines, 1):
+                for ref in re.findall(r'(/[^ ,)"]*/maps/[^ ,)"]+)', line):
+                    if not os.path.isfile(ref):
+                        return 1, '', '[ALERT] parsing [%s:%d] : failed to open pattern file <%s>' % (staged, number, ref)
+                    self.maps_seen[ref] = open(ref).read()
+                    if 'badness' in self.maps_seen[ref]:
+                        return 1, '', '[ALERT] parsing [%s:%d] : bad entry in <%s>' % (staged, number, ref)
             return (1, '', '[ALERT] parsing [%s:%d] : unknown keyword' % (staged, bad[0])) if bad else (0, '', '')
         if argv[1] == 'is-active':
             return (0 if self.active else 3), '', ''
@@ -41,7 +53,7 @@ def args(tmp_path, fake, config=None):
     cfg = dict(config or CONFIG)
     cfg['global'] = dict(stats_socket=fake.path if fake else str(tmp_path / 'none.sock'),
                          state_file=str(tmp_path / 'state'))
-    return dict(config=cfg, path=str(tmp_path / 'haproxy.cfg'), header='managed')
+    return dict(config=cfg, path=str(tmp_path / 'haproxy.cfg'), header='managed', maps_dir=str(tmp_path / 'maps'))
 
 
 def test_validates_saves_state_swaps_reloads_then_idempotent(run_module, tmp_path, fake_haproxy):
@@ -277,3 +289,100 @@ def test_a_changed_trust_store_reloads_haproxy_and_then_nothing(run_module, tmp_
     result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands(),
                                 check_mode=True)
     assert result['changed'] and result['ca_files_stale'] == [str(bundle)]
+
+
+def map_config(tmp_path, hosts, blocked=None):
+    """A configuration whose backend comes from a map, and whose ACL reads a pattern file (when ``blocked``)."""
+    maps = [dict(name='hosts.map', entries=hosts)]
+    frontend = dict(name='fe', bind=['*:80'], default_backend='be',
+                    use_backend=[dict(backend='%%[req.hdr(host),lower,map(%s/hosts.map,be)]' % (tmp_path / 'maps'))])
+    if blocked is not None:
+        maps.append(dict(name='blocked.lst', entries=blocked))
+        frontend['acls'] = [dict(name='blocked', criterion='path_beg', flags=['-f %s/blocked.lst' % (tmp_path / 'maps')])]
+        frontend['http_request'] = [dict(action='deny', cond='blocked')]
+    return dict(maps=maps, frontends=[frontend], backends=CONFIG['backends'])
+
+
+def test_map_files_are_checked_staged_then_swapped_in_with_the_configuration(run_module, tmp_path, fake_haproxy):
+    commands = Commands()
+    config = map_config(tmp_path, {'www.example.org': 'be', '#hash': 'be x'}, ['/admin', '/a b '])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert not failed and result['changed'] and result['reloaded'], result
+    hosts = (tmp_path / 'maps' / 'hosts.map').read_text()
+    assert hosts == '# managed\nwww.example.org be\n #hash be x\n'
+    assert (tmp_path / 'maps' / 'blocked.lst').read_text() == '# managed\n/admin\n/a b \n'
+    # haproxy -c read the staged copies, in its private directory, never the live files.
+    assert sorted(commands.maps_seen.values()) == sorted([hosts, '# managed\n/admin\n/a b \n'])
+    assert all('opsnotes-haproxy-' in ref for ref in commands.maps_seen)
+    assert sorted(result['maps_changed']) == sorted(str(tmp_path / 'maps' / n) for n in ('hosts.map', 'blocked.lst'))
+    assert [d['after_header'] for d in result['diff']][1:] == result['maps_changed']
+    again, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and not again['changed'] and again['maps_changed'] == []
+
+
+def test_a_map_change_alone_is_checked_and_reloads(run_module, tmp_path, fake_haproxy):
+    run_module(haproxy_config, args(tmp_path, fake_haproxy, map_config(tmp_path, {'a.example': 'be'})), run_command=Commands())
+    live = (tmp_path / 'haproxy.cfg').read_text()
+    commands = Commands()
+    config = map_config(tmp_path, {'a.example': 'be', 'b.example': 'be'})
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands, check_mode=True)
+    assert not failed and result['changed'] and result['validated'] and not result['reloaded']
+    assert 'b.example' not in (tmp_path / 'maps' / 'hosts.map').read_text()           # check mode writes nothing
+    assert any('b.example be' in text for text in commands.maps_seen.values())        # but checked the new file
+    commands = Commands()
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert not failed and result['changed'] and result['reloaded'] and result['state_saved']
+    assert ['systemctl', 'reload', 'haproxy.service'] in commands.calls
+    assert (tmp_path / 'haproxy.cfg').read_text() == live
+    assert (tmp_path / 'maps' / 'hosts.map').read_text().endswith('a.example be\nb.example be\n')
+
+
+def test_a_bad_map_changes_nothing(run_module, tmp_path, fake_haproxy):
+    run_module(haproxy_config, args(tmp_path, fake_haproxy, map_config(tmp_path, {'a.example': 'be'})), run_command=Commands())
+    before = (tmp_path / 'maps' / 'hosts.map').read_text()
+    commands = Commands()
+    config = map_config(tmp_path, {'a.example': 'badness'})
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=commands)
+    assert failed and 'nothing was changed' in result['msg'] and str(tmp_path / 'maps' / 'hosts.map') in result['msg']
+    assert 'opsnotes-haproxy-' not in result['msg']                                    # the live path in the message
+    assert '(haproxy_frontends[0].use_backend[0])' in result['msg']
+    assert (tmp_path / 'maps' / 'hosts.map').read_text() == before
+    assert ['systemctl', 'reload', 'haproxy.service'] not in commands.calls
+
+
+def test_a_failed_reload_puts_the_configuration_and_the_maps_back(run_module, tmp_path, fake_haproxy):
+    run_module(haproxy_config, args(tmp_path, fake_haproxy, map_config(tmp_path, {'a.example': 'be'})), run_command=Commands())
+    cfg, hosts = (tmp_path / 'haproxy.cfg').read_text(), (tmp_path / 'maps' / 'hosts.map').read_text()
+    config = map_config(tmp_path, {'b.example': 'be'}, ['/admin'])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands(reload_rc=1))
+    assert failed and not result['changed']
+    assert result['msg'] == ('systemctl reload haproxy.service failed (Job failed); the previous file was restored, '
+                             'and the map files as they were')
+    assert (tmp_path / 'haproxy.cfg').read_text() == cfg and (tmp_path / 'maps' / 'hosts.map').read_text() == hosts
+    assert not (tmp_path / 'maps' / 'blocked.lst').exists()
+
+
+def test_a_map_no_longer_listed_is_removed_only_when_this_module_wrote_it(run_module, tmp_path, fake_haproxy):
+    config = map_config(tmp_path, {'a.example': 'be'}, ['/admin'])
+    run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    (tmp_path / 'maps' / 'own.map').write_text('# an operator\'s file\nx y\n')
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, map_config(tmp_path, {'a.example': 'be'})),
+                                run_command=Commands())
+    assert not failed and result['changed'] and result['maps_changed'] == [str(tmp_path / 'maps' / 'blocked.lst')]
+    assert sorted(os.listdir(tmp_path / 'maps')) == ['hosts.map', 'own.map']
+
+
+def test_a_reference_to_a_map_the_change_removes_fails_the_check(run_module, tmp_path, fake_haproxy):
+    config = map_config(tmp_path, {'a.example': 'be'}, ['/admin'])
+    run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    config['maps'] = config['maps'][:1]                  # blocked.lst is dropped, the ACL still reads it
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert failed and 'failed to open pattern file <%s>' % (tmp_path / 'maps' / 'blocked.lst') in result['msg']
+    assert (tmp_path / 'maps' / 'blocked.lst').exists()
+
+
+def test_map_entries_haproxy_would_read_otherwise_are_refused_before_anything(run_module, tmp_path):
+    config = map_config(tmp_path, {'two words': 'be', 'k': ' padded'})
+    result, failed = run_module(haproxy_config, args(tmp_path, None, config), run_command=Commands())
+    assert failed and 'haproxy_maps[0].entries' in result['msg'] and 'one word' in result['msg']
+    assert not (tmp_path / 'maps').exists() and not (tmp_path / 'haproxy.cfg').exists()
