@@ -200,8 +200,10 @@ class _Report(object):
         return files
 
     def requests(self, files):
-        """Per client request: its answer, the TLS policy, and which certificate file the address serves."""
+        """Per client request: its answer, the TLS policy, and which certificate file the address serves (once per
+        address)."""
         for client in self.group('lvs_clients'):
+            served = set()
             results = [res for res in self.loop_results(client, 'verify_requests') if 'url' in res]
             hosts = [urlsplit(str((res.get('item') or {}).get('url') or res['url'])).hostname for res in results]
             for res, name in zip(results, hosts, strict=True):
@@ -219,7 +221,8 @@ class _Report(object):
                 self.add(client, 'request %s' % name, res.get('ok'), detail)
                 if 'policy' in tls:
                     self.policy_row(client, name, tls['policy'])
-                if 'serial' in tls:
+                if 'serial' in tls and (item.get('address') or name) not in served:
+                    served.add(item.get('address') or name)
                     where = files.get(str(tls['serial']).lower(), '')
                     detail = ('serial %s for %s, the file %s' % (tls['serial'], tls.get('subject'), where) if where
                               else 'serial %s for %s is in no certificate file of the balancers or web hosts'

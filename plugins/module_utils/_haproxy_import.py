@@ -16,6 +16,7 @@ Nothing is dropped silently.
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
@@ -379,7 +380,76 @@ class Importer(object):
         return self.append(item, 'servers', server)
 
 
-def import_config(text):
-    """(the role's variables, [{line, text, reason}] of what they cannot hold) for a haproxy.cfg ``text``."""
+def import_config(text, maps_dir=None, read=None):
+    """(the role's variables, [{line, text, reason}] of what they cannot hold) for a haproxy.cfg ``text``. With
+    ``maps_dir`` and ``read`` (path -> text, OSError when it cannot), the map and pattern files the configuration
+    reads from ``maps_dir`` become ``haproxy_maps`` (import_maps)."""
     importer = Importer(text).run()
+    if maps_dir and read:
+        maps = import_maps(text, maps_dir, read, importer.inexpressible)
+        if maps:
+            importer.variables['haproxy_maps'] = maps
+        importer.inexpressible.sort(key=lambda entry: entry['line'])
     return importer.variables, importer.inexpressible
+
+
+# Where a configuration names a file of patterns (one column) or a map (two columns): an ACL's -f, the map*
+# converters, and the actions that change them at run time.
+FILE_REFERENCES = (
+    (re.compile(r'(?:^|\s)-f\s+(\S+)'), False),
+    (re.compile(r'\b(?:add|del)-acl\(([^)\s]+)\)'), False),
+    (re.compile(r'\bmap(?:_[a-z]+)*\(([^,)\s]+)'), True),
+    (re.compile(r'\b(?:set|del)-map\(([^)\s]+)\)'), True),
+)
+
+
+def read_entries(text, two_columns):
+    """What HAProxy's file reader takes from ``text``: a map's {key: value} (the first of a key, which is the one
+    HAProxy matches), or a pattern file's patterns."""
+    entries = {} if two_columns else []
+    for raw in text.split('\n'):
+        line = raw.split('\r', 1)[0]
+        if line.startswith('#'):
+            continue
+        line = line.lstrip(' \t')
+        if not line:
+            continue
+        if not two_columns:
+            entries.append(line)
+            continue
+        key = re.match(r'[^ \t]*', line).group(0)
+        entries.setdefault(key, line[len(key):].strip(' \t'))
+    return entries
+
+
+def import_maps(text, maps_dir, read, inexpressible):
+    """[{name, entries}] of the files of ``maps_dir`` that ``text`` reads; a file elsewhere, one read both as a
+    map and as a pattern file, or one that cannot be read, goes to ``inexpressible`` with the line naming it."""
+    directory = maps_dir.rstrip('/')
+    seen = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = strip_comment(raw)
+        for regex, two_columns in FILE_REFERENCES:
+            for match in regex.finditer(line):
+                path = match.group(1).strip('"\'')
+                # An ACL's -M reads its -f file as a map.
+                two = two_columns or bool(regex is FILE_REFERENCES[0][0] and re.search(r'\s-M(\s|$)', line))
+                seen.setdefault(path, (number, raw.strip(), set()))[2].add(two)
+    maps = []
+    for path, (number, line, kinds) in sorted(seen.items()):
+        if os.path.dirname(path) != directory:
+            inexpressible.append(dict(line=number, text=line, reason='%s is not in %s: the role installs the map and '
+                                      'pattern files of haproxy_maps there (move it, and name it there)'
+                                      % (path, directory)))
+        elif len(kinds) > 1:
+            inexpressible.append(dict(line=number, text=line, reason='%s is read both as a map and as a pattern '
+                                      'file' % path))
+        else:
+            try:
+                content = read(path)
+            except OSError as exc:
+                inexpressible.append(dict(line=number, text=line, reason='cannot read %s: %s'
+                                          % (path, exc.strerror or exc)))
+                continue
+            maps.append(dict(name=os.path.basename(path), entries=read_entries(content, kinds.pop())))
+    return maps

@@ -24,6 +24,10 @@ description:
     connect, client and server timeouts, the stats socket, the server state file). Every other line there, and
     every section the role does not write (listen, peers, resolvers, cache, http-errors, program...), is listed in
     RV(inexpressible) with its line number and the reason. Nothing is dropped silently.
+  - "The map and pattern files the configuration reads from O(maps_dir) (an ACL's C(-f), the C(map*) converters,
+    C(set-map), C(add-acl)...) become C(haproxy_maps), their entries as HAProxy reads them (comments and blank
+    lines dropped; of a key given twice, the first, which is the one HAProxy matches). A file elsewhere is listed
+    in RV(inexpressible): the role installs its files in one directory."
   - Read-only.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -33,6 +37,10 @@ options:
     description: The configuration file to read.
     type: path
     default: /etc/haproxy/haproxy.cfg
+  maps_dir:
+    description: The directory of the map and pattern files to import (the role's C(haproxy_maps_dir)).
+    type: path
+    default: /etc/haproxy/maps
   fail_on_inexpressible:
     description: Fail when some lines have no place in the role's variables (RV(inexpressible) is not empty).
     type: bool
@@ -79,6 +87,7 @@ variables:
         servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]
         directives: ["option httpchk GET /health"]
     haproxy_userlists: []
+    haproxy_maps: [{name: hosts.map, entries: {www.example.org: be_www}}]
     haproxy_maxconn: 4096
 inexpressible:
   description: The lines the variables cannot hold, C({line, text, reason}) each, in the file's order.
@@ -96,6 +105,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_import import import_config
 
 
+def read_file(path):
+    with open(path, encoding='utf-8', errors='surrogateescape') as handle:
+        return handle.read()
+
+
 def run(module):
     path = module.params['path']
     try:
@@ -103,7 +117,7 @@ def run(module):
             text = handle.read()
     except OSError as exc:
         module.fail_json(msg='cannot read %s: %s' % (path, exc.strerror))
-    variables, inexpressible = import_config(text)
+    variables, inexpressible = import_config(text, module.params['maps_dir'], read_file)
     result = dict(changed=False, variables=variables, inexpressible=inexpressible)
     if inexpressible and module.params['fail_on_inexpressible']:
         module.fail_json(msg='%d line(s) of %s have no place in the role\'s variables: %s' % (
@@ -116,6 +130,7 @@ def build_module():
     return AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
+            maps_dir=dict(type='path', default='/etc/haproxy/maps'),
             fail_on_inexpressible=dict(type='bool', default=False),
         ),
         supports_check_mode=True,

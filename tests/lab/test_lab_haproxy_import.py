@@ -44,7 +44,7 @@ def normalised(text):
 
 def rerender(variables):
     config = dict(frontends=variables['haproxy_frontends'], backends=variables['haproxy_backends'],
-                  userlists=variables['haproxy_userlists'],
+                  userlists=variables['haproxy_userlists'], maps=variables.get('haproxy_maps', []),
                   **{'global': {key: variables[var] for var, key in GLOBAL.items() if var in variables}})
     args = dict(config=config, path='/etc/haproxy/haproxy.cfg', header=HEADER, reload=False)
     return helpers.lab_ansible('director', 'opsnotes.edge.haproxy_config', args, '--check')['director']
@@ -60,6 +60,10 @@ def test_the_director_s_configuration_comes_back_through_the_importer():
     again = rerender(variables)
     assert again['validated'] is True, again          # haproxy -c accepted the re-rendered configuration
     assert normalised(again['content']) == normalised(live)
+    # The pattern file the director's configuration reads (inventories/lab: haproxy_maps) comes back as data, and the
+    # role would write it byte for byte as it is.
+    assert [m['name'] for m in variables['haproxy_maps']] == ['hidden-paths.lst'], variables.get('haproxy_maps')
+    assert again['maps_changed'] == [], again['maps_changed']
     # Control: one line fewer (the last directive, or the last backend's last server) is noticed.
     fewer = copy.deepcopy(variables)
     item = next((i for i in fewer['haproxy_frontends'] + fewer['haproxy_backends'] if i.get('directives')), None)
@@ -68,6 +72,10 @@ def test_the_director_s_configuration_comes_back_through_the_importer():
     else:
         fewer['haproxy_backends'][-1]['servers'].pop()
     assert normalised(rerender(fewer)['content']) != normalised(live)
+    # ... and so is a pattern fewer.
+    fewer = copy.deepcopy(variables)
+    fewer['haproxy_maps'][0]['entries'].pop()
+    assert rerender(fewer)['maps_changed'] == ['/etc/haproxy/maps/hidden-paths.lst']
 
 
 def test_the_import_playbook_writes_each_host_s_variables_on_the_controller(tmp_path):

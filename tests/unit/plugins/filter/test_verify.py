@@ -356,3 +356,15 @@ def test_the_oom_row_names_the_user_space_killers_and_what_they_may_still_pick()
     assert row['detail'] == 'earlyoom (pid 5) would not avoid myapp (pid 9, unit=a); OOM killers: kernel, earlyoom'
     check.update(status='ok', exposed=[], active_killers=['kernel'])
     assert 'OOM killers' not in rows_by_check(hosts)[('director', 'oom_score')]['detail']
+
+
+def test_a_second_request_to_the_same_address_adds_its_row_but_no_second_served_at_row():
+    hosts = fleet()
+    results = hosts['client']['verify_requests']['results']
+    results.append(dict(url='https://lab.test/.git/config', ok=True, status=403, peer='172.29.213.200:443', body='',
+                        item=dict(url='https://lab.test/.git/config', address='172.29.213.200', status=[403]),
+                        tls=dict(verified=True, version='TLSv1.3', subject='www.lab.test', serial='ffff')))
+    rows = verify_rows(hosts, GROUPS)
+    assert [r['check'] for r in rows if r['check'].startswith('served at')] == ['served at 172.29.213.200']
+    request = [r for r in rows if r['check'] == 'request lab.test'][0]
+    assert request['state'] == 'OK' and request['detail'].startswith('403 via 172.29.213.200:443')

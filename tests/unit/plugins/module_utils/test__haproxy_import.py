@@ -13,6 +13,7 @@ from hostile import HAPROXY_DOCUMENTED
 from test__haproxy import CONFIG, MODEL
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy as h
+from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_import as imp
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_import import import_config, raw_tokens
 
 
@@ -165,3 +166,54 @@ def test_raw_tokens_keep_the_quoting():
 def test_lines_haproxy_would_not_read_are_named():
     variables, inexpressible = import_config('frontend fe\n    bind *:80\n    acl a path "open\n')
     assert inexpressible[0]['line'] == 3 and 'unmatched double quote' in inexpressible[0]['reason']
+
+
+MAPS_CONFIG = '''frontend fe
+    bind *:80
+    acl blocked path_beg -f /etc/haproxy/maps/blocked.lst
+    acl known hdr(host) -M -f /etc/haproxy/maps/known.map
+    acl old src -f /etc/haproxy/old.lst
+    http-request deny if blocked || { src -f /etc/haproxy/maps/missing.lst }
+    http-request set-var(txn.b) req.hdr(host),lower,map_str(/etc/haproxy/maps/hosts.map,be)
+    http-request set-map(/etc/haproxy/maps/both.lst) %[src] x if { path /both -f /etc/haproxy/maps/both.lst }
+    default_backend be
+backend be
+    server s 10.0.0.1:80
+'''
+FILES = {
+    '/etc/haproxy/maps/blocked.lst': '# a comment\n/admin\n  /x y \n\n',
+    '/etc/haproxy/maps/known.map': 'a 1\n',
+    '/etc/haproxy/maps/hosts.map': '# hosts\n www.example.org \t be_www  \nwww.example.org be_other\n #h be\nk\n',
+    '/etc/haproxy/maps/both.lst': 'x\n',
+    '/etc/haproxy/old.lst': '10.0.0.0/8\n',
+}
+
+
+def read(path):
+    if path not in FILES:
+        raise FileNotFoundError(2, 'No such file or directory')
+    return FILES[path]
+
+
+def test_the_map_and_pattern_files_of_the_maps_directory_are_imported_as_haproxy_reads_them():
+    variables, inexpressible = imp.import_config(MAPS_CONFIG, '/etc/haproxy/maps', read)
+    assert variables['haproxy_maps'] == [
+        dict(name='blocked.lst', entries=['/admin', '/x y ']),
+        # The first of a key is the one HAProxy matches; a key after a blank that begins with '#' is a key.
+        dict(name='hosts.map', entries={'www.example.org': 'be_www', '#h': 'be', 'k': ''}),
+        dict(name='known.map', entries={'a': '1'}),
+    ]
+    assert [(i['line'], i['reason'].split(':')[0]) for i in inexpressible] == [
+        (5, '/etc/haproxy/old.lst is not in /etc/haproxy/maps'),
+        (6, 'cannot read /etc/haproxy/maps/missing.lst'),
+        (8, '/etc/haproxy/maps/both.lst is read both as a map and as a pattern file'),
+    ]
+    # What the role writes of them reads back the same.
+    for item in variables['haproxy_maps']:
+        text = h.render_maps(dict(maps=[item]))[item['name']]
+        assert imp.read_entries(text, isinstance(item['entries'], dict)) == item['entries']
+
+
+def test_without_a_maps_directory_nothing_is_read():
+    variables, inexpressible = imp.import_config(MAPS_CONFIG)
+    assert 'haproxy_maps' not in variables and inexpressible == []
