@@ -54,7 +54,7 @@ for port in ports:
     try:
         raw = socket.socket()
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        raw.settimeout(3)
+        raw.settimeout(10)
         raw.bind((me, port))
         raw.connect((vip, 443))
         conn = ctx.wrap_socket(raw, server_hostname='www.lab.test')
@@ -64,7 +64,7 @@ for port in ports:
         conn.close()
     except OSError as exc:
         # The client's own TIME_WAIT for the port (it closed first): it cannot use the port towards the VIP yet.
-        body = 'busy' if exc.errno == errno.EADDRNOTAVAIL else 'failed'
+        body = 'busy' if exc.errno == errno.EADDRNOTAVAIL else 'failed (%s)' % exc
     print(port, body, flush=True)
 '''
 
@@ -128,6 +128,49 @@ def test_requests_go_through_ipvs_by_direct_routing_and_the_real_server_sees_the
     assert len(lines) == 1 and lines[0].startswith(helpers.ip_of('%s-client' % LAB) + ' '), lines
 
 
+def drain_rs1(state, **args):
+    return helpers.lab_ansible('lvs_directors', 'opsnotes.edge.ipvs_real_server',
+                               dict(address=ADDRESS['rs1'], port=443, state=state, weight=1, **args))
+
+
+def reused_port_after_drain(reschedule):
+    """Client ports that went to rs1, then who answers them again after rs1's drain, and who answers ports never
+    used. The ports are below the ephemeral range, chosen at random for each run (an entry lasts 2 minutes)."""
+    base = random.randrange(2000, 32000, 2)
+    first = from_ports(range(base, base + 20, 2))
+    to_rs1 = [port for port, body in first.items() if body == 'served by rs1']
+    assert to_rs1 and all(body.startswith('served by') for body in first.values()), first   # round robin
+    try:
+        results = drain_rs1('drain', reschedule_reused=reschedule)
+        again = from_ports(to_rs1)
+        fresh = from_ports(range(base + 1, base + 13, 2))                            # ports never used
+    finally:
+        drain_rs1('ready')
+    return results, again, fresh
+
+
+def test_a_drained_real_server_gets_no_new_connection_on_a_recently_used_client_port():
+    for director in directors.values():
+        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')        # the kernel's default
+    results, again, fresh = reused_port_after_drain(True)
+    assert all(r['sysctls'] == {'net.ipv4.vs.expire_nodest_conn': '1'} for r in results.values()), results
+    assert again and set(again.values()) == {'served by rs2'}, again
+    assert set(fresh.values()) == {'served by rs2'}, fresh
+
+
+def test_negative_control_without_rescheduling_a_reused_port_reaches_the_drained_server():
+    for director in directors.values():
+        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')
+    try:
+        results, again, fresh = reused_port_after_drain(False)
+    finally:
+        for director in directors.values():
+            director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=1')
+    assert all(r['sysctls'] == {} for r in results.values()), results
+    assert again and set(again.values()) == {'served by rs1'}, again                 # weight 0, and still rs1
+    assert set(fresh.values()) == {'served by rs2'}, fresh                           # new ports obey the weight
+
+
 def test_negative_control_a_real_server_without_the_vip_on_lo_drops_what_ipvs_sends_it():
     rs2 = real_servers['rs2']
     rs2.check_output('ip addr del %s/32 dev lo', VIP)
@@ -172,46 +215,3 @@ def test_negative_control_with_both_real_servers_stopped_nothing_answers():
     assert helpers.wait_for(lambda: in_table(director, 'rs1') and in_table(director, 'rs2'), 15) is not None
     time.sleep(0.5)
     assert ask(4).count('failed') == 0
-
-
-def drain_rs1(state, **args):
-    return helpers.lab_ansible('lvs_directors', 'opsnotes.edge.ipvs_real_server',
-                               dict(address=ADDRESS['rs1'], port=443, state=state, weight=1, **args))
-
-
-def reused_port_after_drain(reschedule):
-    """Client ports that went to rs1, then who answers them again after rs1's drain, and who answers ports never
-    used. The ports are below the ephemeral range, chosen at random for each run (an entry lasts 2 minutes)."""
-    base = random.randrange(20000, 32000, 2)
-    first = from_ports(range(base, base + 20, 2))
-    to_rs1 = [port for port, body in first.items() if body == 'served by rs1']
-    assert to_rs1 and 'failed' not in first.values(), first                       # round robin, before the drain
-    try:
-        results = drain_rs1('drain', reschedule_reused=reschedule)
-        again = from_ports(to_rs1)
-        fresh = from_ports(range(base + 1, base + 13, 2))                            # ports never used
-    finally:
-        drain_rs1('ready')
-    return results, again, fresh
-
-
-def test_a_drained_real_server_gets_no_new_connection_on_a_recently_used_client_port():
-    for director in directors.values():
-        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')        # the kernel's default
-    results, again, fresh = reused_port_after_drain(True)
-    assert all(r['sysctls'] == {'net.ipv4.vs.expire_nodest_conn': '1'} for r in results.values()), results
-    assert again and set(again.values()) == {'served by rs2'}, again
-    assert set(fresh.values()) == {'served by rs2'}, fresh
-
-
-def test_negative_control_without_rescheduling_a_reused_port_reaches_the_drained_server():
-    for director in directors.values():
-        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')
-    try:
-        results, again, fresh = reused_port_after_drain(False)
-    finally:
-        for director in directors.values():
-            director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=1')
-    assert all(r['sysctls'] == {} for r in results.values()), results
-    assert again and set(again.values()) == {'served by rs1'}, again                 # weight 0, and still rs1
-    assert set(fresh.values()) == {'served by rs2'}, fresh                           # new ports obey the weight
