@@ -699,12 +699,28 @@ def render_maps(config, header=None):
 
 
 def locate(output, sources):
-    """haproxy -c's ``output`` with the variable each "[FILE:LINE]" comes from, after it (``sources``: the line
-    numbers render() recorded)."""
+    """haproxy -c's ``output`` with the variable each "[FILE:LINE]" (or "declared at FILE:LINE") comes from, after it
+    (``sources``: the line numbers render() recorded)."""
     def named(match):
-        where = sources.get(int(match.group(2)))
+        where = sources.get(int(match.group(2) or match.group(4)))
         return match.group(0) + (' (%s)' % where if where else '')
-    return re.sub(r'\[([^\]\n]*):([0-9]+)\]', named, output or '')
+    return re.sub(r'\[([^\]\n]*):([0-9]+)\]|(?<=declared at )([^\s:()]+):([0-9]+)', named, output or '')
+
+
+# What haproxy -c warns about that says nothing of the configuration: the state file before the first reload.
+BENIGN_WARNINGS = (re.compile(r"Can't open (global )?server state file"),)
+
+
+def check_warnings(output, sources):
+    """The [WARNING] lines of a haproxy -c that passed, each with the variable its line comes from (locate), but
+    for the benign ones: a rule HAProxy ignores, an option it overrides... are worth the operator's eye."""
+    out = []
+    for line in (output or '').splitlines():
+        if '[WARNING]' not in line or any(regex.search(line) for regex in BENIGN_WARNINGS):
+            continue
+        text = re.sub(r'^\[WARNING\]\s*(\([0-9]+\))?\s*:\s*(config\s*:\s*)?', '', line.strip())
+        out.append(locate(text, sources))
+    return out
 
 
 def render(config, header=None, sources=None):

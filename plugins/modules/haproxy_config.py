@@ -199,6 +199,17 @@ maps_changed:
   type: list
   elements: str
   sample: [/etc/haproxy/maps/hosts.map]
+warnings_haproxy:
+  description:
+    - What C(haproxy -c) warned about the new configuration, each with the variable its line comes from (a rule
+      HAProxy ignores, such as an L6 fetch in an http frontend's C(tcp-request content), does nothing). Also given
+      as the task's warnings. Empty when the configuration did not change. The missing server state file before
+      the first reload is left out.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Proxy 'fe_web': L6 sample fetches ignored on HTTP proxies (declared at /etc/haproxy/haproxy.cfg:36
+            (haproxy_frontends[0].tcp_request[1]))."]
 warnings_lint:
   description: Lint findings that are not errors (unused ACLs and backends).
   returned: always
@@ -217,6 +228,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTr
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
     ca_files,
     certificates,
+    check_warnings,
     lint,
     locate,
     redact,
@@ -365,7 +377,7 @@ def run(module):
         if plan:                          # the configuration holds already, its map files do not
             content = read_text(module.params['path'])
             apply(module, provision, content, content, result, rendered, plan)
-        result['maps_changed'] = []
+        result['maps_changed'], result['warnings_haproxy'] = [], []
         hot_swap(module, result)
 
     old, content, result = prepare(module, lint, render, redact, file_mode(module.params['config']),
@@ -378,7 +390,7 @@ def apply(module, provision, old, content, result, rendered, plan):
     write it and the files of ``plan`` together, and reload: a failure puts every file back. Exits the module."""
     params = module.params
     path = params['path']
-    result.update(state_saved=False, state_dropped=[], certificates=[], ca_files_stale=[],
+    result.update(state_saved=False, state_dropped=[], certificates=[], ca_files_stale=[], warnings_haproxy=[],
                   maps_changed=[target for target, _text, _old in plan])
     if plan:
         result['changed'] = True
@@ -386,14 +398,17 @@ def apply(module, provision, old, content, result, rendered, plan):
                                                   after=text or '') for target, text, before in plan]
     ok, output = validate(module, path, content, rendered,
                           [os.path.basename(target) for target, text, _old in plan if text is None])
+    # Each "[FILE:LINE]" of HAProxy's message gets the variable that line comes from.
+    sources = {}
+    render(params['config'], params['header'], sources)
     if not ok:
-        # Each "[FILE:LINE]" of HAProxy's message gets the variable that line comes from.
-        sources = {}
-        render(params['config'], params['header'], sources)
         result['changed'] = bool(result['packages_installed'])
         module.fail_json(msg='the new configuration fails haproxy -c; nothing was changed: %s'
                          % redact(locate(output, sources)), **result)
     result['validated'] = True
+    result['warnings_haproxy'] = [redact(line) for line in check_warnings(output, sources)]
+    for line in result['warnings_haproxy']:
+        module.warn('haproxy -c: %s' % line)
     if module.check_mode:
         module.exit_json(**provision.finish(result))
 

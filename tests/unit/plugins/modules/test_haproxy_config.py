@@ -7,6 +7,8 @@ import os
 import re
 import stat
 
+from ansible.module_utils import basic
+
 from ansible_collections.opsnotes.edge.plugins.modules import haproxy_config
 
 CONFIG = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be')],
@@ -31,6 +33,7 @@ class Commands(object):
             text = open(staged).read()
             lines = text.splitlines()
             bad = [number for number, line in enumerate(lines, 1) if 'badness' in line]
+            odd = [number for number, line in enumerate(lines, 1) if 'req.len' in line]
             # The map files the staged copy names (as HAProxy opens them): they must exist, and 'badness' in one
             # fails the check as a bad entry would.
             self.maps_seen = {}
@@ -41,7 +44,13 @@ class Commands(object):
                     self.maps_seen[ref] = open(ref).read()
                     if 'badness' in self.maps_seen[ref]:
                         return 1, '', '[ALERT] parsing [%s:%d] : bad entry in <%s>' % (staged, number, ref)
-            return (1, '', '[ALERT] parsing [%s:%d] : unknown keyword' % (staged, bad[0])) if bad else (0, '', '')
+            if bad:
+                return 1, '', '[ALERT] parsing [%s:%d] : unknown keyword' % (staged, bad[0])
+            # As HAProxy 2.6 to 3.2 warn: the state file before the first reload, and an L6 fetch in an http proxy.
+            warned = "[WARNING]  (77) : config : config: Can't open global server state file '/x': No such file\n"
+            warned += ''.join("[WARNING]  (77) : config : Proxy 'fe': L6 sample fetches ignored on HTTP proxies "
+                              '(declared at %s:%d).\n' % (staged, number) for number in odd)
+            return 0, 'Configuration file is valid\n', warned
         if argv[1] == 'is-active':
             return (0 if self.active else 3), '', ''
         if argv[1] == 'reload':
@@ -386,3 +395,25 @@ def test_map_entries_haproxy_would_read_otherwise_are_refused_before_anything(ru
     result, failed = run_module(haproxy_config, args(tmp_path, None, config), run_command=Commands())
     assert failed and 'haproxy_maps[0].entries' in result['msg'] and 'one word' in result['msg']
     assert not (tmp_path / 'maps').exists() and not (tmp_path / 'haproxy.cfg').exists()
+
+
+def test_haproxy_s_warnings_name_their_variable_and_reach_the_task(run_module, tmp_path, fake_haproxy, monkeypatch):
+    """A rule HAProxy accepts but ignores (an L6 fetch in an http frontend's tcp-request content) passes haproxy -c
+    with a warning: the result and the task's warnings name the rule's variable; the state file's is left out."""
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warned.append(text))
+    config = dict(frontends=[dict(name='fe', bind=['*:80'], default_backend='be',
+                                  tcp_request=[dict(phase='inspect-delay', args='5s'),
+                                               dict(phase='content', action='accept', cond='{ req.len gt 0 }')])],
+                  backends=CONFIG['backends'])
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy, config), run_command=Commands())
+    assert not failed and result['validated'] and result['changed']
+    path = str(tmp_path / 'haproxy.cfg')
+    assert len(result['warnings_haproxy']) == 1, result['warnings_haproxy']
+    warning = result['warnings_haproxy'][0]
+    assert warning.startswith("Proxy 'fe': L6 sample fetches ignored on HTTP proxies (declared at %s:" % path)
+    assert warning.endswith(' (haproxy_frontends[0].tcp_request[1])).'), warning
+    assert warned == ['haproxy -c: ' + warning]
+    # Control: without the rule, no warning.
+    result, failed = run_module(haproxy_config, args(tmp_path, fake_haproxy), run_command=Commands())
+    assert not failed and result['warnings_haproxy'] == [] and warned == ['haproxy -c: ' + warning]
