@@ -333,15 +333,25 @@ def _network(item, listen):
     return protocol, opts
 
 
-def render(config, header=None):
-    """The fragment text for a config that passed lint()."""
+def render(config, header=None, sources=None):
+    """The fragment text for a config that passed lint(). ``sources`` (a dict), when given, receives the variable
+    each line comes from, by line number, for locate()."""
     templates = {t['name'] for t in config.get('templates') or []}
     out = ['# ' + line for line in (header or '').splitlines()]
-    for item in config.get('templates') or []:
+    sources = {} if sources is None else sources
+
+    def items(kind):
+        """The items of ``kind``; the line each one appends is recorded as syslog_ng_<kind>[i]."""
+        for index, item in enumerate(config.get(kind) or []):
+            start = len(out)
+            yield item
+            for number in range(start + 1, len(out) + 1):
+                sources[number] = '%s%s[%d]' % (VAR, kind, index)
+    for item in items('templates'):
         out.append('template %s { template(%s); };' % (item['name'], syslog_ng_template(item['template'])))
-    for item in config.get('filters') or []:
+    for item in items('filters'):
         out.append('filter %s { %s; };' % (item['name'], item['expression'].strip()))
-    for item in config.get('file_sources') or []:
+    for item in items('file_sources'):
         opts = [syslog_ng_path(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
         if item.get('program_override'):
             opts.append('program-override(%s)' % q(item['program_override']))
@@ -352,10 +362,10 @@ def render(config, header=None):
         if item.get('persist_name'):
             opts.append('persist-name(%s)' % q(item['persist_name']))
         out.append('source %s { file(%s); };' % (item['name'], ' '.join(opts)))
-    for item in config.get('network_sources') or []:
+    for item in items('network_sources'):
         protocol, opts = _network(item, listen=True)
         out.append('source %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
-    for item in config.get('file_destinations') or []:
+    for item in items('file_destinations'):
         opts = [syslog_ng_path(item['path'])]
         if item.get('create_dirs') is not None:
             opts.append('create-dirs(%s)' % ('yes' if item['create_dirs'] else 'no'))
@@ -368,7 +378,7 @@ def render(config, header=None):
         if item.get('template') is not None:
             opts.append('template(%s)' % _template_ref(item['template'], templates))
         out.append('destination %s { file(%s); };' % (item['name'], ' '.join(opts)))
-    for item in config.get('network_destinations') or []:
+    for item in items('network_destinations'):
         protocol, opts = _network(item, listen=False)
         if item.get('template') is not None:
             opts.append('template(%s)' % _template_ref(item['template'], templates))
@@ -384,7 +394,7 @@ def render(config, header=None):
                 bopts.append('dir(%s)' % q(buf['dir']))
             opts.append('disk-buffer(%s)' % ' '.join(bopts))
         out.append('destination %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
-    for item in config.get('log_paths') or []:
+    for item in items('log_paths'):
         body = ['source(%s);' % s for s in item['sources']]
         body += ['filter(%s);' % f for f in item.get('filters') or []]
         body += ['destination(%s);' % d for d in item['destinations']]
@@ -392,6 +402,15 @@ def render(config, header=None):
             body.append('flags(%s);' % ', '.join(item['flags']))
         out.append('log { %s };' % ' '.join(body))
     return '\n'.join(out) + '\n'
+
+
+def locate(output, path, sources):
+    """syslog-ng's ``output`` with the variable each "PATH:LINE:COLUMN" of the fragment ``path`` comes from, after
+    it (``sources``: the line numbers render() recorded)."""
+    def named(match):
+        where = sources.get(int(match.group(1)))
+        return match.group(0) + (' (%s)' % where if where else '')
+    return re.sub(re.escape(path) + r':([0-9]+):[0-9]+(?:-[0-9]+:[0-9]+)?', named, output or '')
 
 
 # the daemon ---------------------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._staged import Stage
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import (
     daemon_running,
     lint,
+    locate,
     render,
     syntax_check,
     syntax_hint,
@@ -144,9 +145,12 @@ def run(module):
     ok, output = stage_and_check(module, syslog_ng, params['main_config'], path, content)
     if not ok:
         hint = syntax_hint(output, params['config'])
+        # Each place syslog-ng names in the fragment gets the variable its line comes from.
+        sources = {}
+        render(params['config'], params['header'], sources)
         result['changed'] = bool(result['packages_installed'])
         module.fail_json(msg='the new configuration fails syslog-ng --syntax-only; nothing was changed: %s%s'
-                             % (output, '\n' + hint if hint else ''), **result)
+                             % (locate(output, path, sources), '\n' + hint if hint else ''), **result)
     result['validated'] = True
     if module.check_mode:
         module.exit_json(**provision.finish(result))

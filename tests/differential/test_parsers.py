@@ -295,6 +295,33 @@ def test_syslog_ng_reads_every_value_back(box):
     assert b'program(' in proc.stdout or proc.returncode != 0
 
 
+def test_syslog_ng_judges_templates_and_its_message_names_the_variable(box):
+    """Templates syslog-ng refuses (a function it does not have, an unclosed ${ or $( ) pass the lint, which leaves
+    them to syslog-ng: its --syntax-only refuses each, and locate() names the variable of the line it points at.
+    Control: the same configuration with valid templates passes."""
+    version = box.run("syslog-ng --version | sed -n 's/^Config version: //p'").stdout.decode().strip()
+    bad = {'$(nosuchfunc $MSG)\n': 'Unknown template function', '${MSG\n': "'}' is missing",
+           '$(echo $MSG\n': "imbalanced '('"}
+    box.write('/var/tmp/sng/main.conf', '@version: %s\n@include "/var/tmp/sng/frag.conf"\n' % version)
+    for template, message in bad.items():
+        config = dict(templates=[dict(name='t_ok', template='$ISODATE $MSG\n'), dict(name='t_bad', template=template)],
+                      file_sources=[dict(name='s_x', path='/var/tmp/sng/x.log')],
+                      file_destinations=[dict(name='d_x', path='/var/tmp/sng/y.log', template='t_bad')],
+                      log_paths=[dict(sources=['s_x'], destinations=['d_x'])])
+        assert _syslog_ng.lint(config)[0] == [], template
+        sources = {}
+        box.write('/var/tmp/sng/frag.conf', _syslog_ng.render(config, 'Managed', sources))
+        proc = box.run('syslog-ng --syntax-only --cfgfile=/var/tmp/sng/main.conf', check=False)
+        output = (proc.stdout + proc.stderr).decode()
+        assert proc.returncode != 0 and message in output, (template, output)
+        located = _syslog_ng.locate(output, '/var/tmp/sng/frag.conf', sources)
+        assert '(syslog_ng_templates[1])' in located, (template, located)
+        # Control: a valid template there passes.
+        config['templates'][1]['template'] = '$(echo $MSG)\n'
+        box.write('/var/tmp/sng/frag.conf', _syslog_ng.render(config, 'Managed'))
+        box.run('syslog-ng --syntax-only --cfgfile=/var/tmp/sng/main.conf')
+
+
 # --- nginx -----------------------------------------------------------------------------------------------------------
 
 def test_nginx_reads_every_value_and_path_back(box):

@@ -244,3 +244,23 @@ def test_template_backticks_keep_their_meaning_and_the_empty_template_is_valid()
     config['templates'][0]['template'] = ''
     assert m.lint(config)[0] == []
     assert 'template %s { template(""); };' % config['templates'][0]['name'] in m.render(config)
+
+
+def test_render_records_the_variable_of_each_line_and_locate_names_it():
+    config = dict(templates=[dict(name='t_a', template='$MSG\n'), dict(name='t_b', template='$(nosuch)\n')],
+                  filters=[dict(name='f_a', expression='level(err)')],
+                  file_sources=[dict(name='s_a', path='/var/log/a.log')],
+                  file_destinations=[dict(name='d_a', path='/var/log/b.log', template='t_b')],
+                  log_paths=[dict(sources=['s_a'], filters=['f_a'], destinations=['d_a'])])
+    sources = {}
+    text = m.render(config, 'one\ntwo', sources)
+    lines = text.splitlines()
+    assert sources == {3: 'syslog_ng_templates[0]', 4: 'syslog_ng_templates[1]', 5: 'syslog_ng_filters[0]',
+                       6: 'syslog_ng_file_sources[0]', 7: 'syslog_ng_file_destinations[0]', 8: 'syslog_ng_log_paths[0]'}
+    assert lines[3].startswith('template t_b') and lines[7].startswith('log {')
+    assert text == m.render(config, 'one\ntwo')                        # the same text, with or without sources
+    out = ('Error parsing config, Error compiling template, error=Unknown template function "nosuch" in '
+           '/etc/syslog-ng/conf.d/x.conf:4:24-4:46:\n  in /etc/syslog-ng/syslog-ng.conf:2:1')
+    located = m.locate(out, '/etc/syslog-ng/conf.d/x.conf', sources)
+    assert '/etc/syslog-ng/conf.d/x.conf:4:24-4:46 (syslog_ng_templates[1]):' in located
+    assert located.endswith('/etc/syslog-ng/syslog-ng.conf:2:1')      # another file's place is left as it is

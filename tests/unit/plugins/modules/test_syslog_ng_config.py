@@ -32,8 +32,12 @@ class FakeSyslogNg(object):
                 return 1, '', ('Error parsing afsocket, syntax error, unexpected KW_TIME_REOPEN in '
                                '%s/50-opsnotes.conf:3:93-3:104:' % staged_dir)
             if any('f_broken' in text for text in self.staged.values()):
-                return 1, '', ('Error parsing config, syntax error in %s/50-opsnotes.conf:3:1\n'
-                               'syslog-ng: Error setting capabilities, capability management disabled' % staged_dir)
+                # Where syslog-ng points: the line of the broken filter, as "FILE:LINE:COLUMN-LINE:COLUMN".
+                number = [n for n, line in enumerate(self.staged['50-opsnotes.conf'].splitlines(), 1)
+                          if line.startswith('filter f_broken')][0]
+                return 1, '', ('Error parsing config, syntax error in %s/50-opsnotes.conf:%d:1-%d:9:\n'
+                               'syslog-ng: Error setting capabilities, capability management disabled'
+                               % (staged_dir, number, number))
             return 0, '', ''
         if argv[1] == 'stats':
             return (0, 'stats', '') if self.running else (1, '', 'Error connecting')
@@ -76,7 +80,8 @@ def test_syntax_failure_changes_nothing_and_names_live_paths(run_module, etc):
     config['log_paths'] = [dict(sources=['s_app'], filters=['f_broken'], destinations=['d_all'])]
     result, failed = run_module(syslog_ng_config, args(etc, config), run_command=FakeSyslogNg())
     assert failed and 'fails syslog-ng --syntax-only; nothing was changed' in result['msg']
-    assert str(etc / 'conf.d' / '50-opsnotes.conf:3:1') in result['msg']        # live path, not the staging one
+    # The live path, not the staging one, and the variable the line comes from.
+    assert str(etc / 'conf.d' / '50-opsnotes.conf:2:1-2:9 (syslog_ng_filters[0])') in result['msg'], result['msg']
     assert 'Error setting capabilities' not in result['msg']
     assert not (etc / 'conf.d' / '50-opsnotes.conf').exists()
     assert not result['changed'] and 'does not know' not in result['msg']
