@@ -127,7 +127,7 @@ EXAMPLES = r"""
         - name: fe_web
           bind: ["*:80"]
           acls:
-            - {name: blocked, criterion: path_beg, flags: [-f /etc/haproxy/maps/blocked-paths.lst]}
+            - {name: blocked, criterion: path_beg, flags: ["-f /etc/haproxy/maps/blocked-paths.lst"]}
           http_request:
             - {action: deny, cond: blocked}
           use_backend:

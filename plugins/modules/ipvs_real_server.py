@@ -85,7 +85,8 @@ options:
       - With V(drain), set C(net.ipv4.vs.expire_nodest_conn=1) when it is 0, so that a new connection reusing the
         client port of a recent connection to the drained server is scheduled anew, not sent to it. The value stays
         (it is the runtime value of the director's network namespace; a reboot resets it, and the next drain sets it
-        again). V(false) leaves the sysctl alone.
+        again). Where it cannot be written (a read-only C(/proc/sys)), the drain goes on with a warning. V(false)
+        leaves the sysctl alone.
     type: bool
     default: true
 seealso:
@@ -217,15 +218,16 @@ def reschedule_reused(module):
         with open(path) as handle:
             if handle.read().strip() != '0':
                 return {}
-    except FileNotFoundError:
-        return {}
-    if not module.check_mode:
-        try:
+        if not module.check_mode:
             with open(path, 'w') as handle:
                 handle.write('1\n')
-        except OSError as exc:
-            module.fail_json(msg='cannot set %s=1 (a drained server would still take new connections that reuse a '
-                                 'recent client port; reschedule_reused=false leaves it): %s' % (RESCHEDULE, exc))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        # A director whose /proc/sys is read-only (a container): the drain goes on, and says what it could not do.
+        module.warn('%s could not be set to 1 (%s): a new connection that reuses the client port of a recent one to '
+                    'the drained server may still reach it' % (RESCHEDULE, exc))
+        return {}
     return {RESCHEDULE: '1'}
 
 

@@ -224,3 +224,21 @@ def test_without_ipvs_loaded_there_is_no_sysctl_to_set(run_module, proc_sys):
     proc_sys.unlink()
     result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=Runner())
     assert not failed and result['sysctls'] == {}
+
+
+def test_a_read_only_proc_sys_warns_and_the_drain_goes_on(run_module, proc_sys, monkeypatch):
+    from ansible.module_utils import basic
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warned.append(text))
+    real_open = open
+
+    def read_only(path, mode='r', *args, **kwargs):
+        if 'w' in mode and str(path) == str(proc_sys):
+            raise OSError(30, 'Read-only file system')
+        return real_open(path, mode, *args, **kwargs)
+    monkeypatch.setattr(ipvs_real_server, 'open', read_only, raising=False)
+    runner = Runner()
+    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=runner)
+    assert not failed and result['changed'] and result['sysctls'] == {} and runner.real(0, '10.0.0.12')['weight'] == 0
+    assert len(warned) == 1 and warned[0].startswith('net.ipv4.vs.expire_nodest_conn could not be set to 1 (')
+    assert proc_sys.read_text() == '0\n'
