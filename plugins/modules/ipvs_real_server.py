@@ -18,11 +18,6 @@ description:
   - "V(drain) sets weight 0: the scheduler sends the real server no new connection, and the established ones
     continue. With persistence, clients already bound to it keep reaching it until their persistence template
     expires (or at once with the sysctl C(net.ipv4.vs.expire_quiescent_template=1))."
-  - "A new connection whose client port is that of a recent one (IPVS keeps a closed connection's entry for minutes:
-    2 in FIN_WAIT, where direct routing leaves it, as the director never sees the server's half) goes where the old
-    one went, weight 0 or not, unless the director reschedules it. V(drain) makes sure it does, with
-    O(reschedule_reused): it sets C(net.ipv4.vs.expire_nodest_conn=1) on the director (its network namespace), where
-    IPVS then sends such a connection to a server with weight. Established connections are not touched."
   - "V(ready) sets O(weight). keepalived takes a real server whose health check fails out of the table and puts
     it back, at its configured weight, when the check passes again; with O(wait=true) the module waits for that."
   - "Reads the table first and changes only what differs; supports check mode and diff mode. A real server that is
@@ -80,15 +75,6 @@ options:
     description: Seconds to wait at most with O(wait=true).
     type: int
     default: 120
-  reschedule_reused:
-    description:
-      - With V(drain), set C(net.ipv4.vs.expire_nodest_conn=1) when it is 0, so that a new connection reusing the
-        client port of a recent connection to the drained server is scheduled anew, not sent to it. The value stays
-        (it is the runtime value of the director's network namespace; a reboot resets it, and the next drain sets it
-        again). Where it cannot be written (a read-only C(/proc/sys)), the drain goes on with a warning. V(false)
-        leaves the sysctl alone.
-    type: bool
-    default: true
 seealso:
   - module: opsnotes.edge.ipvs_check
   - module: opsnotes.edge.haproxy_server
@@ -139,11 +125,6 @@ stale:
   type: list
   elements: str
   sample: ["TCP 192.0.2.10:443 -> 10.0.0.11:443 (1 active connection(s)): this host does not hold 192.0.2.10"]
-sysctls:
-  description: The sysctls V(drain) set (or, in check mode, would set), with their new value.
-  returned: always
-  type: dict
-  sample: {net.ipv4.vs.expire_nodest_conn: "1"}
 waited:
   description: Seconds spent waiting.
   returned: when O(wait=true) and not in check mode
@@ -151,7 +132,6 @@ waited:
 """
 
 import ipaddress
-import os
 import re
 import time
 
@@ -204,31 +184,6 @@ class Director(object):
             return thresholds(self.run(['-Ln', '--exact', '--thresholds']))
         except ParseError as exc:
             self.module.fail_json(msg='cannot read the IPVS thresholds: %s' % exc)
-
-
-PROC_SYS = '/proc/sys'
-RESCHEDULE = 'net.ipv4.vs.expire_nodest_conn'
-
-
-def reschedule_reused(module):
-    """{sysctl: value} that a drain sets so that IPVS reschedules a reused client port away from a server of weight
-    0 (empty when it is set already, or IPVS is not loaded)."""
-    path = os.path.join(PROC_SYS, *RESCHEDULE.split('.'))
-    try:
-        with open(path) as handle:
-            if handle.read().strip() != '0':
-                return {}
-        if not module.check_mode:
-            with open(path, 'w') as handle:
-                handle.write('1\n')
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        # A director whose /proc/sys is read-only (a container): the drain goes on, and says what it could not do.
-        module.warn('%s could not be set to 1 (%s): a new connection that reuses the client port of a recent one to '
-                    'the drained server may still reach it' % (RESCHEDULE, exc))
-        return {}
-    return {RESCHEDULE: '1'}
 
 
 def canonical(module, name, value):
@@ -295,8 +250,7 @@ def run(module):
         module.fail_json(msg='%s is not in the IPVS table' % named)
     before, absent = entries(table, named, address, port)
     commands = edits(module, director, before, weight)
-    result = dict(changed=bool(commands), absent=absent, commands=['ipvsadm ' + ' '.join(c) for c in commands],
-                  sysctls={})
+    result = dict(changed=bool(commands), absent=absent, commands=['ipvsadm ' + ' '.join(c) for c in commands])
     old = {label(service, real): real for service, real in before}
 
     def finish(found, fail=None):
@@ -314,9 +268,6 @@ def run(module):
                        'passes; wait=true waits for it)' % (who, ' in %s' % named if named else ''))
     if params['state'] == 'drain' and not before and not absent:
         module.warn('no virtual service holds %s: nothing to drain' % who)
-    if params['state'] == 'drain' and params['reschedule_reused'] and before:
-        result['sysctls'] = reschedule_reused(module)
-        result['changed'] = result['changed'] or bool(result['sysctls'])
     if module.check_mode:
         finish([(service, dict(real, weight=weight)) for service, real in before])
     for argv in commands:
@@ -386,7 +337,6 @@ def build_module():
             protocol=dict(type='str', default='tcp', choices=['tcp', 'udp', 'sctp']),
             fwmark=dict(type='int'),
             state=dict(type='str', required=True, choices=['drain', 'ready']),
-            reschedule_reused=dict(type='bool', default=True),
             weight=dict(type='int'),
             wait=dict(type='bool', default=False),
             wait_timeout=dict(type='int', default=120),

@@ -10,18 +10,11 @@ address. A real server whose nginx stops leaves the table within seconds, the re
 one, and it comes back when nginx is back.
 
 Controls: a real server without the VIP on its lo drops what IPVS forwards to it (the requests it gets fail), and
-with both real servers stopped nothing answers through the VIP.
-
-A drained real server (ipvs_real_server, weight 0) takes no new connection, even one from a client port that a recent
-connection to it used: IPVS keeps that connection's entry for 2 minutes (FIN_WAIT: with direct routing the director
-sees only the client's half) and sends a new connection on the same port where the old one went, unless the director
-reschedules it (expire_nodest_conn, which the drain sets). Control: the same drain with reschedule_reused=false and
-the sysctl at the kernel's default sends the reused port to the drained server."""
+with both real servers stopped nothing answers through the VIP."""
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import time
 
@@ -38,44 +31,6 @@ JOURNAL_HOSTS = ['%s-director' % LAB, '%s-director2' % LAB]
 # A new connection per request, TLS not verified (the verify play proves the certificate): only who answers counts.
 ASK = ('for i in $(seq %s); do curl -sk --max-time 2 --resolve www.lab.test:443:%s https://www.lab.test/ '
        '|| echo failed; echo; done')
-
-
-# Requests from chosen client ports (TLS, a new connection each): "port body" lines.
-FROM_PORTS = r'''
-import errno, socket, ssl, sys
-vip, ports = sys.argv[1], [int(p) for p in sys.argv[2].split(',')]
-ctx = ssl.create_default_context()
-ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-probe.connect((vip, 443))
-me = probe.getsockname()[0]
-for port in ports:
-    body = 'failed'
-    try:
-        raw = socket.socket()
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        raw.settimeout(10)
-        raw.bind((me, port))
-        raw.connect((vip, 443))
-        conn = ctx.wrap_socket(raw, server_hostname='www.lab.test')
-        conn.sendall(b'GET / HTTP/1.0\r\nHost: www.lab.test\r\n\r\n')
-        data = b''.join(iter(lambda: conn.recv(4096), b''))
-        body = data.partition(b'\r\n\r\n')[2].decode().strip() or 'failed'
-        conn.close()
-    except OSError as exc:
-        # The client's own TIME_WAIT for the port (it closed first): it cannot use the port towards the VIP yet.
-        body = 'busy' if exc.errno == errno.EADDRNOTAVAIL else 'failed (%s)' % exc
-    print(port, body, flush=True)
-'''
-
-
-def from_ports(ports):
-    """{client port: who answered a request from it through the VIP}; a port the client still holds in TIME_WAIT
-    (when it closed before the server) is left out."""
-    client.check_output('cat > /usr/local/bin/opsnotes-from-ports <<"EOF"\n%s\nEOF' % FROM_PORTS)
-    out = client.check_output('python3 /usr/local/bin/opsnotes-from-ports %s %s', VIP, ','.join(map(str, ports)))
-    answers = {int(port): body for port, body in (line.split(' ', 1) for line in out.splitlines())}
-    return {port: body for port, body in answers.items() if body != 'busy'}
 
 
 def ask(count):
@@ -126,49 +81,6 @@ def test_requests_go_through_ipvs_by_direct_routing_and_the_real_server_sees_the
     lines = [line for h in real_servers.values()
              for line in h.check_output('grep -h %s /var/log/nginx/access.log || true', marker).splitlines()]
     assert len(lines) == 1 and lines[0].startswith(helpers.ip_of('%s-client' % LAB) + ' '), lines
-
-
-def drain_rs1(state, **args):
-    return helpers.lab_ansible('lvs_directors', 'opsnotes.edge.ipvs_real_server',
-                               dict(address=ADDRESS['rs1'], port=443, state=state, weight=1, **args))
-
-
-def reused_port_after_drain(reschedule):
-    """Client ports that went to rs1, then who answers them again after rs1's drain, and who answers ports never
-    used. The ports are below the ephemeral range, chosen at random for each run (an entry lasts 2 minutes)."""
-    base = random.randrange(2000, 32000, 2)
-    first = from_ports(range(base, base + 20, 2))
-    to_rs1 = [port for port, body in first.items() if body == 'served by rs1']
-    assert to_rs1 and all(body.startswith('served by') for body in first.values()), first   # round robin
-    try:
-        results = drain_rs1('drain', reschedule_reused=reschedule)
-        again = from_ports(to_rs1)
-        fresh = from_ports(range(base + 1, base + 13, 2))                            # ports never used
-    finally:
-        drain_rs1('ready')
-    return results, again, fresh
-
-
-def test_a_drained_real_server_gets_no_new_connection_on_a_recently_used_client_port():
-    for director in directors.values():
-        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')        # the kernel's default
-    results, again, fresh = reused_port_after_drain(True)
-    assert all(r['sysctls'] == {'net.ipv4.vs.expire_nodest_conn': '1'} for r in results.values()), results
-    assert again and set(again.values()) == {'served by rs2'}, again
-    assert set(fresh.values()) == {'served by rs2'}, fresh
-
-
-def test_negative_control_without_rescheduling_a_reused_port_reaches_the_drained_server():
-    for director in directors.values():
-        director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=0')
-    try:
-        results, again, fresh = reused_port_after_drain(False)
-    finally:
-        for director in directors.values():
-            director.check_output('sysctl -qw net.ipv4.vs.expire_nodest_conn=1')
-    assert all(r['sysctls'] == {} for r in results.values()), results
-    assert again and set(again.values()) == {'served by rs1'}, again                 # weight 0, and still rs1
-    assert set(fresh.values()) == {'served by rs2'}, fresh                           # new ports obey the weight
 
 
 def test_negative_control_a_real_server_without_the_vip_on_lo_drops_what_ipvs_sends_it():

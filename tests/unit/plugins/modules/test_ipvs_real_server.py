@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 from fake_ipvsadm import FakeIpvsadm
 
 from ansible_collections.opsnotes.edge.plugins.modules import ipvs_real_server
@@ -19,17 +18,6 @@ TABLE = dict(services=[
     dict(protocol='FWM', fwmark=7, real_servers=[dict(address='2001:db8::11', port=0, weight=2)]),
     dict(protocol='UDP', address='2001:db8::1', port=53, real_servers=[]),
 ])
-
-
-@pytest.fixture(autouse=True)
-def proc_sys(tmp_path, monkeypatch):
-    """A /proc/sys of the test's own, with IPVS loaded and expire_nodest_conn at the kernel's default (0): no test
-    reads or writes the host's."""
-    root = tmp_path / 'proc-sys'
-    (root / 'net' / 'ipv4' / 'vs').mkdir(parents=True)
-    (root / 'net' / 'ipv4' / 'vs' / 'expire_nodest_conn').write_text('0\n')
-    monkeypatch.setattr(ipvs_real_server, 'PROC_SYS', str(root))
-    return root / 'net' / 'ipv4' / 'vs' / 'expire_nodest_conn'
 
 
 class Runner(object):
@@ -195,50 +183,3 @@ def test_drain_does_not_wait_for_the_connections_of_a_vip_this_director_does_not
     result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain', wait=True, wait_timeout=1),
                                 run_command=runner)
     assert failed and result['msg'] == 'TCP 192.0.2.10:80 -> 10.0.0.12:80 still has 2 active connection(s) after 1s'
-
-
-def test_drain_makes_the_director_reschedule_a_reused_client_port(run_module, proc_sys):
-    """IPVS sends a connection whose client port is that of a recent one where the old one went, weight 0 or not,
-    unless expire_nodest_conn is 1: the drain sets it, once, and only with reschedule_reused."""
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=Runner(),
-                                check_mode=True)
-    assert not failed and result['sysctls'] == {'net.ipv4.vs.expire_nodest_conn': '1'}
-    assert proc_sys.read_text() == '0\n'                                   # check mode writes nothing
-    runner = Runner()
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=runner)
-    assert not failed and result['changed'] and result['sysctls'] == {'net.ipv4.vs.expire_nodest_conn': '1'}
-    assert proc_sys.read_text() == '1\n'
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'),
-                                run_command=Runner(runner.fake.state))
-    assert not failed and not result['changed'] and result['sysctls'] == {}
-    # Controls: ready leaves it, and so does reschedule_reused=false.
-    proc_sys.write_text('0\n')
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='ready', weight=1), run_command=Runner())
-    assert not failed and result['sysctls'] == {} and proc_sys.read_text() == '0\n'
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain', reschedule_reused=False),
-                                run_command=Runner())
-    assert not failed and result['sysctls'] == {} and proc_sys.read_text() == '0\n'
-
-
-def test_without_ipvs_loaded_there_is_no_sysctl_to_set(run_module, proc_sys):
-    proc_sys.unlink()
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=Runner())
-    assert not failed and result['sysctls'] == {}
-
-
-def test_a_read_only_proc_sys_warns_and_the_drain_goes_on(run_module, proc_sys, monkeypatch):
-    from ansible.module_utils import basic
-    warned = []
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, text: warned.append(text))
-    real_open = open
-
-    def read_only(path, mode='r', *args, **kwargs):
-        if 'w' in mode and str(path) == str(proc_sys):
-            raise OSError(30, 'Read-only file system')
-        return real_open(path, mode, *args, **kwargs)
-    monkeypatch.setattr(ipvs_real_server, 'open', read_only, raising=False)
-    runner = Runner()
-    result, failed = run_module(ipvs_real_server, dict(address='10.0.0.12', state='drain'), run_command=runner)
-    assert not failed and result['changed'] and result['sysctls'] == {} and runner.real(0, '10.0.0.12')['weight'] == 0
-    assert len(warned) == 1 and warned[0].startswith('net.ipv4.vs.expire_nodest_conn could not be set to 1 (')
-    assert proc_sys.read_text() == '0\n'
