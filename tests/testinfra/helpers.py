@@ -205,16 +205,37 @@ def pytest_runtest_makereport(item, call):
 # --- a VIP under watch: requests through it from a client, and each director's view of it -------------------------
 
 VIP_PROBE = r'''
-import json, os, socket, ssl, sys, time
+import fcntl, json, os, socket, ssl, sys, time
 vip, port, seconds, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 sni = (sys.argv[5] if len(sys.argv) > 5 else '') or None
 context = ssl.create_default_context()
 context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+# Each request from a client port of its own, below the ephemeral range, taken in turn across the probes of this
+# host (a counter file): IPVS sends a connection from a port used in the last 2 minutes where that one went, weight
+# 0 or not, so a reused port would make a drained server look asked.
+probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+probe.connect((vip, port))
+me = probe.getsockname()[0]
+probe.close()
+with open('/var/tmp/opsnotes-vip-probe-port', 'a+') as counter:
+    fcntl.flock(counter, fcntl.LOCK_EX)
+    counter.seek(0)
+    first = int(counter.read().strip() or 2000)
+    first = first if 2000 <= first < 30000 else 2000
+    counter.seek(0)
+    counter.truncate()
+    counter.write(str(first + int(seconds * 25) + 100))
+ports = iter(range(first, first + int(seconds * 25) + 100))
 end, rows = time.time() + seconds, []
 while time.time() < end:
     started, body = time.time(), None
     try:
-        with socket.create_connection((vip, port), timeout=0.3 if sni is None else 3) as raw:
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        raw.bind((me, next(ports, 0)))         # 0: the block is used up, an ephemeral port
+        raw.settimeout(0.3 if sni is None else 3)
+        raw.connect((vip, port))
+        with raw:
             conn = context.wrap_socket(raw, server_hostname=sni) if sni else raw
             conn.settimeout(0.3 if sni is None else 3)
             conn.sendall(('GET / HTTP/1.0\r\nHost: %s\r\n\r\n' % (sni or 'vip')).encode())
