@@ -6,7 +6,8 @@
 """HAProxy configuration model: lint (errors naming the variable path) and rendering of haproxy.cfg.
 
 Shared by the preflight filter, the haproxy_config module and haproxy_check.
-Config dict keys: frontends, backends, userlists, global (dict of settings below).
+Config dict keys: frontends, backends, listens, userlists, http_errors, sections, maps, global (dict of settings),
+global_directives and defaults_directives (lines added to the role's own global and defaults sections).
 """
 
 from __future__ import annotations
@@ -59,6 +60,27 @@ SIZE_RE = re.compile(r'[0-9]{1,10}[kmg]?')
 TIME_RE = re.compile(r'[0-9]{1,10}(us|ms|s|m|h|d)?')
 STORE_RE = re.compile(r'[a-z][a-z0-9_]*(\([0-9]{1,10}(us|ms|s|m|h|d)?\))?')
 MODES = ('http', 'tcp')
+# The keys of each kind of section: any other is a typing mistake, which would otherwise be ignored.
+RULE_KEYS = tuple(key for key, _keyword, _kinds in RULES)
+FRONTEND_KEYS = frozenset(('name', 'bind', 'mode', 'directives', 'acls', 'stick_table', 'use_backend',
+                           'default_backend', 'tls_bind', 'tls_certificates', 'alpn', 'redirect_https', 'hsts_max_age',
+                           'hsts_include_subdomains', 'acme_challenge', 'acme_challenge_domains', 'acme_sites')
+                          + RULE_KEYS)
+BACKEND_KEYS = frozenset(('name', 'mode', 'balance', 'cookie', 'directives', 'acls', 'stick_table', 'stick',
+                          'use_server', 'servers') + RULE_KEYS)
+# A listen section is a frontend and a backend in one (the ACME sites' certificates join frontends only).
+LISTEN_KEYS = (FRONTEND_KEYS - {'acme_sites'}) | BACKEND_KEYS
+# The sections the model writes as given (haproxy_sections): a kind, a name, and its lines.
+OTHER_SECTIONS = ('peers', 'resolvers', 'mailers', 'cache', 'ring', 'log-forward', 'program', 'crt-store', 'traces')
+# The status codes HAProxy can answer with a file of its own (errorfile, in an http-errors section or a proxy).
+ERROR_CODES = (200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504)
+# Lines of the global and defaults sections that have a variable of the role: written there, they would be a second
+# truth (HAProxy takes the last), so the lint names the variable instead.
+OWNED_LINES = {
+    'global': ((('maxconn',), 'maxconn'), (('server-state-file',), 'state_file')),
+    'defaults': ((('timeout', 'connect'), 'timeout_connect'), (('timeout', 'client'), 'timeout_client'),
+                 (('timeout', 'server'), 'timeout_server')),
+}
 # Map and pattern files (haproxy_maps): a name is one file of the maps directory. HAProxy reads a line with fgets into
 # a buffer of tune.bufsize (16384 by default): a longer line would be read as two entries.
 MAP_NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}')
@@ -224,19 +246,99 @@ class Linter(ConfigLinter):
         cfg = self.config
         userlists = self.known_userlists = self.userlists(cfg.get('userlists'))
         backends = self.backends(cfg.get('backends'))
+        listens = self.items(cfg.get('listens'), VAR + 'listens')
+        proxies = dict(backends)
+        for where, item in listens:
+            # A listen is a backend too: use_backend and default_backend may name it.
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in proxies:
+                    self.err(where + '.name', '%r is already defined (%s)' % (item['name'], proxies[item['name']]))
+                proxies.setdefault(item['name'], where)
         used = set()
         frontends = set()
+        listen_names = {item.get('name') for _where, item in listens}
         for where, item in self.items(cfg.get('frontends'), VAR + 'frontends'):
+            # A frontend may have the name of a backend (HAProxy tells them apart), not of another frontend or of a
+            # listen section, which is both.
             if self.name(where + '.name', item.get('name')):
-                if item['name'] in frontends or item['name'] in backends:
+                if item['name'] in frontends or item['name'] in listen_names:
                     self.err(where + '.name', '%r is already defined' % item['name'])
                 frontends.add(item['name'])
-            used |= self.frontend(where, item, backends, userlists)
+            self.known_keys(where, item, FRONTEND_KEYS, 'a frontend')
+            used |= self.frontend(where, item, proxies, userlists)
+        for where, item in listens:
+            self.known_keys(where, item, LISTEN_KEYS, 'a listen section')
+            used |= self.listen(where, item, proxies, userlists)
         for name in sorted(set(backends) - used) if not getattr(self, 'dynamic_backends', False) else []:
             self.warnings.append('backend %s is not used by any frontend' % name)
         self.global_settings(cfg.get('global') or {})
+        for section in ('global', 'defaults'):
+            self.section_lines(section, cfg.get(section + '_directives'))
+        self.http_errors(cfg.get('http_errors'))
+        self.other_sections(cfg.get('sections'))
         self.maps(cfg.get('maps'))
         return self
+
+    def other_sections(self, value):
+        """haproxy_sections: {kind, name, lines}, the sections the model has no keys for (peers, resolvers,
+        mailers, cache, ring...), written as given."""
+        seen = set()
+        for where, item in self.items(value, VAR + 'sections'):
+            self.known_keys(where, item, frozenset(('kind', 'name', 'lines')), 'a section')
+            kind = self.choice(where + '.kind', item.get('kind'), OTHER_SECTIONS, required=True)
+            if self.name(where + '.name', item.get('name')):
+                if (kind, item['name']) in seen:
+                    self.err(where + '.name', '%s %r is already defined' % (kind, item['name']))
+                seen.add((kind, item['name']))
+            self.lines(where + '.lines', item.get('lines'))
+
+    def known_keys(self, where, item, keys, what):
+        unknown = sorted(set(item) - keys)
+        if unknown:
+            plural, known = 's' if len(unknown) > 1 else '', ', '.join(sorted(keys))
+            self.err(where, 'unknown key%s %s (%s has %s)' % (plural, ', '.join(unknown), what, known))
+
+    def listen(self, where, item, proxies, userlists):
+        """A listen section: a frontend (binds, TLS, rules, use_backend) and a backend (balance, cookie, stick and
+        use-server rules, servers) sharing one set of ACLs. Returns the backends it uses."""
+        self.choice(where + '.balance', item.get('balance'), BALANCE)
+        servers = self.servers(where, item)
+        return self.frontend(where, item, proxies, userlists, servers=servers)
+
+    def section_lines(self, section, lines):
+        """haproxy_global_directives, haproxy_defaults_directives: lines added to the role's own section, as
+        given, but for the values the role has a variable for."""
+        where = '%s%s_directives' % (VAR, section)
+        for index, words in self.lines(where, lines):
+            for head, var in OWNED_LINES[section]:
+                if tuple(words[:len(head)]) == head:
+                    self.err('%s[%d]' % (where, index), '%r: set %s%s instead (the role writes that line)'
+                             % (lines[index], VAR, var))
+            if words[0].startswith('ssl-default-bind-') and has_tls(self.config):
+                self.warnings.append('%s[%d]: %r comes after the TLS defaults of %stls_profile, and HAProxy takes '
+                                     'the last' % (where, index, lines[index], VAR))
+
+    def http_errors(self, value):
+        """http-errors sections: {name, errorfiles: {status code: file}}, for a proxy's "errorfiles NAME" and
+        http-request return's "errorfiles NAME"."""
+        names = set()
+        for where, item in self.items(value, VAR + 'http_errors'):
+            if self.name(where + '.name', item.get('name')):
+                if item['name'] in names:
+                    self.err(where + '.name', '%r is already defined' % item['name'])
+                names.add(item['name'])
+            self.known_keys(where, item, frozenset(('name', 'errorfiles')), 'an http-errors section')
+            files = item.get('errorfiles')
+            if not isinstance(files, dict) or not files:
+                self.err(where + '.errorfiles', 'must be a mapping of status code to file, such as '
+                                                '{503: /etc/haproxy/errors/site/503.http}')
+                continue
+            for code, path in files.items():
+                fwhere = '%s.errorfiles.%s' % (where, code)
+                if isinstance(code, bool) or not re.fullmatch(r'[0-9]{3}', str(code)) or int(code) not in ERROR_CODES:
+                    self.err(fwhere, '%r is not a status code HAProxy answers with a file (%s)'
+                             % (code, ', '.join(str(c) for c in ERROR_CODES)))
+                self.check(fwhere, abs_path, path)
 
     def maps(self, value):
         """Map and pattern files: each entry must come back from HAProxy's file reader as given (map_entries)."""
@@ -258,22 +360,33 @@ class Linter(ConfigLinter):
             self.check(where + '.entries', map_lines, item['entries'])
 
     def userlists(self, value):
-        """{name: userlist}: each user's password must be a crypt(3) hash."""
+        """{name: userlist}: each user has a password as a crypt(3) hash, or an insecure_password (clear text, a
+        warning); groups may list their users, users their groups."""
         userlists = {}
         for where, item in self.items(value, VAR + 'userlists'):
             if self.name(where + '.name', item.get('name')):
                 if item['name'] in userlists:
                     self.err(where + '.name', '%r is already defined' % item['name'])
                 userlists[item['name']] = item
-            groups = set()
+            groups, users = set(), set()
+            for uwhere, user in self.items(item.get('users'), where + '.users'):
+                if self.name(uwhere + '.name', user.get('name')):
+                    users.add(user['name'])
             for gwhere, group in self.items(item.get('groups'), where + '.groups'):
                 if self.name(gwhere + '.name', group.get('name')):
                     groups.add(group['name'])
+                self.references(gwhere + '.users', group.get('users'), users, 'user of this userlist')
             for uwhere, user in self.items(item.get('users'), where + '.users'):
-                self.name(uwhere + '.name', user.get('name'))
-                password = user.get('password')
-                if not isinstance(password, str) or not re.fullmatch(r'\$[0-9a-z]+\$[A-Za-z0-9./$]+', password):
-                    self.err(uwhere + '.password', 'must be a crypt(3) hash such as $6$... (not a clear-text password)')
+                password, clear = user.get('password'), user.get('insecure_password')
+                if (password is None) == (clear is None):
+                    self.err(uwhere, 'needs one of password (a crypt(3) hash) and insecure_password (clear text)')
+                elif password is not None and (not isinstance(password, str)
+                                               or not re.fullmatch(r'\$[0-9a-z]+\$[^\s#\'"\\]+', password)):
+                    self.err(uwhere + '.password', 'must be a crypt(3) hash such as $6$... (for a clear-text '
+                                                   'password, insecure_password)')
+                elif clear is not None and self.words(uwhere + '.insecure_password', str(clear)) is not None:
+                    self.warnings.append('%s.insecure_password: a clear-text password in haproxy.cfg; a crypt(3) '
+                                         'hash (password) keeps it out of the file' % uwhere)
                 self.references(uwhere + '.groups', user.get('groups'), groups, 'group of this userlist')
         return userlists
 
@@ -291,20 +404,28 @@ class Linter(ConfigLinter):
     def directives(self, where, item):
         """Lines written as given in the section (options the model has no key for: option httpchk, http-check,
         timeout, compression, monitor-uri, stats...): each one line of HAProxy's syntax that stays in its section."""
-        lines = item.get('directives')
+        self.lines(where + '.directives', item.get('directives'))
+
+    def lines(self, where, lines):
+        """[(index, words)] of a list of configuration lines, each one line of HAProxy's syntax that stays in its
+        section; anything else is an error naming its place."""
         if lines is None:
-            return
+            return []
         if not isinstance(lines, list):
-            self.err(where + '.directives', 'must be a list of configuration lines')
-            return
+            self.err(where, 'must be a list of configuration lines')
+            return []
+        out = []
         for index, line in enumerate(lines):
-            dwhere = '%s.directives[%d]' % (where, index)
+            dwhere = '%s[%d]' % (where, index)
             words = self.words(dwhere, line)
             if words == []:
                 self.err(dwhere, 'must not be empty')
             elif words and words[0] in SECTIONS:
                 self.err(dwhere, '%r would start a %s section and end this one: sections are the role\'s'
                          % (line, words[0]))
+            elif words:
+                out.append((index, words))
+        return out
 
     def backends(self, value):
         """{name: where it is defined}."""
@@ -314,24 +435,31 @@ class Linter(ConfigLinter):
                 if item['name'] in backends:
                     self.err(where + '.name', '%r is already defined (%s)' % (item['name'], backends[item['name']]))
                 backends.setdefault(item['name'], where)
+            self.known_keys(where, item, BACKEND_KEYS, 'a backend')
             self.choice(where + '.mode', item.get('mode'), MODES)
             self.choice(where + '.balance', item.get('balance'), BALANCE)
-            servers = set()
-            for swhere, server in self.items(item.get('servers'), where + '.servers'):
-                if self.name(swhere + '.name', server.get('name')):
-                    if server['name'] in servers:
-                        self.err(swhere + '.name', '%r is already defined in this backend' % server['name'])
-                    servers.add(server['name'])
-                self.server(swhere, server)
-            self.backend_rules(where, item, servers)
+            servers = self.servers(where, item)
+            acls, used_acls = self.acls(where, item, self.known_userlists), set()
+            self.directives(where, item)
+            self.stick_table(where, item.get('stick_table'))
+            self.rule_lists(where, item, acls, used_acls, backend=True)
+            self.backend_rules(where, item, servers, acls, used_acls)
+            self.unused_acls(where, acls, used_acls)
         return backends
 
-    def backend_rules(self, where, item, servers):
-        """A backend's ACLs, stick table, rule lists, cookie, stick rules and use-server rules."""
-        acls, used_acls = self.acls(where, item, self.known_userlists), set()
-        self.directives(where, item)
-        self.stick_table(where, item.get('stick_table'))
-        self.rule_lists(where, item, acls, used_acls, backend=True)
+    def servers(self, where, item):
+        """The names of a section's servers."""
+        servers = set()
+        for swhere, server in self.items(item.get('servers'), where + '.servers'):
+            if self.name(swhere + '.name', server.get('name')):
+                if server['name'] in servers:
+                    self.err(swhere + '.name', '%r is already defined in this section' % server['name'])
+                servers.add(server['name'])
+            self.server(swhere, server)
+        return servers
+
+    def backend_rules(self, where, item, servers, acls, used_acls):
+        """A backend's (or listen's) cookie, stick rules and use-server rules."""
         if item.get('cookie') is not None:
             self.words(where + '.cookie', item['cookie'])
         for swhere, rule in self.items(item.get('stick'), where + '.stick'):
@@ -342,8 +470,10 @@ class Linter(ConfigLinter):
                 self.condition(swhere + '.cond', rule['cond'], acls, used_acls)
         for uwhere, rule in self.items(item.get('use_server'), where + '.use_server'):
             if rule.get('server') not in servers:
-                self.err(uwhere + '.server', 'server %r is not defined in this backend' % (rule.get('server'),))
+                self.err(uwhere + '.server', 'server %r is not defined in this section' % (rule.get('server'),))
             self.condition(uwhere + '.cond', rule.get('cond'), acls, used_acls)
+
+    def unused_acls(self, where, acls, used_acls):
         for acl in sorted(set(acls) - used_acls):
             self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
 
@@ -415,8 +545,8 @@ class Linter(ConfigLinter):
             self.value(where + '.cookie', server['cookie'])
         self.server_tls(where, server)
 
-    def frontend(self, where, item, backends, userlists):
-        """Checks one frontend; returns the backends it uses."""
+    def frontend(self, where, item, backends, userlists, servers=None):
+        """Checks one frontend (or listen section, with its ``servers``); returns the backends it uses."""
         self.choice(where + '.mode', item.get('mode'), MODES)
         self.binds(where, item)
         self.tls(where, item, self.config.get('global') or {})
@@ -443,8 +573,9 @@ class Linter(ConfigLinter):
             if default not in backends:
                 self.err(where + '.default_backend', 'backend %r is not defined' % (default,))
             used.add(default)
-        for acl in sorted(set(acls) - used_acls):
-            self.warnings.append('%s: ACL %s is defined but never used' % (where, acl))
+        if servers is not None:
+            self.backend_rules(where, item, servers, acls, used_acls)
+        self.unused_acls(where, acls, used_acls)
         return used
 
     def acls(self, where, item, userlists):
@@ -491,7 +622,8 @@ class Linter(ConfigLinter):
         directives = item.get('directives') if isinstance(item.get('directives'), list) else []
         if not (isinstance(plain, list) and plain) and not (isinstance(tls, list) and tls) and \
                 not any(isinstance(line, str) and line.split()[:1] == ['bind'] for line in directives):
-            self.err(where + '.bind', 'needs at least one address:port (in bind, tls_bind or a bind directive)')
+            self.warnings.append('%s: no address to listen on (bind, tls_bind or a bind directive): it receives '
+                                 'nothing' % where)
 
     def tls(self, where, item, settings):
         """The TLS keys of a frontend: tls_bind needs tls_certificates and the other way round; the http-only
@@ -563,6 +695,12 @@ class Linter(ConfigLinter):
 lint = Linter.lint
 
 
+def has_tls(config):
+    """Whether a frontend or listen section of ``config`` terminates TLS (tls_bind)."""
+    return any(isinstance(item, dict) and item.get('tls_bind') for key in ('frontends', 'listens')
+               for item in (config.get(key) if isinstance(config.get(key), list) else []))
+
+
 def acl_flag(flag):
     """An ACL flag as written: a pattern file's path quoted as one word."""
     return '-f ' + haproxy_path(flag[3:]) if flag.startswith('-f ') else flag
@@ -570,7 +708,8 @@ def acl_flag(flag):
 
 def redact(text):
     """``text`` with the password hashes of userlist lines replaced, for results, diffs and messages."""
-    return re.sub(r'^(\s*user \S+ password )\S+', r'\1<redacted>', text or '', flags=re.M)
+    return re.sub(r'^(\s*user \S+ (?:insecure-)?password )(?:"[^"]*"|\'[^\']*\'|\S)+', r'\1<redacted>', text or '',
+                  flags=re.M)
 
 
 def tls_bind(item, bind, settings):
@@ -634,7 +773,7 @@ def server_tls_words(server):
 def certificates(config):
     """Every certificate file the frontends of ``config`` load, in order, once."""
     paths = []
-    for item in config.get('frontends') or []:
+    for item in (config.get('frontends') or []) + (config.get('listens') or []):
         paths += [path for path in item.get('tls_certificates') or [] if path not in paths]
     return paths
 
@@ -643,7 +782,7 @@ def ca_files(config):
     """Every CA file the servers of ``config`` verify against (the system bundle unless one is given), in order,
     once. HAProxy reads them at start only."""
     paths = []
-    for item in config.get('backends') or []:
+    for item in (config.get('backends') or []) + (config.get('listens') or []):
         for server in item.get('servers') or []:
             if server.get('ssl') and server.get('ssl_verify', True) is not False:
                 path = server.get('ca_file') or SYSTEM_CA_FILE
@@ -767,11 +906,11 @@ def _acls_and_table(out, sources, where, item):
             sources[len(out)] = '%s.acls[%d]' % (where, aindex)
 
 
-def _directives(out, sources, where, item):
+def _directives(out, sources, where, item, suffix='.directives'):
     """A section's directives, as written."""
     for dindex, line in enumerate(item.get('directives') or []):
         out.append('    ' + line.strip())
-        sources[len(out)] = '%s.directives[%d]' % (where, dindex)
+        sources[len(out)] = '%s%s[%d]' % (where, suffix, dindex)
 
 
 def _rules(out, sources, where, item, keys):
@@ -802,14 +941,14 @@ def _render(config, header, sources):
         '    maxconn %d' % int(g['maxconn']),
         '    server-state-file %s' % haproxy_path(g['state_file']),
     ]
-    frontends = config.get('frontends') or []
-    if any(item.get('tls_bind') for item in frontends):
+    if has_tls(config):
         profile = TLS_PROFILES[g.get('tls_profile') or 'intermediate']
         if profile['ciphers']:
             out.append('    ssl-default-bind-ciphers %s' % profile['ciphers'])
         out += ['    ssl-default-bind-ciphersuites %s' % TLS13_SUITES,
                 # No session tickets: their key never rotates while the process lives, which voids forward secrecy.
                 '    ssl-default-bind-options ssl-min-ver %s no-tls-tickets' % profile['min_version']]
+    _directives(out, sources, VAR + 'global', {'directives': config.get('global_directives')}, '_directives')
     out += [
         '',
         'defaults',
@@ -824,67 +963,94 @@ def _render(config, header, sources):
     ]
     for code in (400, 403, 408, 500, 502, 503, 504):
         out.append('    errorfile %d /etc/haproxy/errors/%d.http' % (code, code))
+    _directives(out, sources, VAR + 'defaults', {'directives': config.get('defaults_directives')}, '_directives')
     for index, item in enumerate(config.get('userlists') or []):
         first = len(out)
         out += ['', 'userlist %s' % item['name']]
-        out += ['    group %s' % g['name'] for g in item.get('groups') or []]
+        for group in item.get('groups') or []:
+            out.append('    group %s%s' % (group['name'], ' users %s' % ','.join(group['users'])
+                                           if group.get('users') else ''))
         for user in item.get('users') or []:
             groups = ' groups %s' % ','.join(user['groups']) if user.get('groups') else ''
-            out.append('    user %s password %s%s' % (user['name'], user['password'], groups))
+            password = 'password %s' % user['password'] if user.get('password') is not None else \
+                'insecure-password %s' % haproxy_word(str(user['insecure_password']))
+            out.append('    user %s %s%s' % (user['name'], password, groups))
         _mark(out, sources, '%suserlists[%d]' % (VAR, index), first)
-    for index, item in enumerate(frontends):
-        where, first = '%sfrontends[%d]' % (VAR, index), len(out)
-        out += ['', 'frontend %s' % item['name']]
-        out += ['    bind %s' % bind for bind in item.get('bind') or []]
-        out += ['    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or []]
-        if item.get('mode'):
-            out.append('    mode %s' % item['mode'])
-        _directives(out, sources, where, item)
-        _acls_and_table(out, sources, where, item)
-        _rules(out, sources, where, item, ('tcp_request',))
-        out += ['    ' + line for line in tls_rules(item, g)]
-        _rules(out, sources, where, item, ('http_request', 'http_response', 'http_after_response', 'tcp_response'))
+    for index, item in enumerate(config.get('http_errors') or []):
+        first = len(out)
+        out += ['', 'http-errors %s' % item['name']]
+        for code, path in sorted((item.get('errorfiles') or {}).items(), key=lambda pair: int(pair[0])):
+            out.append('    errorfile %d %s' % (int(code), haproxy_path(path)))
+            sources[len(out)] = '%shttp_errors[%d].errorfiles.%s' % (VAR, index, code)
+        _mark(out, sources, '%shttp_errors[%d]' % (VAR, index), first)
+    for index, item in enumerate(config.get('sections') or []):
+        first = len(out)
+        out += ['', '%s %s' % (item['kind'], item['name'])]
+        _directives(out, sources, '%ssections[%d]' % (VAR, index), {'directives': item.get('lines')}, '.lines')
+        _mark(out, sources, '%ssections[%d]' % (VAR, index), first)
+    for kind, key in (('frontend', 'frontends'), ('listen', 'listens'), ('backend', 'backends')):
+        for index, item in enumerate(config.get(key) or []):
+            where, first = '%s%s[%d]' % (VAR, key, index), len(out)
+            out += ['', '%s %s' % (kind, item['name'])]
+            _section(out, sources, where, item, g, kind)
+            _mark(out, sources, where, first)
+    return '\n'.join(out) + '\n'
+
+
+def _section(out, sources, where, item, g, kind):
+    """The lines of a frontend, a backend or a listen section (both), in the order HAProxy runs them."""
+    front, back = kind != 'backend', kind != 'frontend'
+    if front:
+        out.extend('    bind %s' % bind for bind in item.get('bind') or [])
+        out.extend('    bind %s' % tls_bind(item, bind, g) for bind in item.get('tls_bind') or [])
+    if item.get('mode'):
+        out.append('    mode %s' % item['mode'])
+    if back and item.get('balance'):
+        out.append('    balance %s' % item['balance'])
+    if back and item.get('cookie'):
+        out.append('    cookie %s' % item['cookie'])
+    # The ACLs before the directives, which may use them (a redirect, an ignore-persist, a stats admin rule).
+    _acls_and_table(out, sources, where, item)
+    _directives(out, sources, where, item)
+    _rules(out, sources, where, item, ('tcp_request',))
+    if front:
+        out.extend('    ' + line for line in tls_rules(item, g))
+    _rules(out, sources, where, item, RULE_KEYS[1:])
+    if front:
         for uindex, rule in enumerate(item.get('use_backend') or []):
             out.append('    use_backend %s%s' % (rule['backend'], _cond(rule)))
             sources[len(out)] = '%s.use_backend[%d]' % (where, uindex)
         if item.get('default_backend'):
             out.append('    default_backend %s' % item['default_backend'])
-        _mark(out, sources, where, first)
-    for index, item in enumerate(config.get('backends') or []):
-        where, first = '%sbackends[%d]' % (VAR, index), len(out)
-        out += ['', 'backend %s' % item['name']]
-        if item.get('mode'):
-            out.append('    mode %s' % item['mode'])
-        out.append('    balance %s' % (item.get('balance') or 'roundrobin'))
-        if item.get('cookie'):
-            out.append('    cookie %s' % item['cookie'])
-        _directives(out, sources, where, item)
-        _acls_and_table(out, sources, where, item)
-        _rules(out, sources, where, item, [key for key, _keyword, _kinds in RULES])
-        for kind, key in (('stick', 'stick'), ('use-server', 'use_server')):
-            for rindex, rule in enumerate(item.get(key) or []):
-                head = '%s %s' % (kind, rule['action'] if kind == 'stick' else rule['server'])
-                out.append('    %s%s%s' % (head, ' ' + rule['args'] if rule.get('args') else '', _cond(rule)))
-                sources[len(out)] = '%s.%s[%d]' % (where, key, rindex)
-        for sindex, server in enumerate(item.get('servers') or []):
-            words = ['server', server['name'], '%s:%d' % (server['address'], int(server['port']))]
-            if server.get('check'):
-                words.append('check')
-            if server.get('weight') is not None:
-                words += ['weight', str(int(server['weight']))]
-            if server.get('maxconn'):
-                words += ['maxconn', str(int(server['maxconn']))]
-            if server.get('backup'):
-                words.append('backup')
-            if server.get('cookie') is not None:
-                words += ['cookie', haproxy_word(server['cookie'])]
-            if server.get('send_proxy_v2'):
-                # The PROXY protocol v2 header before the connection's first byte (health checks included): the
-                # server learns the client's address. The server must expect it on that port (nginx: proxy_protocol).
-                words.append('send-proxy-v2')
-            if server.get('ssl'):
-                words += server_tls_words(server)
-            out.append('    ' + ' '.join(words))
-            sources[len(out)] = '%s.servers[%d]' % (where, sindex)
-        _mark(out, sources, where, first)
-    return '\n'.join(out) + '\n'
+    if not back:
+        return
+    for kind_word, key in (('stick', 'stick'), ('use-server', 'use_server')):
+        for rindex, rule in enumerate(item.get(key) or []):
+            head = '%s %s' % (kind_word, rule['action'] if kind_word == 'stick' else rule['server'])
+            out.append('    %s%s%s' % (head, ' ' + rule['args'] if rule.get('args') else '', _cond(rule)))
+            sources[len(out)] = '%s.%s[%d]' % (where, key, rindex)
+    for sindex, server in enumerate(item.get('servers') or []):
+        out.append('    ' + ' '.join(server_words(server)))
+        sources[len(out)] = '%s.servers[%d]' % (where, sindex)
+
+
+def server_words(server):
+    """The words of a server line."""
+    words = ['server', server['name'], '%s:%d' % (server['address'], int(server['port']))]
+    if server.get('check'):
+        words.append('check')
+    if server.get('weight') is not None:
+        words += ['weight', str(int(server['weight']))]
+    if server.get('maxconn'):
+        words += ['maxconn', str(int(server['maxconn']))]
+    if server.get('backup'):
+        words.append('backup')
+    if server.get('cookie') is not None:
+        words += ['cookie', haproxy_word(server['cookie'])]
+    if server.get('send_proxy_v2'):
+        # The PROXY protocol v2 header before the connection's first byte (health checks included): the
+        # server learns the client's address. The server must expect it on that port (nginx: proxy_protocol).
+        words.append('send-proxy-v2')
+    if server.get('ssl'):
+        words += server_tls_words(server)
+    return words

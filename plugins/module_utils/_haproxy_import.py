@@ -5,13 +5,16 @@
 
 """An existing haproxy.cfg as the haproxy role's variables (opsnotes.edge.haproxy_import).
 
-Frontends, backends and userlists are read line by line: what the model has a key for becomes that key (binds,
-mode, ACLs, the rule lists, use_backend, default_backend, stick tables, balance, cookie, stick and use-server
-rules, servers), and any other line of the section is kept as one of its ``directives``, as written. The global and
-defaults sections are the role's own: the values it has variables for are read (maxconn, the three timeouts, the
-stats socket, the state file) and every other line is listed as inexpressible, with its number and the reason. So
-are the sections the role does not write (listen, peers, resolvers, cache, http-errors, program, mailers, ring...).
-Nothing is dropped silently.
+Frontends, backends, listen sections and userlists are read line by line: what the model has a key for becomes
+that key (binds, mode, ACLs, the rule lists, use_backend, default_backend, stick tables, balance, cookie, stick and
+use-server rules, servers), and any other line of the section is kept as one of its ``directives``, as written.
+http-errors sections become haproxy_http_errors. The global and defaults sections are the role's own: the values it
+has variables for are read (maxconn, the three timeouts, the stats socket, the state file), the lines it writes
+itself are left to it, and every other line joins haproxy_global_directives or haproxy_defaults_directives (the TLS
+defaults too: a TLS bind comes back as a directive), but for those the role writes otherwise (chroot, user...), which
+are listed as
+inexpressible, with their number and the reason. The sections the model has no keys for (peers, resolvers, mailers,
+cache, ring...) become haproxy_sections, their lines as written. Nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
     MATCH_METHODS,
     MODES,
     NAME_RE,
+    OTHER_SECTIONS,
     RULES,
     SECTIONS,
     SIZE_RE,
@@ -49,6 +53,26 @@ TIMEOUT_VARS = {'connect': 'haproxy_timeout_connect', 'client': 'haproxy_timeout
 UNITS_MS = {'us': 0.001, 'ms': 1, 's': 1000, 'm': 60000, 'h': 3600000, 'd': 86400000, '': 1}
 SERVER_FLAGS = {'check': 'check', 'backup': 'backup', 'send-proxy-v2': 'send_proxy_v2'}
 SERVER_NUMBERS = {'weight': 'weight', 'maxconn': 'maxconn'}
+PROXIES = ('frontend', 'backend', 'listen')
+# The options of the role's admin socket.
+ADMIN_SOCKET = ['mode', '600', 'level', 'admin', 'expose-fd', 'listeners']
+# The lines the role writes in its global and defaults sections whatever the variables (an imported line equal to
+# one of them is the role's own), and the keywords of those it writes its own way (an imported line that differs is
+# inexpressible, with the reason).
+ROLE_LINES = {
+    'global': ('log /dev/log local0', 'log /dev/log local1 notice', 'chroot /var/lib/haproxy', 'stats timeout 30s',
+               'user haproxy', 'group haproxy'),
+    'defaults': ('log global', 'mode http', 'option httplog', 'option dontlognull',
+                 'load-server-state-from-file global')
+    + tuple('errorfile %d /etc/haproxy/errors/%d.http' % (code, code) for code in (400, 403, 408, 500, 502, 503, 504)),
+}
+ROLE_KEYWORDS = {
+    'global': {('chroot',): 'the role runs HAProxy in /var/lib/haproxy', ('user',): 'the role runs HAProxy as haproxy',
+               ('group',): 'the role runs HAProxy as haproxy', ('uid',): 'the role runs HAProxy as haproxy',
+               ('gid',): 'the role runs HAProxy as haproxy',
+               ('stats', 'timeout'): 'the role writes the admin socket\'s timeout'},
+    'defaults': {('load-server-state-from-file',): 'the role keeps the servers\' state across reloads'},
+}
 
 
 def _unquoted(text):
@@ -107,7 +131,9 @@ def split_condition(tokens):
 class Importer(object):
     def __init__(self, text):
         self.text = text
-        self.variables = dict(haproxy_frontends=[], haproxy_backends=[], haproxy_userlists=[])
+        self.variables = dict(haproxy_frontends=[], haproxy_backends=[], haproxy_userlists=[], haproxy_listens=[],
+                              haproxy_http_errors=[], haproxy_sections=[], haproxy_global_directives=[],
+                              haproxy_defaults_directives=[])
         self.inexpressible = []
         self.current = None
 
@@ -128,14 +154,18 @@ class Importer(object):
                 continue
             tokens = raw_tokens(line.strip())
             if words[0] in SECTIONS:
-                if item is not None and section in ('frontend', 'backend'):
+                if item is not None and section in PROXIES:
                     self.finish(item)
                 section, item = self.open(number, line, words)
                 continue
-            if section in ('frontend', 'backend'):
+            if section in PROXIES:
                 self.section_line(section, item, number, line.strip(), words, tokens)
             elif section == 'userlist':
                 self.userlist_line(item, number, line, words)
+            elif section == 'http-errors':
+                self.http_errors_line(item, number, line, words)
+            elif section in OTHER_SECTIONS and item is not None:
+                item['lines'].append(line.strip())
             elif section in ('global', 'defaults'):
                 self.settings_line(section, number, line, words)
             elif section is None:
@@ -144,56 +174,91 @@ class Importer(object):
                 self.skip(number, line, 'in the %s above, which the role cannot write' % section[:-8])
             else:
                 self.skip(number, line, 'in a %s section, which the role does not write' % section)
-        if item is not None and section in ('frontend', 'backend'):
+        if item is not None and section in PROXIES:
             self.finish(item)
+        for key in [key for key, value in self.variables.items() if value == [] and key not in
+                    ('haproxy_frontends', 'haproxy_backends', 'haproxy_userlists')]:
+            del self.variables[key]
         return self
 
     def open(self, number, line, words):
         kind = words[0]
-        if kind in ('frontend', 'backend', 'userlist'):
+        if kind in PROXIES + ('userlist', 'http-errors'):
             if len(words) != 2 or not NAME_RE.fullmatch(words[1]):
                 self.skip(number, line, 'a %s with a name the role cannot write (or with options)' % kind)
                 return kind + '-skipped', None
             item = dict(name=words[1])
-            self.variables['haproxy_%ss' % kind].append(item)
+            if kind == 'http-errors':
+                self.variables['haproxy_http_errors'].append(item)
+            else:
+                self.variables['haproxy_%ss' % kind].append(item)
             return kind, item
         if kind in ('global', 'defaults'):
             if len(words) > 1:
                 self.skip(number, line, 'a named defaults section: the role writes one defaults section')
+                return kind + '-skipped', None
             return kind, None
-        self.skip(number, line, 'a %s section, which the role does not write%s' % (
-            kind, ': write it as a frontend and a backend' if kind == 'listen' else ''))
+        if kind in OTHER_SECTIONS and len(words) == 2 and NAME_RE.fullmatch(words[1]):
+            item = dict(kind=kind, name=words[1], lines=[])
+            self.variables['haproxy_sections'].append(item)
+            return kind, item
+        self.skip(number, line, 'a %s section, which the role does not write' % kind)
         return kind, None
 
     # --- global and defaults: the role's own -----------------------------------------------------------------
     def settings_line(self, section, number, line, words):
         if section == 'global' and words[0] == 'maxconn' and len(words) == 2 and words[1].isdigit():
             self.variables['haproxy_maxconn'] = int(words[1])
-        elif section == 'global' and words[:2] == ['stats', 'socket'] and len(words) > 2 and words[2].startswith('/'):
+        elif section == 'global' and words[:2] == ['stats', 'socket'] and len(words) > 2 and words[2].startswith('/') \
+                and 'haproxy_stats_socket' not in self.variables:
+            # The role's admin socket, at this path; its own options, unless they are those.
             self.variables['haproxy_stats_socket'] = words[2]
+            if words[3:] != ADMIN_SOCKET:
+                self.skip(number, line, 'the role writes its admin socket at this path (haproxy_stats_socket) as '
+                                        '"%s" (its global section is the role\'s own)' % ' '.join(ADMIN_SOCKET))
         elif section == 'global' and words[0] == 'server-state-file' and len(words) == 2:
             self.variables['haproxy_state_file'] = words[1]
         elif section == 'defaults' and words[0] == 'timeout' and len(words) == 3 and words[1] in TIMEOUT_VARS \
                 and milliseconds(words[2]):
             self.variables[TIMEOUT_VARS[words[1]]] = milliseconds(words[2])
+        elif ' '.join(words) in ROLE_LINES[section]:
+            return          # the role writes this very line
         else:
-            self.skip(number, line, 'the role writes the %s section itself' % section)
+            reason = next((why for head, why in ROLE_KEYWORDS[section].items() if tuple(words[:len(head)]) == head),
+                          None)
+            if reason:
+                self.skip(number, line, '%s (its %s section is the role\'s own)' % (reason, section))
+            else:
+                self.variables['haproxy_%s_directives' % section].append(line.strip())
+
+    # --- http-errors ----------------------------------------------------------------------------------------------
+    def http_errors_line(self, item, number, line, words):
+        if item is None:
+            self.skip(number, line, 'in an http-errors section the role cannot write')
+        elif words[0] == 'errorfile' and len(words) == 3 and words[1].isdigit() and words[2].startswith('/') \
+                and int(words[1]) not in item.get('errorfiles', {}):
+            item.setdefault('errorfiles', {})[int(words[1])] = words[2]
+        else:
+            self.skip(number, line, 'an http-errors line the role cannot write (errorfile CODE /ABSOLUTE/PATH, '
+                                    'once per code)')
 
     # --- userlists ------------------------------------------------------------------------------------------------
     def userlist_line(self, item, number, line, words):
         if item is None:
             self.skip(number, line, 'in a userlist the role cannot write')
-        elif words[0] == 'group' and len(words) == 2:
-            item.setdefault('groups', []).append(dict(name=words[1]))
-        elif words[0] == 'user' and len(words) in (4, 6) and words[2] == 'password' and \
+        elif words[0] == 'group' and len(words) in (2, 4) and (len(words) == 2 or words[2] == 'users'):
+            group = dict(name=words[1])
+            if len(words) == 4:
+                group['users'] = words[3].split(',')
+            item.setdefault('groups', []).append(group)
+        elif words[0] == 'user' and len(words) in (4, 6) and words[2] in ('password', 'insecure-password') and \
                 (len(words) == 4 or words[4] == 'groups'):
-            user = dict(name=words[1], password=words[3])
+            user = {'name': words[1], words[2].replace('-', '_'): words[3]}
             if len(words) == 6:
                 user['groups'] = words[5].split(',')
             item.setdefault('users', []).append(user)
         else:
-            self.skip(number, line, 'a userlist line the role cannot write (a clear-text password, users given '
-                                    'to a group)')
+            self.skip(number, line, 'a userlist line the role cannot write')
 
     # --- frontends and backends -----------------------------------------------------------------------------
     def section_line(self, section, item, number, line, words, tokens):
@@ -205,21 +270,21 @@ class Importer(object):
         if keyword == 'mode' and len(words) == 2 and words[1] in MODES and 'mode' not in item:
             item['mode'] = words[1]
             placed = ('mode', None)
-        elif keyword == 'bind' and section == 'frontend' and len(words) == 2 and BIND_RE.fullmatch(words[1]):
+        elif keyword == 'bind' and section != 'backend' and len(words) == 2 and BIND_RE.fullmatch(words[1]):
             placed = self.append(item, 'bind', words[1])
         elif keyword == 'acl':
             placed = self.acl(item, words, tokens)
         elif keyword in KEYWORDS:
             placed = self.rule(section, item, KEYWORDS[keyword], tokens)
-        elif keyword == 'use_backend' and section == 'frontend':
+        elif keyword == 'use_backend' and section != 'backend':
             placed = self.use_backend(item, tokens)
-        elif keyword == 'default_backend' and section == 'frontend' and len(words) == 2 and \
+        elif keyword == 'default_backend' and section != 'backend' and len(words) == 2 and \
                 NAME_RE.fullmatch(words[1]) and 'default_backend' not in item:
             item['default_backend'] = words[1]
             placed = ('default_backend', None)
         elif keyword == 'stick-table':
             placed = self.stick_table(item, words)
-        elif section == 'backend':
+        elif section != 'frontend':
             placed = self.backend_line(item, words, tokens)
         item.setdefault('_lines', []).append((keyword, line, placed))
 

@@ -46,9 +46,10 @@ extends_documentation_fragment:
 options:
   config:
     description:
-      - "C(frontends), C(backends), C(userlists), C(maps) and C(global) (C(stats_socket), C(state_file),
-        C(timeout_connect), C(timeout_client), C(timeout_server), C(maxconn), C(tls_profile), C(acme_thumbprint)). See
-        the C(opsnotes.edge.haproxy) role for the item keys."
+      - "C(frontends), C(backends), C(listens), C(userlists), C(http_errors), C(maps), C(global_directives),
+        C(defaults_directives) and C(global) (C(stats_socket), C(state_file), C(timeout_connect), C(timeout_client),
+        C(timeout_server), C(maxconn), C(tls_profile), C(acme_thumbprint)). See the C(opsnotes.edge.haproxy) role for
+        the item keys (its variables with the C(haproxy_) prefix)."
       - "C(maps) is a list of C({name, entries}): C(entries) a mapping of key to value (a map file, for the C(map*)
         converters) or a list of patterns (a pattern file, for an ACL's C(-f)). The configuration names the file by its
         live path, O(maps_dir)/C(name)."

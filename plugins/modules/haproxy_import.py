@@ -14,16 +14,22 @@ author: Opsnotes Edge maintainers (@opsnotes)
 description:
   - Reads O(path) and returns RV(variables), the C(opsnotes.edge.haproxy) role's variables for the same
     configuration, to take over a running HAProxy with the role.
-  - Frontends, backends and userlists become C(haproxy_frontends), C(haproxy_backends) and C(haproxy_userlists).
-    What the role has a key for becomes that key (binds, mode, ACLs, the rule lists, C(use_backend),
-    C(default_backend), stick tables, balance, cookie, stick and use-server rules, servers). Every other line of the
-    section is kept in its C(directives), as written. Conditions and arguments keep their quoting.
+  - Frontends, backends, listen sections and userlists become C(haproxy_frontends), C(haproxy_backends),
+    C(haproxy_listens) and C(haproxy_userlists). What the role has a key for becomes that key (binds, mode, ACLs, the
+    rule lists, C(use_backend), C(default_backend), stick tables, balance, cookie, stick and use-server rules,
+    servers). Every other line of the section is kept in its C(directives), as written. Conditions and arguments
+    keep their quoting. http-errors sections become C(haproxy_http_errors), and the sections the role has no keys
+    for (peers, resolvers, mailers, cache, ring, log-forward, program...) C(haproxy_sections), their lines as
+    written.
   - Where one line of a kind whose order matters (C(http-request), C(server)...) cannot take its key, every line of
     that kind in the section is kept as a directive, in the order written, so that no rule jumps ahead of another.
   - The global and defaults sections are the role's own. The values it has variables for are read (C(maxconn), the
-    connect, client and server timeouts, the stats socket, the server state file). Every other line there, and
-    every section the role does not write (listen, peers, resolvers, cache, http-errors, program...), is listed in
-    RV(inexpressible) with its line number and the reason. Nothing is dropped silently.
+    connect, client and server timeouts, the stats socket, the server state file), and the lines the role writes
+    itself are left to it. Every other line joins C(haproxy_global_directives) or C(haproxy_defaults_directives), as
+    written (the TLS defaults too, as a TLS C(bind) line comes back as a directive), but for those the role writes
+    its own way (C(chroot), C(user), C(group), the admin socket's options and timeout).
+  - Those lines, and a named defaults section with its lines, are listed in RV(inexpressible) with their line number
+    and the reason. Nothing is dropped silently.
   - "The map and pattern files the configuration reads from O(maps_dir) (an ACL's C(-f), the C(map*) converters,
     C(set-map), C(add-acl)...) become C(haproxy_maps), their entries as HAProxy reads them (comments and blank
     lines dropped; of a key given twice, the first, which is the one HAProxy matches). A file elsewhere is listed
@@ -86,8 +92,15 @@ variables:
         balance: roundrobin
         servers: [{name: w1, address: 10.0.0.11, port: 8080, check: true}]
         directives: ["option httpchk GET /health"]
+    haproxy_listens:
+      - name: stats
+        bind: ["127.0.0.1:8404"]
+        directives: ["stats enable", "stats uri /"]
     haproxy_userlists: []
+    haproxy_http_errors: [{name: site, errorfiles: {'503': /etc/haproxy/errors/site/503.http}}]
     haproxy_maps: [{name: hosts.map, entries: {www.example.org: be_www}}]
+    haproxy_global_directives: ["nbthread 4"]
+    haproxy_defaults_directives: ["option forwardfor", "errorfiles site"]
     haproxy_maxconn: 4096
 inexpressible:
   description: The lines the variables cannot hold, C({line, text, reason}) each, in the file's order.
@@ -95,9 +108,9 @@ inexpressible:
   type: list
   elements: dict
   sample:
-    - {line: 4, text: "nbthread 4", reason: "the role writes the global section itself"}
-    - {line: 40, text: "listen stats", reason: "a listen section, which the role does not write: write it as a
-       frontend and a backend"}
+    - {line: 4, text: "chroot /srv/haproxy", reason: "the role runs HAProxy in /var/lib/haproxy (its global section is
+       the role's own)"}
+    - {line: 40, text: "defaults tcp", reason: "a named defaults section: the role writes one defaults section"}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -215,12 +215,12 @@ def test_down_server_is_reported():
             result = helpers.ansible_host(LB).ansible('opsnotes.edge.haproxy_check',
                                                       'socket=%s fail_on_down=false' % SOCKET, check=False)
             down = [d for d in result['down'] if not d.startswith('be_health')]
-            if len(down) == 2:
+            if len(down) == 3:
                 break
             time.sleep(1)
-        # www1 serves two backends (be_www, and be_sticky of the model tests): down in both, and only there (the
-        # model tests' health-check backends aside).
-        assert down == ['be_sticky/www1', 'be_www/www1']
+        # www1 serves two backends (be_www, and be_sticky of the model tests) and a listen section (li_pinned, as
+        # pin1): down in the three, and only there (the model tests' health-check backends aside).
+        assert down == ['be_sticky/www1', 'be_www/www1', 'li_pinned/pin1']
     finally:
         helpers.host('opsnotes-hap-www1').check_output('systemctl start opsnotes-echo@8080')
 

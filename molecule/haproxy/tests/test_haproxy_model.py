@@ -142,3 +142,44 @@ def test_a_map_change_alone_reloads_and_a_bad_entry_changes_nothing():
         run = helpers.ansible_playbook('molecule/haproxy/converge.yml')
     assert run.returncode == 0, run.stdout[-3000:]
     assert 'x-trusted' not in request('/')[1]
+
+
+def test_listen_sections_serve_a_stats_page_and_route_with_their_own_servers():
+    status, _headers, body = request('/stats', port=8404)
+    assert status == '200' and 'Statistics Report' in body
+    # Control: another path of the stats section has no server to go to.
+    assert request('/other', port=8404)[0] == '503'
+    # li_pinned: balance first sends everything to pin1 (www1), and the use-server rule /two/ to pin2.
+    assert request('/one/', port=8091)[2] == 'opsnotes-hap-www1:8080 /one/'
+    assert request('/two/', port=8091)[2] == 'opsnotes-hap-www2:8080 /two/'
+
+
+def test_a_section_with_no_server_answers_with_the_page_of_its_http_errors_section():
+    status, _headers, body = request('/', port=8093)
+    assert (status, body) == ('503', 'opsnotes maintenance')
+    # Control: the stats section has no errorfiles line, so HAProxy's own page answers there.
+    status, _headers, body = request('/other', port=8404)
+    assert status == '503' and 'opsnotes maintenance' not in body and '503 Service Unavailable' in body
+
+
+# A request whose headers never end: (seconds until HAProxy answered or closed, the status line), read for 8 s.
+PARTIAL = '''import socket, sys, time
+conn = socket.create_connection((sys.argv[1], int(sys.argv[2])), 5)
+conn.sendall(b"GET / HTTP/1.1\\r\\nHost: x\\r\\n")
+conn.settimeout(8)
+start = time.time()
+try:
+    data = conn.recv(4096)
+except socket.timeout:
+    data = b""
+print("%.1f %s" % (time.time() - start, data.split(b"\\r\\n")[0].decode()))
+'''
+
+
+def test_a_defaults_line_applies_to_every_section_but_one_that_sets_its_own():
+    """haproxy_defaults_directives' "timeout http-request 3s": a client that never ends its request headers gets
+    408 after 3 s. Control: the stats section sets 30 s, and nothing comes in 8 s."""
+    seconds, status = client.check_output('python3 -c %s %s 80', PARTIAL, LB).split(' ', 1)
+    assert 2.5 <= float(seconds) < 7 and ' 408 ' in status, (seconds, status)
+    seconds, status = client.check_output('python3 -c %s %s 8404', PARTIAL, LB).split(' ', 1)
+    assert float(seconds) >= 7.9 and status == '', (seconds, status)

@@ -78,7 +78,8 @@ def test_valid_config_lints_clean_and_renders():
     assert 'default_backend be_www' in lines
     assert 'server w1 web-1.example.test:8080 check weight 10 maxconn 100' in lines
     assert 'server w2 10.0.0.12:8080 backup send-proxy-v2' in lines
-    assert 'balance leastconn' in lines and 'balance roundrobin' in lines
+    # A backend without balance has no balance line: HAProxy's default (roundrobin), or the defaults section's.
+    assert 'balance leastconn' in lines and 'balance roundrobin' not in lines
     assert 'user ops password $6$salt$hash' in lines
 
 
@@ -169,10 +170,8 @@ def errors_of(change):
     (lambda c: c['frontends'][0]['http_request'][0].update(cond=''), 'must be a non-empty condition'),
     (lambda c: c['frontends'][0].update(bind=['*:70000']), "haproxy_frontends[0].bind[0]: '*:70000': port 70000 is out of range"),
     (lambda c: c['frontends'][0].update(bind=['eth0:80']), "bind[0]: 'eth0:80' must be ADDRESS:PORT"),
-    (lambda c: c['frontends'][0].update(bind=[]), 'haproxy_frontends[0].bind: needs at least one'),
     (lambda c: c['frontends'][0].update(mode='udp'), "haproxy_frontends[0].mode: 'udp' must be one of http, tcp"),
     (lambda c: c['frontends'].append(dict(name='fe_web', bind=['*:81'])), "haproxy_frontends[1].name: 'fe_web' is already defined"),
-    (lambda c: c['frontends'].append(dict(name='be_www', bind=['*:81'])), "haproxy_frontends[1].name: 'be_www' is already defined"),
     (lambda c: c['backends'].append(dict(name='be_www', servers=[])), "haproxy_backends[2].name: 'be_www' is already defined"),
     (lambda c: c['backends'][0]['servers'][0].update(port=70000), 'haproxy_backends[0].servers[0].port: 70000 must be a port'),
     (lambda c: c['backends'][0]['servers'][0].update(port='80; evil'), "port: '80; evil' must be a port"),
@@ -309,7 +308,6 @@ def test_a_frontend_may_only_terminate_tls():
     (dict(tls_bind=None, tls_certificates=None), 'redirect_https: needs tls_bind'),
     (dict(hsts_max_age='1y'), "hsts_max_age: '1y' must be a number of seconds"),
     (dict(tls_bind=None, tls_certificates=None, redirect_https=False), 'hsts_max_age: needs mode http and tls_bind'),
-    (dict(bind=[], tls_bind=[]), 'bind: needs at least one address:port (in bind, tls_bind or a bind directive)'),
     (dict(acme_challenge_domains='a.test'), 'acme_challenge_domains: must be a list of DNS names, with acme_challenge'),
     (dict(acme_challenge=False, acme_challenge_domains=['a.test']), 'acme_challenge_domains: must be a list of DNS'),
     (dict(acme_challenge_domains=['a.test }\n    http-request deny']), 'acme_challenge_domains[0]: '),
@@ -448,7 +446,7 @@ def test_the_model_renders_rate_limits_sticky_sessions_tcp_rules_and_dynamic_bac
         '    default_backend be_sticky', '']
     backend = text[text.index('\nbackend be_sticky') + 1:text.index('\nbackend be_static') + 1].splitlines()
     assert backend[1:] == [
-        '    balance roundrobin', '    cookie SRV insert indirect nocache',
+        '    cookie SRV insert indirect nocache',
         '    stick-table type string len 32 size 1m',
         '    acl admin path_beg -- /admin',
         '    http-response del-header Server',
@@ -495,10 +493,9 @@ def test_directives_and_userlist_groups_render_as_written():
     sources = {}
     text = h.render(config, None, sources).splitlines()
     static = text.index('backend be_static')
-    assert text[static + 1:static + 6] == ['    balance roundrobin', '    option httpchk GET /health',
-                                           '    http-check expect status 200', '    timeout server 30s',
-                                           '    compression algo gzip']
-    assert sources[static + 4] == 'haproxy_backends[1].directives[1]'    # line numbers count from 1
+    assert text[static + 1:static + 5] == ['    option httpchk GET /health', '    http-check expect status 200',
+                                           '    timeout server 30s', '    compression algo gzip']
+    assert sources[static + 3] == 'haproxy_backends[1].directives[1]'    # line numbers count from 1
     assert '    monitor-uri /haproxy-alive' in text
     assert text[text.index('userlist ops') + 1:text.index('userlist ops') + 4] == [
         '    group admins', '    group viewers', '    user ann password $6$s$h groups admins,viewers']
@@ -572,3 +569,161 @@ def test_the_maps_lint_names_each_problem():
         "pattern file for an ACL's -f)",
         'haproxy_maps[5]: unknown keys mode (a map file has name and entries)',
     ], errors
+
+
+# --- listen sections, http-errors sections, the global and defaults lines -------------------------------------------
+SECTIONS = dict(
+    listens=[dict(name='stats', bind=['127.0.0.1:8404'], directives=['stats enable', 'stats uri /']),
+             dict(name='mysql', bind=['*:3306'], mode='tcp', balance='leastconn',
+                  acls=[dict(name='office', criterion='src', values=['192.0.2.0/24'])],
+                  tcp_request=[dict(phase='connection', action='reject', cond='!office')],
+                  stick_table=dict(type='ip', size='10k'), stick=[dict(action='on', args='src')],
+                  servers=[dict(name='db1', address='10.0.0.5', port=3306, check=True),
+                           dict(name='db2', address='10.0.0.6', port=3306, check=True, backup=True)])],
+    frontends=[dict(name='fe', bind=['*:80'], use_backend=[dict(backend='stats', cond='{ path_beg /stats }')],
+                    default_backend='be', directives=['errorfiles site'])],
+    backends=[dict(name='be', servers=[dict(name='w1', address='10.0.0.1', port=80)])],
+    http_errors=[dict(name='site', errorfiles={503: '/etc/haproxy/errors/site/503.http',
+                                               '429': '/etc/haproxy/errors/site/too many.http'})],
+    global_directives=['nbthread 4', 'tune.bufsize 32768'],
+    defaults_directives=['option forwardfor', 'timeout http-request 10s'],
+)
+
+
+def test_listen_http_errors_and_the_global_and_defaults_lines_render_in_their_sections():
+    errors, warnings = h.lint(SECTIONS)
+    assert errors == [] and warnings == []           # a frontend's use_backend may name a listen section
+    sources = {}
+    text = h.render(SECTIONS, None, sources)
+    lines = text.splitlines()
+
+    def section(head):
+        start = lines.index(head)
+        end = lines.index('', start) if '' in lines[start:] else len(lines)
+        return lines[start + 1:end]
+    assert section('global')[-2:] == ['    nbthread 4', '    tune.bufsize 32768']
+    assert sources[lines.index('    nbthread 4') + 1] == 'haproxy_global_directives[0]'
+    assert section('defaults')[-2:] == ['    option forwardfor', '    timeout http-request 10s']
+    assert sources[lines.index('    timeout http-request 10s') + 1] == 'haproxy_defaults_directives[1]'
+    # Codes in order, a path with a blank quoted as one word.
+    assert section('http-errors site') == ["    errorfile 429 '/etc/haproxy/errors/site/too many.http'",
+                                           '    errorfile 503 /etc/haproxy/errors/site/503.http']
+    assert sources[lines.index('http-errors site') + 2] == 'haproxy_http_errors[0].errorfiles.429'
+    assert section('listen stats') == ['    bind 127.0.0.1:8404', '    stats enable', '    stats uri /']
+    assert section('listen mysql') == [
+        '    bind *:3306', '    mode tcp', '    balance leastconn', '    stick-table type ip size 10k',
+        '    acl office src -- 192.0.2.0/24', '    tcp-request connection reject if !office', '    stick on src',
+        '    server db1 10.0.0.5:3306 check', '    server db2 10.0.0.6:3306 check backup']
+    assert sources[lines.index('    stick on src') + 1] == 'haproxy_listens[1].stick[0]'
+    # The sections come in an order HAProxy reads: http-errors before the proxies that use them.
+    assert lines.index('http-errors site') < lines.index('frontend fe') < lines.index('listen stats') < \
+        lines.index('backend be')
+
+
+def test_listen_sections_count_their_servers_for_the_tls_trust_store():
+    config = copy.deepcopy(SECTIONS)
+    config['listens'][1]['servers'][0].update(ssl=True)
+    assert h.ca_files(config) == [h.SYSTEM_CA_FILE]
+    config['listens'][0].update(tls_bind=['*:8443'], tls_certificates=['/etc/ssl/stats.pem'])
+    assert h.certificates(config) == ['/etc/ssl/stats.pem']
+    assert 'ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets' in h.render(config)
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda c: c['listens'][0].update(name='fe'), "haproxy_frontends[0].name: 'fe' is already defined"),
+    (lambda c: c['listens'][0].update(name='be'), "haproxy_listens[0].name: 'be' is already defined"),
+    (lambda c: c['listens'][1].update(balance='fastest'), "haproxy_listens[1].balance: 'fastest' must be one of"),
+    (lambda c: c['listens'][1].update(use_server=[dict(server='db9', cond='office')]),
+     "haproxy_listens[1].use_server[0].server: server 'db9' is not defined in this section"),
+    (lambda c: c['listens'][1]['servers'].append(dict(name='db1', address='10.0.0.7', port=3306)),
+     "haproxy_listens[1].servers[2].name: 'db1' is already defined in this section"),
+    (lambda c: c['listens'][1]['tcp_request'][0].update(cond='!offices'), "ACL 'offices' is not defined"),
+    (lambda c: c['listens'][0].update(acme_sites=['www']), 'haproxy_listens[0]: unknown key acme_sites'),
+    (lambda c: c['listens'][0].update(server=[]), 'haproxy_listens[0]: unknown key server (a listen section has'),
+    (lambda c: c['frontends'][0].update(defualt_backend='be'), 'haproxy_frontends[0]: unknown key defualt_backend'),
+    (lambda c: c['backends'][0].update(bind=['*:81']), 'haproxy_backends[0]: unknown key bind (a backend has'),
+    (lambda c: c['http_errors'][0]['errorfiles'].update({418: '/x'}), 'errorfiles.418: 418 is not a status code'),
+    (lambda c: c['http_errors'][0]['errorfiles'].update({'5O3': '/x'}), "errorfiles.5O3: '5O3' is not a status code"),
+    (lambda c: c['http_errors'][0]['errorfiles'].update({503: 'errors/503.http'}), 'errorfiles.503: '),
+    (lambda c: c['http_errors'][0].update(errorfiles={}), 'haproxy_http_errors[0].errorfiles: must be a mapping'),
+    (lambda c: c['http_errors'].append(dict(name='site', errorfiles={503: '/x'})),
+     "haproxy_http_errors[1].name: 'site' is already defined"),
+    (lambda c: c['http_errors'][0].update(files={}), 'haproxy_http_errors[0]: unknown key files'),
+    (lambda c: c['global_directives'].append('maxconn 100'),
+     "haproxy_global_directives[2]: 'maxconn 100': set haproxy_maxconn instead"),
+    (lambda c: c['global_directives'].append('server-state-file /x'), 'set haproxy_state_file instead'),
+    (lambda c: c['defaults_directives'].append('timeout  client 5s'),
+     "haproxy_defaults_directives[2]: 'timeout  client 5s': set haproxy_timeout_client instead"),
+    (lambda c: c['defaults_directives'].append('frontend evil'),
+     "haproxy_defaults_directives[2]: 'frontend evil' would start a frontend section"),
+    (lambda c: c['global_directives'].append('nbthread 4\nuser root'), 'haproxy_global_directives[2]:'),
+    (lambda c: c.update(global_directives='nbthread 4'), 'haproxy_global_directives: must be a list'),
+])
+def test_the_sections_errors_name_the_variable(change, message):
+    config = copy.deepcopy(SECTIONS)
+    change(config)
+    errors = h.lint(config)[0]
+    assert any(message in e for e in errors), errors
+
+
+def test_a_timeout_the_role_has_no_variable_for_is_a_defaults_line():
+    config = copy.deepcopy(SECTIONS)
+    config['defaults_directives'] = ['timeout queue 30s', 'timeout tunnel 1h', 'mode tcp', 'errorfiles site']
+    assert h.lint(config)[0] == []
+
+
+def test_what_haproxy_accepts_and_is_of_no_use_is_a_warning():
+    """A frontend without an address (HAProxy warns, and it receives nothing), a frontend with the name of a backend
+    (HAProxy tells them apart), users given to a group and a clear-text password: accepted, the useless and the
+    unsafe with a warning."""
+    config = copy.deepcopy(SECTIONS)
+    config['frontends'].append(dict(name='be', default_backend='be'))
+    config['userlists'] = [dict(name='ops', groups=[dict(name='admins', users=['ann', 'bob'])],
+                                users=[dict(name='ann', password='$6$k6y3o.eP$JlKBx9za9667qe4(...)xHSwRv6J.C0/D7cV91'),
+                                       dict(name='bob', insecure_password='hunter 2')])]
+    errors, warnings = h.lint(config)
+    assert errors == []
+    assert sorted(warnings) == [
+        'haproxy_frontends[1]: no address to listen on (bind, tls_bind or a bind directive): it receives nothing',
+        'haproxy_userlists[0].users[1].insecure_password: a clear-text password in haproxy.cfg; a crypt(3) hash '
+        '(password) keeps it out of the file']
+    lines = h.render(config).splitlines()
+    assert lines[lines.index('userlist ops') + 1:lines.index('userlist ops') + 4] == [
+        '    group admins users ann,bob', '    user ann password $6$k6y3o.eP$JlKBx9za9667qe4(...)xHSwRv6J.C0/D7cV91',
+        "    user bob insecure-password 'hunter 2'"]
+    assert "user bob insecure-password <redacted>" in h.redact('\n'.join(lines))
+    assert 'user ann password <redacted>' in h.redact('\n'.join(lines))
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda u: u['users'][0].pop('password'), 'haproxy_userlists[0].users[0]: needs one of password'),
+    (lambda u: u['users'][0].update(insecure_password='x'), 'haproxy_userlists[0].users[0]: needs one of password'),
+    (lambda u: u['users'][0].update(password='$6$a#b'), "users[0].password: must be a crypt(3) hash"),
+    (lambda u: u['users'][1].update(insecure_password='a\nb'), 'users[1].insecure_password:'),
+    (lambda u: u['groups'][0].update(users=['carl']), "groups[0].users[0]: 'carl' is not a user of this userlist"),
+])
+def test_the_userlist_errors_name_the_variable(change, message):
+    userlist = dict(name='ops', groups=[dict(name='admins', users=['ann'])],
+                    users=[dict(name='ann', password='$6$s$h'), dict(name='bob', insecure_password='pw')])
+    change(userlist)
+    errors = h.lint(dict(SECTIONS, userlists=[userlist]))[0]
+    assert any(message in e for e in errors), errors
+
+
+def test_other_sections_are_written_as_given_and_checked_for_their_kind_and_lines():
+    config = dict(SECTIONS, sections=[dict(kind='cache', name='pages', lines=['total-max-size 64', 'max-age 60']),
+                                      dict(kind='peers', name='lbs', lines=['peer lb1 10.0.0.1:10000'])])
+    assert h.lint(config) == ([], [])
+    sources = {}
+    lines = h.render(config, None, sources).splitlines()
+    start = lines.index('cache pages')
+    assert lines[start:start + 3] == ['cache pages', '    total-max-size 64', '    max-age 60']
+    assert sources[start + 3] == 'haproxy_sections[0].lines[1]'
+    assert lines[lines.index('peers lbs') + 1] == '    peer lb1 10.0.0.1:10000'
+    for sections, message in (([dict(kind='frontend', name='x', lines=[])], "sections[0].kind: 'frontend' must be"),
+                              ([dict(kind='cache', name='a b', lines=[])], "sections[0].name: 'a b' must be"),
+                              ([dict(kind='cache', name='c', lines=['backend x'])], "lines[0]: 'backend x' would"),
+                              ([dict(kind='cache', name='c'), dict(kind='cache', name='c')], "cache 'c' is already"),
+                              ([dict(kind='cache', name='c', line=[])], 'sections[0]: unknown key line')):
+        errors = h.lint(dict(SECTIONS, sections=sections))[0]
+        assert any(message in e for e in errors), (message, errors)

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 from hostile import HAPROXY_DOCUMENTED
-from test__haproxy import CONFIG, MODEL
+from test__haproxy import CONFIG, MODEL, SECTIONS, THUMB, TLS_FRONTEND
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy as h
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy_import as imp
@@ -18,23 +18,31 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_import impo
 
 
 def sections(text):
-    """{header: [lines]} of the frontend, backend and userlist sections of a haproxy.cfg, blank lines dropped."""
+    """{header: [lines]} of every section of a haproxy.cfg, blank lines and comments dropped."""
     out, current = {}, None
     for line in text.splitlines():
         if not line.strip() or line.startswith('#'):
             continue
         if not line.startswith(' '):
-            current = line if line.split()[0] in ('frontend', 'backend', 'userlist') else None
-            if current:
-                out[current] = []
-        elif current:
+            current = line
+            out[current] = []
+        else:
             out[current].append(line.strip())
     return out
 
 
+GLOBAL = dict(haproxy_stats_socket='stats_socket', haproxy_state_file='state_file', haproxy_maxconn='maxconn',
+              haproxy_timeout_connect='timeout_connect', haproxy_timeout_client='timeout_client',
+              haproxy_timeout_server='timeout_server', haproxy_tls_profile='tls_profile')
+LISTS = ('frontends', 'backends', 'listens', 'userlists', 'http_errors', 'sections', 'maps', 'global_directives',
+         'defaults_directives')
+
+
 def role_config(variables):
-    return dict(frontends=variables['haproxy_frontends'], backends=variables['haproxy_backends'],
-                userlists=variables['haproxy_userlists'])
+    """The configuration the role renders from imported ``variables`` (roles/haproxy/vars/main.yml)."""
+    config = {key: variables.get('haproxy_' + key, []) for key in LISTS}
+    config['global'] = {key: variables[var] for var, key in GLOBAL.items() if var in variables}
+    return config
 
 
 def round_trip(config):
@@ -45,14 +53,17 @@ def round_trip(config):
     return text, variables, inexpressible, h.render(again)
 
 
-@pytest.mark.parametrize('config', [CONFIG, MODEL], ids=['routing', 'model'])
+@pytest.mark.parametrize('config', [CONFIG, MODEL, SECTIONS], ids=['routing', 'model', 'sections'])
 def test_the_role_s_own_configuration_comes_back_the_same(config):
     text, variables, inexpressible, again = round_trip(copy.deepcopy(config))
     assert sections(again) == sections(text)
-    # The role's global and defaults lines are named, never dropped, and its own variables read.
-    assert inexpressible and all(i['reason'].startswith('the role writes the') for i in inexpressible)
+    # The role's own global and defaults lines are its own again, and its variables are read.
+    assert inexpressible == []
     assert variables['haproxy_maxconn'] == 4096 and variables['haproxy_timeout_client'] == 50000
-    assert not any('directives' in item for item in variables['haproxy_frontends'] + variables['haproxy_backends'])
+    # No line comes back as a directive that was not one.
+    for key in ('frontends', 'backends', 'listens'):
+        assert [item.get('directives') for item in variables.get('haproxy_' + key, [])] == \
+            [item.get('directives') for item in config.get(key, [])]
 
 
 HANDWRITTEN = '''global
@@ -123,14 +134,16 @@ def test_a_handwritten_configuration_keeps_every_line_somewhere():
         'server api2 10.0.0.22:8080 check ssl verify none']
     assert variables['haproxy_backends'][1]['servers'][0] == dict(name='w1', address='10.0.0.31', port=80, check=True,
                                                                   cookie='w1')
-    assert variables['haproxy_userlists'] == [dict(name='ops', groups=[dict(name='admins')],
-                                                   users=[dict(name='ann', password='$6$abc$def', groups=['admins'])])]
+    assert variables['haproxy_userlists'] == [dict(name='ops', groups=[dict(name='admins')], users=[
+        dict(name='ann', password='$6$abc$def', groups=['admins']), dict(name='bob', insecure_password='hunter2')])]
     assert (variables['haproxy_maxconn'], variables['haproxy_timeout_connect'], variables['haproxy_timeout_client']) \
         == (2000, 5000, 60000)
-    assert [(i['line'], i['text']) for i in inexpressible] == [
-        (3, 'nbthread 4            # not the role\'s'), (5, 'mode http'), (9, 'option forwardfor'),
-        (14, 'user bob insecure-password hunter2'), (42, 'listen stats'), (43, 'bind :8404'), (44, 'stats enable')]
-    assert inexpressible[-3]['reason'].endswith('write it as a frontend and a backend')
+    # The global and defaults lines the role does not write itself are added to its sections; the listen section is
+    # one of the role's too.
+    assert variables['haproxy_global_directives'] == ['nbthread 4']
+    assert variables['haproxy_defaults_directives'] == ['option forwardfor']
+    assert variables['haproxy_listens'] == [dict(name='stats', bind=[':8404'], directives=['stats enable'])]
+    assert inexpressible == []
     # What it imported renders, lints clean, and keeps the frontend's lines in their kinds' order.
     config = role_config(variables)
     assert h.lint(config)[0] == []
@@ -217,3 +230,81 @@ def test_the_map_and_pattern_files_of_the_maps_directory_are_imported_as_haproxy
 def test_without_a_maps_directory_nothing_is_read():
     variables, inexpressible = imp.import_config(MAPS_CONFIG)
     assert 'haproxy_maps' not in variables and inexpressible == []
+
+
+def test_a_tls_configuration_comes_back_as_directives_with_its_tls_defaults():
+    """A TLS bind comes back as a directive; the TLS defaults of the global section, which the role writes only for
+    a tls_bind, come back as global lines, so the re-rendered global section is the same."""
+    for profile in h.TLS_PROFILES:
+        config = dict(frontends=[dict(TLS_FRONTEND, acme_challenge=False)], backends=[
+            dict(name='be_www', servers=[dict(name='w', address='10.0.0.1', port=80)])],
+            **{'global': dict(tls_profile=profile, acme_thumbprint=THUMB)})
+        text, variables, inexpressible, again = round_trip(config)
+        assert inexpressible == [] and sections(again) == sections(text)
+        assert variables['haproxy_global_directives'][-1].startswith('ssl-default-bind-options ssl-min-ver')
+
+
+def test_a_global_tls_default_after_the_profile_s_is_a_warning():
+    config = dict(frontends=[dict(TLS_FRONTEND, acme_challenge=False)], backends=[
+        dict(name='be_www', servers=[dict(name='w', address='10.0.0.1', port=80)])],
+        global_directives=['ssl-default-bind-options ssl-min-ver TLSv1.0'])
+    errors, warnings = h.lint(config)
+    assert errors == [] and warnings == ["haproxy_global_directives[0]: 'ssl-default-bind-options ssl-min-ver "
+                                         "TLSv1.0' comes after the TLS defaults of haproxy_tls_profile, and HAProxy "
+                                         "takes the last"]
+    assert not any('ssl-default' in w for w in h.lint(dict(config, frontends=[]))[1])  # no TLS bind: the only one
+
+
+SETTINGS_CONFIG = '''global
+    log /dev/log local0
+    log 10.0.0.9:514 local2
+    chroot /srv/haproxy
+    stats socket /run/haproxy/admin.sock mode 660 level admin
+    stats socket ipv4@127.0.0.1:9999 level operator
+    stats timeout 2m
+    user haproxy
+    daemon
+    ssl-default-bind-options ssl-min-ver TLSv1.0
+    ssl-default-server-options ssl-min-ver TLSv1.2
+defaults
+    mode tcp
+    option tcplog
+    load-server-state-from-file local
+    errorfile 503 /etc/haproxy/errors/503.http
+    errorfile 504 /srv/errors/504.http
+    errorfiles site
+defaults named
+    mode http
+http-errors site
+    errorfile 503 /srv/errors/site-503.http
+    errorfile 503 /srv/errors/again.http
+    errorfile 404 errors/404.http
+peers mypeers
+    peer lb1 10.0.0.1:10000
+'''
+
+
+def test_the_global_and_defaults_lines_go_to_their_variables_or_are_named_with_the_reason():
+    variables, inexpressible = import_config(SETTINGS_CONFIG)
+    assert variables['haproxy_stats_socket'] == '/run/haproxy/admin.sock'
+    assert variables['haproxy_global_directives'] == [
+        'log 10.0.0.9:514 local2', 'stats socket ipv4@127.0.0.1:9999 level operator', 'daemon',
+        'ssl-default-bind-options ssl-min-ver TLSv1.0', 'ssl-default-server-options ssl-min-ver TLSv1.2']
+    assert variables['haproxy_defaults_directives'] == ['mode tcp', 'option tcplog', 'errorfile 504 /srv/errors/504.http',
+                                                        'errorfiles site']
+    assert variables['haproxy_http_errors'] == [dict(name='site', errorfiles={503: '/srv/errors/site-503.http'})]
+    assert variables['haproxy_sections'] == [dict(kind='peers', name='mypeers', lines=['peer lb1 10.0.0.1:10000'])]
+    assert [(i['line'], i['reason']) for i in inexpressible] == [
+        (4, "the role runs HAProxy in /var/lib/haproxy (its global section is the role's own)"),
+        (5, 'the role writes its admin socket at this path (haproxy_stats_socket) as "mode 600 level admin expose-fd '
+            'listeners" (its global section is the role\'s own)'),
+        (7, "the role writes the admin socket's timeout (its global section is the role's own)"),
+        (15, "the role keeps the servers' state across reloads (its defaults section is the role's own)"),
+        (19, 'a named defaults section: the role writes one defaults section'),
+        (20, 'in the defaults above, which the role cannot write'),
+        (23, 'an http-errors line the role cannot write (errorfile CODE /ABSOLUTE/PATH, once per code)'),
+        (24, 'an http-errors line the role cannot write (errorfile CODE /ABSOLUTE/PATH, once per code)'),
+    ]
+    config = role_config(variables)
+    assert h.lint(config)[0] == []
+    assert sections(h.render(config))['http-errors site'] == ['errorfile 503 /srv/errors/site-503.http']

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ansible_collections.opsnotes.edge.plugins.modules import haproxy_import
 
-CFG = 'global\n    maxconn 100\n    nbthread 2\nfrontend fe\n    bind *:80\n    default_backend be\n' \
+CFG = 'global\n    maxconn 100\n    chroot /srv/haproxy\n    nbthread 2\nfrontend fe\n    bind *:80\n    default_backend be\n' \
       'backend be\n    server s 10.0.0.1:80 check\n'
 
 
@@ -16,12 +16,14 @@ def test_reads_the_file_into_the_role_s_variables_and_names_the_rest(run_module,
     assert result['variables']['haproxy_backends'] == [dict(name='be', servers=[
         dict(name='s', address='10.0.0.1', port=80, check=True)])]
     assert result['variables']['haproxy_maxconn'] == 100
-    assert result['inexpressible'] == [dict(line=3, text='nbthread 2', reason='the role writes the global section itself')]
+    assert result['variables']['haproxy_global_directives'] == ['nbthread 2']
+    reason = "the role runs HAProxy in /var/lib/haproxy (its global section is the role's own)"
+    assert result['inexpressible'] == [dict(line=3, text='chroot /srv/haproxy', reason=reason)]
     # fail_on_inexpressible fails with the lines named; without the line, it passes (the control).
     result, failed = run_module(haproxy_import, dict(path=str(path), fail_on_inexpressible=True))
-    assert failed and result['msg'].endswith("have no place in the role's variables: line 3 (nbthread 2): the role "
-                                             'writes the global section itself')
-    path.write_text(CFG.replace('    nbthread 2\n', ''))
+    assert failed and result['msg'].endswith("have no place in the role's variables: line 3 (chroot /srv/haproxy): "
+                                             + reason)
+    path.write_text(CFG.replace('    chroot /srv/haproxy\n', ''))
     result, failed = run_module(haproxy_import, dict(path=str(path), fail_on_inexpressible=True))
     assert not failed and result['inexpressible'] == []
 
