@@ -44,7 +44,8 @@ unit() {
 # The rendering layer against the real parsers (haproxy -c, syslog-ng --syntax-only, nginx -t, systemd) in one
 # container of the base image; every value must come back from the running service byte for byte.
 differential() {
-  PYTHONPATH=$ROOT/.collections:$ROOT/tests/unit python -m pytest -q -p no:cacheprovider tests/differential
+  # -rP: the output of the passed tests too (the HAProxy corpus prints its matrix).
+  PYTHONPATH=$ROOT/.collections:$ROOT/tests/unit python -m pytest -q -rP -p no:cacheprovider tests/differential
 }
 galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
 # room COUNT command...: the command with room for COUNT more systemd containers on the host (make_room: the lab's

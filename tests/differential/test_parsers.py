@@ -15,20 +15,13 @@ naive rendering this layer replaced is shown to fail the same check.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shlex
-import subprocess
 import time
 
-import pytest
 from hostile import HAPROXY_DOCUMENTED, HOSTILE, KNOWN
 
 from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy, _keepalived, _lvs_dr, _quote, _syslog_ng
-
-IMAGE = os.environ.get('OPSNOTES_IMAGE', 'opsnotes-base-bookworm:latest')
-PREFIX = os.environ.get('OPSNOTES_PREFIX', 'opsnotes')
-NAME = '%s-diff-%d' % (PREFIX, os.getpid())
 
 
 def generated(count=400, seed=12):
@@ -49,46 +42,6 @@ def accepted(function, values=None):
         except _quote.Unsafe:
             pass
     return out
-
-
-class Box(object):
-    """The container: run commands, write files."""
-
-    def run(self, command, check=True, input_bytes=None, timeout=300):
-        proc = subprocess.run(['docker', 'exec', '-i', NAME, 'bash', '-c', command], input=input_bytes,
-                              capture_output=True, timeout=timeout, check=False)
-        if check and proc.returncode != 0:
-            raise AssertionError('%s: rc=%d\n%s\n%s' % (
-                command, proc.returncode, proc.stdout.decode(errors='replace'), proc.stderr.decode(errors='replace')))
-        return proc
-
-    def write(self, path, text):
-        data = text.encode('utf-8') if isinstance(text, str) else text
-        self.run('mkdir -p %s && cat > %s' % (shlex.quote(os.path.dirname(path)), shlex.quote(path)), input_bytes=data)
-
-
-@pytest.fixture(scope='module')
-def box():
-    subprocess.run(['docker', 'network', 'create', NAME], check=True, capture_output=True)
-    try:
-        subprocess.run(['docker', 'run', '-d', '--name', NAME, '--hostname', 'diff', '--network', NAME,
-                        '--cap-add', 'SYS_ADMIN', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW',
-                        '--security-opt', 'apparmor=unconfined', '--tmpfs', '/run',
-                        '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', IMAGE,
-                        '/lib/systemd/systemd'], check=True, capture_output=True)
-        b = Box()
-        for _second in range(60):
-            state = b.run('systemctl is-system-running', check=False).stdout.decode().strip()
-            if state in ('running', 'degraded'):
-                break
-            time.sleep(1)
-        b.run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends '
-              'haproxy syslog-ng-core nginx-light keepalived >/dev/null && systemctl stop haproxy nginx syslog-ng',
-              timeout=600)
-        yield b
-    finally:
-        subprocess.run(['docker', 'rm', '-f', NAME], capture_output=True, check=False)
-        subprocess.run(['docker', 'network', 'rm', NAME], capture_output=True, check=False)
 
 
 def fetch_all(box, port, count):
