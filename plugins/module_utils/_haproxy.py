@@ -333,8 +333,11 @@ class Linter(ConfigLinter):
                 self.err(where + '.errorfiles', 'must be a mapping of status code to file, such as '
                                                 '{503: /etc/haproxy/errors/site/503.http}')
                 continue
+            codes = [str(code) for code in files]
             for code, path in files.items():
                 fwhere = '%s.errorfiles.%s' % (where, code)
+                if codes.count(str(code)) > 1:
+                    self.err(fwhere, 'status code %s is given twice' % code)
                 if isinstance(code, bool) or not re.fullmatch(r'[0-9]{3}', str(code)) or int(code) not in ERROR_CODES:
                     self.err(fwhere, '%r is not a status code HAProxy answers with a file (%s)'
                              % (code, ', '.join(str(c) for c in ERROR_CODES)))

@@ -11,10 +11,10 @@ use-server rules, servers), and any other line of the section is kept as one of 
 http-errors sections become haproxy_http_errors. The global and defaults sections are the role's own: the values it
 has variables for are read (maxconn, the three timeouts, the stats socket, the state file), the lines it writes
 itself are left to it, and every other line joins haproxy_global_directives or haproxy_defaults_directives (the TLS
-defaults too: a TLS bind comes back as a directive), but for those the role writes otherwise (chroot, user...), which
-are listed as
-inexpressible, with their number and the reason. The sections the model has no keys for (peers, resolvers, mailers,
-cache, ring...) become haproxy_sections, their lines as written. Nothing is dropped silently.
+defaults too: a TLS bind comes back as a directive), but for those the role writes otherwise (chroot, user, the
+admin socket's options...), which are listed as inexpressible, with their number and the reason. The sections the
+model has no keys for (peers, resolvers, mailers, cache, ring...) become haproxy_sections, their lines as written.
+Nothing is dropped silently.
 """
 
 from __future__ import annotations

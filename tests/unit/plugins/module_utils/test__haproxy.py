@@ -646,6 +646,7 @@ def test_listen_sections_count_their_servers_for_the_tls_trust_store():
     (lambda c: c['http_errors'][0]['errorfiles'].update({'5O3': '/x'}), "errorfiles.5O3: '5O3' is not a status code"),
     (lambda c: c['http_errors'][0]['errorfiles'].update({503: 'errors/503.http'}), 'errorfiles.503: '),
     (lambda c: c['http_errors'][0].update(errorfiles={}), 'haproxy_http_errors[0].errorfiles: must be a mapping'),
+    (lambda c: c['http_errors'][0]['errorfiles'].update({'503': '/y'}), 'errorfiles.503: status code 503 is given twice'),
     (lambda c: c['http_errors'].append(dict(name='site', errorfiles={503: '/x'})),
      "haproxy_http_errors[1].name: 'site' is already defined"),
     (lambda c: c['http_errors'][0].update(files={}), 'haproxy_http_errors[0]: unknown key files'),
