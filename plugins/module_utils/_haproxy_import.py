@@ -445,6 +445,23 @@ class Importer(object):
         return self.append(item, 'servers', server)
 
 
+# The role's variables for the settings of its global and defaults sections, and the configuration keys they fill
+# (roles/haproxy/vars/main.yml).
+GLOBAL_VARS = dict(haproxy_stats_socket='stats_socket', haproxy_state_file='state_file', haproxy_maxconn='maxconn',
+                   haproxy_timeout_connect='timeout_connect', haproxy_timeout_client='timeout_client',
+                   haproxy_timeout_server='timeout_server', haproxy_tls_profile='tls_profile')
+LIST_VARS = ('frontends', 'backends', 'listens', 'userlists', 'http_errors', 'sections', 'maps', 'global_directives',
+             'defaults_directives')
+
+
+def role_config(variables):
+    """The configuration the haproxy role renders from ``variables`` (imported ones: haproxy_frontends...), as its
+    vars/main.yml builds it; the role's defaults where a variable is not given."""
+    config = {key: variables.get('haproxy_' + key, []) for key in LIST_VARS}
+    config['global'] = {key: variables[var] for var, key in GLOBAL_VARS.items() if var in variables}
+    return config
+
+
 def import_config(text, maps_dir=None, read=None):
     """(the role's variables, [{line, text, reason}] of what they cannot hold) for a haproxy.cfg ``text``. With
     ``maps_dir`` and ``read`` (path -> text, OSError when it cannot), the map and pattern files the configuration

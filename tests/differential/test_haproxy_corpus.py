@@ -26,6 +26,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils import _haproxy
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_import import (
     import_config,
     milliseconds,
+    role_config,
     strip_comment,
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import haproxy_split
@@ -33,12 +34,6 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._quote import haprox
 MANUAL = '/usr/share/doc/haproxy/html/configuration.html'
 CONFIGURATIONS = 'ls /etc/haproxy/haproxy.cfg /usr/share/doc/haproxy/examples/*.cfg'
 DEFAULTS = 'defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n'
-GLOBAL = dict(haproxy_stats_socket='stats_socket', haproxy_state_file='state_file', haproxy_maxconn='maxconn',
-              haproxy_timeout_connect='timeout_connect', haproxy_timeout_client='timeout_client',
-              haproxy_timeout_server='timeout_server')
-LISTS = ('frontends', 'backends', 'listens', 'userlists', 'http_errors', 'sections', 'maps', 'global_directives',
-         'defaults_directives')
-PROXIES = ('frontend', 'backend', 'listen')
 NAME = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.:-]*$')
 
 
@@ -89,12 +84,6 @@ def check_all(box, texts):
     parts = outputs.stdout.decode(errors='replace').split('\0')
     text_of = dict(zip([p[:-4] for p in parts[0::2]], parts[1::2], strict=False))
     return {name: (rc, text_of.get(name, '')) for name, rc in results.items()}
-
-
-def role_config(variables):
-    config = {key: variables.get('haproxy_' + key, []) for key in LISTS}
-    config['global'] = {key: variables[var] for var, key in GLOBAL.items() if var in variables}
-    return config
 
 
 def kind(words):

@@ -19,9 +19,11 @@ import yaml
 LAB = 'opsnotes-' + (os.environ.get('OPSNOTES_LAB') or 'lab')
 director = helpers.host('%s-director' % LAB)
 HEADER = 'Managed by Ansible (opsnotes.edge.haproxy). Local edits are overwritten.'
+# The role's vars/main.yml for imported variables, as _haproxy_import.role_config has it: this test runs against the
+# installed collection, and imports nothing of the source tree.
 GLOBAL = dict(haproxy_stats_socket='stats_socket', haproxy_state_file='state_file', haproxy_maxconn='maxconn',
               haproxy_timeout_connect='timeout_connect', haproxy_timeout_client='timeout_client',
-              haproxy_timeout_server='timeout_server')
+              haproxy_timeout_server='timeout_server', haproxy_tls_profile='tls_profile')
 LISTS = ('frontends', 'backends', 'listens', 'userlists', 'http_errors', 'sections', 'maps', 'global_directives',
          'defaults_directives')
 

@@ -118,8 +118,9 @@ def test_unused_acls_and_backends_are_warnings():
                                  'backend be_spare is not used by any frontend']
 
 
-def errors_of(change):
-    config = copy.deepcopy(CONFIG)
+def errors_of(change, base=None):
+    """The lint errors of a copy of ``base`` (default: CONFIG) after ``change``."""
+    config = copy.deepcopy(CONFIG if base is None else base)
     change(config)
     return h.lint(config)[0]
 
@@ -476,9 +477,7 @@ def test_the_model_renders_rate_limits_sticky_sessions_tcp_rules_and_dynamic_bac
     (lambda m: m['backends'][0]['servers'][0].update(cookie='w\n1'), 'servers[0].cookie:'),
 ])
 def test_the_model_s_errors_name_the_variable(change, message):
-    model = copy.deepcopy(MODEL)
-    change(model)
-    errors = h.lint(model)[0]
+    errors = errors_of(change, MODEL)
     assert any(message in e for e in errors), errors
 
 
@@ -661,9 +660,7 @@ def test_listen_sections_count_their_servers_for_the_tls_trust_store():
     (lambda c: c.update(global_directives='nbthread 4'), 'haproxy_global_directives: must be a list'),
 ])
 def test_the_sections_errors_name_the_variable(change, message):
-    config = copy.deepcopy(SECTIONS)
-    change(config)
-    errors = h.lint(config)[0]
+    errors = errors_of(change, SECTIONS)
     assert any(message in e for e in errors), errors
 
 

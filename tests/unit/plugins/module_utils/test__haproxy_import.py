@@ -31,24 +31,10 @@ def sections(text):
     return out
 
 
-GLOBAL = dict(haproxy_stats_socket='stats_socket', haproxy_state_file='state_file', haproxy_maxconn='maxconn',
-              haproxy_timeout_connect='timeout_connect', haproxy_timeout_client='timeout_client',
-              haproxy_timeout_server='timeout_server', haproxy_tls_profile='tls_profile')
-LISTS = ('frontends', 'backends', 'listens', 'userlists', 'http_errors', 'sections', 'maps', 'global_directives',
-         'defaults_directives')
-
-
-def role_config(variables):
-    """The configuration the role renders from imported ``variables`` (roles/haproxy/vars/main.yml)."""
-    config = {key: variables.get('haproxy_' + key, []) for key in LISTS}
-    config['global'] = {key: variables[var] for var, key in GLOBAL.items() if var in variables}
-    return config
-
-
 def round_trip(config):
     text = h.render(config)
     variables, inexpressible = import_config(text)
-    again = role_config(variables)
+    again = imp.role_config(variables)
     assert h.lint(again)[0] == []
     return text, variables, inexpressible, h.render(again)
 
@@ -145,7 +131,7 @@ def test_a_handwritten_configuration_keeps_every_line_somewhere():
     assert variables['haproxy_listens'] == [dict(name='stats', bind=[':8404'], directives=['stats enable'])]
     assert inexpressible == []
     # What it imported renders, lints clean, and keeps the frontend's lines in their kinds' order.
-    config = role_config(variables)
+    config = imp.role_config(variables)
     assert h.lint(config)[0] == []
     text = h.render(config)
     requests = [line.strip() for line in text.splitlines() if line.strip().startswith('http-request')]
@@ -305,6 +291,6 @@ def test_the_global_and_defaults_lines_go_to_their_variables_or_are_named_with_t
         (23, 'an http-errors line the role cannot write (errorfile CODE /ABSOLUTE/PATH, once per code)'),
         (24, 'an http-errors line the role cannot write (errorfile CODE /ABSOLUTE/PATH, once per code)'),
     ]
-    config = role_config(variables)
+    config = imp.role_config(variables)
     assert h.lint(config)[0] == []
     assert sections(h.render(config))['http-errors site'] == ['errorfile 503 /srv/errors/site-503.http']
