@@ -56,12 +56,13 @@ grep -qE '^\| 1 \| ssh-mitogen \| [0-9.]+ \|' "$work/bench-tasks.md" || { log "t
 # While the lab is up: the tests against it (TLS at the VIP judged by sslyze, the real servers' certificates
 # verified by the directors, IPVS on the directors' own kernels, and the day-2 playbooks of the installed collection:
 # rolling restart under load, drift, OOM report, a real OOM kill on a director, earlyoom and OOMPolicy= there, the
-# importer's round trip on its haproxy.cfg, renewal, one order per certificate for the group, renewal by the CA's
-# window and profiles); each undoes what it changes.
+# importer's round trip on its haproxy.cfg, HAProxy's Prometheus exporter, renewal, one order per certificate for
+# the group, renewal by the CA's window and profiles); each undoes what it changes.
 # The failover test runs as the failover benchmark, once (into a scratch file), which prints its row.
 PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -p no:cacheprovider tests/lab/test_lab_tls.py \
   tests/lab/test_lab_ipvs.py tests/lab/test_lab_drift.py tests/lab/test_lab_oom_report.py tests/lab/test_lab_oom_event.py \
   tests/lab/test_lab_oom_killers.py tests/lab/test_lab_rolling_restart.py tests/lab/test_lab_haproxy_import.py \
+  tests/lab/test_lab_haproxy_metrics.py \
   tests/lab/test_lab_renew_certificates.py tests/lab/test_lab_fleet_certificates.py tests/lab/test_lab_ari_profiles.py
 BENCH_ROUNDS=1 BENCH_OUT=$work/bench-failover.md benchmarks/bench.sh failover
 grep -E '^\| 1 \| director2? \|' "$work/bench-failover.md" || { log "the failover benchmark produced no row"; exit 1; }

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -343,14 +344,19 @@ class VipWatch(object):
 
 # HAProxy's runtime API on a host, with the Python every test image has: "show stat" (CSV, its fields named by
 # its header).
-HAPROXY_STAT = ("printf 'show stat\\n' | python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); "
-                "s.connect('%s'); s.sendall(sys.stdin.buffer.read()); "
-                "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())\"")
+HAPROXY_COMMAND = ("printf '%%s\\n' %s | python3 -c \"import socket, sys; s = socket.socket(socket.AF_UNIX); "
+                   "s.connect('%s'); s.sendall(sys.stdin.buffer.read()); "
+                   "print(b''.join(iter(lambda: s.recv(65536), b'')).decode())\"")
+
+
+def haproxy_command(h, command, socket_path='/run/haproxy/admin.sock'):
+    """What HAProxy's admin socket on ``h`` answers to ``command``."""
+    return h.check_output(HAPROXY_COMMAND % (shlex.quote(command), socket_path))
 
 
 def haproxy_stat(h, socket_path='/run/haproxy/admin.sock'):
     """{(backend, server): {field: value}} from HAProxy's "show stat" on ``h`` (status, scur, econ, wretr, ...)."""
-    lines = [line for line in h.check_output(HAPROXY_STAT % socket_path).splitlines() if line.strip()]
+    lines = [line for line in haproxy_command(h, 'show stat', socket_path).splitlines() if line.strip()]
     header = lines[0].lstrip('# ').split(',')
     return dict(((row['pxname'], row['svname']), row) for row in csv.DictReader(lines[1:], fieldnames=header))
 
