@@ -52,8 +52,8 @@ run_keepalived() {  # n: keepalived of director d<n>, in its namespace
 holders() {  # the directors holding the VIP
   for n in 1 2; do ip -n d$n -4 addr show dev eth0 | grep -q ' 10.0.0.100/' && printf 'd%s ' $n; done
 }
-wait_for() {  # label director: wait up to 20 s until the director holds the VIP with both real servers in its table
-  for i in $(seq 200); do
+wait_for() {  # label director: wait up to 60 s until the director holds the VIP with both real servers in its table
+  for i in $(seq 600); do
     [ "$(holders)" = "$2 " ] && [ "$(ip netns exec $2 ipvsadm -Ln | grep -c -- '-> .*Route')" = 2 ] && break
     sleep 0.1
   done

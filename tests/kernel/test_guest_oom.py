@@ -22,6 +22,9 @@ CHECK = r'''
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 cp /usr/bin/python3 /usr/local/bin/opsnotes-logd
 cp /usr/bin/python3 /usr/local/bin/opsnotes-hog
+# Alive and not a zombie: a child the kernel killed answers kill -0 until the shell reaps it, and dash reaps only
+# while it waits for a foreground command.
+alive() { [ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
 round() {  # $1: the score the module gives the log daemon
   mkdir /sys/fs/cgroup/round$1
   echo 320M > /sys/fs/cgroup/round$1/memory.max
@@ -49,9 +52,9 @@ for _ in range(13):
 open("/tmp/hog.done", "w").close()
 time.sleep(600)' &
   hog=$!
-  while kill -0 $hog 2>/dev/null && [ ! -e /tmp/hog.done ]; do sleep 0.1; done
-  if kill -0 $hog 2>/dev/null; then hog_state=alive; kill $hog; else hog_state=killed; fi
-  if kill -0 $logd 2>/dev/null; then logd_state=alive; kill $logd; else logd_state=dead; fi
+  while alive $hog && [ ! -e /tmp/hog.done ]; do sleep 0.1; done
+  if alive $hog; then hog_state=alive; kill $hog; else hog_state=killed; fi
+  if alive $logd; then logd_state=alive; kill $logd; else logd_state=dead; fi
   wait $hog $logd 2>/dev/null
   rm -f /tmp/hog.done
   echo "ROUND $1 logd=$logd_state hog=$hog_state"
