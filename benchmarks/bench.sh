@@ -6,7 +6,8 @@
 #   env: BENCH_ROUNDS (connections, compare and failover, default 3), BENCH_VIPS (default 10),
 #        BENCH_SIZES (scale, default "10 15 25 50"), BENCH_STRATEGIES (default "linear free mitogen_linear"),
 #        BENCH_CONNECTIONS (default "docker docker-nopipe ssh ssh-nopersist ssh-mitogen"),
-#        BENCH_RAISE_INOTIFY=1 (scale: opt-in, see below), BENCH_OUT (default benchmarks/RESULTS.md)
+#        BENCH_RAISE_INOTIFY=1 (scale: opt-in, see below), BENCH_OUT (default benchmarks/RESULTS.md),
+#        BENCH_CONVERGED=1 (tasks and connections: the lab was just converged, skip the converging run)
 #
 # tasks   needs the lab (`make lab`): module executions per host and role on an idempotent site.yml run.
 # connections needs the lab: the idempotent site.yml over docker exec and over SSH (scripts/lab.sh ssh), with and
@@ -95,9 +96,12 @@ timed_run() {  # playbook [ansible-playbook args...] -> prints "seconds changed_
 
 tasks() {
   log "benchmark 1: module executions per host and role, idempotent site.yml on the lab"
-  # Converge first; a failure says why (this run's output is otherwise not kept).
-  ansible-playbook site.yml -i inventories/lab >"$work/converge.log" 2>&1 \
-    || { tail -40 "$work/converge.log"; log "benchmark 1: the converging site.yml run failed"; return 1; }
+  # Converge first, unless the caller just did (BENCH_CONVERGED=1); a failure says why (this run's output is
+  # otherwise not kept).
+  if [ "${BENCH_CONVERGED:-0}" != 1 ]; then
+    ansible-playbook site.yml -i inventories/lab >"$work/converge.log" 2>&1 \
+      || { tail -40 "$work/converge.log"; log "benchmark 1: the converging site.yml run failed"; return 1; }
+  fi
   lab_converged=1
   local start piped unpiped
   start=$(date +%s.%N)
@@ -296,7 +300,7 @@ connections() {
   local ssh_inv=$ROOT/.lab/$PREFIX-$LAB/ssh/inventory.yml mitogen round variant secs rows="" summary=""
   mitogen=$(python3 -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))')/plugins/strategy
   declare -A times=()
-  [ -n "$lab_converged" ] || ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
+  [ -n "$lab_converged" ] || [ "${BENCH_CONVERGED:-0}" = 1 ] || ansible-playbook site.yml -i inventories/lab >/dev/null   # converge first
   for round in $(seq "$ROUNDS"); do
     for variant in $CONNECTIONS; do
       local start env=() inv=(-i inventories/lab)

@@ -48,18 +48,13 @@ grep -q 'ansible-galaxy collection install .*-r requirements.yml' "$work/ee/Cont
 log "execution environment: ansible-builder create wrote a build context"
 LAB_PLAYBOOK=opsnotes.edge.site scripts/lab.sh up
 log "galaxy round trip: tarball installed offline, opsnotes.edge.site ran green against the lab"
-# While the lab is up: the tasks-per-role benchmark still runs (into a scratch file).
-# The lab over SSH too (scripts/lab.sh ssh): the connections benchmark, one round of SSH and of Mitogen over SSH.
-BENCH_ROUNDS=1 BENCH_CONNECTIONS="ssh ssh-mitogen" BENCH_OUT=$work/bench-tasks.md benchmarks/bench.sh tasks connections
-grep -q '^| director |' "$work/bench-tasks.md" || { log "the tasks benchmark produced no table"; exit 1; }
-grep -qE '^\| 1 \| ssh-mitogen \| [0-9.]+ \|' "$work/bench-tasks.md" || { log "the connections benchmark produced no row"; exit 1; }
 # While the lab is up: the tests against it (TLS at the VIP judged by sslyze, the real servers' certificates
 # verified by the directors, IPVS on the directors' own kernels, and the day-2 playbooks of the installed collection:
 # rolling restart under load, drift, OOM report, a real OOM kill on a director, earlyoom and OOMPolicy= there, the
 # importer's round trip on its haproxy.cfg, HAProxy's Prometheus exporter, renewal, one order per certificate for
 # the group, renewal by the CA's window and profiles); each undoes what it changes.
 # The failover test runs as the failover benchmark, once (into a scratch file), which prints its row.
-PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -p no:cacheprovider tests/lab/test_lab_tls.py \
+PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q --durations=8 -p no:cacheprovider tests/lab/test_lab_tls.py \
   tests/lab/test_lab_ipvs.py tests/lab/test_lab_drift.py tests/lab/test_lab_oom_report.py tests/lab/test_lab_oom_event.py \
   tests/lab/test_lab_oom_killers.py tests/lab/test_lab_rolling_restart.py tests/lab/test_lab_haproxy_import.py \
   tests/lab/test_lab_haproxy_metrics.py \

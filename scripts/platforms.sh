@@ -47,8 +47,19 @@ one_suite() {  # suite net: first run on a fresh lab, then a second run that mus
     log "$suite: the second run changed something (not idempotent)"
     return 1
   fi
-  scripts/lab.sh down
   log "$suite: site.yml green and idempotent"
+  # The first suite's lab, converged and idempotent, also runs the benchmarks that need a lab, once each into a
+  # scratch file (PLATFORMS_BENCH=1, as `make test` sets it): module executions per host and role, and the site
+  # over SSH and over Mitogen. Their figures come from `make bench`.
+  if [ "${PLATFORMS_BENCH:-0}" = 1 ] && [ "$suite" = "${suites[0]}" ]; then
+    BENCH_CONVERGED=1 BENCH_ROUNDS=1 BENCH_CONNECTIONS="ssh ssh-mitogen" BENCH_OUT=".cache/platform-$suite.bench.md" \
+      benchmarks/bench.sh tasks connections || { log "$suite: the benchmarks on its lab failed"; return 1; }
+    grep -q '^| director |' ".cache/platform-$suite.bench.md" || { log "$suite: the tasks benchmark wrote no table"; return 1; }
+    grep -qE '^\| 1 \| ssh-mitogen \| [0-9.]+ \|' ".cache/platform-$suite.bench.md" \
+      || { log "$suite: the connections benchmark wrote no row"; return 1; }
+    log "$suite: the benchmarks that need a lab ran on it (.cache/platform-$suite.bench.md)"
+  fi
+  scripts/lab.sh down
 }
 
 # The base images first, one at a time (debootstrap), in this shell's environment per suite.

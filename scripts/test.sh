@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test stage; each runs even when an earlier one failed, and the run ends with a count.
 #   scripts/test.sh all | lint | sanity | unit | differential | molecule [scenario...] | galaxy | platforms | bench
-#                   | side-by-side "scenario..." "scenario..."
+#                   | lanes "stage..." "stage..."   (two lanes side by side: lint, molecule:haproxy...)
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/container.sh"
 set +e
@@ -17,7 +17,7 @@ stage() {  # name command...
   local name=$1 start rc kept; shift
   start=$(date +%s)
   kept=$tails/$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.:-' _).log
-  log "stage $name"
+  log "stage $name (started $(date -u +%H:%M:%S))"
   "$@" 2>&1 | tee "$kept"; rc=${PIPESTATUS[0]}
   if [ $rc -eq 0 ]; then passed=$((passed + 1)); results+=("PASS $name ($(( $(date +%s) - start ))s)"); rm -f "$kept"
   else failed=$((failed + 1)); results+=("FAIL $name (rc=$rc, $(( $(date +%s) - start ))s)"); fi
@@ -63,7 +63,8 @@ scenario_hosts() {  # scenario... -> the most containers one of them starts
   python3 -c 'import sys, yaml; print(max(len(yaml.safe_load(open("molecule/%s/molecule.yml" % s))["platforms"]) for s in sys.argv[1:]))' "$@"
 }
 # Debian 13: the whole site on a lab of its own, green and idempotent (Debian 12: everything above).
-platforms() { "$ROOT/scripts/platforms.sh"; }
+# PLATFORMS_BENCH=1: its lab also runs the benchmarks that need a lab (tasks, connections), once each.
+platforms() { PLATFORMS_BENCH=1 "$ROOT/scripts/platforms.sh"; }
 # What a container's kernel cannot show, in a guest kernel (user-mode Linux, scripts/guest-image.sh): the OOM killer
 # sparing the process the collection protects, a packet through IPVS. Each guest boots in its own container with no
 # network.
@@ -71,10 +72,11 @@ kernel() {
   "$ROOT/scripts/guest-image.sh" >/dev/null
   PYTHONPATH=$ROOT/tests/kernel python -m pytest -q -p no:cacheprovider "$ROOT/tests/kernel"
 }
-# The benchmarks still run (tiny sizes, into a scratch file; the tasks benchmark runs in the galaxy stage, which
-# has the lab up). Their figures come from `make bench`, never from timed tests.
+# The benchmarks still run (tiny sizes, into a scratch file; the ones that need a lab run on the platforms stage's
+# lab). Their figures come from `make bench`, never from timed tests.
 bench() {
-  BENCH_ROUNDS=1 BENCH_SIZES=2 BENCH_OUT=$(mktemp /tmp/opsnotes-bench-smoke.XXXXXX) "$ROOT/benchmarks/bench.sh" compare scale
+  mkdir -p "$ROOT/.cache"
+  BENCH_ROUNDS=1 BENCH_SIZES=2 BENCH_OUT=$ROOT/.cache/bench-smoke.md "$ROOT/benchmarks/bench.sh" compare scale
 }
 # Molecule looks for a scenario named "default" to share state with; this project has none, and molecule says so
 # with a CRITICAL line on every green run ("'molecule/default/molecule.yml' glob failed.  Exiting.", then "default
@@ -85,28 +87,51 @@ molecule_scenario() {
     COLUMNS=${COLUMNS:-400} molecule test -s "$1" 2>&1 | sed -u "/'molecule\/default\/molecule.yml' glob failed/d" )
 }
 
-# Two lines of molecule scenarios side by side: CI has two cores, and most of a scenario's time is spent waiting on
-# its containers (boots, health checks, timers, load windows), so the longest scenario (nginx_acme) runs next to the
-# others, one after another. The first line's output streams as usual; the second's is printed when it ends. Every
-# scenario keeps its own containers and network. The scenarios whose tests measure timing closely (keepalived's
-# failover gaps) run alone, after.
-side_by_side() {  # "scenario..." "scenario..."
+# A stage by its name, as `scripts/test.sh NAME` runs it, without room of its own (the lanes make it for both).
+named_stage() {
+  case $1 in
+    molecule:*) molecule_scenario "${1#molecule:}" ;;
+    lint|sanity|unit|differential|kernel|platforms|bench) "$1" ;;
+    *) echo "no stage named $1" >&2; return 2 ;;
+  esac
+}
+# The systemd containers a stage starts at most (the guests of the kernel stage run no systemd on the host).
+stage_hosts() {
+  case $1 in
+    molecule:*) scenario_hosts "${1#molecule:}" ;;
+    differential) echo 2 ;;
+    platforms) echo ${#LAB_HOSTS[@]} ;;
+    bench) echo 4 ;;
+    *) echo 0 ;;
+  esac
+}
+lane_hosts() {  # "stage..." -> the most containers one of them starts
+  local name most=0 n
+  for name in $1; do n=$(stage_hosts "$name"); [ "$n" -le "$most" ] || most=$n; done
+  echo $most
+}
+
+# Two lanes of stages side by side: CI has two cores, and most stages either use one (lint, sanity, unit) or spend
+# most of their time waiting on containers (boots, health checks, timers, load windows). The first lane's output
+# streams as usual; the second's is printed when it ends. Every stage keeps its own containers and network, and the
+# room for both lanes' containers is made once, before either starts. The stages that measure timing closely
+# (keepalived's failover gaps, the lab's rolling restart) run alone.
+lanes() {  # "stage..." "stage..."
   local dir pid line result
-  # shellcheck disable=SC2086
-  if ! make_room $(( $(scenario_hosts $1) + $(scenario_hosts $2) )); then
-    failed=$((failed + 1)); results+=("FAIL molecule: $1 | $2 (no room for their containers)"); return
+  if ! make_room $(( $(lane_hosts "$1") + $(lane_hosts "$2") )); then
+    failed=$((failed + 1)); results+=("FAIL $1 | $2 (no room for their containers)"); return
   fi
   dir=$(mktemp -d /tmp/opsnotes-stages.XXXXXX)
-  run_line() {  # index scenarios
-    local s passed=0 failed=0 results=()
-    for s in $2; do stage "molecule:$s" molecule_scenario "$s"; done
+  run_lane() {  # index stages
+    local name passed=0 failed=0 results=()
+    for name in $2; do stage "$name" named_stage "$name"; done
     printf '%s\n' "${results[@]}" >"$dir/$1.results"
   }
-  run_line 1 "$2" >"$dir/1.log" 2>&1 &
+  run_lane 1 "$2" >"$dir/1.log" 2>&1 &
   pid=$!
-  run_line 0 "$1"
+  run_lane 0 "$1"
   wait "$pid"
-  log "the scenarios run beside the ones above ($2):"
+  log "the stages run beside the ones above ($2):"
   cat "$dir/1.log"
   for line in 0 1; do
     while read -r result; do
@@ -147,11 +172,9 @@ what=${1:-all}; shift || true
 case "$what" in
   all)
     ours_before=$(ours) running_before=$(running)
-    stage lint lint
-    stage sanity sanity
-    stage unit unit
-    stage differential room 1 differential
-    side_by_side nginx_acme "lvs_dr syslog_ng oom_protect haproxy"
+    # The checks of the code and the stages with few containers beside the Debian 13 lab and the benchmarks' smoke.
+    lanes "lint sanity unit differential kernel bench" platforms
+    lanes molecule:nginx_acme "molecule:lvs_dr molecule:syslog_ng molecule:oom_protect molecule:haproxy"
     stage molecule:keepalived room "$(scenario_hosts keepalived)" molecule_scenario keepalived
     # A scenario not named above runs alone.
     for s in molecule/*/; do
@@ -162,16 +185,13 @@ case "$what" in
     done
     # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
     stage galaxy room "$(lab_hosts_to_start)" galaxy
-    stage platforms platforms
-    stage kernel kernel
-    stage bench bench
     stage leftovers leftovers ;;
   lint|sanity|unit|differential|galaxy|platforms|kernel|bench) stage "$what" "$what" ;;
-  side-by-side) side_by_side "$1" "$2" ;;
+  lanes) lanes "$1" "$2" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
     for s in "${scenarios[@]}"; do stage "molecule:$s" room "$(scenario_hosts "$s")" molecule_scenario "$s"; done ;;
-  *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|bench|side-by-side A B" >&2
+  *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|bench|lanes "stage..." "stage..."" >&2
      exit 2 ;;
 esac
 
