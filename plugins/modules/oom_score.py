@@ -58,6 +58,15 @@ options:
       score_adj:
         description: The value to set, V(-1000) to V(1000). Omit to only read.
         type: int
+      if_installed:
+        description:
+          - With O(targets[].unit), only where systemd has the unit (its C(LoadState) is not C(not-found)). A unit
+            that is not installed is left out of RV(targets) and listed in RV(not_installed), instead of being
+            reported as matching no process.
+          - For the services a role protects where they are installed, without listing every unit first.
+        type: bool
+        default: false
+        version_added: 0.2.0
   pid:
     description: Shorthand for one target. A process id.
     type: int
@@ -163,6 +172,14 @@ unmatched:
   type: list
   elements: str
   sample: [pidfile=/run/batch.pid]
+not_installed:
+  description: The unit targets with O(targets[].if_installed) whose unit systemd does not have; they are not in
+    RV(targets).
+  returned: always
+  type: list
+  elements: str
+  sample: [earlyoom.service]
+  version_added: 0.2.0
 last_oom_kill:
   description:
     - The kernel's last OOM kill since boot, from its log in the journal (C(journalctl -k)), as C({time, pid, comm,
@@ -239,8 +256,8 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._oom import (
 
 def _unit_state(module, unit):
     """What systemd holds for ``unit``: {OOMScoreAdjust (int or None), ControlGroup, OOMPolicy,
-    ManagedOOMPreference} (None where unknown: no systemctl, or a systemd without the property)."""
-    keys = ('OOMScoreAdjust', 'ControlGroup', 'OOMPolicy', 'ManagedOOMPreference')
+    ManagedOOMPreference, LoadState} (None where unknown: no systemctl, or a systemd without the property)."""
+    keys = ('OOMScoreAdjust', 'ControlGroup', 'OOMPolicy', 'ManagedOOMPreference', 'LoadState')
     systemctl = module.get_bin_path('systemctl')
     shown = {}
     if systemctl:
@@ -295,15 +312,22 @@ def run(module, root='/'):
     shorthand = {k: params[k] for k in SELECTORS + ('score_adj',) if params[k] is not None}
     targets = params['targets'] if params['targets'] is not None else ([shorthand] if shorthand else [])
     targets = [{k: v for k, v in t.items() if v is not None} for t in targets]
+    optional = set(index for index, target in enumerate(targets) if target.pop('if_installed', False))
     errors = target_errors(targets, 'targets', score_required=False)
+    errors += ['targets[%d].if_installed: only a unit target can be left out where it is not installed' % index
+               for index in sorted(optional) if 'unit' not in targets[index]]
     if errors:
         module.fail_json(msg='; '.join(errors))
 
     cap = has_capability(CAP_SYS_RESOURCE, root)
     exclude = {os.getpid(), os.getppid()}   # never match this module's own process or its shell
     procs = processes(root)
-    result_targets, unprotected, diff_before, diff_after = [], [], [], []
-    for target in targets:
+    result_targets, unprotected, diff_before, diff_after, not_installed = [], [], [], [], []
+    for index, target in enumerate(targets):
+        state = _unit_state(module, target['unit']) if target.get('unit') else None
+        if index in optional and state and state['LoadState'] == 'not-found':
+            not_installed.append(target['unit'])
+            continue
         expected = target.get('score_adj')
         rows = []
         for proc in select(target, procs, root, exclude):
@@ -319,8 +343,7 @@ def run(module, root='/'):
             rows.append(row)
         entry = dict(selector=selector_text(target), expected=expected, matched=len(rows), processes=rows,
                      ok=all(r['ok'] for r in rows))
-        if target.get('unit'):
-            state = _unit_state(module, target['unit'])
+        if state:
             group = state['ControlGroup']
             entry.update(unit_score_adj=state['OOMScoreAdjust'], oom_kills=cgroup_oom_kills(group, root),
                          oom_policy=state['OOMPolicy'], oomd_preference=state['ManagedOOMPreference'])
@@ -343,7 +366,8 @@ def run(module, root='/'):
                     cmdline=' '.join(p['cmdline'])[:200]) for p in ranked[:params['report_top']]]
     kills = _kills(module)
     result = dict(changed=bool(diff_after), status=status, ok=status == 'ok', cap_sys_resource=cap,
-                  targets=result_targets, unprotected=unprotected, unmatched=unmatched, top=top, killers=killers,
+                  targets=result_targets, unprotected=unprotected, unmatched=unmatched, not_installed=not_installed,
+                  top=top, killers=killers,
                   active_killers=[k['name'] for k in killers if k['active']], exposed=exposed,
                   oom_kills_since_boot=len(kills), last_oom_kill=kills[-1] if kills else None,
                   diff=dict(before=''.join(diff_before), after=''.join(diff_after)))
@@ -368,7 +392,8 @@ def build_module():
                          pattern=dict(type='str'), unit=dict(type='str'))
     return AnsibleModule(
         argument_spec=dict(
-            targets=dict(type='list', elements='dict', options=dict(selector_spec, score_adj=dict(type='int'))),
+            targets=dict(type='list', elements='dict', options=dict(selector_spec, score_adj=dict(type='int'),
+                                                                      if_installed=dict(type='bool', default=False))),
             score_adj=dict(type='int'),
             report_top=dict(type='int', default=0),
             strict=dict(type='bool', default=False),

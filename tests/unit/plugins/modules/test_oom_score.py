@@ -42,7 +42,7 @@ def host(fake_root, monkeypatch):
 
 
 SHOW = ['show', '--property=OOMScoreAdjust', '--property=ControlGroup', '--property=OOMPolicy',
-        '--property=ManagedOOMPreference', '--']
+        '--property=ManagedOOMPreference', '--property=LoadState', '--']
 
 
 def systemctl(values, journal=''):
@@ -55,7 +55,7 @@ def systemctl(values, journal=''):
         assert argv[1:-1] == SHOW
         unit = argv[-1]
         shown = dict(OOMScoreAdjust=0, ControlGroup='/system.slice/' + unit, OOMPolicy='stop',
-                     ManagedOOMPreference='none')
+                     ManagedOOMPreference='none', LoadState='loaded')
         value = values.get(unit, 0)
         shown.update(value if isinstance(value, dict) else dict(OOMScoreAdjust=value))
         return 0, ''.join('%s=%s\n' % item for item in shown.items()), ''
@@ -127,7 +127,23 @@ def test_read_only_report_top_and_unmatched(run_module, host):
     assert result['top'][0] == dict(pid=131, comm='sleep', oom_score=900, oom_score_adj=800, cmdline='sleep 1000')
 
 
+def test_a_unit_not_installed_is_left_out_only_where_the_target_says_if_installed(run_module, host):
+    """The services a role protects where installed: systemd's LoadState decides, in the same call."""
+    absent = dict(LoadState='not-found', ControlGroup='', OOMScoreAdjust='')
+    args = dict(targets=[dict(unit='batch.service', score_adj=700, if_installed=True),
+                         dict(unit='earlyoom.service', score_adj=-100, if_installed=True),
+                         dict(unit='gone.service', score_adj=500)])
+    result, failed = run(run_module, host, args, unit_values={'earlyoom.service': absent, 'gone.service': absent})
+    assert not failed, result
+    assert result['not_installed'] == ['earlyoom.service']
+    assert [t['selector'] for t in result['targets']] == ['unit=batch.service', 'unit=gone.service']
+    assert result['targets'][0]['matched'] == 2 and result['changed']
+    # The control: without if_installed, a unit systemd does not have is reported as matching nothing.
+    assert result['unmatched'] == ['unit=gone.service']
+
+
 @pytest.mark.parametrize('args, message', [
+    (dict(targets=[dict(pid=1, if_installed=True)]), 'targets[0].if_installed: only a unit target'),
     (dict(targets=[dict(unit='a/b.service', score_adj=1)]), "targets[0].unit: 'a/b.service' is not a service unit"),
     (dict(targets=[dict(pid=1, name='x')]), 'targets[0] needs exactly one of'),
     (dict(unit='a.service', score_adj=2000), 'targets[0].score_adj: 2000 must be an integer from -1000 to 1000'),
