@@ -21,6 +21,9 @@ description:
   - "Swap and reload: the file is replaced atomically (mode 0600: it holds the VRRP password) and a running
     keepalived is reloaded with SIGHUP (C(systemctl reload)), which keeps each unchanged VRRP instance in its state:
     the virtual addresses do not move. When the reload fails, the previous file is restored."
+  - "With virtual servers, the kernel must have IPVS (keepalived exits at start without it): where C(/proc/net/ip_vs)
+    is missing the module loads C(ip_vs) (C(modprobe), also in check mode: the virtual servers need it anyway), and
+    where that fails it fails before anything changes, the packages included, with RV(ipvs) false."
   - Lint refuses what keepalived would misread or silently change (a password longer than its 8 characters,
     C(nopreempt) with state MASTER, a real server port other than the virtual server's in direct routing),
     undefined tracked scripts and processes, and script words with no safe spelling; the rest is rendered so that
@@ -93,6 +96,12 @@ content:
   description: The rendered file, with the VRRP passwords redacted.
   returned: always
   type: str
+ipvs:
+  description: Whether the kernel has IPVS; null when the configuration has no virtual servers (not looked for).
+  returned: always, except in check mode on a host that lacks the packages (nothing to check with yet)
+  type: bool
+  sample: true
+  version_added: 0.2.0
 validated:
   description: Whether the new file passed C(keepalived --config-test).
   returned: always
@@ -125,6 +134,20 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import l
 from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import prepare
 
 MODE = 0o600
+IPVS_PROC = '/proc/net/ip_vs'
+
+
+def ipvs_missing(module):
+    """None where the kernel has IPVS (loading ip_vs where it is a module), else why not."""
+    if os.path.exists(IPVS_PROC):
+        return None
+    modprobe = module.get_bin_path('modprobe')
+    if not modprobe:
+        return 'no %s, and no modprobe to load ip_vs with' % IPVS_PROC
+    rc, out, err = module.run_command([modprobe, 'ip_vs'])
+    if rc == 0 and os.path.exists(IPVS_PROC):
+        return None
+    return 'no %s, and modprobe ip_vs failed: %s' % (IPVS_PROC, (out + err).strip() or 'exit status %d' % rc)
 
 
 def config_test(module, keepalived, path, content):
@@ -145,8 +168,17 @@ def config_test(module, keepalived, path, content):
 
 def run(module):
     params = module.params
+    ipvs = None
+    if params['config'].get('virtual_servers'):
+        missing = ipvs_missing(module)
+        ipvs = missing is None
+        if missing:
+            module.fail_json(msg='virtual_servers: this host\'s kernel has no IPVS (%s): keepalived would exit at '
+                                 'start; nothing was changed' % missing, ipvs=False, changed=False)
     provision = Provision(module)
-    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None), provision=provision)
+    old, content, result = prepare(module, lint, render, redact=redact, perms=(MODE, None), provision=provision,
+                                   unchanged=lambda unchanged: unchanged.update(ipvs=ipvs))
+    result['ipvs'] = ipvs
     path = params['path']
     keepalived = module.get_bin_path('keepalived', required=True)
     ok, output = config_test(module, keepalived, path, content)

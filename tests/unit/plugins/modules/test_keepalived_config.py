@@ -186,3 +186,46 @@ def test_bad_input_fails_before_the_package_is_installed_and_apt_failure_is_name
     result, failed = run_module(keepalived_config, args(tmp_path, packages=['keepalived']), run_command=fake)
     assert failed and result['msg'].startswith('installing keepalived: apt-get install failed (rc=100): E: Unable to locate')
     assert 'the configuration was not changed' in result['msg'] and not (tmp_path / 'keepalived.conf').exists()
+
+
+VIRTUAL = dict(CONFIG, virtual_servers=[dict(address='192.0.2.100', port=80, real_servers=[
+    dict(address='192.0.2.11', port=80, check=dict(type='TCP_CHECK'))])])
+
+
+class NoIPVS(FakeKeepalived):
+    """A kernel without IPVS: modprobe ip_vs fails (recorded)."""
+
+    def __call__(self, argv, **kwargs):
+        if os.path.basename(argv[0]) == 'modprobe':
+            self.calls.append(['modprobe'] + argv[1:])
+            return 1, '', "modprobe: FATAL: Module ip_vs not found in directory /lib/modules/6.1.0"
+        return super(NoIPVS, self).__call__(argv, **kwargs)
+
+
+def test_virtual_servers_on_a_kernel_without_ipvs_fail_before_anything_changes(run_module, tmp_path, monkeypatch):
+    monkeypatch.setattr(keepalived_config, 'IPVS_PROC', str(tmp_path / 'ip_vs'))
+    monkeypatch.setattr(keepalived_config.AnsibleModule, 'get_bin_path',
+                        lambda self, name, required=False, opt_dirs=None: '/sbin/' + name)
+    fake = NoIPVS()
+    result, failed = run_module(keepalived_config, args(tmp_path, VIRTUAL, packages=['keepalived', 'ipvsadm']),
+                                run_command=fake)
+    assert failed and result['ipvs'] is False and not result['changed']
+    assert result['msg'].startswith("virtual_servers: this host's kernel has no IPVS (no %s" % (tmp_path / 'ip_vs'))
+    assert 'Module ip_vs not found' in result['msg']
+    # Only modprobe ran: no package installed, nothing checked, no file written.
+    assert fake.calls == [['modprobe', 'ip_vs']] and not (tmp_path / 'keepalived.conf').exists()
+
+
+def test_with_ipvs_the_virtual_servers_go_live_and_the_result_says_so(run_module, tmp_path, monkeypatch):
+    (tmp_path / 'ip_vs').write_text('IP Virtual Server version 1.2.1\n')
+    monkeypatch.setattr(keepalived_config, 'IPVS_PROC', str(tmp_path / 'ip_vs'))
+    fake = FakeKeepalived()
+    result, failed = run_module(keepalived_config, args(tmp_path, VIRTUAL), run_command=fake)
+    assert not failed and result['ipvs'] is True and result['validated']
+    assert 'virtual_server 192.0.2.100 80' in (tmp_path / 'keepalived.conf').read_text()
+    # Unchanged, the next run still says so.
+    result, failed = run_module(keepalived_config, args(tmp_path, VIRTUAL), run_command=FakeKeepalived())
+    assert not failed and not result['changed'] and result['ipvs'] is True
+    # The control: without virtual servers the kernel is not asked.
+    result, failed = run_module(keepalived_config, args(tmp_path), run_command=FakeKeepalived())
+    assert not failed and result['ipvs'] is None
