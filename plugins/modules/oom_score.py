@@ -390,10 +390,10 @@ def run(module, root='/'):
 def build_module():
     selector_spec = dict(pid=dict(type='int'), pidfile=dict(type='path'), name=dict(type='str'),
                          pattern=dict(type='str'), unit=dict(type='str'))
+    target_spec = dict(selector_spec, score_adj=dict(type='int'), if_installed=dict(type='bool', default=False))
     return AnsibleModule(
         argument_spec=dict(
-            targets=dict(type='list', elements='dict', options=dict(selector_spec, score_adj=dict(type='int'),
-                                                                      if_installed=dict(type='bool', default=False))),
+            targets=dict(type='list', elements='dict', options=target_spec),
             score_adj=dict(type='int'),
             report_top=dict(type='int', default=0),
             strict=dict(type='bool', default=False),
