@@ -401,9 +401,25 @@ def verify_report(rows):
     return '\n'.join([LINE % ('HOST', width, 'CHECK', 'STATE', 'DETAIL')] + [row['line'] for row in rows])
 
 
+def verify_stats(rows):
+    """The rows of verify_rows as a job's artifacts (set_stats): {ok, counts per state, the DRIFT and the LIMITED rows
+    as {host, check, detail}}."""
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and 'state' in row for row in rows):
+        raise AnsibleFilterError('verify_stats: expects the rows of opsnotes.edge.verify_rows')
+    counts = dict((state, 0) for state in ('OK', 'LIMITED', 'DRIFT'))
+    for row in rows:
+        counts[row['state']] = counts.get(row['state'], 0) + 1
+
+    def listed(state):
+        return [dict(host=row['host'], check=row['check'], detail=row['detail']) for row in rows
+                if row['state'] == state]
+    return dict(ok=counts['DRIFT'] == 0, counts=counts, drift=listed('DRIFT'), limited=listed('LIMITED'))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             'verify_rows': verify_rows,
             'verify_report': verify_report,
+            'verify_stats': verify_stats,
         }

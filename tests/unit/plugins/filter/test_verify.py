@@ -10,7 +10,12 @@ import copy
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsnotes.edge.plugins.filter.verify import FilterModule, verify_report, verify_rows
+from ansible_collections.opsnotes.edge.plugins.filter.verify import (
+    FilterModule,
+    verify_report,
+    verify_rows,
+    verify_stats,
+)
 
 DIRECTOR_MAC = '02:42:ac:1d:d5:0a'
 RS1_MAC = '02:42:AC:1D:D5:0B'
@@ -288,7 +293,23 @@ def test_wrong_input_is_refused_clearly():
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {'verify_rows', 'verify_report'}
+    assert set(FilterModule().filters()) == {'verify_rows', 'verify_report', 'verify_stats'}
+
+
+def test_the_job_artifacts_name_each_drift_and_limited_row_and_count_every_state():
+    green = verify_stats(verify_rows(fleet(), GROUPS))
+    assert green['ok'] is True and green['drift'] == [] and green['counts']['DRIFT'] == 0
+    assert green['counts']['OK'] + green['counts']['LIMITED'] == len(verify_rows(fleet(), GROUPS))
+    rows = [dict(host='rs1', check='lvs_dr_check', state='DRIFT', detail='arp_ignore is 0, expected 1', line='x'),
+            dict(host='rs1', check='oom_score', state='LIMITED', detail='EACCES', line='y'),
+            dict(host='rs2', check='lvs_dr_check', state='OK', detail='fine', line='z')]
+    stats = verify_stats(rows)
+    assert stats == dict(ok=False, counts=dict(OK=1, LIMITED=1, DRIFT=1),
+                         drift=[dict(host='rs1', check='lvs_dr_check', detail='arp_ignore is 0, expected 1')],
+                         limited=[dict(host='rs1', check='oom_score', detail='EACCES')])
+    assert verify_stats([]) == dict(ok=True, counts=dict(OK=0, LIMITED=0, DRIFT=0), drift=[], limited=[])
+    with pytest.raises(AnsibleFilterError, match='verify_rows'):
+        verify_stats([{'host': 'rs1'}])
 
 
 def ipvs_table(*reals, drift=(), down=()):
