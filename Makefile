@@ -5,7 +5,7 @@ export VENV
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help setup venv image lab lab-down test lint sanity unit differential molecule platforms kernel changelog changelog-preview ee bench
+.PHONY: help setup venv image lab lab-down test lint sanity unit differential molecule platforms kernel core changelog changelog-preview ee bench
 
 help:
 	@echo "make lab       build the image, start the container lab, run site.yml, print the check report"
@@ -15,6 +15,7 @@ help:
 	@echo "               the site on a Debian 13 lab, the guest-kernel tests, the benchmarks at a tiny size"
 	@echo "make platforms the site on a Debian 13 lab (green report, second run changed=0)"
 	@echo "make kernel    in a guest kernel (user-mode Linux): OOM kills by score, IPVS (DR), keepalived's checks, failover"
+	@echo "make core      sanity and unit tests with ansible-core 2.21 on Debian 13's Python 3.13 (a container)"
 	@echo "make bench     the benchmarks (benchmarks/RESULTS.md)"
 	@echo "make ee        the execution environment's build context (context/)"
 	@echo "make changelog-preview  the release notes the fragments would make (.cache/CHANGELOG.preview.rst)"
@@ -59,6 +60,9 @@ platforms: venv setup
 
 kernel: venv setup
 	scripts/test.sh kernel
+
+core: venv setup
+	scripts/test.sh core
 
 # The four benchmarks into benchmarks/RESULTS.md (the first and the last need the lab, which this starts or updates).
 bench: venv image

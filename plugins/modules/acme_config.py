@@ -328,9 +328,13 @@ account_key_content:
   description: The account key's PEM (secret; register it under C(no_log)).
   returned: with O(return_account_key=true) when the key exists (not in check mode before it is made)
   type: str
-keys:
-  description: Per item of O(keys), what was (in check mode, would be) done to its key and its CSR.
+key_actions:
+  description:
+    - Per item of O(keys), what was (in check mode, would be) done to its key and its CSR.
+    - Also returned as C(keys), deprecated (a key Jinja cannot read with a dot, as C(result.keys) names the method),
+      to be removed in 1.0.0.
   returned: always
+  version_added: 0.2.0
   type: list
   elements: dict
   contains:
@@ -723,10 +727,12 @@ def _changed(result):
 
 def run(module):
     params = module.params
+    key_actions = []   # also returned as keys: deprecated, removed in 1.0.0
     result = dict(changed=False, pending=False, packages_installed=[], package_versions={}, trust_changed=[],
                   trust_removed=[],
                   directories_changed=[],
-                  account_key='none', keys=[], fetch_key='none', fetch_server_changed=[], ssh_host_keys=[],
+                  account_key='none', key_actions=key_actions, keys=key_actions, fetch_key='none',
+                  fetch_server_changed=[], ssh_host_keys=[],
                   files_changed=[], timer_actions=[], certificates=[],
                   account_thumbprint=None, failures=[])
     diffs = []

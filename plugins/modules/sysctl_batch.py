@@ -72,11 +72,15 @@ file_changed:
   description: Whether O(path) was (or would be) rewritten.
   returned: always
   type: bool
-values:
-  description: Per key, the runtime value before and the desired value.
+settings:
+  description:
+    - Per key, the runtime value before and the desired value.
+    - Also returned as C(values), deprecated (a key Jinja cannot read with a dot, as C(result.values) names the
+      method), to be removed in 1.0.0.
   returned: always
   type: dict
   sample: {"net.ipv4.conf.all.arp_ignore": {"before": "0", "after": "1"}}
+  version_added: 0.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -93,6 +97,7 @@ def run(module, root='/'):
         result = converge(module, params['values'], params['path'], params['header'], params['runtime'], root)
     except StepFailed as exc:
         module.fail_json(msg=exc.msg, **exc.result)
+    result['settings'] = result['values']   # values: deprecated, removed in 1.0.0
     module.exit_json(**result)
 
 

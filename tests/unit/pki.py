@@ -9,7 +9,7 @@ import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
@@ -32,6 +32,18 @@ def cert(subject_key, cn, issuer_key=None, issuer_cert=None, names=(), days=(-1,
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
     # Key identifiers, as real CAs write them (strict verifiers, Python 3.13's among them, require the AKI; ACME's
     # renewal information names a certificate by it).
+    # Key usage, as real CAs write it: Python 3.13's strict verification refuses a CA certificate without it.
+    if ca:
+        usage = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                              data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                              encipher_only=False, decipher_only=False)
+    else:
+        usage = x509.KeyUsage(digital_signature=True, content_commitment=False,
+                              key_encipherment=isinstance(subject_key, rsa.RSAPrivateKey), data_encipherment=False,
+                              key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False,
+                              decipher_only=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    builder = builder.add_extension(usage, critical=True)
     builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False)
     builder = builder.add_extension(
         x509.AuthorityKeyIdentifier.from_issuer_public_key((issuer_key or subject_key).public_key()), critical=False)

@@ -86,7 +86,8 @@ def test_converges_everything_in_one_call_then_only_reads(run_module, engine):
     assert oct(os.stat(tmp / 'lib' / 'challenges').st_mode & 0o777) == '0o755'
     assert oct(os.stat(tmp / 'lib').st_mode & 0o777) == '0o755'
     assert result['account_key'] == 'created' and len(result['account_thumbprint']) == 43
-    assert [(k['key_action'], k['csr_action']) for k in result['keys']] == [('created', 'created')] * 2
+    assert [(k['key_action'], k['csr_action']) for k in result['key_actions']] == [('created', 'created')] * 2
+    assert result['keys'] == result['key_actions']   # deprecated name, until 1.0.0
     assert (tmp / 'sbin' / 'renew').read_text() == '#!/bin/sh\nexit 0\n'
     assert oct(os.stat(tmp / 'sbin' / 'renew').st_mode & 0o777) == '0o755'
     assert result['timer_actions'] == ['daemon-reload', 'enable', 'start']

@@ -20,7 +20,8 @@ def test_applies_runtime_and_file_then_idempotent(run_module, fake_root, tmp_pat
     assert fake_root.get('net', 'ipv4', 'conf', 'all', 'arp_announce') == '2'
     assert fake_root.get('net', 'ipv4', 'conf', 'lo', 'arp_ignore') == '1'
     assert _sysctl.read_sysctl_conf(path) == {k.replace('/', '.'): str(v) for k, v in VALUES.items()}
-    assert result['values']['net.ipv4.conf.all.arp_ignore'] == {'before': '0', 'after': '1'}
+    assert result['settings']['net.ipv4.conf.all.arp_ignore'] == {'before': '0', 'after': '1'}
+    assert result['values'] == result['settings']   # deprecated name, until 1.0.0
 
     result, failed = run_module(sysctl_batch, dict(values=VALUES, path=path), fake_root)
     assert not failed and not result['changed'] and result['changed_keys'] == [] and not result['file_changed']
