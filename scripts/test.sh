@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test stage; each runs even when an earlier one failed, and the run ends with a count.
 #   scripts/test.sh all | lint | sanity | unit | differential | molecule [scenario...] | galaxy | platforms | bench
-#                   | lanes "stage..." "stage..."   (two lanes side by side: lint, molecule:haproxy...)
+#                   | lanes "stage..." "stage..." [nice]  (two lanes side by side: lint, molecule:haproxy, galaxy:prep...)
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/container.sh"
 set +e
@@ -12,7 +12,9 @@ passed=0 failed=0 results=()
 # Each stage's output streams as usual and is kept; a failed stage's last lines are printed again above the count,
 # so the end of a long run (what a CI log's tail shows) says what failed and where.
 tails=$(mktemp -d /tmp/opsnotes-stages.XXXXXX)
-trap 'rm -rf "$tails"' EXIT
+# A run that ends between galaxy:prep and galaxy:tests (a failure of this script, ^C) still removes the lab prep
+# started (galaxy:tests does it otherwise).
+trap '[ ! -f "$tails/galaxy-prep" ] || "$ROOT/scripts/galaxy-roundtrip.sh" cleanup; rm -rf "$tails"' EXIT
 stage() {  # name command...
   local name=$1 start rc kept; shift
   start=$(date +%s)
@@ -47,7 +49,10 @@ differential() {
   # -rP: the output of the passed tests too (the HAProxy corpus prints its matrix).
   PYTHONPATH=$ROOT/.collections:$ROOT/tests/unit python -m pytest -q -rP -p no:cacheprovider tests/differential
 }
-galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh"; }
+# The galaxy round trip in two parts (scripts/galaxy-roundtrip.sh): prep builds and installs the tarball and brings
+# the lab up with it; tests runs the lab tests with it and removes the lab it started. `all` runs other stages
+# between them; `scripts/test.sh galaxy` runs both in turn.
+galaxy() { "$ROOT/scripts/galaxy-roundtrip.sh" all; }
 # room COUNT command...: the command with room for COUNT more systemd containers on the host (make_room: the lab's
 # containers stop while it runs, when they are in the way) and the lab running again after, whatever the result.
 room() {
@@ -94,7 +99,9 @@ molecule_scenario() {
 named_stage() {
   case $1 in
     molecule:*) molecule_scenario "${1#molecule:}" ;;
-    lint|sanity|unit|differential|kernel|platforms|bench|core) "$1" ;;
+    lint|sanity|unit|differential|kernel|platforms|bench|core|galaxy) "$1" ;;
+    galaxy:prep) touch "$tails/galaxy-prep"; "$ROOT/scripts/galaxy-roundtrip.sh" prep ;;
+    galaxy:tests) "$ROOT/scripts/galaxy-roundtrip.sh" tests ;;
     *) echo "no stage named $1" >&2; return 2 ;;
   esac
 }
@@ -104,6 +111,7 @@ stage_hosts() {
     molecule:*) scenario_hosts "${1#molecule:}" ;;
     differential) echo 2 ;;
     platforms) echo ${#LAB_HOSTS[@]} ;;
+    galaxy|galaxy:prep) lab_hosts_to_start ;;   # galaxy:tests runs on the lab prep left up
     bench) echo 2 ;;   # the scale benchmark's size in bench() below
     *) echo 0 ;;
   esac
@@ -117,10 +125,12 @@ lane_hosts() {  # "stage..." -> the most containers one of them starts
 # Two lanes of stages side by side: CI has two cores, and most stages either use one (lint, sanity, unit) or spend
 # most of their time waiting on containers (boots, health checks, timers, load windows). The first lane's output
 # streams as usual; the second's is printed when it ends. Every stage keeps its own containers and network, and the
-# room for both lanes' containers is made once, before either starts. The stages that measure timing closely
-# (keepalived's failover gaps, the lab's rolling restart) run alone.
-lanes() {  # "stage..." "stage..."
-  local dir pid line result
+# room for both lanes' containers is made once, before either starts.
+# With `nice`, the second lane runs at the lowest CPU priority: it takes only what the first leaves idle. The stages
+# that measure timing closely (keepalived's failover gaps, the lab's rolling restart and failover) run so, beside
+# nothing but such a lane.
+lanes() {  # "stage..." "stage..." [nice]
+  local dir pid line result nice=${3:-}
   if ! make_room $(( $(lane_hosts "$1") + $(lane_hosts "$2") )); then
     failed=$((failed + 1)); results+=("FAIL $1 | $2 (no room for their containers)"); return
   fi
@@ -130,11 +140,15 @@ lanes() {  # "stage..." "stage..."
     for name in $2; do stage "$name" named_stage "$name"; done
     printf '%s\n' "${results[@]}" >"$dir/$1.results"
   }
-  run_lane 1 "$2" >"$dir/1.log" 2>&1 &
+  if [ "$nice" = nice ]; then
+    ( renice -n 19 -p "$BASHPID" >/dev/null; run_lane 1 "$2" ) >"$dir/1.log" 2>&1 &
+  else
+    run_lane 1 "$2" >"$dir/1.log" 2>&1 &
+  fi
   pid=$!
   run_lane 0 "$1"
   wait "$pid"
-  log "the stages run beside the ones above ($2):"
+  log "the stages run beside the ones above ($2${nice:+, at the lowest CPU priority}):"
   cat "$dir/1.log"
   for line in 0 1; do
     while read -r result; do
@@ -175,26 +189,32 @@ what=${1:-all}; shift || true
 case "$what" in
   all)
     ours_before=$(ours) running_before=$(running)
-    # The checks of the code and the stages with few containers beside the Debian 13 lab and the benchmarks' smoke.
-    lanes "lint sanity unit differential kernel bench" platforms
-    lanes molecule:nginx_acme "molecule:lvs_dr molecule:syslog_ng molecule:oom_protect molecule:haproxy"
-    stage molecule:keepalived room "$(scenario_hosts keepalived)" molecule_scenario keepalived
-    # A scenario not named above runs alone.
+    # Three rounds, each two lanes: the machine's two cores stay busy, and the work is cut where it repeats, not
+    # where it proves something.
+    #  1. the guest kernels, the benchmarks' smoke and the small scenarios beside the Debian 13 lab;
+    #  2. the ACME scenario beside the HAProxy one, then the galaxy round trip's lab: the tarball's site on the lab
+    #     (`make lab`'s when it is up, else one of its own), which stays up;
+    #  3. the timing tests alone, keepalived's failover and the lab tests against that lab (its rolling restart
+    #     under load), with the checks of the code beside them at the lowest CPU priority.
+    lanes "kernel bench molecule:syslog_ng molecule:oom_protect molecule:lvs_dr" platforms
+    lanes molecule:nginx_acme "molecule:haproxy galaxy:prep"
+    # A scenario not named here runs alone.
     for s in molecule/*/; do
       case " nginx_acme lvs_dr syslog_ng oom_protect haproxy keepalived " in
         *" $(basename "$s") "*) ;;
         *) stage "molecule:$(basename "$s")" room "$(scenario_hosts "$(basename "$s")")" molecule_scenario "$(basename "$s")" ;;
       esac
     done
-    # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
-    stage galaxy room "$(lab_hosts_to_start)" galaxy
+    lanes "molecule:keepalived galaxy:tests" "lint sanity unit differential" nice
     stage leftovers leftovers ;;
-  lint|sanity|unit|differential|galaxy|platforms|kernel|bench|core) stage "$what" "$what" ;;
-  lanes) lanes "$1" "$2" ;;
+  lint|sanity|unit|differential|platforms|kernel|bench|core) stage "$what" "$what" ;;
+  # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
+  galaxy) stage galaxy room "$(lab_hosts_to_start)" galaxy ;;
+  lanes) lanes "$1" "$2" "${3:-}" ;;
   molecule)
     scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
     for s in "${scenarios[@]}"; do stage "molecule:$s" room "$(scenario_hosts "$s")" molecule_scenario "$s"; done ;;
-  *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|kernel|bench|core|lanes 'stage...' 'stage...'" >&2
+  *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|kernel|bench|core|lanes 'stage...' 'stage...' [nice]" >&2
      exit 2 ;;
 esac
 

@@ -229,6 +229,9 @@ with open('/var/tmp/opsnotes-vip-probe-port', 'a+') as counter:
 ports = iter(range(first, first + int(seconds * 25) + 100))
 end, rows = time.time() + seconds, []
 while time.time() < end:
+    if os.path.exists(out + '.stop'):          # VipWatch.stop_after: an earlier end
+        with open(out + '.stop') as handle:
+            end = min(end, float(handle.read() or end))
     started, body = time.time(), None
     try:
         raw = socket.socket()
@@ -264,6 +267,9 @@ import json, os, subprocess, sys, time
 vip, seconds, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 end, rows = time.time() + seconds, []
 while time.time() < end:
+    if os.path.exists(out + '.stop'):          # VipWatch.stop_after: an earlier end
+        with open(out + '.stop') as handle:
+            end = min(end, float(handle.read() or end))
     text = subprocess.run(['ip', '-o', 'addr', 'show'], capture_output=True, text=True).stdout
     rows.append([time.time(), (' %s/' % vip) in text])
     time.sleep(0.05)
@@ -291,8 +297,8 @@ def vip_holders(directors, vip):
 class VipWatch(object):
     """``with VipWatch(client, directors, vip, seconds) as watch:`` requests from ``client`` through ``vip`` (port
     ``port``; over TLS with ``sni``, where only a 200 counts) every 50 ms, and each director's view of ``vip``, for
-    ``seconds``; afterwards ``requests`` ([start time, body or None]), ``longest_gap()``, ``served_by()`` (the
-    response bodies) and ``two_holders()``."""
+    ``seconds`` (or until ``stop_after()`` ends it earlier); afterwards ``requests`` ([start time, body or None]),
+    ``longest_gap()``, ``served_by()`` (the response bodies) and ``two_holders()``."""
 
     def __init__(self, client, directors, vip, seconds, port=80, sni=None):
         self.client, self.directors, self.vip, self.port, self.sni = client, directors, vip, port, sni
@@ -310,6 +316,14 @@ class VipWatch(object):
         time.sleep(1)
         return self
 
+    def stop_after(self, seconds):
+        """Ends the requests and the samples ``seconds`` from now instead of at the end given at the start (the
+        controller's clock, which the lab's containers and guests share)."""
+        end = '%.3f' % (time.time() + seconds)
+        self.client.check_output('echo %s > /run/opsnotes-vip-probe-%s.json.stop', end, self.tag)
+        for h in self.directors.values():
+            h.check_output('echo %s > /run/opsnotes-vip-sampler-%s.json.stop', end, self.tag)
+
     def __exit__(self, *exc):
         def read(h, name):
             path = '/run/%s-%s.json' % (name, self.tag)
@@ -317,6 +331,9 @@ class VipWatch(object):
             return json.loads(h.file(path).content_string)
         self.requests = read(self.client, 'opsnotes-vip-probe')
         self.samples = {name: read(h, 'opsnotes-vip-sampler') for name, h in self.directors.items()}
+        self.client.run('rm -f /run/opsnotes-vip-probe-%s.json.stop', self.tag)
+        for h in self.directors.values():
+            h.run('rm -f /run/opsnotes-vip-sampler-%s.json.stop', self.tag)
 
     def longest_gap(self):
         """The longest time without a successful request, from the first request to the last."""
