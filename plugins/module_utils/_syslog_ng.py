@@ -333,74 +333,93 @@ def _network(item, listen):
     return protocol, opts
 
 
+def _file_source(item, templates):
+    opts = [syslog_ng_path(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
+    if item.get('program_override'):
+        opts.append('program-override(%s)' % q(item['program_override']))
+    if no_parse(item):
+        opts.append('flags(no-parse)')
+    if item.get('multi_line_mode'):
+        opts.append('multi-line-mode(%s)' % item['multi_line_mode'])
+    if item.get('persist_name'):
+        opts.append('persist-name(%s)' % q(item['persist_name']))
+    return 'source %s { file(%s); };' % (item['name'], ' '.join(opts))
+
+
+def _network_source(item, templates):
+    protocol, opts = _network(item, listen=True)
+    return 'source %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts))
+
+
+def _file_destination(item, templates):
+    opts = [syslog_ng_path(item['path'])]
+    if item.get('create_dirs') is not None:
+        opts.append('create-dirs(%s)' % ('yes' if item['create_dirs'] else 'no'))
+    for key in ('owner', 'group', 'dir_owner', 'dir_group'):
+        if item.get(key):
+            opts.append('%s(%s)' % (key.replace('_', '-'), q(item[key])))
+    for key in ('perm', 'dir_perm'):
+        if item.get(key):
+            opts.append('%s(0%s)' % (key.replace('_', '-'), item[key][-3:]))
+    if item.get('template') is not None:
+        opts.append('template(%s)' % _template_ref(item['template'], templates))
+    return 'destination %s { file(%s); };' % (item['name'], ' '.join(opts))
+
+
+def _disk_buffer(buf):
+    opts = ['reliable(%s)' % ('yes' if buf.get('reliable', True) else 'no'),
+            'disk-buf-size(%d)' % int(buf.get('disk_buf_size') or 16 * MIN_DISK_BUF)]
+    if buf.get('mem_buf_size'):
+        opts.append('mem-buf-size(%d)' % int(buf['mem_buf_size']))
+    if buf.get('dir'):
+        opts.append('dir(%s)' % q(buf['dir']))
+    return 'disk-buffer(%s)' % ' '.join(opts)
+
+
+def _network_destination(item, templates):
+    protocol, opts = _network(item, listen=False)
+    if item.get('template') is not None:
+        opts.append('template(%s)' % _template_ref(item['template'], templates))
+    if item.get('time_reopen'):
+        opts.append('time-reopen(%d)' % int(item['time_reopen']))
+    if item.get('disk_buffer'):
+        opts.append(_disk_buffer(item['disk_buffer']))
+    return 'destination %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts))
+
+
+def _log_path(item, templates):
+    body = ['source(%s);' % s for s in item['sources']]
+    body += ['filter(%s);' % f for f in item.get('filters') or []]
+    body += ['destination(%s);' % d for d in item['destinations']]
+    if item.get('flags'):
+        body.append('flags(%s);' % ', '.join(item['flags']))
+    return 'log { %s };' % ' '.join(body)
+
+
+# Each kind of item, in the order the fragment declares them (a log path names what comes before it), with the
+# function that renders one item as one line.
+_RENDERERS = (
+    ('templates', lambda item, templates: 'template %s { template(%s); };' % (
+        item['name'], syslog_ng_template(item['template']))),
+    ('filters', lambda item, templates: 'filter %s { %s; };' % (item['name'], item['expression'].strip())),
+    ('file_sources', _file_source),
+    ('network_sources', _network_source),
+    ('file_destinations', _file_destination),
+    ('network_destinations', _network_destination),
+    ('log_paths', _log_path),
+)
+
+
 def render(config, header=None, sources=None):
     """The fragment text for a config that passed lint(). ``sources`` (a dict), when given, receives the variable
     each line comes from, by line number, for locate()."""
     templates = {t['name'] for t in config.get('templates') or []}
     out = ['# ' + line for line in (header or '').splitlines()]
     sources = {} if sources is None else sources
-
-    def items(kind):
-        """The items of ``kind``; the line each one appends is recorded as syslog_ng_<kind>[i]."""
+    for kind, render_item in _RENDERERS:
         for index, item in enumerate(config.get(kind) or []):
-            start = len(out)
-            yield item
-            for number in range(start + 1, len(out) + 1):
-                sources[number] = '%s%s[%d]' % (VAR, kind, index)
-    for item in items('templates'):
-        out.append('template %s { template(%s); };' % (item['name'], syslog_ng_template(item['template'])))
-    for item in items('filters'):
-        out.append('filter %s { %s; };' % (item['name'], item['expression'].strip()))
-    for item in items('file_sources'):
-        opts = [syslog_ng_path(item['path']), 'follow-freq(%d)' % int(item.get('follow_freq') or 1)]
-        if item.get('program_override'):
-            opts.append('program-override(%s)' % q(item['program_override']))
-        if no_parse(item):
-            opts.append('flags(no-parse)')
-        if item.get('multi_line_mode'):
-            opts.append('multi-line-mode(%s)' % item['multi_line_mode'])
-        if item.get('persist_name'):
-            opts.append('persist-name(%s)' % q(item['persist_name']))
-        out.append('source %s { file(%s); };' % (item['name'], ' '.join(opts)))
-    for item in items('network_sources'):
-        protocol, opts = _network(item, listen=True)
-        out.append('source %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
-    for item in items('file_destinations'):
-        opts = [syslog_ng_path(item['path'])]
-        if item.get('create_dirs') is not None:
-            opts.append('create-dirs(%s)' % ('yes' if item['create_dirs'] else 'no'))
-        for key in ('owner', 'group', 'dir_owner', 'dir_group'):
-            if item.get(key):
-                opts.append('%s(%s)' % (key.replace('_', '-'), q(item[key])))
-        for key in ('perm', 'dir_perm'):
-            if item.get(key):
-                opts.append('%s(0%s)' % (key.replace('_', '-'), item[key][-3:]))
-        if item.get('template') is not None:
-            opts.append('template(%s)' % _template_ref(item['template'], templates))
-        out.append('destination %s { file(%s); };' % (item['name'], ' '.join(opts)))
-    for item in items('network_destinations'):
-        protocol, opts = _network(item, listen=False)
-        if item.get('template') is not None:
-            opts.append('template(%s)' % _template_ref(item['template'], templates))
-        if item.get('time_reopen'):
-            opts.append('time-reopen(%d)' % int(item['time_reopen']))
-        buf = item.get('disk_buffer')
-        if buf:
-            bopts = ['reliable(%s)' % ('yes' if buf.get('reliable', True) else 'no'),
-                     'disk-buf-size(%d)' % int(buf.get('disk_buf_size') or 16 * MIN_DISK_BUF)]
-            if buf.get('mem_buf_size'):
-                bopts.append('mem-buf-size(%d)' % int(buf['mem_buf_size']))
-            if buf.get('dir'):
-                bopts.append('dir(%s)' % q(buf['dir']))
-            opts.append('disk-buffer(%s)' % ' '.join(bopts))
-        out.append('destination %s { %s(%s); };' % (item['name'], protocol, ' '.join(opts)))
-    for item in items('log_paths'):
-        body = ['source(%s);' % s for s in item['sources']]
-        body += ['filter(%s);' % f for f in item.get('filters') or []]
-        body += ['destination(%s);' % d for d in item['destinations']]
-        if item.get('flags'):
-            body.append('flags(%s);' % ', '.join(item['flags']))
-        out.append('log { %s };' % ' '.join(body))
+            out.append(render_item(item, templates))
+            sources[len(out)] = '%s%s[%d]' % (VAR, kind, index)
     return '\n'.join(out) + '\n'
 
 

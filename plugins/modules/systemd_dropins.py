@@ -209,8 +209,8 @@ def running_units(module, units):
     return [units[index] for index, state in enumerate(states) if state.get('ActiveState') in ('active', 'reloading')]
 
 
-def run(module):
-    params = module.params
+def input_errors(params):
+    """What is wrong with the module's input, one message per problem."""
     errors = []
     if not NAME_RE.fullmatch(params['name']):
         errors.append('name: %r must be a file name ending in .conf' % params['name'])
@@ -219,20 +219,27 @@ def run(module):
             errors.append('dropins: %r is not a unit name' % unit)
         else:
             errors.extend(content_errors(unit, content))
-    if errors:
-        module.fail_json(msg='; '.join(errors))
+    return errors
 
-    installed, missing = [], []
-    if params['if_installed'] or params['require_installed']:
-        units = sorted(params['dropins'])
-        installed = installed_units(module, units)
-        missing = [unit for unit in units if unit not in installed]
-        required = [unit for unit in missing if unit not in params['if_installed']]
-        if params['require_installed'] and required:
-            module.fail_json(msg='%s not installed on this host; nothing was changed' % ', '.join(required),
-                             installed=installed, not_installed=missing, refused=required)
-        params['dropins'] = {unit: content for unit, content in params['dropins'].items() if unit not in missing}
 
+def select_installed(module, params):
+    """(installed, not installed) of the units named, when if_installed or require_installed asks; drops the units
+    that are not installed from params['dropins'], and fails naming those that must be."""
+    if not (params['if_installed'] or params['require_installed']):
+        return [], []
+    units = sorted(params['dropins'])
+    installed = installed_units(module, units)
+    missing = [unit for unit in units if unit not in installed]
+    required = [unit for unit in missing if unit not in params['if_installed']]
+    if params['require_installed'] and required:
+        module.fail_json(msg='%s not installed on this host; nothing was changed' % ', '.join(required),
+                         installed=installed, not_installed=missing, refused=required)
+    params['dropins'] = {unit: content for unit, content in params['dropins'].items() if unit not in missing}
+    return installed, missing
+
+
+def plan(params):
+    """(writes [(unit, path, content)], removals [(unit, path)], diffs): what differs from the files on disk."""
     directory, name = params['directory'], params['name']
     writes, removals, diffs = [], [], []
     for unit, content in sorted(params['dropins'].items()):
@@ -251,6 +258,60 @@ def run(module):
             if unit and unit not in params['dropins'] and os.path.isfile(path):
                 removals.append((unit, path))
                 diffs.append(dict(before_header=path, after_header='(removed)', before=read_text(path) or '', after=''))
+    return writes, removals, diffs
+
+
+def put_back(module, transaction, result, msg, undone, not_undone='could not put back: %s'):
+    """Fails with ``msg``, after every file is put back as it was (``undone`` says so) or what could not be."""
+    undo = transaction.rollback()
+    result.update(changed=bool(undo), written=[], removed=[])
+    module.fail_json(msg='%s; %s' % (msg, undone if not undo else not_undone % '; '.join(undo)), **result)
+
+
+def swap(module, writes, removals, result):
+    """Writes and removes the drop-ins in one transaction (all or nothing), which it returns."""
+    transaction = FileTransaction(module)
+    try:
+        for _unit, path, content in writes:
+            transaction.write(path, content, 0o644)
+        for _unit, path in removals:
+            transaction.remove(path)
+    except OSError as exc:
+        put_back(module, transaction, result, str(exc), 'every drop-in was put back as it was')
+    for _unit, path in removals:
+        try:
+            os.rmdir(os.path.dirname(path))     # only when empty
+        except OSError:
+            pass
+    return transaction
+
+
+def restart_units(module, transaction, systemctl, restart, result):
+    """Restarts ``restart`` with the new drop-ins; on failure, the old drop-ins and the units started again."""
+    rc, _out, err = module.run_command([systemctl, 'restart', '--'] + restart)
+    if rc == 0:
+        return
+    undo = transaction.rollback()
+    if undo:
+        again = 'could not put back: %s' % '; '.join(undo)
+    else:
+        failed = [out_err[2].strip() for out_err in (module.run_command([systemctl, 'daemon-reload']),
+                                                     module.run_command([systemctl, 'restart', '--'] + restart))
+                  if out_err[0] != 0]
+        again = 'the drop-ins were put back as they were and %s' % (
+            'starting again failed too: %s' % '; '.join(failed) if failed else 'the units started again')
+    result.update(changed=bool(undo), written=[], removed=[], restarted=[])
+    module.fail_json(msg='systemctl restart %s failed with the new drop-ins: %s; %s'
+                     % (' '.join(restart), err.strip(), again), **result)
+
+
+def run(module):
+    params = module.params
+    errors = input_errors(params)
+    if errors:
+        module.fail_json(msg='; '.join(errors))
+    installed, missing = select_installed(module, params)
+    writes, removals, diffs = plan(params)
 
     changed = bool(writes or removals)
     touched = [w[0] for w in writes] + [r[0] for r in removals]
@@ -261,47 +322,16 @@ def run(module):
         module.exit_json(**result)
     # All or nothing: a failed write or removal, or a failed daemon-reload, puts every file back as it was, so the
     # drop-ins on disk always match what systemd has loaded.
-    transaction = FileTransaction(module)
-    try:
-        for _unit, path, content in writes:
-            transaction.write(path, content, 0o644)
-        for _unit, path in removals:
-            transaction.remove(path)
-    except OSError as exc:
-        undo = transaction.rollback()
-        result.update(changed=bool(undo), written=[], removed=[])
-        module.fail_json(msg='%s; %s' % (exc, 'every drop-in was put back as it was' if not undo
-                                         else 'could not put back: %s' % '; '.join(undo)), **result)
-    for _unit, path in removals:
-        try:
-            os.rmdir(os.path.dirname(path))     # only when empty
-        except OSError:
-            pass
+    transaction = swap(module, writes, removals, result)
     systemctl = module.get_bin_path('systemctl', required=True)
     if params['daemon_reload'] or restart:
         rc, _out, err = module.run_command([systemctl, 'daemon-reload'])
         if rc != 0:
-            undo = transaction.rollback()
-            result.update(changed=bool(undo), written=[], removed=[])
-            module.fail_json(msg='systemctl daemon-reload failed: %s; %s' % (
-                err.strip(), 'the drop-ins were put back as they were' if not undo
-                else 'could not put back: %s' % '; '.join(undo)), **result)
+            put_back(module, transaction, result, 'systemctl daemon-reload failed: %s' % err.strip(),
+                     'the drop-ins were put back as they were')
         result['daemon_reloaded'] = True
     if restart:
-        rc, _out, err = module.run_command([systemctl, 'restart', '--'] + restart)
-        if rc != 0:
-            undo = transaction.rollback()
-            if undo:
-                again = 'could not put back: %s' % '; '.join(undo)
-            else:
-                failed = [out_err[2].strip() for out_err in (module.run_command([systemctl, 'daemon-reload']),
-                                                             module.run_command([systemctl, 'restart', '--'] + restart))
-                          if out_err[0] != 0]
-                again = 'the drop-ins were put back as they were and %s' % (
-                    'starting again failed too: %s' % '; '.join(failed) if failed else 'the units started again')
-            result.update(changed=bool(undo), written=[], removed=[], restarted=[])
-            module.fail_json(msg='systemctl restart %s failed with the new drop-ins: %s; %s'
-                             % (' '.join(restart), err.strip(), again), **result)
+        restart_units(module, transaction, systemctl, restart, result)
     module.exit_json(**result)
 
 
