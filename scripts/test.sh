@@ -194,9 +194,9 @@ case "$what" in
     #  1. the benchmarks' smoke and the small scenarios beside the Debian 13 lab;
     #  2. the ACME scenario beside the HAProxy one, then the galaxy round trip's lab: the tarball's site on the lab
     #     (`make lab`'s when it is up, else one of its own), which stays up;
-    #  3. the timing tests alone, keepalived's failover, the guest kernels' (a VRRP election in a starved guest
-    #     can go wrong) and the lab tests against that lab (its rolling restart under load), with the checks of the
-    #     code beside them at the lowest CPU priority.
+    #  3. the timing tests alone, keepalived's failover, the guest kernels' (a VRRP failover under requests, at
+    #     most 3 of about 60 failed) and the lab tests against that lab (its rolling restart under load), with the
+    #     checks of the code beside them at the lowest CPU priority.
     lanes "bench molecule:syslog_ng molecule:oom_protect molecule:lvs_dr" platforms
     lanes molecule:nginx_acme "molecule:haproxy galaxy:prep"
     # A scenario not named here runs alone.

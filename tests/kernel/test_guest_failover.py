@@ -52,6 +52,17 @@ run_keepalived() {  # n: keepalived of director d<n>, in its namespace
 holders() {  # the directors holding the VIP
   for n in 1 2; do ip -n d$n -4 addr show dev eth0 | grep -q ' 10.0.0.100/' && printf 'd%s ' $n; done
 }
+stats() {  # director: "STATS d<n> connections inbound outbound" of its virtual service. The kernel adds its per-CPU
+  # counters up a moment after the packets (measured: 0 right after four requests, 4 a few tenths of a second
+  # later), so it waits up to 5 s for a first connection to be counted.
+  local line
+  for i in $(seq 50); do
+    line=$(ip netns exec $1 ipvsadm -Ln --stats --exact -t 10.0.0.100:80 | awk '/^TCP/ {print $3, $4, $5}')
+    [ "${line%% *}" != 0 ] && break
+    sleep 0.1
+  done
+  printf 'STATS %s %s\n' "$1" "$line"
+}
 wait_for() {  # label director: wait up to 60 s until the director holds the VIP with both real servers in its table
   for i in $(seq 600); do
     [ "$(holders)" = "$2 " ] && [ "$(ip netns exec $2 ipvsadm -Ln | grep -c -- '-> .*Route')" = 2 ] && break
@@ -62,12 +73,12 @@ wait_for() {  # label director: wait up to 60 s until the director holds the VIP
 run_keepalived 1
 run_keepalived 2
 wait_for start d1
-# The client asks who holds the VIP now: an entry it learnt while the two directors were still electing one (a
-# starved guest can let d2 hold the VIP for a moment) would send the first requests to the other director.
+# The client asks who holds the VIP now, and the holder is read again after the requests: the counters below are
+# d1's only if d1 held the VIP throughout.
 ip -n client neigh flush 10.0.0.100 2>/dev/null
 for i in 1 2 3 4; do ask d1-$i; done
 printf 'HOLDERS asked %s\n' "$(holders)"
-printf 'STATS d1 %s\n' "$(ip netns exec d1 ipvsadm -Ln --stats --exact -t 10.0.0.100:80 | awk '/^TCP/ {print $3, $4, $5}')"
+stats d1
 printf 'CLIENTS rs1 %s rs2 %s\n' "$(grep -c '^10.0.0.10 ' /tmp/rs1.log)" "$(grep -c '^10.0.0.10 ' /tmp/rs2.log)"
 # Requests every 0.1 s for 8 s while d1's keepalived stops (the columns of the statistics: connections, inbound
 # packets, outbound packets).
@@ -87,7 +98,7 @@ kill $(cat /tmp/keepalived-d1.pid)
 wait $load
 wait_for failover d2
 for i in 1 2 3 4; do ask d2-$i; done
-printf 'STATS d2 %s\n' "$(ip netns exec d2 ipvsadm -Ln --stats --exact -t 10.0.0.100:80 | awk '/^TCP/ {print $3, $4, $5}')"
+stats d2
 # The control: nobody left to hold the VIP.
 kill $(cat /tmp/keepalived-d2.pid)
 sleep 2
