@@ -25,11 +25,14 @@ cp /usr/bin/python3 /usr/local/bin/opsnotes-hog
 # Alive and not a zombie: a child the kernel killed answers kill -0 until the shell reaps it, and dash reaps only
 # while it waits for a foreground command.
 alive() { [ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+# Only the two contenders live in the round's cgroup. This shell, its sleeps and the module stay outside: when the
+# hog's memory is not yet freed after its kill, a fork inside the cgroup would start a second OOM, and the kernel
+# could take this shell (score 0) and end the test's script.
+in_round() { cg=$1; shift; sh -c 'echo $$ > /sys/fs/cgroup/'"$cg"'/cgroup.procs; exec "$@"' in_round "$@"; }
 round() {  # $1: the score the module gives the log daemon
   mkdir /sys/fs/cgroup/round$1
   echo 320M > /sys/fs/cgroup/round$1/memory.max
-  echo $$ > /sys/fs/cgroup/round$1/cgroup.procs
-  opsnotes-logd -c 'import time
+  in_round round$1 opsnotes-logd -c 'import time
 held = bytearray(200 << 20)
 for i in range(0, len(held), 4096):
     held[i] = 1
@@ -42,7 +45,7 @@ time.sleep(600)' &
   # printf, not echo: dash's echo would turn the JSON's escaped newlines into real ones.
   printf 'MODULE %s %s\n' "$1" "$(python3 /opt/opsnotes/ansible_collections/opsnotes/edge/plugins/modules/oom_score.py /tmp/args.json | tr -d '\n')"
   # 200 MiB more, 16 at a time: one OOM event in the cgroup (400 MiB wanted of 320), then it waits.
-  opsnotes-hog -c 'import time
+  in_round round$1 opsnotes-hog -c 'import time
 chunks = []
 for _ in range(13):
     chunk = bytearray(16 << 20)
@@ -58,7 +61,6 @@ time.sleep(600)' &
   wait $hog $logd 2>/dev/null
   rm -f /tmp/hog.done
   echo "ROUND $1 logd=$logd_state hog=$hog_state"
-  echo $$ > /sys/fs/cgroup/cgroup.procs
 }
 round -900
 round 0
