@@ -27,6 +27,11 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
 )
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import INTERMEDIATE
 
+# Where the rendered configuration puts HAProxy's admin socket and its saved server state unless `global` says
+# otherwise; the modules that talk to a running HAProxy default to the same.
+ADMIN_SOCKET = '/run/haproxy/admin.sock'
+STATE_FILE = '/var/lib/haproxy/server-state'
+
 VAR = 'haproxy_'
 NAME_RE = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}')
 # A fetch (or an ACL keyword) with its converters, as HAProxy reads the first word of an ACL: a name, optional
@@ -927,7 +932,7 @@ def _rules(out, sources, where, item, keys):
 
 
 def _render(config, header, sources):
-    g = dict(stats_socket='/run/haproxy/admin.sock', state_file='/var/lib/haproxy/server-state',
+    g = dict(stats_socket=ADMIN_SOCKET, state_file=STATE_FILE,
              timeout_connect=5000, timeout_client=50000, timeout_server=50000, maxconn=4096)
     g.update({k: v for k, v in (config.get('global') or {}).items() if v is not None})
     out = ['# ' + line for line in (header or '').splitlines()]

@@ -160,7 +160,7 @@ import ssl
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
-from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import PREDEFINED, condition_acls
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import ADMIN_SOCKET, PREDEFINED, condition_acls
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
     RuntimeError_,
     admin_state,
@@ -377,7 +377,7 @@ def build_module():
     return AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
-            socket=dict(type='path', default='/run/haproxy/admin.sock'),
+            socket=dict(type='path', default=ADMIN_SOCKET),
             fail_on_down=dict(type='bool', default=False),
             fail_on_error=dict(type='bool', default=True),
             tls=dict(type='bool', default=True),

@@ -227,6 +227,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, read_text, write_atomic
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import (
+    ADMIN_SOCKET,
+    STATE_FILE,
     ca_files,
     certificates,
     check_warnings,
@@ -327,7 +329,7 @@ def hot_swap(module, result):
     no new worker. Established connections keep their certificate; new handshakes get the new one. Then a CA file
     that holds other certificates than HAProxy loaded at start gets a reload."""
     settings = module.params['config'].get('global') or {}
-    socket_path = settings.get('stats_socket') or '/run/haproxy/admin.sock'
+    socket_path = settings.get('stats_socket') or ADMIN_SOCKET
     result.update(certificates=[], ca_files_stale=[], state_saved=False, state_dropped=[])
     paths, cas = certificates(module.params['config']), ca_files(module.params['config'])
     if not (paths or cas) or not unit_active(module, module.params['service']):
@@ -358,8 +360,8 @@ def save_state(module, old, result):
     process answers on (that of the configuration it loaded, ``old``, which may not be the new one)."""
     params = module.params
     settings = params['config'].get('global') or {}
-    state_file = settings.get('state_file') or '/var/lib/haproxy/server-state'
-    for socket_path in live_sockets(old) + [settings.get('stats_socket') or '/run/haproxy/admin.sock']:
+    state_file = settings.get('state_file') or STATE_FILE
+    for socket_path in live_sockets(old) + [settings.get('stats_socket') or ADMIN_SOCKET]:
         try:
             saved, result['state_dropped'] = state_for(command(socket_path, 'show servers state'),
                                                        params['config'].get('backends'))

@@ -134,6 +134,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import ADMIN_SOCKET
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
     RuntimeError_,
     admin_state,
@@ -246,7 +247,7 @@ def build_module():
             server=dict(type='str', required=True),
             state=dict(type='str', choices=['enabled', 'disabled', 'drain', 'maint', 'ready']),
             weight=dict(type='int'),
-            socket=dict(type='path', default='/run/haproxy/admin.sock'),
+            socket=dict(type='path', default=ADMIN_SOCKET),
             wait=dict(type='bool', default=False),
             wait_timeout=dict(type='int', default=60),
         ),
