@@ -98,7 +98,15 @@ up() {
     fi
     names+=("$PREFIX-$LAB-$h")
   done
-  wait_systemd "${names[@]}"
+  cd "$ROOT"
+  mkdir -p ".lab/$PREFIX-$LAB"
+  # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from. It is
+  # set up on its container while the guests boot (its play waits for that container's systemd), and its output is
+  # printed when it is done.
+  local pebble_log=".lab/$PREFIX-$LAB/pebble.log" pebble
+  ansible-playbook tests/playbooks/pebble.yml -i inventories/lab >"$pebble_log" 2>&1 </dev/null &
+  pebble=$!
+  wait_systemd "${names[@]}" || { wait "$pebble"; return 1; }
   for entry in "${LOG_FILES[@]}"; do
     lab_exec "$PREFIX-$LAB-${entry%%:*}" sh -c 'mkdir -p "$(dirname "$1")" && touch "$1"' _ "${entry#*:}" </dev/null
   done
@@ -106,10 +114,10 @@ up() {
     lab_exec "$PREFIX-$LAB-$h" sh -c 'mkdir -p "$1" && echo "served by $2" >"$1/index.html"' _ "$WEB_ROOT" "$h" </dev/null
   done
   log "lab up: ${names[*]} on $NETWORK ($SUBNET); on a kernel of their own: ${LAB_GUESTS[*]}"
-  cd "$ROOT"
-  mkdir -p ".lab/$PREFIX-$LAB"
-  # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from.
-  ansible-playbook tests/playbooks/pebble.yml -i inventories/lab
+  local rc=0
+  wait "$pebble" || rc=$?
+  cat "$pebble_log"
+  [ "$rc" = 0 ] || { log "the Pebble play failed (rc=$rc): its output is above"; return 1; }
   # LAB_PLAYBOOK=opsnotes.edge.site runs the installed collection instead of the checkout (scripts/galaxy-roundtrip.sh).
   ansible-playbook "${LAB_PLAYBOOK:-site.yml}" -i inventories/lab "$@"
   [ -n "${LAB_PLAYBOOK:-}" ] || renewal
@@ -119,18 +127,27 @@ up() {
 # renews all its certificates now, every order validated through a director's HAProxy, and swaps them into its running
 # HAProxy without a reload; then the unit on director2, rs1 and rs2 fetches them from it. Then the report again, with
 # what the units left.
+renew_on() {  # host: its renewal unit, forced, as the timer would start it; prints the unit's last count
+  lab_exec "$PREFIX-$LAB-$1" bash -c 'echo RENEW_ARGS=--force >/etc/default/opsnotes-acme-renew
+    systemctl start opsnotes-acme-renew.service; rc=$?
+    rm -f /etc/default/opsnotes-acme-renew
+    echo "$(hostname): $(journalctl -u opsnotes-acme-renew.service -o cat --no-pager | grep "^renewed: " | tail -n 1)"
+    exit $rc' </dev/null \
+    || { lab_exec "$PREFIX-$LAB-$1" journalctl -u opsnotes-acme-renew.service -o cat --no-pager </dev/null | tail -n 15
+         log "the renewal unit failed on $1 (its journal above): scripts/lab.sh exec $1 journalctl -u opsnotes-acme-renew.service"
+         return 1; }
+}
 renewal() {
-  local h
-  for h in director director2 rs1 rs2; do
-    lab_exec "$PREFIX-$LAB-$h" bash -c 'echo RENEW_ARGS=--force >/etc/default/opsnotes-acme-renew
-      systemctl start opsnotes-acme-renew.service; rc=$?
-      rm -f /etc/default/opsnotes-acme-renew
-      echo "$(hostname): $(journalctl -u opsnotes-acme-renew.service -o cat --no-pager | grep "^renewed: " | tail -n 1)"
-      exit $rc' \
-      || { lab_exec "$PREFIX-$LAB-$h" journalctl -u opsnotes-acme-renew.service -o cat --no-pager </dev/null | tail -n 15
-           log "the renewal unit failed on $h (its journal above): scripts/lab.sh exec $h journalctl -u opsnotes-acme-renew.service"
-           return 1; }
+  local h failed=0 pids=()
+  # The director orders; then the three that fetch from it, side by side (each prints its lines at its end).
+  renew_on director || return 1
+  for h in director2 rs1 rs2; do
+    renew_on "$h" >".lab/$PREFIX-$LAB/renew-$h.log" 2>&1 &
+    pids+=($!)
   done
+  for h in 0 1 2; do wait "${pids[$h]}" || failed=1; done
+  for h in director2 rs1 rs2; do cat ".lab/$PREFIX-$LAB/renew-$h.log"; rm -f ".lab/$PREFIX-$LAB/renew-$h.log"; done
+  [ "$failed" = 0 ] || return 1
   log "unattended renewal done on director, director2, rs1 and rs2; the report again:"
   ansible-playbook playbooks/verify.yml -i inventories/lab
 }
