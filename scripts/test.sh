@@ -199,8 +199,9 @@ case "$what" in
     #     checks of the code beside them at the lowest CPU priority.
     lanes "bench molecule:syslog_ng molecule:oom_protect molecule:lvs_dr" platforms
     lanes molecule:nginx_acme "molecule:haproxy galaxy:prep"
-    # A scenario not named here runs alone.
-    for s in molecule/*/; do
+    # A scenario not named here runs alone. (molecule/shared holds what the scenarios share, no scenario.)
+    for s in molecule/*/molecule.yml; do
+      s=${s%/molecule.yml}
       case " nginx_acme lvs_dr syslog_ng oom_protect haproxy keepalived " in
         *" $(basename "$s") "*) ;;
         *) stage "molecule:$(basename "$s")" room "$(scenario_hosts "$(basename "$s")")" molecule_scenario "$(basename "$s")" ;;
@@ -213,7 +214,7 @@ case "$what" in
   galaxy) stage galaxy room "$(lab_hosts_to_start)" galaxy ;;
   lanes) lanes "$1" "$2" "${3:-}" ;;
   molecule)
-    scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */ | tr -d /))
+    scenarios=("$@"); [ ${#scenarios[@]} -gt 0 ] || scenarios=($(cd molecule && ls -d */molecule.yml | cut -d/ -f1))
     for s in "${scenarios[@]}"; do stage "molecule:$s" room "$(scenario_hosts "$s")" molecule_scenario "$s"; done ;;
   *) echo "usage: $0 all|lint|sanity|unit|differential|molecule [scenario...]|galaxy|platforms|kernel|bench|core|lanes 'stage...' 'stage...' [nice]" >&2
      exit 2 ;;
