@@ -394,10 +394,11 @@ RENEWED_RE = re.compile(r'^(?:renewed|fetched) (\S+) \((\w+)\)(?: from \S+)?: se
 RENEWAL_LINE = '%-12s %-16s %-28s %-36s %s'
 
 
-def renewal_rows(served, host, address, script_output):
+def renewal_rows(served, host, address, script_output, check_mode=False):
     """Per (name, served serial) of ``served`` (get_certificate results: item, serial_number), a report row saying
     whether that serial is one the renewal script just issued on ``host`` (its "renewed SITE (TYPE): serial HEX"
-    lines in ``script_output``)."""
+    lines in ``script_output``). In ``check_mode`` nothing was issued, and the row says so instead of calling the
+    served certificate old."""
     issued = dict((int(serial, 16), '%s (%s)' % (site, key_type))
                   for site, key_type, serial in RENEWED_RE.findall(script_output or ''))
     rows = []
@@ -405,7 +406,8 @@ def renewal_rows(served, host, address, script_output):
         name, serial = result.get('item'), result.get('serial_number')
         renewed = serial in issued
         state = ('renewed: %s' % issued[serial] if renewed else
-                 'no answer: %s' % result.get('msg', '') if serial is None else 'NOT the certificate just issued')
+                 'no answer: %s' % result.get('msg', '') if serial is None else
+                 'served (check mode: nothing issued)' if check_mode else 'NOT the certificate just issued')
         hex_serial = '%x' % serial if serial is not None else '-'
         rows.append(dict(host=host, address=address, name=name, serial=hex_serial, renewed=renewed,
                          line=RENEWAL_LINE % (host, address, name, hex_serial, state)))

@@ -5,7 +5,7 @@ certificate of the directors (HAProxy, swapped in without a reload) and the real
 Pebble, each certificate ordered once (two orders, RSA and ECDSA, for the four hosts), and reports per host, address
 and name the serial served: the one just issued, new on every host, with HAProxy's workers unchanged. Control: the
 same playbook with the renewal skipped (--skip-tags renew) reports the older serials as not the ones just issued,
-and fails."""
+and fails. In check mode it orders nothing, and its report says what is served and that nothing was issued."""
 
 from __future__ import annotations
 
@@ -37,6 +37,16 @@ def test_negative_control_without_the_renewal_the_served_serials_are_not_new_and
     assert run.returncode != 0
     assert {host for host, _name in rows} == set(HOSTS), run.stdout[-3000:]
     assert all(state == 'NOT the certificate just issued' for _serial, state in rows.values()), rows
+
+
+def test_check_mode_orders_nothing_and_reports_what_is_served_without_failing():
+    orders = issued()
+    run, rows = renew('--check')
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert {host for host, _name in rows} == set(HOSTS), run.stdout[-3000:]
+    assert all(state == 'served (check mode: nothing issued)' for _serial, state in rows.values()), rows
+    # The CA saw no order: check mode changed nothing (the control, an order counted, is the last test's).
+    assert issued() == orders
 
 
 def issued():

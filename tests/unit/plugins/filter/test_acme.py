@@ -166,6 +166,16 @@ def test_renewal_rows_without_a_renewal_mark_nothing_new():
     assert [r['renewed'] for r in rows] == [False]
 
 
+def test_renewal_rows_in_check_mode_say_nothing_was_issued_instead_of_calling_the_certificate_old():
+    served = [dict(item='a.test', serial_number=0xFF00), dict(item='b.test', msg='connection refused')]
+    rows = FILTERS['renewal_rows'](served, 'h', '127.0.0.1', '', True)
+    assert [r['renewed'] for r in rows] == [False, False]
+    assert rows[0]['line'].endswith('served (check mode: nothing issued)')
+    assert rows[1]['line'].endswith('no answer: connection refused')
+    # The control: the same answer outside check mode is a certificate older than the one just issued.
+    assert FILTERS['renewal_rows'](served, 'h', '127.0.0.1', '')[0]['line'].endswith('NOT the certificate just issued')
+
+
 def test_nginx_pairs_serve_the_bundle_only_once_it_certifies_its_key():
     sites = [{'name': 'shop', 'domains': ['shop.test']}]
     rsa, ecdsa = FILTERS['acme_cert_items'](sites, ['rsa', 'ecdsa'], '/etc/ssl/acme', '/var/lib/acme', bundles=True)
