@@ -69,7 +69,7 @@ scenario_hosts() {  # scenario... -> the most containers one of them starts
 }
 # Debian 13: the whole site on a lab of its own, green and idempotent (Debian 12: everything above).
 # ansible-core's newest release (2.21) on Debian 13's Python 3.13: sanity and unit tests in a container
-# (scripts/core.sh). Not in `all` yet: it adds about 7 minutes to a run already over its 60.
+# (scripts/core.sh; about 5 minutes once its image is built). In `all` it runs in the niced lane of the last round.
 core() { "$ROOT/scripts/core.sh"; }
 # PLATFORMS_BENCH=1: its lab also runs the benchmarks that need a lab (tasks, connections), once each.
 platforms() { PLATFORMS_BENCH=1 "$ROOT/scripts/platforms.sh"; }
@@ -196,7 +196,8 @@ case "$what" in
     #     (`make lab`'s when it is up, else one of its own), which stays up;
     #  3. the timing tests alone, keepalived's failover, the guest kernels' (a VRRP failover under requests, at
     #     most 3 of about 60 failed) and the lab tests against that lab (its rolling restart under load), with the
-    #     checks of the code beside them at the lowest CPU priority.
+    #     checks of the code beside them at the lowest CPU priority (ansible-core 2.21's sanity and unit tests on
+    #     Debian 13's Python among them).
     lanes "bench molecule:syslog_ng molecule:oom_protect molecule:lvs_dr" platforms
     lanes molecule:nginx_acme "molecule:haproxy galaxy:prep"
     # A scenario not named here runs alone. (molecule/shared holds what the scenarios share, no scenario.)
@@ -207,7 +208,7 @@ case "$what" in
         *) stage "molecule:$(basename "$s")" room "$(scenario_hosts "$(basename "$s")")" molecule_scenario "$(basename "$s")" ;;
       esac
     done
-    lanes "molecule:keepalived kernel galaxy:tests" "lint sanity unit differential" nice
+    lanes "molecule:keepalived kernel galaxy:tests" "lint sanity unit differential core" nice
     stage leftovers leftovers ;;
   lint|sanity|unit|differential|platforms|kernel|bench|core) stage "$what" "$what" ;;
   # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
