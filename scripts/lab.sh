@@ -101,9 +101,11 @@ up() {
   cd "$ROOT"
   mkdir -p ".lab/$PREFIX-$LAB"
   # Lab infrastructure, not part of the collection: the Pebble ACME server the web host gets certificates from. It is
-  # set up on its container while the guests boot (its play waits for that container's systemd), and its output is
-  # printed when it is done.
+  # set up on its container while the guests boot, and its output is printed when it is done. Its container's
+  # systemd must be up first: on Debian 13 it mounts a tmpfs on /tmp while it boots, over the files of a module
+  # that started before.
   local pebble_log=".lab/$PREFIX-$LAB/pebble.log" pebble
+  wait_systemd "$PREFIX-$LAB-acme" || return 1
   ansible-playbook tests/playbooks/pebble.yml -i inventories/lab >"$pebble_log" 2>&1 </dev/null &
   pebble=$!
   wait_systemd "${names[@]}" || { wait "$pebble"; return 1; }
