@@ -17,7 +17,10 @@ fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: /var/log/dockerd.log)"
   # No systemd as PID 1 on these machines: start the daemon directly, detached from this shell.
-  setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
+  # The networks docker numbers itself (the scenarios', the benchmarks') come from 172.20.0.0/14 in /24s, never from
+  # 172.29.0.0/16: docker's default pools walk every 172.16-31 /16, and a network it gave 172.29.0.0/16 would stop the
+  # labs' fixed subnets there (172.29.210-213.0/24, the VIP's among them) from being created.
+  setsid dockerd --default-address-pool base=172.20.0.0/14,size=24 >/var/log/dockerd.log 2>&1 < /dev/null &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { tail -20 /var/log/dockerd.log; log "dockerd did not start"; exit 1; }
 fi
