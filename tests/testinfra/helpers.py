@@ -206,14 +206,15 @@ def pytest_runtest_makereport(item, call):
 # --- a VIP under watch: requests through it from a client, and each director's view of it -------------------------
 
 VIP_PROBE = r'''
-import fcntl, json, os, socket, ssl, sys, time
+import fcntl, itertools, json, os, socket, ssl, sys, time
 vip, port, seconds, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 sni = (sys.argv[5] if len(sys.argv) > 5 else '') or None
 context = ssl.create_default_context()
 context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
 # Each request from a client port of its own, below the ephemeral range, taken in turn across the probes of this
 # host (a counter file): IPVS sends a connection from a port used in the last 2 minutes where that one went, weight
-# 0 or not, so a reused port would make a drained server look asked.
+# 0 or not, so a reused port would make a drained server look asked. A probe takes at most 4000 ports and goes round
+# them: at 25 requests a second at most, a port comes back after 160 s.
 probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 probe.connect((vip, port))
 me = probe.getsockname()[0]
@@ -221,12 +222,13 @@ probe.close()
 with open('/var/tmp/opsnotes-vip-probe-port', 'a+') as counter:
     fcntl.flock(counter, fcntl.LOCK_EX)
     counter.seek(0)
+    block = min(int(seconds * 25) + 100, 4000)
     first = int(counter.read().strip() or 2000)
-    first = first if 2000 <= first < 30000 else 2000
+    first = first if 2000 <= first and first + block <= 30000 else 2000
     counter.seek(0)
     counter.truncate()
-    counter.write(str(first + int(seconds * 25) + 100))
-ports = iter(range(first, first + int(seconds * 25) + 100))
+    counter.write(str(first + block))
+ports = itertools.cycle(range(first, first + block))
 end, rows = time.time() + seconds, []
 while time.time() < end:
     if os.path.exists(out + '.stop'):          # VipWatch.stop_after: an earlier end
@@ -236,7 +238,7 @@ while time.time() < end:
     try:
         raw = socket.socket()
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        raw.bind((me, next(ports, 0)))         # 0: the block is used up, an ephemeral port
+        raw.bind((me, next(ports)))
         raw.settimeout(0.3 if sni is None else 3)
         raw.connect((vip, port))
         with raw:
@@ -325,6 +327,9 @@ class VipWatch(object):
             h.check_output('echo %s > /run/opsnotes-vip-sampler-%s.json.stop', end, self.tag)
 
     def __exit__(self, *exc):
+        if exc[0] is not None:                 # the body failed: no reason to wait for the end given at the start
+            self.stop_after(0)
+
         def read(h, name):
             path = '/run/%s-%s.json' % (name, self.tag)
             assert wait_for(lambda: h.file(path).exists, self.seconds + 10) is not None, path
