@@ -102,7 +102,7 @@ class _Report(object):
             if 'ok' in res:
                 detail = ('%d sysctl keys, %d interfaces, %d VIP(s) as expected, now and at boot (%d sysctl.d file(s))'
                           % (len(res.get('sysctls') or []), len(res.get('effective') or []), len(res.get('vips') or []),
-                             len(res.get('boot_files') or []))) if res['ok'] else '; '.join(res.get('drift') or [])
+                             len(res.get('boot_files') or []))) if res['ok'] else '; '.join(res.get('problems') or [])
             else:
                 detail = res.get('msg') or 'no result (host unreachable or check not run)'
             self.add(host, 'lvs_dr_check', res.get('ok'), detail)
@@ -120,7 +120,7 @@ class _Report(object):
                     host=host, state=item.get('state'), held=item.get('held'), vips=item.get('vips') or [],
                     priority=item.get('effective_priority')))
             detail = (', '.join('%s %s' % (i['name'], i.get('state')) for i in res['instances']) if res.get('ok')
-                      else '; '.join(res.get('failures') or []))
+                      else '; '.join(res.get('problems') or []))
             self.add(host, 'keepalived_check', res.get('ok'), detail)
             self.ipvs(host, res.get('ipvs'))
         for name, members in instances.items():
@@ -285,7 +285,7 @@ class _Report(object):
             res = self.result(host, 'syslog_ng_check')
             if 'syntax_ok' in res:
                 detail = ('live configuration valid, daemon running' if res.get('ok')
-                          else 'syntax: %s; running: %s' % (res.get('syntax_output') or 'ok', res.get('running')))
+                          else '; '.join(res.get('problems') or []))
                 self.add(host, 'syslog_ng_check', res.get('ok'), detail)
             probe = self.result(host, 'verify_log_received').get('probe')
             if isinstance(probe, dict):
@@ -313,11 +313,13 @@ class _Report(object):
         for host in self.group('haproxy'):
             res = self.result(host, 'haproxy_check')
             if 'syntax_ok' in res:
-                down = res.get('down') or []
-                ok = bool(res.get('ok')) and not down
+                # Every server up, whether the check counted DOWN ones as its problems or not.
+                problems, down = list(res.get('problems') or []), res.get('down') or []
+                if down and 'servers DOWN: %s' % ', '.join(down) not in problems:
+                    problems.append('servers DOWN: %s' % ', '.join(down))
+                ok = bool(res.get('ok')) and not problems
                 detail = ('%d frontend(s), %d backend(s), all servers up' % (
-                    len(res.get('frontends') or []), len(res.get('backends') or [])) if ok
-                    else '; '.join(list(res.get('errors') or []) + (['DOWN: ' + ', '.join(down)] if down else [])))
+                    len(res.get('frontends') or []), len(res.get('backends') or [])) if ok else '; '.join(problems))
                 self.add(host, 'haproxy_check', ok, detail)
             for cert in res.get('tls') or []:
                 problems = cert.get('problems', ['not checked'])

@@ -103,10 +103,14 @@ options:
     description: Seconds to wait for each handshake.
     type: float
     default: 5
-  fail_on_error:
-    description: Fail when a certificate is missing, unusable, due, has an invalid chain or is not the one served.
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): a certificate missing, unusable, due, with an invalid chain or
+        not the one served, a policy finding, an unreadable account key, a challenge path that fails."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
   challenges:
     description:
       - Challenge paths to prove after the certificates, each as M(opsnotes.edge.acme_challenge_check) would (which
@@ -177,6 +181,12 @@ ok:
   description: True when every certificate is usable, not due, has a valid chain and (with probing) is served.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["shop (rsa): the certificate does not cover www.shop.test"]
 certificates:
   description: One entry per certificate.
   returned: always
@@ -357,7 +367,7 @@ challenges:
       type: list
       elements: str
 failures:
-  description: One line per certificate with problems (and per failed challenge entry).
+  description: The same as RV(problems), under the name earlier releases gave it.
   returned: always
   type: list
   elements: str
@@ -374,6 +384,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import
     load_chain,
     names_of,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
 try:
@@ -448,10 +459,8 @@ def run(module):
             result['ok'] = False
     result['challenges'] = challenges(module, params, result.get('account_thumbprint'))
     failures += ['challenge %s: %s' % (c['name'], line) for c in result['challenges'] for line in c['failures']]
-    result['ok'] = not failures
-    if failures and params['fail_on_error']:
-        module.fail_json(msg='; '.join(failures), **result)
-    module.exit_json(**result)
+    result['failures'] = failures
+    finish(module, result, failures)
 
 
 def build_module():
@@ -461,7 +470,7 @@ def build_module():
             account_key=dict(type='path', no_log=False),
             ca_file=dict(type='path'),
             policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
             challenges=dict(type='list', elements='dict', default=[], options=dict(
                 name=dict(type='str', required=True),
                 stateless=dict(type='bool', default=False),

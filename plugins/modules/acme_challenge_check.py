@@ -65,10 +65,14 @@ options:
     description: Also probe that no file outside O(webroot) can be read through the challenge location.
     type: bool
     default: true
-  fail_on_error:
-    description: Fail when a domain does not serve its token or a traversal probe leaks.
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): a domain that does not serve its token, or a traversal probe
+        that leaks."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
 seealso:
   - module: opsnotes.edge.acme_certificate_check
 """
@@ -93,6 +97,12 @@ ok:
   description: True when every domain served its token and no traversal probe leaked.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["www.shop.test: HTTP 500 instead of the token"]
 domains:
   description: One entry per domain.
   returned: always
@@ -134,7 +144,7 @@ domains:
         location ^~ /.well-known/acme-challenge/ (or it does not come first)"
       traversal: []
 failures:
-  description: One line per failed domain.
+  description: The same as RV(problems), under the name earlier releases gave it.
   returned: always
   type: list
   elements: str
@@ -143,6 +153,7 @@ failures:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsnotes.edge.plugins.module_utils._acme_probe import SITE_ARGS, check_site
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 
 
 def run(module):
@@ -150,15 +161,12 @@ def run(module):
     try:
         results = check_site(params, module.check_mode)
     except ValueError as exc:
-        module.fail_json(msg=str(exc), ok=False, domains=[], failures=[])
+        module.fail_json(msg=str(exc), ok=False, domains=[], failures=[], problems=[str(exc)])
     failures = ['%s: %s' % (e['domain'], e['reason']) for e in results if not e['ok']]
     if module.check_mode and params['webroot']:
         module.warn('check mode: no token or canary was written, so the challenge location was only probed with '
                     'an absent token and traversal was not probed')
-    result = dict(changed=False, ok=not failures, domains=results, failures=failures)
-    if failures and params['fail_on_error']:
-        module.fail_json(msg='; '.join(failures), **result)
-    module.exit_json(**result)
+    finish(module, dict(domains=results, failures=failures), failures)
 
 
 def build_module():
@@ -166,7 +174,7 @@ def build_module():
         argument_spec=dict(
             thumbprint=dict(type='str', no_log=False),
             timeout=dict(type='float', default=5),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
             **SITE_ARGS
         ),
         supports_check_mode=True,

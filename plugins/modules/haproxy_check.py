@@ -24,7 +24,7 @@ description:
     certificate a TLS 1.2 client offering only the certificate's key type is served, which must be this one.
     With O(tls_policy=intermediate), also what each TLS bind accepts against Mozilla's I(intermediate) profile
     (see C(opsnotes.edge.acme_certificate_check)). A certificate that is due for renewal is reported, not failed."
-  - Fails on errors, and on servers that are DOWN when O(fail_on_down=true).
+  - Fails on its problems (RV(problems)), which include servers that are DOWN when O(fail_on_down=true).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._ari
@@ -39,13 +39,19 @@ options:
     type: path
     default: /run/haproxy/admin.sock
   fail_on_down:
-    description: Fail when a server (not in maintenance) is DOWN.
+    description:
+      - Count a server (not in maintenance) that is DOWN as a problem. With V(false), DOWN servers are only listed
+        in RV(down).
     type: bool
     default: false
-  fail_on_error:
-    description: Fail on a syntax error, an undefined reference, or a TLS problem.
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): a syntax error, an undefined reference, a TLS problem, and DOWN
+        servers with O(fail_on_down=true)."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
   tls:
     description: Check the certificates of the TLS binds (needs python3-cryptography on the target when there are any).
     type: bool
@@ -82,6 +88,12 @@ ok:
   description: True when nothing failed.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["servers DOWN: be_web/web2"]
 syntax_ok:
   description: Result of C(haproxy -c).
   returned: always
@@ -142,7 +154,7 @@ tls_error:
   returned: when the TLS binds could not be checked
   type: str
 failures:
-  description: Every problem found, one line each.
+  description: The same as RV(problems), under the name earlier releases gave it.
   returned: always
   type: list
   elements: str
@@ -159,6 +171,7 @@ import ssl
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy import ADMIN_SOCKET, PREDEFINED, condition_acls
 from ansible_collections.opsnotes.edge.plugins.module_utils._haproxy_runtime import (
@@ -366,11 +379,8 @@ def run(module):
     problems.extend(result['errors'])
     if params['fail_on_down'] and result['down']:
         problems.append('servers DOWN: %s' % ', '.join(result['down']))
-    result['ok'] = not problems
     result['failures'] = list(problems)
-    if problems and (params['fail_on_error'] or (params['fail_on_down'] and result['down'])):
-        module.fail_json(msg='; '.join(problems), **result)
-    module.exit_json(**result)
+    finish(module, result, problems)
 
 
 def build_module():
@@ -379,7 +389,7 @@ def build_module():
             path=dict(type='path', default='/etc/haproxy/haproxy.cfg'),
             socket=dict(type='path', default=ADMIN_SOCKET),
             fail_on_down=dict(type='bool', default=False),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
             tls=dict(type='bool', default=True),
             tls_policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             renew_days=dict(type='int', default=30),

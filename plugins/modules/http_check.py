@@ -72,10 +72,14 @@ options:
     description: Seconds to wait for the connection and for the answer.
     type: float
     default: 10
-  fail_on_error:
-    description: Fail when the request cannot be sent, the certificate does not verify, or the status is not expected.
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): the request cannot be sent, the certificate does not verify,
+        the status is not expected, or (with O(tls_policy)) the server keeps outside the profile."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
 seealso:
   - module: opsnotes.edge.syslog_ng_check
   - module: ansible.builtin.uri
@@ -113,6 +117,12 @@ ok:
   description: True when a response came with an expected status (and, for https, a certificate that verified).
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["HTTP 503 Service Unavailable from 192.0.2.10:443, expected 200"]
 url:
   description: The URL requested, with the marker when O(marker=true).
   returned: always
@@ -218,6 +228,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._http import Client
 from ansible_collections.opsnotes.edge.plugins.module_utils._tls_policy import PROFILES, judge, openssl_of, summary
 
@@ -354,11 +365,12 @@ def judge_policy(module, result):
 
 def run(module):
     result = request(module.params)
+    problems = [] if result['ok'] else [result['reason']]
     if module.params['tls_policy'] != 'none' and result['tls'] and result['peer']:
         judge_policy(module, result)
-    if not result['ok'] and module.params['fail_on_error']:
-        module.fail_json(msg=result['reason'], changed=False, **result)
-    module.exit_json(changed=False, **result)
+        if not result['tls']['policy']['ok']:
+            problems.append(result['tls']['policy']['summary'])
+    finish(module, result, problems)
 
 
 def build_module():
@@ -372,7 +384,7 @@ def build_module():
             marker=dict(type='bool', default=False),
             tls_policy=dict(type='str', default='none', choices=['none', 'intermediate', 'modern']),
             timeout=dict(type='float', default=10),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
         ),
         supports_check_mode=True,
     )

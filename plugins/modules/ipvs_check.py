@@ -65,10 +65,13 @@ options:
     type: str
     choices: [auto, ipvsadm, proc]
     default: auto
-  fail_on_drift:
-    description: Fail when the table differs from O(virtual_servers).
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): the table differs from O(virtual_servers)."
+      - With V(false), only report it. A kernel without IPVS is decided by O(fail_when_unavailable).
     type: bool
     default: true
+    aliases: [fail_on_drift]
   fail_when_unavailable:
     description: Fail when this kernel has no IPVS to read.
     type: bool
@@ -95,6 +98,12 @@ ok:
   description: True when the table was read and holds what was expected.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["TCP 192.0.2.200:443 -> 192.0.2.11:443: weight 0, not 1"]
 available:
   description: Whether this kernel has an IPVS table to read.
   returned: always
@@ -112,7 +121,7 @@ virtual_servers:
             netmask: 255.255.255.255, ops: false,
             real_servers: [{address: 10.0.0.11, port: 80, forward: dr, weight: 1, active: 3, inactive: 12}]}]
 drift:
-  description: One sentence per difference.
+  description: One sentence per difference (the same as RV(problems) when the table was read).
   returned: always
   type: list
   elements: str
@@ -130,6 +139,7 @@ reason:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._ipvs import inspect
 
 
@@ -145,13 +155,11 @@ def run(module):
                 for service in params['virtual_servers']]
     result = dict(changed=False, ok=False, **inspect(module, expected, params['source']))
     if not result['available']:
+        result['problems'] = [result['reason']]
         if params['fail_when_unavailable']:
             module.fail_json(msg=result['reason'], **result)
         module.exit_json(**result)
-    result['ok'] = not result['drift']
-    if result['drift'] and params['fail_on_drift']:
-        module.fail_json(msg='IPVS drift: %s' % '; '.join(result['drift']), **result)
-    module.exit_json(**result)
+    finish(module, result, result['drift'], prefix='IPVS drift: ')
 
 
 def build_module():
@@ -168,7 +176,7 @@ def build_module():
                 real_servers=dict(type='list', elements='dict', default=[]),
             )),
             source=dict(type='str', default='auto', choices=['auto', 'ipvsadm', 'proc']),
-            fail_on_drift=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_drift']),
             fail_when_unavailable=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

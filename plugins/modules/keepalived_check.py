@@ -22,7 +22,7 @@ description:
     and compares it with them, as M(opsnotes.edge.ipvs_check) does: each virtual service with its scheduler,
     persistence and forwarding method, each real server with its weight (RV(ipvs)). A real server missing from the
     table is one keepalived's health checker took out (or never added): it is listed in RV(ipvs.down), and is a
-    failure only with O(fail_on_down). Anything else that differs is drift."
+    problem only with O(fail_on_down). Anything else that differs is drift."
   - Read-only (the data dump aside, which keepalived writes to its own file); safe in check mode.
 extends_documentation_fragment:
   - opsnotes.edge._attributes
@@ -60,13 +60,17 @@ options:
     elements: dict
     default: []
   fail_on_down:
-    description: Count a real server missing from the IPVS table (its health check fails) as a failure.
+    description: Count a real server missing from the IPVS table (its health check fails) as a problem.
     type: bool
     default: false
-  fail_on_error:
-    description: Fail when there is drift (else report it in RV(failures)).
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): a configuration keepalived refuses, an instance not running or
+        in the wrong state, drift in the IPVS table, and real servers out of it with O(fail_on_down=true)."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
 requirements:
   - keepalived 2.0 or later (C(--signum))
 seealso:
@@ -83,7 +87,7 @@ EXAMPLES = r"""
   opsnotes.edge.keepalived_check:
     instances: [VI_WEB]
     virtual_servers: "{{ keepalived_virtual_servers }}"
-    fail_on_error: false
+    fail_on_problem: false
   register: vrrp
 """
 
@@ -105,9 +109,15 @@ config_ok:
   returned: always
   type: bool
 ok:
-  description: No drift.
+  description: True when there is no problem.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["VI_WEB: still INIT after 15s"]
 ipvs:
   description: The IPVS table as read and judged; returned when O(virtual_servers) is given.
   returned: when O(virtual_servers) is not empty
@@ -140,7 +150,7 @@ ipvs:
                               real_servers: [{address: 10.0.0.11, port: 443, forward: dr, weight: 1, active: 2,
                                               inactive: 9}]}]}
 failures:
-  description: Every problem, one line each.
+  description: The same as RV(problems), under the name earlier releases gave it.
   returned: always
   type: list
   elements: str
@@ -151,6 +161,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._ipvs import from_keepalived, inspect
 from ansible_collections.opsnotes.edge.plugins.module_utils._keepalived import redact
@@ -224,10 +235,8 @@ def run(module):
         failures += ipvs['drift']
         if params['fail_on_down']:
             failures += ['%s: not in the IPVS table (its health check fails)' % label for label in ipvs['down']]
-    result['failures'], result['ok'] = failures, not failures
-    if failures and params['fail_on_error']:
-        module.fail_json(msg='; '.join(failures), **result)
-    module.exit_json(**result)
+    result['failures'] = failures
+    finish(module, result, failures)
 
 
 def build_module():
@@ -240,7 +249,7 @@ def build_module():
             wait=dict(type='int', default=15),
             virtual_servers=dict(type='list', elements='dict', default=[]),
             fail_on_down=dict(type='bool', default=False),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
         ),
         supports_check_mode=True,
     )

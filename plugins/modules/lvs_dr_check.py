@@ -25,7 +25,7 @@ description:
     C(-key) lines exclude), and applies the same max rule: a later sysctl.d file that would undo the ARP settings
     at boot is drift that names the file and line, before a reboot makes the host answer ARP for the VIP. A later
     file that leaves the max rule satisfied is not drift."
-  - Read-only. Returns structured drift, and fails on drift when O(fail_on_drift=true).
+  - Read-only. Returns structured drift, and fails on drift when O(fail_on_problem=true).
 extends_documentation_fragment:
   - opsnotes.edge._attributes
   - opsnotes.edge._attributes.INFO_MODULE
@@ -71,10 +71,13 @@ options:
     description: Also check what the next boot sets (see the description).
     type: bool
     default: true
-  fail_on_drift:
-    description: Fail when any drift is found (the full result is still returned).
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): any drift found (the full result is still returned)."
+      - With V(false), only report it.
     type: bool
     default: false
+    aliases: [fail_on_drift]
 seealso:
   - module: opsnotes.edge.sysctl_batch
   - module: opsnotes.edge.vip_addresses
@@ -88,7 +91,7 @@ EXAMPLES = r"""
     interfaces: [eth0.100]
     sysctl_file: /etc/sysctl.d/90-opsnotes-lvs-dr.conf
     vip_file: /etc/opsnotes/lvs_dr/vips.batch
-    fail_on_drift: true
+    fail_on_problem: true
 """
 
 RETURN = r"""
@@ -96,8 +99,14 @@ ok:
   description: True when no drift was found.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["net.ipv4.conf.all.arp_ignore is 0 live, expected 1"]
 drift:
-  description: One readable message per problem found.
+  description: The same as RV(problems), under the name earlier releases gave it.
   returned: always
   type: list
   elements: str
@@ -177,6 +186,7 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._addresses import (
     parse_batch,
     parse_ip_json,
 )
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text
 from ansible_collections.opsnotes.edge.plugins.module_utils._lvs_dr import (
     HOST_ARGS,
@@ -252,8 +262,6 @@ def run(module, root='/'):
                         'whose record was lost)' % ', '.join(unmanaged))
 
     result = dict(
-        changed=False,
-        ok=not drift,
         drift=drift,
         default_interface=default_iface,
         interfaces=interfaces,
@@ -267,9 +275,7 @@ def run(module, root='/'):
     )
     if params['boot_check']:
         result['boot_files'] = files
-    if drift and params['fail_on_drift']:
-        module.fail_json(msg='LVS-DR %s drift: %s' % (params['mode'], '; '.join(drift)), **result)
-    module.exit_json(**result)
+    finish(module, result, drift, prefix='LVS-DR %s drift: ' % params['mode'])
 
 
 def build_module():
@@ -279,7 +285,7 @@ def build_module():
             sysctl_file=dict(type='path'),
             vip_file=dict(type='path'),
             boot_check=dict(type='bool', default=True),
-            fail_on_drift=dict(type='bool', default=False),
+            fail_on_problem=fail_on_problem_option(default=False, legacy=['fail_on_drift']),
         ),
         supports_check_mode=True,
     )

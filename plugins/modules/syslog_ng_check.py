@@ -60,10 +60,14 @@ options:
     description: Seconds to wait for the line.
     type: float
     default: 20
-  fail_on_error:
-    description: Fail when the syntax check or the probe fails (the full result is returned either way).
+  fail_on_problem:
+    description:
+      - "Fail when there is a problem (RV(problems)): the syntax check fails, the daemon is not running, or the probe
+        fails (the full result is returned either way)."
+      - With V(false), only report it.
     type: bool
     default: true
+    aliases: [fail_on_error]
 notes:
   - O(probe_append) writes to the source file even in check mode; that is the point of the probe. Without
     O(probe_append) the module writes nothing.
@@ -91,6 +95,12 @@ ok:
   description: True when every requested check passed.
   returned: always
   type: bool
+problems:
+  description: Each problem found, one sentence each (empty when RV(ok)); the failure message joins them.
+  returned: always
+  type: list
+  elements: str
+  sample: ["probe failed: the line did not arrive within 20.0s in /var/log/remote/web1/messages"]
 syntax_ok:
   description: Result of C(syslog-ng --syntax-only) (null when O(syntax=false)).
   returned: always
@@ -128,6 +138,7 @@ import uuid
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._check import fail_on_problem_option, finish
 from ansible_collections.opsnotes.edge.plugins.module_utils._syslog_ng import MACRO_RE, daemon_running, syntax_check
 
 DATE_MACROS = {'YEAR': '%Y', 'MONTH': '%m', 'DAY': '%d', 'HOUR': '%H', 'MIN': '%M', 'SEC': '%S',
@@ -250,12 +261,11 @@ def wait(params, line, sent_at):
 
 def run(module):
     params = module.params
-    result = dict(changed=False, ok=True, syntax_ok=None, running=None, syntax_output='')
+    result = dict(changed=False, syntax_ok=None, running=None, syntax_output='')
     if params['syntax']:
         syslog_ng = module.get_bin_path('syslog-ng', required=True)
         result['syntax_ok'], result['syntax_output'] = syntax_check(module, syslog_ng, params['main_config'])
         result['running'] = daemon_running(module, module.get_bin_path('syslog-ng-ctl'))
-        result['ok'] = result['syntax_ok'] and result['running']
     if params['probe_append']:
         marker, line = make_line()
         sent_at = time.time()
@@ -271,17 +281,14 @@ def run(module):
             module.fail_json(msg='probe_wait needs probe_line or probe_append', **result)
         sent_at = params['probe_sent_at'] or (result.get('probe') or {}).get('sent_at') or time.time()
         result['probe'] = wait(params, line, sent_at)
-        result['ok'] = result['ok'] and result['probe']['ok']
-    if not result['ok'] and params['fail_on_error']:
-        problems = []
-        if result['syntax_ok'] is False:
-            problems.append('syntax check failed: %s' % result['syntax_output'])
-        if result['running'] is False:
-            problems.append('syslog-ng is not running (syslog-ng-ctl stats failed)')
-        if result.get('probe') and result['probe'].get('ok') is False:
-            problems.append('probe failed: %s' % result['probe']['reason'])
-        module.fail_json(msg='; '.join(problems), **result)
-    module.exit_json(**result)
+    problems = []
+    if result['syntax_ok'] is False:
+        problems.append('syntax check failed: %s' % result['syntax_output'])
+    if result['running'] is False:
+        problems.append('syslog-ng is not running (syslog-ng-ctl stats failed)')
+    if result.get('probe') and result['probe'].get('ok') is False:
+        problems.append('probe failed: %s' % result['probe']['reason'])
+    finish(module, result, problems)
 
 
 def build_module():
@@ -297,7 +304,7 @@ def build_module():
             probe_host=dict(type='str'),
             probe_client=dict(type='str'),
             probe_timeout=dict(type='float', default=20),
-            fail_on_error=dict(type='bool', default=True),
+            fail_on_problem=fail_on_problem_option(legacy=['fail_on_error']),
         ),
         required_by=dict(probe_line=('probe_wait',), probe_program=('probe_wait',), probe_host=('probe_wait',),
                          probe_client=('probe_wait',)),

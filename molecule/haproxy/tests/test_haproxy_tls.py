@@ -161,7 +161,7 @@ def test_the_check_proves_what_is_served_and_sees_a_renewal_not_swapped_in():
         assert served == {('www.example.test', True), ('example.test', True)}
     assert [(p['frontend'], p['ok']) for p in result['tls_policies']] == [('fe_tls', True)]
     new = lb.check_output('/usr/local/bin/opsnotes-test-cert.sh rsa')
-    result = check(fail_on_error=False)
+    result = check(fail_on_problem=False)
     rsa = [c for c in result['tls'] if c['key_type'] == 'rsa'][0]
     assert not result['ok'] and int(rsa['serial'], 16) == int(new, 16), result['failures']
     assert any('in memory, not the file' in p for p in rsa['problems']), rsa['problems']

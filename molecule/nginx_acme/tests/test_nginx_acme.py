@@ -45,14 +45,14 @@ def certificates():
 
 
 def cert_check(name, **extra):
-    args = dict(certificates=certificates(), ca_file=ROOT_PEM, probe=True, fail_on_error=False)
+    args = dict(certificates=certificates(), ca_file=ROOT_PEM, probe=True, fail_on_problem=False)
     args.update(extra)
     return helpers.ansible_host(name).ansible('opsnotes.edge.acme_certificate_check', json.dumps(args), check=False)
 
 
 def challenge_check(name, site='shop', **extra):
     webroot = '/srv/acme-blog/challenges' if site == 'blog' else '/var/lib/opsnotes-acme/challenges'
-    args = dict(domains=SITES[site], webroot=webroot, address='127.0.0.1', fail_on_error=False)
+    args = dict(domains=SITES[site], webroot=webroot, address='127.0.0.1', fail_on_problem=False)
     args.update(extra)
     return helpers.ansible_host(name).ansible('opsnotes.edge.acme_challenge_check',
                                               json.dumps({k: v for k, v in args.items() if v is not None}),

@@ -22,7 +22,7 @@ def probe(timeout=20):
     sent = helpers.ansible_host(WEB).ansible('opsnotes.edge.syslog_ng_check',
                                              'syntax=false probe_append=%s' % SOURCE, check=False)
     args = dict(syntax=False, probe_line=sent['probe']['line'], probe_sent_at=sent['probe']['sent_at'],
-                probe_wait=DEST, probe_program=PROGRAM, probe_timeout=timeout, fail_on_error=False)
+                probe_wait=DEST, probe_program=PROGRAM, probe_timeout=timeout, fail_on_problem=False)
     return helpers.ansible_host(COLLECTOR).ansible('opsnotes.edge.syslog_ng_check', json.dumps(args),
                                                    check=False)['probe']
 

@@ -25,13 +25,13 @@ GROUPS = dict(all=['director', 'director2', 'rs1', 'client', 'collector', 'local
 
 
 def lvs(mac, vips):
-    return dict(ok=True, drift=[], sysctls=['a', 'b', 'c'], vips=vips, boot_files=['/etc/sysctl.d/90.conf'],
+    return dict(ok=True, problems=[], drift=[], sysctls=['a', 'b', 'c'], vips=vips, boot_files=['/etc/sysctl.d/90.conf'],
                 effective=[dict(name='eth0', hwaddr=mac), dict(name='lo', hwaddr='00:00:00:00:00:00')])
 
 
 def vrrp(state, held, priority):
-    return dict(ok=True, failures=[], instances=[dict(name='VI_1', state=state, held=held,
-                                                      vips=['172.29.213.200'], effective_priority=priority)])
+    return dict(ok=True, problems=[], failures=[], instances=[dict(
+        name='VI_1', state=state, held=held, vips=['172.29.213.200'], effective_priority=priority)])
 
 
 def timer(active='active', result='success', exited='Sun 2026-11-22 10:00:00 UTC', issuer=None, profiles=None):
@@ -54,7 +54,7 @@ def fleet():
     return {
         'director': dict(
             lvs_dr_check=lvs(DIRECTOR_MAC, []), keepalived_check=vrrp('MASTER', ['172.29.213.200'], 150),
-            haproxy_check=dict(syntax_ok=True, ok=True, down=[], errors=[], frontends=['www'], backends=['web'],
+            haproxy_check=dict(syntax_ok=True, ok=True, problems=[], down=[], errors=[], frontends=['www'], backends=['web'],
                                tls=[dict(frontend='www', bind=':443', key_type='ecdsa', cert='/etc/haproxy/www.pem',
                                          serial='ABC1', days_left=89, problems=[], lifetime_hours=160,
                                          renew_at='2026-12-24T08:00:00Z', renewal_by='ari',
@@ -194,20 +194,23 @@ def test_two_directors_holding_the_vip_or_none_are_drift():
 
 def test_failed_checks_show_their_own_reasons():
     hosts = fleet()
-    hosts['rs1']['lvs_dr_check'] = dict(ok=False, drift=['arp_ignore on eth0 is 0, expected 1', 'VIP missing'],
+    hosts['rs1']['lvs_dr_check'] = dict(ok=False, problems=['arp_ignore on eth0 is 0, expected 1', 'VIP missing'],
                                         effective=[])
-    hosts['director']['haproxy_check'].update(ok=False, errors=['frontend www: no bind'], down=['web/rs1'])
+    hosts['director']['haproxy_check'].update(ok=False, problems=['frontend www: no bind'], down=['web/rs1'])
     hosts['director']['haproxy_check']['tls'][0]['problems'] = ['serial held ABC0, file ABC1']
-    hosts['director']['keepalived_check'] = dict(ok=False, failures=['VI_1: still INIT after 15s'], instances=[])
-    hosts['rs1']['syslog_ng_check'] = dict(syntax_ok=False, ok=False, running=False, syntax_output='line 3: error')
+    hosts['director']['keepalived_check'] = dict(ok=False, problems=['VI_1: still INIT after 15s'], instances=[])
+    hosts['rs1']['syslog_ng_check'] = dict(syntax_ok=False, ok=False, running=False, syntax_output='line 3: error',
+                                           problems=['syntax check failed: line 3: error',
+                                                     'syslog-ng is not running (syslog-ng-ctl stats failed)'])
     hosts['collector']['verify_log_received']['probe'] = dict(ok=False, reason='no line after 20s')
     hosts['director']['haproxy_acme_renewal_state'] = timer(active='inactive', exited='n/a')
     rows = rows_by_check(hosts)
     assert rows[('rs1', 'lvs_dr_check')]['detail'] == 'arp_ignore on eth0 is 0, expected 1; VIP missing'
-    assert rows[('director', 'haproxy_check')]['detail'] == 'frontend www: no bind; DOWN: web/rs1'
+    assert rows[('director', 'haproxy_check')]['detail'] == 'frontend www: no bind; servers DOWN: web/rs1'
     assert rows[('director', 'tls www :443 ecdsa')]['detail'] == 'serial held ABC0, file ABC1'
     assert rows[('director', 'keepalived_check')]['detail'] == 'VI_1: still INIT after 15s'
-    assert rows[('rs1', 'syslog_ng_check')]['detail'] == 'syntax: line 3: error; running: False'
+    assert rows[('rs1', 'syslog_ng_check')]['detail'] == ('syntax check failed: line 3: error; syslog-ng is not running '
+                                                          '(syslog-ng-ctl stats failed)')
     assert rows[('collector', 'log probe')]['detail'] == 'no line after 20s'
     assert rows[('director', 'acme renewal timer')]['detail'].endswith('; never ran')
     for key in [('rs1', 'lvs_dr_check'), ('director', 'haproxy_check'), ('director', 'tls www :443 ecdsa'),
@@ -220,7 +223,14 @@ def test_all_servers_up_is_required_even_when_the_configuration_is_valid():
     hosts = fleet()
     hosts['director']['haproxy_check']['down'] = ['web/rs2']
     row = rows_by_check(hosts)[('director', 'haproxy_check')]
-    assert row['state'] == 'DRIFT' and row['detail'] == 'DOWN: web/rs2'
+    assert row['state'] == 'DRIFT' and row['detail'] == 'servers DOWN: web/rs2'
+
+
+def test_down_servers_the_check_counted_itself_are_named_once():
+    hosts = fleet()
+    hosts['director']['haproxy_check'].update(ok=False, down=['web/rs2'], problems=['servers DOWN: web/rs2'])
+    row = rows_by_check(hosts)[('director', 'haproxy_check')]
+    assert row['state'] == 'DRIFT' and row['detail'] == 'servers DOWN: web/rs2'
 
 
 def test_a_served_serial_in_no_certificate_file_is_drift():
