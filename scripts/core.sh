@@ -19,7 +19,7 @@ BASE=$(OPSNOTES_SUITE=trixie OPSNOTES_IMAGE="" bash -c 'source scripts/lib.sh; e
 # network does not reach; it takes a cached copy instead. The file name follows the pip version it pins (25.2 for
 # ansible-core 2.20 and 2.21).
 PIP_PIN=${OPSNOTES_CORE_PIP:-25.2}
-RECIPE="2 $CORE $BASE $PIP_PIN pytest==9.2.0 hypothesis==6.170.15 cryptography"
+RECIPE="3 $CORE $BASE $PIP_PIN pytest==9.2.0 hypothesis==6.170.15 cryptography"
 CORE_IMAGE=$PREFIX-core-trixie:$(printf '%s' "$RECIPE" | sha256sum | cut -c1-12)
 
 OPSNOTES_SUITE=trixie OPSNOTES_IMAGE="" scripts/build-image.sh
@@ -42,7 +42,14 @@ else
       mkdir -p /root/.ansible/test/cache
       printf '%s\n' 'import ensurepip, subprocess, sys' 'ensurepip.bootstrap(upgrade=True)' \
         'subprocess.check_call([sys.executable, \"-m\", \"pip\", \"install\", \"--cert\", \"/host-ca.crt\", \"pip==$PIP_PIN\"])' \
-        > /root/.ansible/test/cache/get_pip_${PIP_PIN//./_}.py" >/dev/null \
+        > /root/.ansible/test/cache/get_pip_${PIP_PIN//./_}.py
+      # ansible-test's sanity environments, made once here (it keeps them under ~/.ansible/test/venv, keyed by
+      # their requirements and Python), in a collection of one file: each run then starts testing at once.
+      prime=/tmp/prime/ansible_collections/opsnotes/prime
+      mkdir -p \$prime/plugins/modules
+      printf 'namespace: opsnotes\nname: prime\nversion: 0.0.1\nreadme: README.md\nauthors: [ci]\n' > \$prime/galaxy.yml
+      cd \$prime && PATH=/opt/core/bin:\$PATH ansible-test sanity --prime-venvs --python \$(python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])')
+      cd / && rm -rf /tmp/prime" >/dev/null \
     || { log "could not build $CORE_IMAGE"; exit 1; }
   docker commit -c 'CMD ["/bin/bash"]' "$builder" "$CORE_IMAGE" >/dev/null
   docker rm -f "$builder" >/dev/null

@@ -192,14 +192,14 @@ case "$what" in
     # Three rounds, each two lanes: the machine's two cores stay busy, and the work is cut where it repeats, not
     # where it proves something.
     #  1. the benchmarks' smoke and the small scenarios beside the Debian 13 lab;
-    #  2. the ACME scenario beside the HAProxy one, then the galaxy round trip's lab: the tarball's site on the lab
-    #     (`make lab`'s when it is up, else one of its own), which stays up;
-    #  3. the timing tests alone, keepalived's failover, the guest kernels' (a VRRP failover under requests, at
-    #     most 3 of about 60 failed) and the lab tests against that lab (its rolling restart under load), with the
-    #     checks of the code beside them at the lowest CPU priority (ansible-core 2.21's sanity and unit tests on
-    #     Debian 13's Python among them).
+    #  2. the HAProxy scenario, keepalived's failover, the guest kernels' (a VRRP failover under requests, at most 3
+    #     of about 60 failed), then the galaxy round trip's lab: the tarball's site on the lab (`make lab`'s when it
+    #     is up, else one of its own), which stays up; beside them the ACME scenario at the lowest CPU priority (it
+    #     measures no timing, and it is the longest: it takes what they leave idle);
+    #  3. the lab tests against that lab (its rolling restart under load), with the checks of the code beside them
+    #     at the lowest CPU priority (ansible-core 2.21's sanity and unit tests on Debian 13's Python among them).
     lanes "bench molecule:syslog_ng molecule:oom_protect molecule:lvs_dr" platforms
-    lanes molecule:nginx_acme "molecule:haproxy galaxy:prep"
+    lanes "molecule:haproxy molecule:keepalived kernel galaxy:prep" molecule:nginx_acme nice
     # A scenario not named here runs alone. (molecule/shared holds what the scenarios share, no scenario.)
     for s in molecule/*/molecule.yml; do
       s=${s%/molecule.yml}
@@ -208,7 +208,7 @@ case "$what" in
         *) stage "molecule:$(basename "$s")" room "$(scenario_hosts "$(basename "$s")")" molecule_scenario "$(basename "$s")" ;;
       esac
     done
-    lanes "molecule:keepalived kernel galaxy:tests" "lint sanity unit differential core" nice
+    lanes galaxy:tests "lint sanity unit differential core" nice
     stage leftovers leftovers ;;
   lint|sanity|unit|differential|platforms|kernel|bench|core) stage "$what" "$what" ;;
   # The galaxy stage runs against the lab when it is up, and starts one of its own (then removes it) when not.
