@@ -17,8 +17,7 @@ import contextlib
 import fcntl
 import os
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
-from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import fix_mode, read_text, write_atomic
 
 EC_CURVE = 'secp384r1'
 

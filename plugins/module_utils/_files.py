@@ -10,6 +10,7 @@ from __future__ import annotations
 import grp
 import os
 import pwd
+import stat
 import tempfile
 
 
@@ -102,3 +103,20 @@ class FileTransaction(object):
                 failures.append('%s: %s' % (path, exc))
         self.undo = []
         return failures
+
+
+def fix_mode(module, path, mode, group=None):
+    """Give an existing ``path`` ``mode`` (and ``group``, owner root) when it has others: True when it did (or
+    would, in check mode)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    gid = st.st_gid if group is None else grp.getgrnam(group).gr_gid
+    if stat.S_IMODE(st.st_mode) == mode and st.st_gid == gid and (group is None or st.st_uid == 0):
+        return False
+    if not module.check_mode:
+        if group is not None:
+            os.chown(path, 0, gid)
+        os.chmod(path, mode)
+    return True

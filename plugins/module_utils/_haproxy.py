@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.opsnotes.edge.plugins.module_utils._lint import ConfigLinter
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import (
-    ConfigLinter,
     Unsafe,
     abs_path,
     dns_name,

@@ -418,10 +418,14 @@ from ansible_collections.opsnotes.edge.plugins.module_utils._certificates import
     INSPECT_ARGS,
     inspect_all,
 )
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import FileTransaction, StepFailed, read_text
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import (
+    FileTransaction,
+    StepFailed,
+    fix_mode,
+    read_text,
+)
 from ansible_collections.opsnotes.edge.plugins.module_utils._install import install_packages, unit_properties
 from ansible_collections.opsnotes.edge.plugins.module_utils._quote import shell_word
-from ansible_collections.opsnotes.edge.plugins.module_utils._rendered_config import fix_mode
 
 CA_DIR = '/usr/local/share/ca-certificates'
 # The name of every consumer's CA files before trust_name: their files are this consumer's to remove.

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
+import grp
 import os
 import stat
 
-from ansible_collections.opsnotes.edge.plugins.module_utils._files import read_text, write_atomic
+from ansible_collections.opsnotes.edge.plugins.module_utils._files import fix_mode, read_text, write_atomic
 
 
 class FakeModule(object):
@@ -63,3 +64,23 @@ def test_write_atomic_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
         pass
     assert path.read_text() == 'old\n'
     assert os.listdir(str(tmp_path)) == ['file.conf']
+
+
+class ModeModule(object):
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+
+
+def test_fix_mode_changes_only_what_differs_and_nothing_in_check_mode(tmp_path):
+    path = tmp_path / 'key.pem'
+    assert fix_mode(ModeModule(), str(path), 0o600) is False          # absent: nothing to fix
+    path.write_text('k')
+    os.chmod(str(path), 0o644)
+    assert fix_mode(ModeModule(check_mode=True), str(path), 0o600) is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644                  # check mode: reported, not done
+    assert fix_mode(ModeModule(), str(path), 0o600) is True
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert fix_mode(ModeModule(), str(path), 0o600) is False           # the second time: nothing
+    root_group = grp.getgrgid(0).gr_name
+    os.chown(str(path), 0, 0)
+    assert fix_mode(ModeModule(), str(path), 0o600, root_group) is False

@@ -327,32 +327,6 @@ def test_ip_network_passes_only_bare_words(value):
     assert re.fullmatch(r'[0-9A-Fa-f.:/]+', value)
 
 
-def test_the_shared_lint_checks_name_the_place_and_the_value():
-    from ansible_collections.opsnotes.edge.plugins.module_utils._quote import ConfigLinter
-
-    class Sample(ConfigLinter):
-        def run(self):
-            self.integer('x_port', self.config.get('port'), 1, 65535, required=True)
-            self.integer('x_offset', self.config.get('offset'), -10, 10)
-            self.mode = self.choice('x_mode', self.config.get('mode'), ('http', 'tcp'), default='http')
-            self.choice('x_kind', self.config.get('kind'), ('a', 'b'), required=True)
-            self.flag('x_check', self.config.get('check'))
-            if self.config.get('odd'):
-                self.warnings.append('odd')
-            return self
-
-    assert Sample.lint(dict(port='443', offset=-3, kind='a', check=False)) == ([], [])
-    assert Sample(dict(port=80, kind='b')).run().mode == 'http'
-    errors, warnings = Sample.lint(dict(port=True, offset='-11', mode='udp', check='yes', odd=True))
-    assert errors == ['x_port: True must be an integer from 1 to 65535', "x_offset: '-11' must be an integer from -10 to 10",
-                      "x_mode: 'udp' must be one of http, tcp", 'x_kind: is required (one of a, b)',
-                      "x_check: 'yes' must be true or false"]
-    assert warnings == ['odd']
-    assert Sample.lint(None)[0][:1] == ['x_port: is required (an integer from 1 to 65535)']
-    with pytest.raises(NotImplementedError):
-        ConfigLinter({}).run()
-
-
 def test_a_unit_path_ending_in_a_blank_is_refused():
     # ConditionPathExists=/etc/x<blank>: systemd strips the blank and tests another path (found by the differential
     # test of the VIP unit). In a list (ReadWritePaths=) the blank is C-escaped instead.
