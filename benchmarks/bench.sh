@@ -279,8 +279,14 @@ failover() {
   log "benchmark 4: VIP failover between the lab's directors, $ROUNDS rounds"
   local round line rows=""
   for round in $(seq "$ROUNDS"); do
-    line=$(PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -s -p no:cacheprovider tests/lab/test_lab_failover.py \
-           | grep -o 'lab failover: .*') || { log "the failover test failed in round $round"; return 1; }
+    # The test's own output is kept: when it fails, its assertion is what says why.
+    if ! PYTHONPATH=$ROOT/tests/testinfra python -m pytest -q -s -p no:cacheprovider tests/lab/test_lab_failover.py \
+        >"$work/failover.log" 2>&1; then
+      grep -E '^(E |FAILED|ERROR|lab (ipvs )?failover:)' "$work/failover.log" | head -30 >&2
+      log "the failover test failed in round $round"
+      return 1
+    fi
+    line=$(grep -o 'lab failover: .*' "$work/failover.log") || { log "the failover test printed no row in round $round"; return 1; }
     rows+=$(python3 - "$round" "$line" <<'PY'
 import re, sys
 m = re.search(r'stopped on (\S+), VIP on (\S+) after ([0-9.]+)s, longest gap between answered requests ([0-9.]+)s', sys.argv[2])
