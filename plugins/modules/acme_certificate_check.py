@@ -444,11 +444,10 @@ def run(module):
         except (OSError, ValueError) as exc:
             module.fail_json(msg='cannot read ca_file %s: %s' % (params['ca_file'], exc))
     results, failures = inspect_all(module, params, anchors)
-    result = dict(changed=False, ok=not failures, certificates=results, failures=failures)
+    result = dict(changed=False, certificates=results, failures=failures)
     if params['probe'] and params['policy'] != 'none':
         result['policies'] = policies(module, params, results)
         failures += ['%s: %s' % (v['name'], v['summary']) for v in result['policies'] if not v['ok']]
-        result['ok'] = not failures
     if params['account_key']:
         try:
             with open(params['account_key'], 'rb') as handle:
@@ -456,10 +455,8 @@ def run(module):
         except (OSError, ValueError, TypeError) as exc:
             result['account_thumbprint'] = None
             failures.append('account key %s: %s' % (params['account_key'], exc))
-            result['ok'] = False
     result['challenges'] = challenges(module, params, result.get('account_thumbprint'))
     failures += ['challenge %s: %s' % (c['name'], line) for c in result['challenges'] for line in c['failures']]
-    result['failures'] = failures
     finish(module, result, failures)
 
 
