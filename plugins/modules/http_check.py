@@ -359,7 +359,6 @@ def judge_policy(module, result):
     verdict['summary'] = summary(verdict)
     result['tls']['policy'] = verdict
     if not verdict['ok']:
-        result['ok'] = False
         result['reason'] = '; '.join(filter(None, [result['reason'], verdict['summary']]))
 
 
